@@ -1,0 +1,208 @@
+//! Embedded queue: the `queue` table of the SQLite store file. Its writes go through the
+//! store's writer, so a message can commit in the same transaction as the items it is about.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection};
+
+use super::{Delivery, Message, Queue, QueueError, QueueResult};
+use crate::store::sqlite::{Job, SqliteStore};
+use crate::store::{StoreError, StoreResult};
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    visible_at INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt TEXT,
+    dead INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS queue_visible ON queue (dead, visible_at, id);
+";
+
+pub(crate) enum QueueJob {
+    Send(Vec<Message>),
+    Receive {
+        max: usize,
+        visibility: Duration,
+        max_receives: u32,
+    },
+    Ack(String),
+    DeadLetters(usize),
+}
+
+pub(crate) enum QueueReply {
+    Done,
+    Deliveries(Vec<Delivery>),
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn sql(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite queue: {e}"))
+}
+
+pub(crate) fn insert(conn: &Connection, messages: &[Message]) -> StoreResult<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO queue (body, enqueued_at, visible_at) VALUES (?1, ?2, ?2)")
+        .map_err(sql)?;
+    for m in messages {
+        stmt.execute(params![m.body, now]).map_err(sql)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn run(conn: &Connection, job: QueueJob) -> StoreResult<QueueReply> {
+    match job {
+        QueueJob::Send(messages) => insert(conn, &messages).map(|_| QueueReply::Done),
+        QueueJob::Receive {
+            max,
+            visibility,
+            max_receives,
+        } => receive(conn, max, visibility, max_receives).map(QueueReply::Deliveries),
+        QueueJob::Ack(receipt) => conn
+            .prepare_cached("DELETE FROM queue WHERE receipt = ?1")
+            .and_then(|mut s| s.execute(params![receipt]))
+            .map(|_| QueueReply::Done)
+            .map_err(sql),
+        QueueJob::DeadLetters(max) => {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, body, receive_count, receipt FROM queue WHERE dead = 1 ORDER BY id LIMIT ?1",
+                )
+                .map_err(sql)?;
+            let rows = stmt
+                .query_map(params![i64::try_from(max).unwrap_or(i64::MAX)], |row| {
+                    Ok(Delivery {
+                        receipt: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                        body: row.get(1)?,
+                        receive_count: row.get(2)?,
+                    })
+                })
+                .map_err(sql)?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map(QueueReply::Deliveries)
+                .map_err(sql)
+        }
+    }
+}
+
+fn receive(
+    conn: &Connection,
+    max: usize,
+    visibility: Duration,
+    max_receives: u32,
+) -> StoreResult<Vec<Delivery>> {
+    let now = now_ms();
+    // A visible message that was already delivered `max_receives` times is dead-lettered
+    // instead of being delivered again (SQS redrive semantics).
+    conn.prepare_cached(
+        "UPDATE queue SET dead = 1 WHERE dead = 0 AND visible_at <= ?1 AND receive_count >= ?2",
+    )
+    .and_then(|mut s| s.execute(params![now, max_receives]))
+    .map_err(sql)?;
+    let ids: Vec<(i64, String, u32)> = {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, body, receive_count FROM queue WHERE dead = 0 AND visible_at <= ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map(
+                params![now, i64::try_from(max).unwrap_or(i64::MAX)],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)?
+    };
+    let visible_at = now.saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
+    let mut stmt = conn
+        .prepare_cached(
+            "UPDATE queue SET receive_count = ?2, visible_at = ?3, receipt = ?4 WHERE id = ?1",
+        )
+        .map_err(sql)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, body, count) in ids {
+        let receive_count = count + 1;
+        let receipt = format!("{id}.{receive_count}.{}", uuid::Uuid::new_v4().simple());
+        stmt.execute(params![id, receive_count, visible_at, receipt])
+            .map_err(sql)?;
+        out.push(Delivery {
+            receipt,
+            body,
+            receive_count,
+        });
+    }
+    Ok(out)
+}
+
+/// The queue of one SQLite store file.
+#[derive(Clone)]
+pub struct EmbeddedQueue {
+    store: SqliteStore,
+    max_receives: u32,
+}
+
+impl EmbeddedQueue {
+    pub(crate) fn new(store: SqliteStore, max_receives: u32) -> Self {
+        EmbeddedQueue {
+            store,
+            max_receives: max_receives.max(1),
+        }
+    }
+
+    async fn run(&self, job: QueueJob) -> QueueResult<QueueReply> {
+        self.store
+            .submit(|tx| Job::Queue(job, tx))
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(m) => QueueError::Invalid(m),
+                other => QueueError::Unavailable(other.to_string()),
+            })
+    }
+
+    async fn deliveries(&self, job: QueueJob) -> QueueResult<Vec<Delivery>> {
+        match self.run(job).await? {
+            QueueReply::Deliveries(d) => Ok(d),
+            QueueReply::Done => Ok(Vec::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl Queue for EmbeddedQueue {
+    async fn send(&self, messages: Vec<Message>) -> QueueResult<()> {
+        self.run(QueueJob::Send(messages)).await.map(|_| ())
+    }
+
+    async fn receive(&self, max: usize, visibility: Duration) -> QueueResult<Vec<Delivery>> {
+        self.deliveries(QueueJob::Receive {
+            max,
+            visibility,
+            max_receives: self.max_receives,
+        })
+        .await
+    }
+
+    async fn ack(&self, receipt: &str) -> QueueResult<()> {
+        self.run(QueueJob::Ack(receipt.to_owned()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn dead_letters(&self, max: usize) -> QueueResult<Vec<Delivery>> {
+        self.deliveries(QueueJob::DeadLetters(max)).await
+    }
+}

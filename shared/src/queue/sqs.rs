@@ -1,0 +1,1 @@
+//! SQS adapter (written by the adapters task).

@@ -1,0 +1,1 @@
+//! DynamoDB adapter (written by the adapters task).

@@ -1,0 +1,435 @@
+//! The storage port, shaped like DynamoDB: items addressed by partition key + sort key,
+//! conditional writes, atomic counters, small transactions, queries by partition with a
+//! sort-key range, one overloaded secondary index (`gsi1`) and segmented scans.
+//!
+//! Three adapters implement exactly the same semantics: [`dynamodb`] (production),
+//! [`sqlite`] (embedded, `registry serve`) and [`memory`] (unit tests). The conformance
+//! suite in `shared/tests/store_conformance.rs` runs against all three.
+
+pub mod dynamodb;
+pub mod eval;
+pub mod memory;
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::queue::Message;
+
+/// Attribute names with a meaning to every adapter.
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+/// Epoch seconds after which the item may be deleted (DynamoDB TTL); adapters may purge it.
+pub const TTL: &str = "ttl";
+
+/// An attribute value. Numbers are integers (cents, metres, seconds, counters); structured
+/// documents are stored as JSON strings.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Attr {
+    S(String),
+    N(i64),
+    B(bool),
+}
+
+impl From<&str> for Attr {
+    fn from(v: &str) -> Self {
+        Attr::S(v.to_owned())
+    }
+}
+impl From<String> for Attr {
+    fn from(v: String) -> Self {
+        Attr::S(v)
+    }
+}
+impl From<i64> for Attr {
+    fn from(v: i64) -> Self {
+        Attr::N(v)
+    }
+}
+impl From<bool> for Attr {
+    fn from(v: bool) -> Self {
+        Attr::B(v)
+    }
+}
+
+/// The primary key of an item.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Key {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// An item: its key and its other attributes (never `pk`/`sk` themselves).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub key: Key,
+    pub attrs: BTreeMap<String, Attr>,
+}
+
+impl Item {
+    pub fn new(key: Key) -> Self {
+        Item {
+            key,
+            attrs: BTreeMap::new(),
+        }
+    }
+
+    pub fn with(mut self, name: &str, value: impl Into<Attr>) -> Self {
+        self.attrs.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<Attr>) {
+        self.attrs.insert(name.to_owned(), value.into());
+    }
+
+    pub fn s(&self, name: &str) -> Option<&str> {
+        match self.attrs.get(name) {
+            Some(Attr::S(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn n(&self, name: &str) -> Option<i64> {
+        match self.attrs.get(name) {
+            Some(Attr::N(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn b(&self, name: &str) -> Option<bool> {
+        match self.attrs.get(name) {
+            Some(Attr::B(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The item's key in the secondary index, when it is projected there (sparse index).
+    pub fn gsi1(&self) -> Option<(&str, &str)> {
+        Some((self.s(GSI1_PK)?, self.s(GSI1_SK)?))
+    }
+}
+
+/// A condition on the current state of one item, checked atomically with the write.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    /// The item does not exist (create-if-absent).
+    NotExists,
+    /// The item exists.
+    Exists,
+    /// The attribute exists and equals the value.
+    Equals(String, Attr),
+    /// The attribute is absent.
+    AttrMissing(String),
+    /// Every condition holds.
+    All(Vec<Condition>),
+}
+
+impl Condition {
+    pub fn equals(name: &str, value: impl Into<Attr>) -> Self {
+        Condition::Equals(name.to_owned(), value.into())
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Condition::NotExists => write!(f, "item does not exist"),
+            Condition::Exists => write!(f, "item exists"),
+            Condition::Equals(n, v) => write!(f, "{n} = {v:?}"),
+            Condition::AttrMissing(n) => write!(f, "{n} is absent"),
+            Condition::All(cs) => {
+                let parts: Vec<String> = cs.iter().map(|c| c.to_string()).collect();
+                write!(f, "{}", parts.join(" and "))
+            }
+        }
+    }
+}
+
+/// Changes to one item. Like DynamoDB's UpdateItem it creates the item when it is absent
+/// (unless a condition forbids it); `add` is an atomic counter increment from 0.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Update {
+    pub set: Vec<(String, Attr)>,
+    pub remove: Vec<String>,
+    pub add: Vec<(String, i64)>,
+}
+
+impl Update {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn set(mut self, name: &str, value: impl Into<Attr>) -> Self {
+        self.set.push((name.to_owned(), value.into()));
+        self
+    }
+    pub fn remove(mut self, name: &str) -> Self {
+        self.remove.push(name.to_owned());
+        self
+    }
+    pub fn add(mut self, name: &str, by: i64) -> Self {
+        self.add.push((name.to_owned(), by));
+        self
+    }
+}
+
+/// One write of a transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WriteOp {
+    Put {
+        item: Item,
+        condition: Option<Condition>,
+    },
+    Update {
+        key: Key,
+        update: Update,
+        condition: Option<Condition>,
+    },
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
+    /// Only checks a condition on an item that the transaction does not write.
+    Check { key: Key, condition: Condition },
+}
+
+impl WriteOp {
+    pub fn key(&self) -> &Key {
+        match self {
+            WriteOp::Put { item, .. } => &item.key,
+            WriteOp::Update { key, .. }
+            | WriteOp::Delete { key, .. }
+            | WriteOp::Check { key, .. } => key,
+        }
+    }
+    pub fn condition(&self) -> Option<&Condition> {
+        match self {
+            WriteOp::Put { condition, .. }
+            | WriteOp::Update { condition, .. }
+            | WriteOp::Delete { condition, .. } => condition.as_ref(),
+            WriteOp::Check { condition, .. } => Some(condition),
+        }
+    }
+}
+
+/// Which key a query addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Index {
+    Table,
+    Gsi1,
+}
+
+/// A sort-key condition of a query (on `sk`, or on `gsi1sk` for the index).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SkRange {
+    All,
+    Eq(String),
+    BeginsWith(String),
+    /// Inclusive on both ends, like DynamoDB's BETWEEN.
+    Between(String, String),
+    Gte(String),
+    Lte(String),
+}
+
+impl SkRange {
+    pub fn contains(&self, sk: &str) -> bool {
+        match self {
+            SkRange::All => true,
+            SkRange::Eq(v) => sk == v,
+            SkRange::BeginsWith(p) => sk.starts_with(p.as_str()),
+            SkRange::Between(a, b) => sk >= a.as_str() && sk <= b.as_str(),
+            SkRange::Gte(v) => sk >= v.as_str(),
+            SkRange::Lte(v) => sk <= v.as_str(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sk: SkRange,
+    pub limit: usize,
+    pub descending: bool,
+    pub cursor: Option<Cursor>,
+}
+
+impl Query {
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Query {
+            index: Index::Table,
+            pk: pk.into(),
+            sk: SkRange::All,
+            limit: 100,
+            descending: false,
+            cursor: None,
+        }
+    }
+    pub fn index(pk: impl Into<String>) -> Self {
+        Query {
+            index: Index::Gsi1,
+            ..Query::partition(pk)
+        }
+    }
+    pub fn range(mut self, sk: SkRange) -> Self {
+        self.sk = sk;
+        self
+    }
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(1);
+        self
+    }
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+    pub fn after(mut self, cursor: Option<Cursor>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}
+
+/// One segment of a parallel full-table scan (for batch jobs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scan {
+    pub segment: u32,
+    pub total_segments: u32,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+/// Where a query or scan page ended: pass it back to read the next page. Opaque to callers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor(pub String);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StoreError {
+    /// A single-item write's condition did not hold.
+    #[error("condition failed on {key:?}: {condition}")]
+    ConditionFailed { key: Key, condition: String },
+    /// A transaction was refused; `index` is the position of the first failing write.
+    #[error("transaction canceled: write #{index} on {key:?} failed its condition ({condition})")]
+    TransactionCanceled {
+        index: usize,
+        key: Key,
+        condition: String,
+    },
+    /// The request itself is wrong (e.g. two writes on one item in a transaction).
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    /// The backend cannot be reached or is overloaded; retrying later may work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Maximum writes in one transaction (DynamoDB's limit is 100; we keep transactions small).
+pub const MAX_TRANSACTION_WRITES: usize = 25;
+
+/// What happened to the messages handed to [`Store::commit`].
+#[derive(Debug, PartialEq)]
+pub enum Outbox {
+    /// Written in the same transaction as the items (embedded store + embedded queue).
+    Enqueued,
+    /// The items are written; these messages still have to be sent to the queue.
+    ToSend(Vec<Message>),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Strongly consistent read of one item.
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>>;
+
+    /// Writes a whole item, replacing any previous one, if the condition holds.
+    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()>;
+
+    /// Applies `update` (creating the item if absent) if the condition holds; returns the
+    /// item as it is after the update.
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> StoreResult<Item>;
+
+    /// Deletes an item if the condition holds (deleting an absent item is not an error).
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()>;
+
+    /// All writes or none. At most [`MAX_TRANSACTION_WRITES`], on distinct items.
+    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()>;
+
+    /// A transaction plus queue messages that must not be lost. Adapters that share a
+    /// transaction with their queue write the messages atomically with the items; the
+    /// others write the items and hand the messages back for the caller to send (a
+    /// failure between the two is repaired by the sweeper, consumers are idempotent).
+    async fn commit(&self, ops: Vec<WriteOp>, messages: Vec<Message>) -> StoreResult<Outbox> {
+        if !ops.is_empty() {
+            self.transact(ops).await?;
+        }
+        Ok(Outbox::ToSend(messages))
+    }
+
+    /// Items of one partition (table or index), in sort-key order, one page at a time.
+    async fn query(&self, query: Query) -> StoreResult<Page>;
+
+    /// One segment of a full scan. The segments of one `total_segments` partition the table.
+    async fn scan(&self, scan: Scan) -> StoreResult<Page>;
+}
+
+/// Checks the shape every adapter refuses in the same way.
+pub(crate) fn check_transaction(ops: &[WriteOp]) -> StoreResult<()> {
+    if ops.is_empty() {
+        return Err(StoreError::Invalid("empty transaction".into()));
+    }
+    if ops.len() > MAX_TRANSACTION_WRITES {
+        return Err(StoreError::Invalid(format!(
+            "{} writes in one transaction (max {MAX_TRANSACTION_WRITES})",
+            ops.len()
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for op in ops {
+        if !seen.insert(op.key()) {
+            return Err(StoreError::Invalid(format!(
+                "two writes on {:?} in one transaction",
+                op.key()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Stable shard of a partition key, used by the embedded adapters to split scans.
+pub(crate) fn segment_of(pk: &str, total: u32) -> u32 {
+    fnv1a(pk) % total.max(1)
+}
+
+/// FNV-1a: stable across processes and versions, unlike std's hasher.
+pub(crate) fn fnv1a(s: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.as_bytes() {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}

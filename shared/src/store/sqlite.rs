@@ -1,0 +1,534 @@
+//! Embedded adapter: one SQLite file (WAL), safe to share between processes.
+//!
+//! Writes go through one writer thread per process that groups the writes waiting at the
+//! same moment into one transaction (group commit): each write runs in its own savepoint,
+//! so a failed condition rolls back only that write, and every caller gets its answer after
+//! the shared COMMIT, which is durable (`synchronous=FULL`). Between processes, SQLite's
+//! write lock (`BEGIN IMMEDIATE` + busy timeout) serialises the writers. Reads use a small
+//! pool of connections and see every committed write.
+//!
+//! The embedded queue lives in the same file (`queue` table), so a store write and the
+//! message that must follow it commit together ([`Store::commit`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use super::eval::{self, Outcome};
+use super::memory::cursor;
+use super::{
+    check_transaction, fnv1a, Condition, Index, Item, Key, Outbox, Page, Query, Scan, SkRange,
+    Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
+};
+use crate::queue::embedded::{self as queue_sql, QueueJob, QueueReply};
+use crate::queue::Message;
+
+/// Writes grouped into one transaction at most.
+const MAX_GROUP: usize = 512;
+const READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    attrs TEXT NOT NULL,
+    gsi1pk TEXT,
+    gsi1sk TEXT,
+    h INTEGER NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
+";
+
+/// One unit of work for the writer thread.
+pub(crate) enum Job {
+    Write(WriteOp, oneshot::Sender<StoreResult<Option<Item>>>),
+    Commit(Vec<WriteOp>, Vec<Message>, oneshot::Sender<StoreResult<()>>),
+    Queue(QueueJob, oneshot::Sender<StoreResult<QueueReply>>),
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<mpsc::Sender<Job>>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+fn open_connection(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(unavailable)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(unavailable)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (and creates if needed) the store file, its parent directory and its schema.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {dir:?}: {e}")))?;
+        }
+        let writer = open_connection(path)?;
+        writer
+            .execute_batch(SCHEMA)
+            .and_then(|_| writer.execute_batch(queue_sql::SCHEMA))
+            .map_err(unavailable)?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(path).map(Mutex::new))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start writer: {e}")))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(tx),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The queue stored in this file.
+    pub fn queue(&self, max_receives: u32) -> crate::queue::embedded::EmbeddedQueue {
+        crate::queue::embedded::EmbeddedQueue::new(self.clone(), max_receives)
+    }
+
+    pub(crate) async fn submit<T>(
+        &self,
+        job: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Job,
+    ) -> StoreResult<T> {
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Unavailable("writer poisoned".into()))?
+            .send(job(tx))
+            .map_err(|_| StoreError::Unavailable("writer stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("writer stopped".into()))?
+    }
+
+    /// Runs a read on a pooled connection off the async runtime.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
+            // Take a free connection if there is one, else wait for ours.
+            for i in 0..inner.readers.len() {
+                if let Ok(conn) = inner.readers[(start + i) % inner.readers.len()].try_lock() {
+                    return f(&conn);
+                }
+            }
+            let conn = inner.readers[start % inner.readers.len()]
+                .lock()
+                .map_err(|_| StoreError::Unavailable("reader poisoned".into()))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("reader task failed: {e}")))?
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        run_group(&mut conn, jobs);
+    }
+}
+
+/// A finished job's reply, sent only once the group's COMMIT is known.
+enum Reply {
+    Write(
+        oneshot::Sender<StoreResult<Option<Item>>>,
+        StoreResult<Option<Item>>,
+    ),
+    Commit(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
+    Queue(
+        oneshot::Sender<StoreResult<QueueReply>>,
+        StoreResult<QueueReply>,
+    ),
+}
+
+impl Reply {
+    fn fail(self, e: StoreError) {
+        let _ = match self {
+            Reply::Write(tx, _) => tx.send(Err(e)).map_err(|_| ()),
+            Reply::Commit(tx, _) => tx.send(Err(e)).map_err(|_| ()),
+            Reply::Queue(tx, _) => tx.send(Err(e)).map_err(|_| ()),
+        };
+    }
+    fn send(self) {
+        let _ = match self {
+            Reply::Write(tx, r) => tx.send(r).map_err(|_| ()),
+            Reply::Commit(tx, r) => tx.send(r).map_err(|_| ()),
+            Reply::Queue(tx, r) => tx.send(r).map_err(|_| ()),
+        };
+    }
+}
+
+fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let e = unavailable(e);
+            for job in jobs {
+                match job {
+                    Job::Write(_, tx) => drop(tx.send(Err(e.clone_unavailable()))),
+                    Job::Commit(_, _, tx) => drop(tx.send(Err(e.clone_unavailable()))),
+                    Job::Queue(_, tx) => drop(tx.send(Err(e.clone_unavailable()))),
+                }
+            }
+            return;
+        }
+    };
+    let mut replies = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        replies.push(match job {
+            Job::Write(op, reply) => Reply::Write(reply, in_savepoint(&tx, |c| write_one(c, &op))),
+            Job::Commit(ops, messages, reply) => Reply::Commit(
+                reply,
+                in_savepoint(&tx, |c| {
+                    if !ops.is_empty() {
+                        transact(c, &ops)?;
+                    }
+                    queue_sql::insert(c, &messages)
+                }),
+            ),
+            Job::Queue(job, reply) => {
+                Reply::Queue(reply, in_savepoint(&tx, |c| queue_sql::run(c, job)))
+            }
+        });
+    }
+    match tx.commit() {
+        Ok(()) => replies.into_iter().for_each(Reply::send),
+        Err(e) => {
+            let e = unavailable(e);
+            for r in replies {
+                r.fail(e.clone_unavailable());
+            }
+        }
+    }
+}
+
+impl StoreError {
+    fn clone_unavailable(&self) -> StoreError {
+        StoreError::Unavailable(self.to_string())
+    }
+}
+
+/// Runs `f` in a savepoint: its writes are kept only if it succeeds.
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    conn.execute_batch("SAVEPOINT job").map_err(unavailable)?;
+    let result = f(conn);
+    let end = if result.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    conn.execute_batch(end).map_err(unavailable)?;
+    result
+}
+
+fn read_item(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
+    conn.prepare_cached("SELECT attrs FROM items WHERE pk = ?1 AND sk = ?2")
+        .map_err(unavailable)?
+        .query_row(params![key.pk, key.sk], |row| row.get::<_, String>(0))
+        .optional()
+        .map_err(unavailable)?
+        .map(|attrs| decode(key.clone(), &attrs))
+        .transpose()
+}
+
+fn decode(key: Key, attrs: &str) -> StoreResult<Item> {
+    let attrs = serde_json::from_str(attrs)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt item {key:?}: {e}")))?;
+    Ok(Item { key, attrs })
+}
+
+fn write_state(conn: &Connection, key: &Key, state: Option<&Item>) -> StoreResult<()> {
+    match state {
+        None => conn
+            .prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+            .and_then(|mut s| s.execute(params![key.pk, key.sk]))
+            .map(|_| ())
+            .map_err(unavailable),
+        Some(item) => {
+            let attrs = serde_json::to_string(&item.attrs)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let (gpk, gsk) = match item.gsi1() {
+                Some((p, s)) => (Some(p), Some(s)),
+                None => (None, None),
+            };
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO items (pk, sk, attrs, gsi1pk, gsi1sk, h) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    item.key.pk,
+                    item.key.sk,
+                    attrs,
+                    gpk,
+                    gsk,
+                    i64::from(fnv1a(&item.key.pk))
+                ])
+            })
+            .map(|_| ())
+            .map_err(unavailable)
+        }
+    }
+}
+
+fn write_one(conn: &Connection, op: &WriteOp) -> StoreResult<Option<Item>> {
+    let current = read_item(conn, op.key())?;
+    match eval::outcome(op, current.as_ref())? {
+        Outcome::Failed { key, condition } => Err(StoreError::ConditionFailed { key, condition }),
+        Outcome::Unchanged => Ok(current),
+        Outcome::Write(state) => {
+            write_state(conn, op.key(), state.as_ref())?;
+            Ok(state)
+        }
+    }
+}
+
+fn transact(conn: &Connection, ops: &[WriteOp]) -> StoreResult<()> {
+    check_transaction(ops)?;
+    for (index, op) in ops.iter().enumerate() {
+        let current = read_item(conn, op.key())?;
+        match eval::outcome(op, current.as_ref())? {
+            Outcome::Failed { key, condition } => {
+                return Err(StoreError::TransactionCanceled {
+                    index,
+                    key,
+                    condition,
+                })
+            }
+            Outcome::Unchanged => {}
+            Outcome::Write(state) => write_state(conn, op.key(), state.as_ref())?,
+        }
+    }
+    Ok(())
+}
+
+/// SQL for a sort-key range on `column`, with its parameters after `first_param`.
+fn range_sql(range: &SkRange, column: &str, first_param: usize) -> (String, Vec<String>) {
+    let p = first_param;
+    match range {
+        SkRange::All => (String::new(), vec![]),
+        SkRange::Eq(v) => (format!(" AND {column} = ?{p}"), vec![v.clone()]),
+        // Every string starting with `v` sorts between `v` and `v` + the highest code point;
+        // the exact check is repeated in Rust.
+        SkRange::BeginsWith(v) => (
+            format!(" AND {column} >= ?{p} AND {column} < ?{}", p + 1),
+            vec![v.clone(), format!("{v}\u{10FFFF}")],
+        ),
+        SkRange::Between(a, b) => (
+            format!(" AND {column} >= ?{p} AND {column} <= ?{}", p + 1),
+            vec![a.clone(), b.clone()],
+        ),
+        SkRange::Gte(v) => (format!(" AND {column} >= ?{p}"), vec![v.clone()]),
+        SkRange::Lte(v) => (format!(" AND {column} <= ?{p}"), vec![v.clone()]),
+    }
+}
+
+fn rows_to_items(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Vec<Item>> {
+    let rows = stmt
+        .query_map(params, |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(unavailable)?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (pk, sk, attrs) = row.map_err(unavailable)?;
+        items.push(decode(Key { pk, sk }, &attrs)?);
+    }
+    Ok(items)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        let key = key.clone();
+        self.read(move |conn| read_item(conn, &key)).await
+    }
+
+    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
+        self.submit(|tx| Job::Write(WriteOp::Put { item, condition }, tx))
+            .await
+            .map(|_| ())
+    }
+
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> StoreResult<Item> {
+        let op = WriteOp::Update {
+            key: key.clone(),
+            update,
+            condition,
+        };
+        self.submit(|tx| Job::Write(op, tx))
+            .await?
+            .ok_or_else(|| StoreError::Invalid("update produced no item".into()))
+    }
+
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
+        let op = WriteOp::Delete {
+            key: key.clone(),
+            condition,
+        };
+        self.submit(|tx| Job::Write(op, tx)).await.map(|_| ())
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        check_transaction(&ops)?;
+        self.submit(|tx| Job::Commit(ops, Vec::new(), tx)).await
+    }
+
+    async fn commit(&self, ops: Vec<WriteOp>, messages: Vec<Message>) -> StoreResult<Outbox> {
+        if !ops.is_empty() {
+            check_transaction(&ops)?;
+        }
+        self.submit(|tx| Job::Commit(ops, messages, tx)).await?;
+        Ok(Outbox::Enqueued)
+    }
+
+    async fn query(&self, query: Query) -> StoreResult<Page> {
+        self.read(move |conn| {
+            let (pk_col, sk_col) = match query.index {
+                Index::Table => ("pk", "sk"),
+                Index::Gsi1 => (GSI1_PK, GSI1_SK),
+            };
+            let (range, range_params) = range_sql(&query.sk, sk_col, 2);
+            let mut params: Vec<String> = vec![query.pk.clone()];
+            params.extend(range_params);
+            let (cmp, order) = if query.descending {
+                ("<", "DESC")
+            } else {
+                (">", "ASC")
+            };
+            let after = match &query.cursor {
+                None => String::new(),
+                Some(c) => {
+                    let (s, p, k) = cursor::decode(c)?;
+                    let n = params.len();
+                    params.extend([s, p, k]);
+                    format!(
+                        " AND ({sk_col}, pk, sk) {cmp} (?{}, ?{}, ?{})",
+                        n + 1,
+                        n + 2,
+                        n + 3
+                    )
+                }
+            };
+            let sql = format!(
+                "SELECT pk, sk, attrs FROM items WHERE {pk_col} = ?1{range}{after} \
+                 ORDER BY {sk_col} {order}, pk {order}, sk {order} LIMIT {}",
+                query.limit.max(1) + 1
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let refs: Vec<&dyn rusqlite::ToSql> =
+                params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+            let items: Vec<Item> = rows_to_items(&mut stmt, &refs)?
+                .into_iter()
+                .filter(|item| match query.index {
+                    Index::Table => query.sk.contains(&item.key.sk),
+                    Index::Gsi1 => item.gsi1().is_some_and(|(_, sk)| query.sk.contains(sk)),
+                })
+                .collect();
+            cursor::page(
+                items.iter().collect(),
+                query.index,
+                query.descending,
+                None,
+                query.limit,
+            )
+        })
+        .await
+    }
+
+    async fn scan(&self, scan: Scan) -> StoreResult<Page> {
+        if scan.total_segments == 0 || scan.segment >= scan.total_segments {
+            return Err(StoreError::Invalid(format!(
+                "segment {} of {}",
+                scan.segment, scan.total_segments
+            )));
+        }
+        self.read(move |conn| {
+            // `h` is the pk's FNV hash, so `h % total` is `segment_of(pk, total)`.
+            let mut params: Vec<Box<dyn rusqlite::ToSql>> = vec![
+                Box::new(i64::from(scan.total_segments)),
+                Box::new(i64::from(scan.segment)),
+            ];
+            let after = match &scan.cursor {
+                None => "",
+                Some(c) => {
+                    let (_, pk, sk) = cursor::decode(c)?;
+                    params.push(Box::new(pk));
+                    params.push(Box::new(sk));
+                    " AND (pk, sk) > (?3, ?4)"
+                }
+            };
+            let sql = format!(
+                "SELECT pk, sk, attrs FROM items WHERE h % ?1 = ?2{after} ORDER BY pk, sk LIMIT {}",
+                scan.limit.max(1) + 1
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let refs: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p.as_ref()).collect();
+            let items = rows_to_items(&mut stmt, &refs)?;
+            cursor::page(
+                items.iter().collect(),
+                Index::Table,
+                false,
+                None,
+                scan.limit,
+            )
+        })
+        .await
+    }
+}
