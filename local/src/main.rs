@@ -1,1 +1,79 @@
-fn main() {}
+//! `registry`: the whole registry on one machine (embedded store and queue), and the
+//! operations tool (admin, jobs) that also works against DynamoDB/SQS in production.
+
+mod admin;
+mod serve;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use registry_core::app::App;
+use registry_core::config::Config;
+
+#[derive(Parser)]
+#[command(name = "registry", version, about = "Carpool proof registry")]
+struct Cli {
+    /// Embedded store file (overrides REGISTRY_DB_PATH).
+    #[arg(long, global = true, value_name = "PATH")]
+    data: Option<PathBuf>,
+    /// Machine-readable output: one JSON object on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs every route, the queue worker and the scheduler on one port.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Operators and tokens.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+}
+
+fn config(cli: &Cli) -> Result<Config, String> {
+    let mut config = Config::from_env().map_err(|e| e.to_string())?;
+    if let Some(path) = &cli.data {
+        config.db_path = path.clone();
+    }
+    Ok(config)
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = config(&cli)?;
+    let app = App::from_config(config)
+        .await
+        .map_err(|e| format!("cannot open the store: {e}"))?;
+    match cli.command {
+        Command::Serve { addr } => serve::run(app, addr, cli.json).await,
+        Command::Admin(command) => admin::run(&app, command, cli.json).await,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .compact()
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,4 +1,12 @@
 //! `registry-core`: everything of the carpool proof registry that is not a `main()`.
 
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod jobs;
+pub mod lambda;
 pub mod queue;
 pub mod store;

@@ -1,1 +1,926 @@
-//! DynamoDB adapter (written by the adapters task).
+//! DynamoDB adapter: the production store. One table (`pk`/`sk` strings) with one sparse
+//! global secondary index `gsi1` (`gsi1pk`/`gsi1sk`, projection ALL), on-demand capacity.
+//!
+//! Semantics follow [`super::memory`] exactly: conditions become `ConditionExpression`s,
+//! updates become `UpdateExpression`s (SET / REMOVE / ADD, `ReturnValues=ALL_NEW`),
+//! transactions `TransactWriteItems`, reads are strongly consistent on the table. Attribute
+//! names and values always go through placeholders (`#n0`, `:v0`), never inline.
+//!
+//! Pages: a query or scan asks DynamoDB for one item more than the page's limit, so that
+//! `next` is `None` exactly when nothing follows (DynamoDB itself returns a
+//! `LastEvaluatedKey` whenever it stops at `Limit`, even when nothing follows). Cursors are
+//! the JSON of the exclusive start key (`{"pk": .., "sk": ..}`, plus `gsi1pk`/`gsi1sk` for
+//! the index).
+//!
+//! Errors never carry attribute values (they may hold personal data): only the operation,
+//! the error code and, for a failed condition, the condition as written by our own code.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::config::BehaviorVersion;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::eval::{check_name, validate_item};
+use super::{
+    check_transaction, Attr, Condition, Cursor, Index, Item, Key, Page, Query, Scan, SkRange,
+    Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK, PK, SK, TTL,
+};
+
+/// Name of the secondary index in DynamoDB.
+pub const GSI1: &str = "gsi1";
+
+/// How long [`DynamoStore::create_table`] waits for a new table to become active.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(300);
+
+type AttrMap = HashMap<String, AttributeValue>;
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A client configured by the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, role...).
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        Self::new(Client::new(&config), table)
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Creates the table (pk/sk, sparse GSI `gsi1`, on-demand, TTL on `ttl`) unless it
+    /// exists, then waits until it and its index are active. For tests and ops tools; in
+    /// AWS the table comes from `template.yaml`.
+    pub async fn create_table(&self) -> StoreResult<()> {
+        if self.describe().await?.is_none() {
+            let s = ScalarAttributeType::S;
+            let created = self
+                .client
+                .create_table()
+                .table_name(&self.table)
+                .billing_mode(BillingMode::PayPerRequest)
+                .attribute_definitions(attribute_definition(PK, s.clone())?)
+                .attribute_definitions(attribute_definition(SK, s.clone())?)
+                .attribute_definitions(attribute_definition(GSI1_PK, s.clone())?)
+                .attribute_definitions(attribute_definition(GSI1_SK, s)?)
+                .key_schema(key_schema(PK, KeyType::Hash)?)
+                .key_schema(key_schema(SK, KeyType::Range)?)
+                .global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(GSI1)
+                        .key_schema(key_schema(GSI1_PK, KeyType::Hash)?)
+                        .key_schema(key_schema(GSI1_SK, KeyType::Range)?)
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .map_err(build_error)?,
+                )
+                .send()
+                .await;
+            match created {
+                Ok(_) => {}
+                // Created concurrently by someone else: fine.
+                Err(e) if error_code(&e) == Some("ResourceInUseException") => {}
+                Err(e) => return Err(sdk_error("CreateTable", e)),
+            }
+        }
+        let deadline = tokio::time::Instant::now() + CREATE_TIMEOUT;
+        loop {
+            if self.describe().await? == Some(true) {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StoreError::Unavailable(format!(
+                    "dynamodb: table {} not active after {CREATE_TIMEOUT:?}",
+                    self.table
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        self.enable_ttl().await
+    }
+
+    /// `None` when the table does not exist, else whether it and its indexes are active.
+    async fn describe(&self) -> StoreResult<Option<bool>> {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.table().is_some_and(|t| {
+                t.table_status() == Some(&TableStatus::Active)
+                    && t.global_secondary_indexes()
+                        .iter()
+                        .all(|i| i.index_status() == Some(&IndexStatus::Active))
+            }))),
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(sdk_error("DescribeTable", e)),
+        }
+    }
+
+    async fn enable_ttl(&self) -> StoreResult<()> {
+        let enabled = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeTimeToLive", e))?
+            .time_to_live_description()
+            .and_then(|d| d.attribute_name())
+            == Some(TTL);
+        if enabled {
+            return Ok(());
+        }
+        let spec = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(TTL)
+            .build()
+            .map_err(build_error)?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("UpdateTimeToLive", e))
+    }
+}
+
+fn attribute_definition(name: &str, t: ScalarAttributeType) -> StoreResult<AttributeDefinition> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(t)
+        .build()
+        .map_err(build_error)
+}
+
+fn key_schema(name: &str, t: KeyType) -> StoreResult<KeySchemaElement> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(t)
+        .build()
+        .map_err(build_error)
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+fn build_error(_: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Invalid("dynamodb: cannot build request".into())
+}
+
+fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    match err {
+        SdkError::ServiceError(e) => e.err().code(),
+        _ => None,
+    }
+}
+
+/// Maps an SDK error without its message (which may quote attribute values).
+fn sdk_error<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> StoreError {
+    match &err {
+        SdkError::ServiceError(e) => {
+            let code = e.err().code().unwrap_or("unknown service error");
+            match code {
+                "ValidationException" | "SerializationException" => {
+                    StoreError::Invalid(format!("dynamodb {op}: {code}"))
+                }
+                _ => StoreError::Unavailable(format!("dynamodb {op}: {code}")),
+            }
+        }
+        SdkError::ConstructionFailure(_) => {
+            StoreError::Invalid(format!("dynamodb {op}: cannot build request"))
+        }
+        SdkError::TimeoutError(_) => StoreError::Unavailable(format!("dynamodb {op}: timeout")),
+        SdkError::DispatchFailure(_) => {
+            StoreError::Unavailable(format!("dynamodb {op}: cannot reach the service"))
+        }
+        SdkError::ResponseError(_) => {
+            StoreError::Unavailable(format!("dynamodb {op}: unreadable response"))
+        }
+        _ => StoreError::Unavailable(format!("dynamodb {op}: request failed")),
+    }
+}
+
+/// A single-item write's error: a failed condition names it, the rest as [`sdk_error`].
+fn write_error<E: ProvideErrorMetadata, R>(
+    op: &str,
+    key: &Key,
+    condition: Option<&Condition>,
+    err: SdkError<E, R>,
+) -> StoreError {
+    if error_code(&err) == Some("ConditionalCheckFailedException") {
+        return StoreError::ConditionFailed {
+            key: key.clone(),
+            condition: condition.map(ToString::to_string).unwrap_or_default(),
+        };
+    }
+    sdk_error(op, err)
+}
+
+fn transaction_error<R>(ops: &[WriteOp], err: SdkError<TransactWriteItemsError, R>) -> StoreError {
+    let reasons = match &err {
+        SdkError::ServiceError(e) => match e.err() {
+            TransactWriteItemsError::TransactionCanceledException(c) => {
+                Some(c.cancellation_reasons())
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(reasons) = reasons else {
+        return sdk_error("TransactWriteItems", err);
+    };
+    let code_at = |wanted: &str| reasons.iter().position(|r| r.code() == Some(wanted));
+    if let Some(index) = code_at("ConditionalCheckFailed") {
+        if let Some(op) = ops.get(index) {
+            return StoreError::TransactionCanceled {
+                index,
+                key: op.key().clone(),
+                condition: op.condition().map(ToString::to_string).unwrap_or_default(),
+            };
+        }
+    }
+    if let Some(index) = code_at("ValidationError") {
+        return StoreError::Invalid(format!(
+            "dynamodb TransactWriteItems: write #{index} is invalid"
+        ));
+    }
+    let codes: Vec<&str> = reasons
+        .iter()
+        .filter_map(|r| r.code())
+        .filter(|c| *c != "None")
+        .collect();
+    StoreError::Unavailable(format!(
+        "dynamodb TransactWriteItems: canceled ({})",
+        codes.join(", ")
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Items and attribute values
+
+fn to_value(attr: &Attr) -> AttributeValue {
+    match attr {
+        Attr::S(s) => AttributeValue::S(s.clone()),
+        Attr::N(n) => AttributeValue::N(n.to_string()),
+        Attr::B(b) => AttributeValue::Bool(*b),
+    }
+}
+
+fn from_value(name: &str, value: AttributeValue) -> StoreResult<Attr> {
+    match value {
+        AttributeValue::S(s) => Ok(Attr::S(s)),
+        AttributeValue::N(n) => n.parse().map(Attr::N).map_err(|_| {
+            StoreError::Unavailable(format!("dynamodb: attribute {name} is not an integer"))
+        }),
+        AttributeValue::Bool(b) => Ok(Attr::B(b)),
+        _ => Err(StoreError::Unavailable(format!(
+            "dynamodb: attribute {name} has an unsupported type"
+        ))),
+    }
+}
+
+fn key_map(key: &Key) -> AttrMap {
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(key.pk.clone())),
+        (SK.to_owned(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+fn item_map(item: &Item) -> AttrMap {
+    let mut map = key_map(&item.key);
+    for (name, attr) in &item.attrs {
+        map.insert(name.clone(), to_value(attr));
+    }
+    map
+}
+
+fn take_string(map: &mut AttrMap, name: &str) -> StoreResult<String> {
+    match map.remove(name) {
+        Some(AttributeValue::S(s)) => Ok(s),
+        _ => Err(StoreError::Unavailable(format!(
+            "dynamodb: item without a string {name}"
+        ))),
+    }
+}
+
+fn from_item_map(mut map: AttrMap) -> StoreResult<Item> {
+    let pk = take_string(&mut map, PK)?;
+    let sk = take_string(&mut map, SK)?;
+    let mut attrs = BTreeMap::new();
+    for (name, value) in map {
+        let attr = from_value(&name, value)?;
+        attrs.insert(name, attr);
+    }
+    Ok(Item {
+        key: Key { pk, sk },
+        attrs,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Expressions
+
+/// Placeholders of one request: `#n0`.. for names, `:v0`.. for values.
+#[derive(Default)]
+struct Expr {
+    names: HashMap<String, String>,
+    by_name: HashMap<String, String>,
+    values: AttrMap,
+}
+
+impl Expr {
+    fn name(&mut self, name: &str) -> String {
+        if let Some(p) = self.by_name.get(name) {
+            return p.clone();
+        }
+        let p = format!("#n{}", self.by_name.len());
+        self.by_name.insert(name.to_owned(), p.clone());
+        self.names.insert(p.clone(), name.to_owned());
+        p
+    }
+
+    fn value(&mut self, value: AttributeValue) -> String {
+        let p = format!(":v{}", self.values.len());
+        self.values.insert(p.clone(), value);
+        p
+    }
+
+    fn condition(&mut self, condition: &Condition) -> String {
+        match condition {
+            Condition::NotExists => format!("attribute_not_exists({})", self.name(PK)),
+            Condition::Exists => format!("attribute_exists({})", self.name(PK)),
+            Condition::Equals(name, value) => {
+                let n = self.name(name);
+                let v = self.value(to_value(value));
+                format!("{n} = {v}")
+            }
+            Condition::AttrMissing(name) => format!("attribute_not_exists({})", self.name(name)),
+            Condition::All(all) if all.is_empty() => {
+                let pk = self.name(PK);
+                format!("(attribute_exists({pk}) OR attribute_not_exists({pk}))")
+            }
+            Condition::All(all) => all
+                .iter()
+                .map(|c| format!("({})", self.condition(c)))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        }
+    }
+
+    /// `SET .. REMOVE .. ADD ..`, or `None` for an empty update. Names are checked like the
+    /// embedded adapters do; removing `pk`/`sk` is a no-op there, so it is skipped here.
+    fn update(&mut self, update: &Update) -> StoreResult<Option<String>> {
+        let mut clauses = Vec::new();
+        let mut set = Vec::new();
+        for (name, value) in &update.set {
+            check_name(name)?;
+            let n = self.name(name);
+            let v = self.value(to_value(value));
+            set.push(format!("{n} = {v}"));
+        }
+        if !set.is_empty() {
+            clauses.push(format!("SET {}", set.join(", ")));
+        }
+        let remove: Vec<String> = update
+            .remove
+            .iter()
+            .filter(|name| check_name(name).is_ok())
+            .map(|name| self.name(name))
+            .collect();
+        if !remove.is_empty() {
+            clauses.push(format!("REMOVE {}", remove.join(", ")));
+        }
+        let mut add = Vec::new();
+        for (name, by) in &update.add {
+            check_name(name)?;
+            let n = self.name(name);
+            let v = self.value(AttributeValue::N(by.to_string()));
+            add.push(format!("{n} {v}"));
+        }
+        if !add.is_empty() {
+            clauses.push(format!("ADD {}", add.join(", ")));
+        }
+        Ok((!clauses.is_empty()).then(|| clauses.join(" ")))
+    }
+
+    fn names(&mut self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| std::mem::take(&mut self.names))
+    }
+
+    fn values(&mut self) -> Option<AttrMap> {
+        (!self.values.is_empty()).then(|| std::mem::take(&mut self.values))
+    }
+}
+
+/// A sort-key range as a key condition, or `Ok(None)` when nothing can match (DynamoDB
+/// refuses empty key values and `BETWEEN` with reversed bounds; the embedded adapters
+/// simply find nothing).
+fn range_condition(expr: &mut Expr, sk_name: &str, range: &SkRange) -> Option<Option<String>> {
+    let mut cmp = |op: &str, v: &str| {
+        let n = expr.name(sk_name);
+        let p = expr.value(AttributeValue::S(v.to_owned()));
+        format!("{n} {op} {p}")
+    };
+    Some(match range {
+        SkRange::All => None,
+        // Sort keys are never empty, so these match nothing.
+        SkRange::Eq(v) | SkRange::Lte(v) if v.is_empty() => return None,
+        SkRange::Between(_, b) if b.is_empty() => return None,
+        SkRange::Between(a, b) if a > b => return None,
+        // Every sort key is >= "" and begins with "".
+        SkRange::BeginsWith(v) | SkRange::Gte(v) if v.is_empty() => None,
+        SkRange::Eq(v) => Some(cmp("=", v)),
+        SkRange::Gte(v) => Some(cmp(">=", v)),
+        SkRange::Lte(v) => Some(cmp("<=", v)),
+        SkRange::Between(a, b) if a.is_empty() => Some(cmp("<=", b)),
+        SkRange::BeginsWith(v) => {
+            let n = expr.name(sk_name);
+            let p = expr.value(AttributeValue::S(v.clone()));
+            Some(format!("begins_with({n}, {p})"))
+        }
+        SkRange::Between(a, b) => {
+            let n = expr.name(sk_name);
+            let pa = expr.value(AttributeValue::S(a.clone()));
+            let pb = expr.value(AttributeValue::S(b.clone()));
+            Some(format!("{n} BETWEEN {pa} AND {pb}"))
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Cursors
+
+fn key_names(index: Index) -> &'static [&'static str] {
+    match index {
+        Index::Table => &[PK, SK],
+        Index::Gsi1 => &[PK, SK, GSI1_PK, GSI1_SK],
+    }
+}
+
+fn malformed_cursor() -> StoreError {
+    StoreError::Invalid("malformed cursor".into())
+}
+
+fn encode_cursor(key: BTreeMap<String, String>) -> Cursor {
+    Cursor(serde_json::to_string(&key).unwrap_or_default())
+}
+
+fn decode_cursor(index: Index, cursor: &Cursor) -> StoreResult<AttrMap> {
+    let key: BTreeMap<String, String> =
+        serde_json::from_str(&cursor.0).map_err(|_| malformed_cursor())?;
+    let names = key_names(index);
+    if key.len() != names.len() || !names.iter().all(|n| key.contains_key(*n)) {
+        return Err(malformed_cursor());
+    }
+    Ok(key
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
+}
+
+/// The exclusive start key that resumes after `item`.
+fn cursor_after(index: Index, item: &Item) -> StoreResult<Cursor> {
+    let mut key = BTreeMap::from([
+        (PK.to_owned(), item.key.pk.clone()),
+        (SK.to_owned(), item.key.sk.clone()),
+    ]);
+    if index == Index::Gsi1 {
+        let (gpk, gsk) = item.gsi1().ok_or_else(|| {
+            StoreError::Unavailable("dynamodb: index item without index keys".into())
+        })?;
+        key.insert(GSI1_PK.to_owned(), gpk.to_owned());
+        key.insert(GSI1_SK.to_owned(), gsk.to_owned());
+    }
+    Ok(encode_cursor(key))
+}
+
+fn cursor_from_key(key: AttrMap) -> StoreResult<Cursor> {
+    let mut out = BTreeMap::new();
+    for (name, value) in key {
+        match value {
+            AttributeValue::S(s) => out.insert(name, s),
+            _ => {
+                return Err(StoreError::Unavailable(
+                    "dynamodb: non-string key in LastEvaluatedKey".into(),
+                ))
+            }
+        };
+    }
+    Ok(encode_cursor(out))
+}
+
+/// DynamoDB's `Limit` for a page of `limit` items: one more, to know whether more follow.
+fn probe_limit(limit: usize) -> i32 {
+    i32::try_from(limit.max(1))
+        .unwrap_or(i32::MAX - 1)
+        .min(i32::MAX - 1)
+        + 1
+}
+
+/// Cuts the response (asked with [`probe_limit`]) to a page of `limit` items.
+fn to_page(
+    index: Index,
+    limit: usize,
+    raw: Vec<AttrMap>,
+    last_evaluated: Option<AttrMap>,
+) -> StoreResult<Page> {
+    let limit = limit.max(1);
+    let mut items = raw
+        .into_iter()
+        .map(from_item_map)
+        .collect::<StoreResult<Vec<Item>>>()?;
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        match items.last() {
+            Some(last) => Some(cursor_after(index, last)?),
+            None => None,
+        }
+    } else {
+        // Fewer than asked with a LastEvaluatedKey: DynamoDB stopped at its 1 MB page size.
+        last_evaluated.map(cursor_from_key).transpose()?
+    };
+    Ok(Page { items, next })
+}
+
+// ---------------------------------------------------------------------------------------
+// Transactions
+
+fn transact_item(table: &str, op: &WriteOp) -> StoreResult<TransactWriteItem> {
+    let mut expr = Expr::default();
+    let condition = op.condition().map(|c| expr.condition(c));
+    let item = match op {
+        WriteOp::Put { item, .. } => {
+            validate_item(item)?;
+            TransactWriteItem::builder().put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item_map(item)))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values())
+                    .build()
+                    .map_err(build_error)?,
+            )
+        }
+        WriteOp::Update { key, update, .. } => {
+            // A transaction's Update needs an UpdateExpression, and no expression means
+            // "create the item if absent, change nothing" without touching an attribute.
+            let Some(expression) = expr.update(update)? else {
+                return Err(StoreError::Invalid(
+                    "empty update in a transaction (use a put or a check)".into(),
+                ));
+            };
+            TransactWriteItem::builder().update(
+                aws_sdk_dynamodb::types::Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key_map(key)))
+                    .update_expression(expression)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values())
+                    .build()
+                    .map_err(build_error)?,
+            )
+        }
+        WriteOp::Delete { key, .. } => TransactWriteItem::builder().delete(
+            Delete::builder()
+                .table_name(table)
+                .set_key(Some(key_map(key)))
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(expr.names())
+                .set_expression_attribute_values(expr.values())
+                .build()
+                .map_err(build_error)?,
+        ),
+        WriteOp::Check { key, .. } => TransactWriteItem::builder().condition_check(
+            ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(key_map(key)))
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(expr.names())
+                .set_expression_attribute_values(expr.values())
+                .build()
+                .map_err(build_error)?,
+        ),
+    };
+    Ok(item.build())
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        out.item.map(from_item_map).transpose()
+    }
+
+    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
+        validate_item(&item)?;
+        let mut expr = Expr::default();
+        let expression = condition.as_ref().map(|c| expr.condition(c));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_map(&item)))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| write_error("PutItem", &item.key, condition.as_ref(), e))
+    }
+
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> StoreResult<Item> {
+        let mut expr = Expr::default();
+        let update_expression = expr.update(&update)?;
+        let expression = condition.as_ref().map(|c| expr.condition(c));
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .set_update_expression(update_expression)
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| write_error("UpdateItem", key, condition.as_ref(), e))?;
+        match out.attributes {
+            Some(attrs) if !attrs.is_empty() => from_item_map(attrs),
+            // An empty update of an item with no other attribute returns nothing.
+            _ => Ok(Item::new(key.clone())),
+        }
+    }
+
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
+        let mut expr = Expr::default();
+        let expression = condition.as_ref().map(|c| expr.condition(c));
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| write_error("DeleteItem", key, condition.as_ref(), e))
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        check_transaction(&ops)?;
+        let items = ops
+            .iter()
+            .map(|op| transact_item(&self.table, op))
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| transaction_error(&ops, e))
+    }
+
+    async fn query(&self, query: Query) -> StoreResult<Page> {
+        let (pk_name, sk_name, index_name, consistent) = match query.index {
+            Index::Table => (PK, SK, None, Some(true)),
+            // Strongly consistent reads are not available on a global secondary index.
+            Index::Gsi1 => (GSI1_PK, GSI1_SK, Some(GSI1), None),
+        };
+        let start = query
+            .cursor
+            .as_ref()
+            .map(|c| decode_cursor(query.index, c))
+            .transpose()?;
+        if query.pk.is_empty() {
+            // DynamoDB refuses an empty key value; no item has one.
+            return Ok(Page::default());
+        }
+        let mut expr = Expr::default();
+        let pk = format!(
+            "{} = {}",
+            expr.name(pk_name),
+            expr.value(AttributeValue::S(query.pk.clone()))
+        );
+        let key_condition = match range_condition(&mut expr, sk_name, &query.sk) {
+            None => return Ok(Page::default()),
+            Some(None) => pk,
+            Some(Some(range)) => format!("{pk} AND {range}"),
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index_name.map(str::to_owned))
+            .set_consistent_read(consistent)
+            .key_condition_expression(key_condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .scan_index_forward(!query.descending)
+            .limit(probe_limit(query.limit))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_error("Query", e))?;
+        to_page(
+            query.index,
+            query.limit,
+            out.items.unwrap_or_default(),
+            out.last_evaluated_key,
+        )
+    }
+
+    async fn scan(&self, scan: Scan) -> StoreResult<Page> {
+        if scan.total_segments == 0 || scan.segment >= scan.total_segments {
+            return Err(StoreError::Invalid(format!(
+                "segment {} of {}",
+                scan.segment, scan.total_segments
+            )));
+        }
+        let segment = i32::try_from(scan.segment).map_err(|_| malformed_segment())?;
+        let total = i32::try_from(scan.total_segments).map_err(|_| malformed_segment())?;
+        let start = scan
+            .cursor
+            .as_ref()
+            .map(|c| decode_cursor(Index::Table, c))
+            .transpose()?;
+        let out = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .segment(segment)
+            .total_segments(total)
+            .limit(probe_limit(scan.limit))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| sdk_error("Scan", e))?;
+        to_page(
+            Index::Table,
+            scan.limit,
+            out.items.unwrap_or_default(),
+            out.last_evaluated_key,
+        )
+    }
+}
+
+fn malformed_segment() -> StoreError {
+    StoreError::Invalid("segment number too large".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condition_expressions_use_placeholders_only() {
+        let mut expr = Expr::default();
+        let c = Condition::All(vec![
+            Condition::Exists,
+            Condition::equals("status", "pending"),
+            Condition::AttrMissing("phone".into()),
+        ]);
+        let text = expr.condition(&c);
+        assert_eq!(
+            text,
+            "(attribute_exists(#n0)) AND (#n1 = :v0) AND (attribute_not_exists(#n2))"
+        );
+        assert!(!text.contains("pending") && !text.contains("phone"));
+        let names = expr.names().unwrap();
+        assert_eq!(names["#n0"], "pk");
+        assert_eq!(names["#n1"], "status");
+        assert_eq!(names["#n2"], "phone");
+        assert_eq!(
+            expr.values().unwrap()[":v0"],
+            AttributeValue::S("pending".into())
+        );
+    }
+
+    #[test]
+    fn update_expression_has_set_remove_add() {
+        let mut expr = Expr::default();
+        let u = Update::new()
+            .set("a", "x")
+            .set("b", 3)
+            .remove("c")
+            .remove("pk")
+            .add("n", -2);
+        assert_eq!(
+            expr.update(&u).unwrap().unwrap(),
+            "SET #n0 = :v0, #n1 = :v1 REMOVE #n2 ADD #n3 :v2"
+        );
+        assert_eq!(
+            expr.values().unwrap()[":v2"],
+            AttributeValue::N("-2".into())
+        );
+        assert!(matches!(
+            Expr::default().update(&Update::new().set("sk", 1)),
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(Expr::default().update(&Update::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn ranges_become_key_conditions() {
+        let cond = |r: SkRange| range_condition(&mut Expr::default(), SK, &r);
+        assert_eq!(cond(SkRange::All), Some(None));
+        assert_eq!(
+            cond(SkRange::BeginsWith("a#".into())),
+            Some(Some("begins_with(#n0, :v0)".into()))
+        );
+        assert_eq!(
+            cond(SkRange::Between("a".into(), "b".into())),
+            Some(Some("#n0 BETWEEN :v0 AND :v1".into()))
+        );
+        assert_eq!(cond(SkRange::Between("b".into(), "a".into())), None);
+        assert_eq!(cond(SkRange::Eq(String::new())), None);
+        assert_eq!(cond(SkRange::Gte(String::new())), Some(None));
+        assert_eq!(
+            cond(SkRange::Lte("m".into())),
+            Some(Some("#n0 <= :v0".into()))
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let item = Item::new(Key::new("p", "s"))
+            .with(GSI1_PK, "g")
+            .with(GSI1_SK, "h");
+        let c = cursor_after(Index::Gsi1, &item).unwrap();
+        let key = decode_cursor(Index::Gsi1, &c).unwrap();
+        assert_eq!(key[GSI1_SK], AttributeValue::S("h".into()));
+        assert_eq!(key.len(), 4);
+        assert!(decode_cursor(Index::Table, &c).is_err());
+        assert!(decode_cursor(Index::Table, &Cursor("[1,2]".into())).is_err());
+        let t = cursor_after(Index::Table, &item).unwrap();
+        assert_eq!(decode_cursor(Index::Table, &t).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn numbers_that_are_not_integers_are_refused() {
+        assert_eq!(
+            from_value("n", AttributeValue::N("12".into())).unwrap(),
+            Attr::N(12)
+        );
+        let err = from_value("n", AttributeValue::N("1.5".into())).unwrap_err();
+        assert!(!err.to_string().contains("1.5"));
+        assert!(from_value("l", AttributeValue::L(vec![])).is_err());
+    }
+
+    #[test]
+    fn probe_limit_is_one_more() {
+        assert_eq!(probe_limit(7), 8);
+        assert_eq!(probe_limit(0), 2);
+        assert_eq!(probe_limit(usize::MAX), i32::MAX);
+    }
+}

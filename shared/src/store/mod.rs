@@ -382,9 +382,39 @@ pub trait Store: Send + Sync {
     /// transaction with their queue write the messages atomically with the items; the
     /// others write the items and hand the messages back for the caller to send (a
     /// failure between the two is repaired by the sweeper, consumers are idempotent).
-    async fn commit(&self, ops: Vec<WriteOp>, messages: Vec<Message>) -> StoreResult<Outbox> {
-        if !ops.is_empty() {
-            self.transact(ops).await?;
+    async fn commit(&self, mut ops: Vec<WriteOp>, messages: Vec<Message>) -> StoreResult<Outbox> {
+        // A single write needs no transaction (half the cost on DynamoDB); its condition
+        // failure is reported like a transaction's so callers handle one error shape.
+        let first = |e| match e {
+            StoreError::ConditionFailed { key, condition } => StoreError::TransactionCanceled {
+                index: 0,
+                key,
+                condition,
+            },
+            other => other,
+        };
+        match (ops.len(), ops.pop()) {
+            (0, _) | (_, None) => {}
+            (1, Some(WriteOp::Put { item, condition })) => {
+                self.put(item, condition).await.map_err(first)?
+            }
+            (
+                1,
+                Some(WriteOp::Update {
+                    key,
+                    update,
+                    condition,
+                }),
+            ) => {
+                self.update(&key, update, condition).await.map_err(first)?;
+            }
+            (1, Some(WriteOp::Delete { key, condition })) => {
+                self.delete(&key, condition).await.map_err(first)?
+            }
+            (_, Some(last)) => {
+                ops.push(last);
+                self.transact(ops).await?;
+            }
         }
         Ok(Outbox::ToSend(messages))
     }

@@ -1,0 +1,320 @@
+//! Operators and tokens: the administration used by the admin routes and by
+//! `registry admin ...`, so both behave the same.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::api::error::ApiError;
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::keys;
+use crate::domain::operator::{Operator, OperatorId};
+use crate::domain::token::{self, Permission, Role, RoleKind};
+use crate::store::{Condition, Item, Query, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
+
+fn operator_from(item: &Item) -> Option<Operator> {
+    Some(Operator {
+        id: OperatorId(u64::try_from(item.n("id")?).ok()?),
+        name: item.s("name")?.to_owned(),
+        siret: item.s("siret").map(str::to_owned),
+        created_at: item.s("created_at")?.to_owned(),
+    })
+}
+
+pub async fn create_operator(
+    app: &App,
+    name: String,
+    siret: Option<String>,
+) -> Result<Operator, ApiError> {
+    // Ids come from an atomic counter; the conditional put makes a reused id impossible.
+    let counter = app
+        .store
+        .update(
+            &keys::operator_counter(),
+            Update::new().add("value", 1),
+            None,
+        )
+        .await?;
+    let id = counter
+        .n("value")
+        .and_then(|n| u64::try_from(n).ok())
+        .map(OperatorId)
+        .ok_or_else(ApiError::internal)?;
+    let operator = Operator {
+        id,
+        name,
+        siret,
+        created_at: rfc3339(app.clock.now()),
+    };
+    let mut item = Item::new(keys::operator(id))
+        .with("id", i64::try_from(id.0).map_err(|_| ApiError::internal())?)
+        .with("name", operator.name.clone())
+        .with("created_at", operator.created_at.clone())
+        .with(GSI1_PK, keys::OPERATORS_INDEX)
+        .with(GSI1_SK, keys::operator_index_sk(id));
+    if let Some(siret) = &operator.siret {
+        item.set("siret", siret.clone());
+    }
+    app.store.put(item, Some(Condition::NotExists)).await?;
+    Ok(operator)
+}
+
+pub async fn get_operator(app: &App, id: OperatorId) -> Result<Option<Operator>, ApiError> {
+    Ok(app
+        .store
+        .get(&keys::operator(id))
+        .await?
+        .as_ref()
+        .and_then(operator_from))
+}
+
+/// Every item of one index partition, following pagination.
+async fn index_partition(app: &App, pk: String) -> Result<Vec<Item>, ApiError> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(Query::index(pk.clone()).limit(500).after(cursor))
+            .await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+pub async fn list_operators(app: &App) -> Result<Vec<Operator>, ApiError> {
+    let items = index_partition(app, keys::OPERATORS_INDEX.into()).await?;
+    Ok(items.iter().filter_map(operator_from).collect())
+}
+
+/// What to create: the role, its operator (none for registry admins), its permissions.
+#[derive(Clone, Debug)]
+pub struct TokenRequest {
+    pub name: String,
+    pub role: RoleKind,
+    pub operator: Option<OperatorId>,
+    /// Application tokens only; `None` = every permission.
+    pub permissions: Option<BTreeSet<Permission>>,
+}
+
+/// A new token, with its secret: shown once, never stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct CreatedToken {
+    pub token_id: String,
+    pub token: String,
+    pub name: String,
+    pub role: RoleKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_id: Option<OperatorId>,
+    pub permissions: Vec<Permission>,
+    pub created_at: String,
+}
+
+/// A token as listed: never its secret nor its hash.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TokenInfo {
+    pub token_id: String,
+    pub name: String,
+    pub role: RoleKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_id: Option<OperatorId>,
+    pub permissions: Vec<Permission>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+fn token_info(item: &Item) -> Option<TokenInfo> {
+    let role = crate::api::auth::role_of(item)?;
+    Some(TokenInfo {
+        token_id: item.key.pk.strip_prefix("TOKEN#")?.to_owned(),
+        name: item.s("name")?.to_owned(),
+        role: role.kind(),
+        operator_id: role.operator(),
+        permissions: role.permissions(),
+        created_at: item.s("created_at")?.to_owned(),
+        revoked_at: item.s("revoked_at").map(str::to_owned),
+    })
+}
+
+fn token_write(
+    request: &TokenRequest,
+    now: &str,
+) -> Result<(token::NewToken, Role, Item), ApiError> {
+    let role = match (request.role, request.operator, &request.permissions) {
+        (RoleKind::RegistryAdmin, None, None) => Role::RegistryAdmin,
+        (RoleKind::OperatorAdmin, Some(op), None) => Role::OperatorAdmin(op),
+        (RoleKind::Application, Some(op), permissions) => Role::Application(
+            op,
+            permissions
+                .clone()
+                .unwrap_or_else(|| Permission::ALL.into_iter().collect()),
+        ),
+        (RoleKind::RegistryAdmin, Some(_), _) => {
+            return Err(ApiError::invalid_field(
+                "/role",
+                "a registry admin belongs to no operator",
+            ))
+        }
+        (_, None, _) => {
+            return Err(ApiError::invalid_field(
+                "/operator_id",
+                "required for this role",
+            ))
+        }
+        (_, _, Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "/permissions",
+                "only application tokens have permissions",
+            ))
+        }
+    };
+    if let Role::Application(_, p) = &role {
+        if p.is_empty() {
+            return Err(ApiError::invalid_field("/permissions", "must not be empty"));
+        }
+    }
+    let new = token::generate().map_err(|e| {
+        tracing::error!(error = %e, "cannot generate a token");
+        ApiError::unavailable()
+    })?;
+    let permissions: Vec<&str> = role.permissions().iter().map(|p| p.as_str()).collect();
+    let mut item = Item::new(keys::token(&new.token_id))
+        .with("role", role.kind().as_str())
+        .with("name", request.name.clone())
+        .with("secret_hash", new.secret_hash.clone())
+        .with(
+            "permissions",
+            serde_json::to_string(&permissions).unwrap_or_else(|_| "[]".into()),
+        )
+        .with("created_at", now.to_owned())
+        .with(GSI1_PK, keys::tokens_index(role.operator()))
+        .with(GSI1_SK, format!("{now}#{}", new.token_id));
+    if let Some(op) = role.operator() {
+        item.set(
+            "operator_id",
+            i64::try_from(op.0).map_err(|_| ApiError::internal())?,
+        );
+    }
+    Ok((new, role, item))
+}
+
+fn created(new: token::NewToken, role: Role, name: String, created_at: String) -> CreatedToken {
+    CreatedToken {
+        token_id: new.token_id,
+        token: new.token,
+        name,
+        role: role.kind(),
+        operator_id: role.operator(),
+        permissions: role.permissions(),
+        created_at,
+    }
+}
+
+pub async fn create_token(app: &App, request: TokenRequest) -> Result<CreatedToken, ApiError> {
+    let now = rfc3339(app.clock.now());
+    let (new, role, item) = token_write(&request, &now)?;
+    let mut ops = vec![WriteOp::Put {
+        item,
+        condition: Some(Condition::NotExists),
+    }];
+    if let Some(op) = role.operator() {
+        // The operator must exist, checked in the same transaction as the write.
+        ops.push(WriteOp::Check {
+            key: keys::operator(op),
+            condition: Condition::Exists,
+        });
+    }
+    match app.store.transact(ops).await {
+        Ok(()) => Ok(created(new, role, request.name, now)),
+        Err(StoreError::TransactionCanceled { index: 1, .. }) => {
+            Err(ApiError::not_found("operator"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates the first registry admin on an empty store; `None` if one was already made.
+pub async fn bootstrap(app: &App) -> Result<Option<CreatedToken>, ApiError> {
+    if app.store.get(&keys::bootstrap()).await?.is_some() {
+        return Ok(None);
+    }
+    let now = rfc3339(app.clock.now());
+    let request = TokenRequest {
+        name: "bootstrap".into(),
+        role: RoleKind::RegistryAdmin,
+        operator: None,
+        permissions: None,
+    };
+    let (new, role, item) = token_write(&request, &now)?;
+    let marker = Item::new(keys::bootstrap()).with("created_at", now.clone());
+    let ops = vec![
+        WriteOp::Put {
+            item: marker,
+            condition: Some(Condition::NotExists),
+        },
+        WriteOp::Put {
+            item,
+            condition: Some(Condition::NotExists),
+        },
+    ];
+    match app.store.transact(ops).await {
+        Ok(()) => Ok(Some(created(new, role, request.name, now))),
+        // Another process bootstrapped at the same moment.
+        Err(StoreError::TransactionCanceled { index: 0, .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn list_tokens(
+    app: &App,
+    operator: Option<OperatorId>,
+) -> Result<Vec<TokenInfo>, ApiError> {
+    let items = index_partition(app, keys::tokens_index(operator)).await?;
+    Ok(items.iter().filter_map(token_info).collect())
+}
+
+/// Revokes a token (idempotent: revoking again keeps the first `revoked_at`). With
+/// `operator`, only that operator's tokens can be found.
+pub async fn revoke_token(
+    app: &App,
+    token_id: &str,
+    operator: Option<OperatorId>,
+) -> Result<TokenInfo, ApiError> {
+    if !token::is_token_id(token_id) {
+        return Err(ApiError::not_found("token"));
+    }
+    let key = keys::token(token_id);
+    let item = app
+        .store
+        .get(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("token"))?;
+    let info = token_info(&item).ok_or_else(ApiError::internal)?;
+    if operator.is_some() && info.operator_id != operator {
+        return Err(ApiError::not_found("token"));
+    }
+    if info.revoked_at.is_some() {
+        return Ok(info);
+    }
+    let now = rfc3339(app.clock.now());
+    let update = Update::new().set("revoked_at", now);
+    let condition = Condition::All(vec![
+        Condition::Exists,
+        Condition::AttrMissing("revoked_at".into()),
+    ]);
+    let item = match app.store.update(&key, update, Some(condition)).await {
+        Ok(item) => item,
+        // Revoked concurrently: report the stored revocation.
+        Err(StoreError::ConditionFailed { .. }) => app
+            .store
+            .get(&key)
+            .await?
+            .ok_or_else(|| ApiError::not_found("token"))?,
+        Err(e) => return Err(e.into()),
+    };
+    token_info(&item).ok_or_else(ApiError::internal)
+}

@@ -1,0 +1,99 @@
+//! Who is calling: bearer token → principal, and the checks each route makes.
+//! 401 for any token problem, 403 for a missing permission, 404 for another operator's
+//! resource (never reveal that it exists).
+
+use http::{header, HeaderMap};
+
+use super::error::ApiError;
+use crate::app::App;
+use crate::domain::keys;
+use crate::domain::operator::OperatorId;
+use crate::domain::token::{self, Permission, Role, RoleKind};
+use crate::store::Item;
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub token_id: String,
+    pub role: Role,
+}
+
+/// Reads the token on every request (no cache), so a revocation holds from the next request
+/// on, on every instance.
+pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)?;
+    let presented = token::parse(bearer).ok_or_else(ApiError::unauthorized)?;
+    let item = app
+        .store
+        .get(&keys::token(presented.token_id))
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let hash = item.s("secret_hash").unwrap_or_default();
+    if !presented.matches(hash) || item.s("revoked_at").is_some() {
+        return Err(ApiError::unauthorized());
+    }
+    let role = role_of(&item).ok_or_else(|| {
+        tracing::error!(
+            token_id = presented.token_id,
+            "token item has no valid role"
+        );
+        ApiError::unauthorized()
+    })?;
+    if let Some(op) = role.operator() {
+        tracing::Span::current().record("operator_id", op.0);
+    }
+    Ok(Principal {
+        token_id: presented.token_id.to_owned(),
+        role,
+    })
+}
+
+/// The role stored on a token item.
+pub fn role_of(item: &Item) -> Option<Role> {
+    let operator = item
+        .n("operator_id")
+        .and_then(|n| u64::try_from(n).ok())
+        .map(OperatorId);
+    match RoleKind::parse(item.s("role")?)? {
+        RoleKind::RegistryAdmin => Some(Role::RegistryAdmin),
+        RoleKind::OperatorAdmin => Some(Role::OperatorAdmin(operator?)),
+        RoleKind::Application => {
+            let names: Vec<String> = serde_json::from_str(item.s("permissions")?).ok()?;
+            let permissions = names.iter().filter_map(|n| Permission::parse(n)).collect();
+            Some(Role::Application(operator?, permissions))
+        }
+    }
+}
+
+impl Principal {
+    /// An application token of some operator holding `permission`; returns its operator.
+    pub fn require(&self, permission: Permission) -> Result<OperatorId, ApiError> {
+        match &self.role {
+            Role::Application(op, permissions) if permissions.contains(&permission) => Ok(*op),
+            _ => Err(ApiError::forbidden(format!(
+                "this token lacks the permission {permission}"
+            ))),
+        }
+    }
+
+    pub fn require_registry_admin(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::RegistryAdmin => Ok(()),
+            _ => Err(ApiError::forbidden("registry admins only")),
+        }
+    }
+
+    /// A registry admin, or an admin of this operator. Another operator's admin gets 404.
+    pub fn require_operator_admin(&self, operator: OperatorId) -> Result<(), ApiError> {
+        match &self.role {
+            Role::RegistryAdmin => Ok(()),
+            Role::OperatorAdmin(own) if *own == operator => Ok(()),
+            Role::OperatorAdmin(_) => Err(ApiError::not_found("operator")),
+            Role::Application(..) => Err(ApiError::forbidden("operator admins only")),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The one error type of the HTTP API and its JSON body:
+//! `{"error": {"code", "message", "details": [{"path", "reason"}]}}`.
+
+use bytes::Bytes;
+use http::{header, Response, StatusCode};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::store::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Detail {
+    /// JSON pointer of the offending field (`""` for the whole body).
+    pub path: String,
+    pub reason: String,
+}
+
+impl Detail {
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Detail {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<Detail>,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Vec<Detail>) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// 400 with every violation listed.
+    pub fn invalid(code: &'static str, details: Vec<Detail>) -> Self {
+        let n = details.len();
+        let message = match n {
+            1 => "1 error in the request".to_owned(),
+            n => format!("{n} errors in the request"),
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, message).with_details(details)
+    }
+
+    pub fn invalid_field(path: &str, reason: &str) -> Self {
+        ApiError::invalid("invalid_request", vec![Detail::new(path, reason)])
+    }
+
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing, malformed, unknown or revoked token",
+        )
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("rate limit reached, retry in {retry_after} s"),
+            )
+        }
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body must not exceed {limit} bytes"),
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the registry is temporarily unavailable; nothing was written, retry later",
+            )
+        }
+    }
+
+    pub fn internal() -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; it has been logged",
+        )
+    }
+
+    pub fn into_response(self) -> Response<Bytes> {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if !self.details.is_empty() {
+            error["details"] = json!(self.details);
+        }
+        let mut response = json_response(self.status, &json!({ "error": error }));
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(reason) => {
+                tracing::error!(%reason, "store unavailable");
+                ApiError::unavailable()
+            }
+            other => {
+                tracing::error!(error = %other, "unexpected store error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Bytes> {
+    let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,174 @@
+//! `POST /v2/journeys` and `GET /v2/journeys/{journey_id}`.
+//!
+//! Full v2 validation is the acquisition issue's; here the body must be a JSON object with a
+//! `journey_id` string (and, if present, the caller's `operator_id`). The document is kept as
+//! received (canonical JSON) with its hash, so an identical retry is recognised.
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::error::{json_response, ApiError, Detail};
+use super::ratelimit::{self, RateClass};
+use super::{auth, Ctx};
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::journey::{JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS};
+use crate::domain::keys;
+use crate::domain::operator::OperatorId;
+use crate::domain::token::Permission;
+use crate::jobs::Task;
+use crate::queue::Message;
+use crate::store::{Condition, Item, StoreError, WriteOp, GSI1_PK, GSI1_SK};
+
+/// The minimal shape checks of the foundation: an object with a usable `journey_id`.
+fn parse(ctx: &Ctx, operator: OperatorId) -> Result<(String, Value), ApiError> {
+    let doc = ctx.json_object()?;
+    let journey_id = match doc.get("journey_id") {
+        Some(Value::String(id)) if (1..=MAX_JOURNEY_ID_CHARS).contains(&id.chars().count()) => {
+            id.clone()
+        }
+        Some(Value::String(_)) => {
+            return Err(ApiError::invalid(
+                "invalid_journey",
+                vec![Detail::new("/journey_id", "must be 1 to 256 characters")],
+            ))
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_journey",
+                vec![Detail::new("/journey_id", "must be a string")],
+            ))
+        }
+        None => {
+            return Err(ApiError::invalid(
+                "invalid_journey",
+                vec![Detail::new("/journey_id", "is required")],
+            ))
+        }
+    };
+    if let Some(declared) = doc.get("operator_id") {
+        if declared.as_u64() != Some(operator.0) {
+            return Err(ApiError::forbidden(
+                "operator_id is not the operator of this token",
+            ));
+        }
+    }
+    Ok((journey_id, Value::Object(doc)))
+}
+
+fn receipt_of(item: &Item) -> Option<Receipt> {
+    Some(Receipt {
+        journey_id: item.s("journey_id")?.to_owned(),
+        created_at: item.s("created_at")?.to_owned(),
+        status: JourneyStatus::parse(item.s("status")?)?,
+    })
+}
+
+pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let operator = principal.require(Permission::JourneyCreate)?;
+    ratelimit::check(app, operator, RateClass::Acquisition).await?;
+    let (journey_id, doc) = parse(ctx, operator)?;
+
+    // serde_json keeps object keys sorted: equal JSON values serialise identically.
+    let canonical = doc.to_string();
+    let doc_hash = hex::encode(Sha256::digest(canonical.as_bytes()));
+    let now = rfc3339(app.clock.now());
+    let key = keys::journey(operator, &journey_id);
+    let mut item = Item::new(key.clone())
+        .with(
+            "operator_id",
+            i64::try_from(operator.0).map_err(|_| ApiError::internal())?,
+        )
+        .with("journey_id", journey_id.clone())
+        .with("status", JourneyStatus::Pending.as_str())
+        .with("created_at", now.clone())
+        .with("updated_at", now.clone())
+        .with("doc", canonical)
+        .with("doc_hash", doc_hash.clone())
+        .with(
+            GSI1_PK,
+            keys::pending_index(keys::pending_shard(operator, &journey_id)),
+        )
+        .with(GSI1_SK, format!("{now}#{operator}#{journey_id}"));
+    if let Some(Value::String(trip)) = doc.get("operator_journey_id") {
+        item.set("operator_journey_id", trip.clone());
+    }
+    let task = Task::ProcessJourney {
+        operator_id: operator,
+        journey_id: journey_id.clone(),
+    };
+    let write = WriteOp::Put {
+        item,
+        condition: Some(Condition::NotExists),
+    };
+    match app
+        .commit(vec![write], vec![Message::new(task.to_body())])
+        .await
+    {
+        Ok(()) => {
+            let receipt = Receipt {
+                journey_id,
+                created_at: now,
+                status: JourneyStatus::Pending,
+            };
+            Ok(json_response(StatusCode::CREATED, &receipt))
+        }
+        Err(StoreError::TransactionCanceled { index: 0, .. }) => {
+            // Already there: an identical retry gets the original receipt, anything else 409.
+            let existing = app
+                .store
+                .get(&key)
+                .await?
+                .ok_or_else(ApiError::unavailable)?;
+            let receipt = receipt_of(&existing).ok_or_else(ApiError::internal)?;
+            if existing.s("doc_hash") == Some(doc_hash.as_str()) {
+                let mut response = json_response(StatusCode::OK, &receipt);
+                response.headers_mut().insert(
+                    "idempotent-replayed",
+                    http::HeaderValue::from_static("true"),
+                );
+                Ok(response)
+            } else {
+                Err(ApiError::conflict(format!(
+                    "journey {} was already received at {} with a different content; proofs are never modified",
+                    receipt.journey_id, receipt.created_at
+                ))
+                .with_details(vec![Detail::new("/journey_id", format!("created_at {}", receipt.created_at))]))
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let operator = principal.require(Permission::JourneyRead)?;
+    ratelimit::check(app, operator, RateClass::Other).await?;
+    let journey_id = ctx.param("journey_id");
+    let item = app
+        .store
+        .get(&keys::journey(operator, journey_id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("journey"))?;
+    let labels = |name: &str| -> Vec<String> {
+        item.s(name)
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "journey_id": item.s("journey_id"),
+            "operator_journey_id": item.s("operator_journey_id"),
+            "status": item.s("status"),
+            "created_at": item.s("created_at"),
+            "updated_at": item.s("updated_at"),
+            "fraud_labels": labels("fraud_labels"),
+            "anomaly_labels": labels("anomaly_labels"),
+            "incentives": [],
+        }),
+    ))
+}

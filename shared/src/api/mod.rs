@@ -1,0 +1,188 @@
+//! HTTP handlers: `http::Request<Bytes>` in, `http::Response<Bytes>` out, the same behind
+//! API Gateway (one Lambda per route) and behind `registry serve` (all routes).
+
+pub mod auth;
+pub mod error;
+pub mod journeys;
+pub mod operators;
+pub mod ratelimit;
+pub mod router;
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{header, HeaderMap, Method, Request, Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use tracing::Instrument;
+
+use crate::app::App;
+use error::{ApiError, Detail};
+use router::{Params, RouteError, RouteId};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What a handler sees of a request.
+pub struct Ctx {
+    pub route: RouteId,
+    pub params: Params,
+    pub headers: HeaderMap,
+    pub query: String,
+    pub body: Bytes,
+}
+
+impl Ctx {
+    /// The body as one JSON object; 400 when it is not JSON or not an object.
+    pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(_) => Err(ApiError::invalid(
+                "invalid_json",
+                vec![Detail::new("", "the body must be a JSON object")],
+            )),
+            Err(e) => Err(ApiError::invalid(
+                "invalid_json",
+                vec![Detail::new("", format!("the body is not valid JSON: {e}"))],
+            )),
+        }
+    }
+
+    /// The body parsed into `T` (unknown fields refused by `T`); an empty body is `{}`.
+    /// Errors name the field with a JSON pointer.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let value = if self.body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::Value::Object(self.json_object()?)
+        };
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let pointer = json_pointer(&e.path().to_string());
+            let reason = e.into_inner().to_string();
+            ApiError::invalid("invalid_request", vec![Detail::new(pointer, reason)])
+        })
+    }
+
+    pub fn param(&self, name: &str) -> &str {
+        self.params.get(name).unwrap_or_default()
+    }
+}
+
+/// `a.b[2].c` (serde_path_to_error) → `/a/b/2/c`; `.` (the root) → ``.
+fn json_pointer(path: &str) -> String {
+    if path == "." {
+        return String::new();
+    }
+    let mut out = String::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        while let Some(open) = rest.find('[') {
+            let (name, tail) = rest.split_at(open);
+            if !name.is_empty() {
+                out.push('/');
+                out.push_str(&name.replace('~', "~0").replace('/', "~1"));
+            }
+            let close = tail.find(']').unwrap_or(tail.len());
+            out.push('/');
+            out.push_str(tail.get(1..close).unwrap_or_default());
+            rest = tail.get(close + 1..).unwrap_or_default();
+        }
+        if !rest.is_empty() {
+            out.push('/');
+            out.push_str(&rest.replace('~', "~0").replace('/', "~1"));
+        }
+    }
+    out
+}
+
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Handles one request. `only` restricts it to one route (a Lambda serves one route:
+/// anything else is 404, as if the route did not exist).
+pub async fn handle(
+    app: &App,
+    request: Request<Bytes>,
+    only: Option<RouteId>,
+    request_id: Option<String>,
+) -> Response<Bytes> {
+    let started = Instant::now();
+    let request_id = request_id.unwrap_or_else(new_request_id);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let route_name = router::find(&method, &path)
+        .map(|(r, _)| r.function)
+        .unwrap_or("none");
+    let span = tracing::info_span!("request", request_id = %request_id, route = route_name, operator_id = tracing::field::Empty);
+    let response = dispatch(app, request, only).instrument(span.clone()).await;
+    let _enter = span.enter();
+    tracing::info!(
+        method = %method,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    let mut response = response;
+    if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+async fn dispatch(app: &App, request: Request<Bytes>, only: Option<RouteId>) -> Response<Bytes> {
+    let (parts, body) = request.into_parts();
+    let (route, params) = match router::find(&parts.method, parts.uri.path()) {
+        Ok(found) if only.is_none_or(|id| id == found.0.id) => found,
+        Ok(_) | Err(RouteError::NotFound) => return ApiError::not_found("route").into_response(),
+        Err(RouteError::MethodNotAllowed(allowed)) => return method_not_allowed(&allowed),
+    };
+    if body.len() > MAX_BODY_BYTES {
+        return ApiError::payload_too_large(MAX_BODY_BYTES).into_response();
+    }
+    let ctx = Ctx {
+        route: route.id,
+        params,
+        headers: parts.headers,
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        body,
+    };
+    let result = match route.id {
+        RouteId::JourneysCreate => journeys::create(app, &ctx).await,
+        RouteId::JourneysStatus => journeys::status(app, &ctx).await,
+        RouteId::OperatorsCreate => operators::create(app, &ctx).await,
+        RouteId::OperatorsList => operators::list(app, &ctx).await,
+        RouteId::OperatorsGet => operators::get(app, &ctx).await,
+        RouteId::ApplicationsCreate => operators::create_token(app, &ctx).await,
+        RouteId::ApplicationsList => operators::list_tokens(app, &ctx).await,
+        RouteId::ApplicationsRevoke => operators::revoke_token(app, &ctx).await,
+    };
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+fn method_not_allowed(allowed: &[Method]) -> Response<Bytes> {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept this method",
+    )
+    .into_response();
+    let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    if let Ok(v) = header::HeaderValue::from_str(&allow.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, v);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_pointer;
+
+    #[test]
+    fn paths_become_json_pointers() {
+        assert_eq!(json_pointer("."), "");
+        assert_eq!(json_pointer("name"), "/name");
+        assert_eq!(json_pointer("permissions[2]"), "/permissions/2");
+        assert_eq!(json_pointer("a.b[0].c"), "/a/b/0/c");
+    }
+}

@@ -1,0 +1,76 @@
+//! The ports and configuration every handler and job runs with.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, StoreKind};
+use crate::queue::{memory::MemoryQueue, sqs::SqsQueue, Message, Queue};
+use crate::store::{
+    dynamodb::DynamoStore, memory::MemoryStore, sqlite::SqliteStore, Outbox, Store, StoreError,
+    StoreResult, WriteOp,
+};
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>, config: Config) -> App {
+        App {
+            store,
+            queue,
+            clock: Arc::new(SystemClock),
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the adapters the configuration names.
+    pub async fn from_config(config: Config) -> StoreResult<App> {
+        Ok(match config.store {
+            StoreKind::Sqlite => {
+                let store = SqliteStore::open(&config.db_path)?;
+                let queue = store.queue(config.max_receives);
+                App::new(Arc::new(store), Arc::new(queue), config)
+            }
+            StoreKind::Memory => App::new(
+                Arc::new(MemoryStore::new()),
+                Arc::new(MemoryQueue::new(config.max_receives)),
+                config,
+            ),
+            StoreKind::DynamoDb => {
+                let store = DynamoStore::from_env(config.table.clone()).await;
+                let queue =
+                    SqsQueue::from_env(config.queue_url.clone(), config.dlq_url.clone()).await;
+                App::new(Arc::new(store), Arc::new(queue), config)
+            }
+        })
+    }
+
+    /// Writes `ops` and makes sure `messages` will be delivered: in the same transaction on
+    /// the embedded store, else sent right after. A failed send after a successful write is
+    /// logged and repaired by the sweeper (pending journeys are re-enqueued), so the write
+    /// still counts as accepted.
+    pub async fn commit(
+        &self,
+        ops: Vec<WriteOp>,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        if let Outbox::ToSend(messages) = self.store.commit(ops, messages).await? {
+            if !messages.is_empty() {
+                if let Err(e) = self.queue.send(messages).await {
+                    tracing::warn!(error = %e, "enqueue failed after commit; the sweeper will re-enqueue");
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,58 @@
+//! The single-table key design (docs/DATA_MODEL.md explains each access pattern).
+
+use super::operator::OperatorId;
+use crate::store::Key;
+
+/// Partitions of the pending-journey index: spreads writes over 16 index partitions.
+pub const PENDING_SHARDS: u32 = 16;
+
+pub fn operator(id: OperatorId) -> Key {
+    Key::new(format!("OP#{id}"), "OPERATOR")
+}
+
+/// Index partition listing all operators (gsi1sk = zero-padded id).
+pub const OPERATORS_INDEX: &str = "OPERATORS";
+
+pub fn operator_index_sk(id: OperatorId) -> String {
+    format!("{:010}", id.0)
+}
+
+/// Atomic counter that allocates operator ids.
+pub fn operator_counter() -> Key {
+    Key::new("COUNTER", "operator")
+}
+
+pub fn token(token_id: &str) -> Key {
+    Key::new(format!("TOKEN#{token_id}"), "TOKEN")
+}
+
+/// Index partition listing the tokens of one operator (or of the registry admins).
+pub fn tokens_index(operator: Option<OperatorId>) -> String {
+    match operator {
+        Some(id) => format!("OP#{id}#TOKENS"),
+        None => "ADMIN#TOKENS".into(),
+    }
+}
+
+/// Marker written once, with the first registry admin token.
+pub fn bootstrap() -> Key {
+    Key::new("META", "BOOTSTRAP")
+}
+
+pub fn journey(operator: OperatorId, journey_id: &str) -> Key {
+    Key::new(format!("JOURNEY#{operator}#{journey_id}"), "JOURNEY")
+}
+
+/// Index partition of journeys still `pending` (sparse: removed once processed).
+pub fn pending_index(shard: u32) -> String {
+    format!("PENDING#{shard:02}")
+}
+
+pub fn pending_shard(operator: OperatorId, journey_id: &str) -> u32 {
+    crate::store::fnv1a(&format!("{operator}#{journey_id}")) % PENDING_SHARDS
+}
+
+/// Shared per-operator request counter for one route class and one minute.
+pub fn rate_counter(operator: OperatorId, class: &str, minute: i64) -> Key {
+    Key::new(format!("RATE#{operator}#{class}"), minute.to_string())
+}

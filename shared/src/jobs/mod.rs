@@ -1,0 +1,70 @@
+//! Background work: queue tasks and their consumers (SQS Lambda, embedded worker).
+
+pub mod process;
+pub mod worker;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::operator::OperatorId;
+
+/// A queue message body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Task {
+    ProcessJourney {
+        operator_id: OperatorId,
+        journey_id: String,
+    },
+}
+
+impl Task {
+    pub fn to_body(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_body(body: &str) -> Result<Task, TaskError> {
+        serde_json::from_str(body).map_err(|e| TaskError(format!("unreadable task: {e}")))
+    }
+}
+
+/// A task that did not complete; the message stays on the queue to be retried and, after
+/// too many attempts, dead-lettered.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{0}")]
+pub struct TaskError(pub String);
+
+impl From<crate::store::StoreError> for TaskError {
+    fn from(e: crate::store::StoreError) -> Self {
+        TaskError(e.to_string())
+    }
+}
+
+/// Runs one queue message. Idempotent: running it twice changes nothing more.
+pub async fn run(app: &crate::app::App, body: &str) -> Result<(), TaskError> {
+    match Task::from_body(body)? {
+        Task::ProcessJourney {
+            operator_id,
+            journey_id,
+        } => process::journey(app, operator_id, &journey_id).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_bodies_round_trip_and_bad_ones_fail() {
+        let t = Task::ProcessJourney {
+            operator_id: OperatorId(3),
+            journey_id: "j-1".into(),
+        };
+        assert_eq!(
+            t.to_body(),
+            r#"{"type":"process_journey","operator_id":3,"journey_id":"j-1"}"#
+        );
+        assert_eq!(Task::from_body(&t.to_body()), Ok(t));
+        assert!(Task::from_body("{}").is_err());
+        assert!(Task::from_body(r#"{"type":"nope"}"#).is_err());
+    }
+}

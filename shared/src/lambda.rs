@@ -1,0 +1,104 @@
+//! The Lambda side: what each thin `main` in functions/ calls.
+
+use std::convert::Infallible;
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use bytes::Bytes;
+use lambda_http::{Body, RequestExt};
+use lambda_runtime::LambdaEvent;
+
+use crate::api::{self, router::RouteId};
+use crate::app::App;
+use crate::config::Config;
+
+pub type Error = lambda_runtime::Error;
+
+/// JSON logs for CloudWatch; `RUST_LOG` filters.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(true)
+        .with_span_list(false)
+        .without_time()
+        .try_init();
+}
+
+async fn app_from_env() -> Result<App, Error> {
+    let config = Config::from_env()?;
+    Ok(App::from_config(config).await?)
+}
+
+/// Converts an API Gateway request, runs the route, converts the response back.
+pub async fn handle_http(
+    app: &App,
+    route: RouteId,
+    request: lambda_http::Request,
+) -> lambda_http::Response<Body> {
+    let request_id = request.lambda_context_ref().map(|c| c.request_id.clone());
+    let (parts, body) = request.into_parts();
+    let body = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(s) => Bytes::from(s),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    let response = api::handle(
+        app,
+        http::Request::from_parts(parts, body),
+        Some(route),
+        request_id,
+    )
+    .await;
+    let (parts, body) = response.into_parts();
+    let body = match String::from_utf8(body.to_vec()) {
+        Ok(text) => Body::Text(text),
+        Err(e) => Body::Binary(e.into_bytes()),
+    };
+    lambda_http::Response::from_parts(parts, body)
+}
+
+/// The whole `main` of an HTTP route function.
+pub async fn run_http(route: RouteId) -> Result<(), Error> {
+    init_logging();
+    let app = app_from_env().await?;
+    lambda_http::run(lambda_http::service_fn(move |request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(handle_http(&app, route, request).await) }
+    }))
+    .await
+}
+
+/// Runs every record; the failed ones are reported so only they are retried.
+pub async fn handle_sqs(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    let mut failures = Vec::new();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.as_deref().unwrap_or_default();
+        if let Err(e) = crate::jobs::run(app, body).await {
+            tracing::warn!(message_id = %id, error = %e, "task failed; SQS will retry it");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failures.push(failure);
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures;
+    response
+}
+
+/// The whole `main` of the queue consumer function.
+pub async fn run_queue_consumer() -> Result<(), Error> {
+    init_logging();
+    let app = app_from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<SqsEvent>| {
+            let app = app.clone();
+            async move { Ok::<_, Error>(handle_sqs(&app, event.payload).await) }
+        },
+    ))
+    .await
+}
