@@ -1,0 +1,612 @@
+//! The registry through real HTTP on loopback, against the `registry serve` binary.
+
+mod support;
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::*;
+
+async fn wait_status(server: &Server, token: &str, journey_id: &str, want: &str) -> Value {
+    for _ in 0..100 {
+        let (s, _, body) = call(
+            Method::GET,
+            &server.url(&format!("/v2/journeys/{journey_id}")),
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        if body["status"] == want {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("journey {journey_id} never reached {want}");
+}
+
+#[tokio::test]
+async fn journey_is_accepted_processed_and_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (_, token) = operator_with_token(&server, None).await;
+    let doc = json!({"journey_id": "j-1", "operator_journey_id": "trip-1", "operator_class": "C"});
+
+    let (s, h, receipt) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(doc.clone()),
+    )
+    .await;
+    assert_eq!(s, 201, "{receipt}");
+    assert_eq!(receipt["journey_id"], "j-1");
+    assert_eq!(receipt["status"], "pending");
+    assert!(h.get("idempotent-replayed").is_none());
+
+    // The same document again (keys in another order is the same JSON value): original receipt.
+    let reordered =
+        json!({"operator_class": "C", "operator_journey_id": "trip-1", "journey_id": "j-1"});
+    let (s, h, again) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(reordered),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(again, receipt);
+    assert_eq!(h["idempotent-replayed"], "true");
+
+    // Another document with the same journey_id: 409 naming the original created_at.
+    let (s, _, err) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(json!({"journey_id": "j-1", "operator_class": "B"})),
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(receipt["created_at"].as_str().unwrap()));
+
+    let status = wait_status(&server, &token, "j-1", "ok").await;
+    assert_eq!(status["operator_journey_id"], "trip-1");
+    assert_eq!(status["created_at"], receipt["created_at"]);
+    assert_eq!(status["fraud_labels"], json!([]));
+    assert_eq!(status["anomaly_labels"], json!([]));
+    assert_eq!(status["incentives"], json!([]));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (op, token) = operator_with_token(&server, None).await;
+    let post = |body: Vec<u8>| {
+        let url = server.url("/v2/journeys");
+        let token = token.clone();
+        async move {
+            let r = client()
+                .post(url)
+                .bearer_auth(token)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, e) = post(b"not json".to_vec()).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+    let (s, e) = post(b"[1,2]".to_vec()).await;
+    assert_eq!(s, 400, "{e}");
+    let (s, e) = post(b"{\"operator_class\":\"C\"}".to_vec()).await;
+    assert_eq!(
+        (s, e["error"]["details"][0]["path"].as_str()),
+        (400, Some("/journey_id"))
+    );
+    let (s, _) = post(b"{\"journey_id\":42}".to_vec()).await;
+    assert_eq!(s, 400);
+    let (s, _) = post(format!("{{\"journey_id\":\"{}\"}}", "x".repeat(257)).into_bytes()).await;
+    assert_eq!(s, 400);
+    let (s, _) = post(vec![0xff, 0xfe, b'{']).await;
+    assert_eq!(s, 400);
+    let (s, _) = post("[".repeat(10_000).into_bytes()).await;
+    assert_eq!(s, 400);
+    let mut big = format!(
+        "{{\"journey_id\":\"big\",\"pad\":\"{}",
+        "a".repeat(64 * 1024)
+    );
+    big.push_str("\"}");
+    let (s, e) = post(big.into_bytes()).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    // Exactly at the limit is not refused for its size.
+    let prefix = "{\"journey_id\":\"edge\",\"pad\":\"";
+    let edge = format!("{prefix}{}\"}}", "a".repeat(64 * 1024 - prefix.len() - 2));
+    assert_eq!(edge.len(), 64 * 1024);
+    let (s, _) = post(edge.into_bytes()).await;
+    assert_eq!(s, 201);
+    // operator_id of another operator: 403.
+    let (s, _) =
+        post(format!("{{\"journey_id\":\"other\",\"operator_id\":{}}}", op + 1).into_bytes()).await;
+    assert_eq!(s, 403);
+
+    // Nothing of the refused ones was stored.
+    for id in ["big", "other"] {
+        let (s, _, _) = call(
+            Method::GET,
+            &server.url(&format!("/v2/journeys/{id}")),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404, "{id}");
+    }
+    // Unknown route: 404 JSON; wrong method: 405 with Allow.
+    let (s, _, e) = call(Method::GET, &server.url("/v2/nothing"), Some(&token), None).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (404, Some("not_found")));
+    let (s, h, _) = call(Method::PUT, &server.url("/v2/journeys"), Some(&token), None).await;
+    assert_eq!((s, h["allow"].to_str().unwrap()), (405, "POST"));
+}
+
+#[tokio::test]
+async fn auth_rules_401_403_404_and_revocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let admin = server.admin_token.clone().unwrap();
+    let (op_a, token_a) = operator_with_token(&server, None).await;
+    let (op_b, token_b) = operator_with_token(&server, Some(&["journey.create"])).await;
+    let journeys = server.url("/v2/journeys");
+    let doc = json!({"journey_id": "shared-id"});
+
+    // 401: missing, malformed, unknown.
+    for token in [
+        None,
+        Some("nope"),
+        Some("rpc.00000000000000000000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
+        let (s, _, e) = call(Method::POST, &journeys, token, Some(doc.clone())).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{token:?}"
+        );
+    }
+    // A right id with a wrong secret is 401 too.
+    let forged = format!(
+        "{}AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        &token_a[..token_a.len() - 43]
+    );
+    assert_eq!(
+        call(Method::POST, &journeys, Some(&forged), Some(doc.clone()))
+            .await
+            .0,
+        401
+    );
+
+    // 403: valid token without the permission, or the wrong kind of token.
+    assert_eq!(
+        call(Method::POST, &journeys, Some(&token_b), Some(doc.clone()))
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        call(
+            Method::GET,
+            &server.url("/v2/journeys/shared-id"),
+            Some(&token_b),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call(Method::POST, &journeys, Some(&admin), Some(doc.clone()))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        call(
+            Method::POST,
+            &server.url("/v2/operators"),
+            Some(&token_a),
+            Some(json!({"name": "x"}))
+        )
+        .await
+        .0,
+        403
+    );
+
+    // 404: another operator's journey, another operator's admin routes.
+    assert_eq!(
+        call(
+            Method::GET,
+            &server.url("/v2/journeys/shared-id"),
+            Some(&token_a),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let (s, _, op_admin) = call(
+        Method::POST,
+        &server.url(&format!("/v2/operators/{op_a}/applications")),
+        Some(&admin),
+        Some(json!({"name": "alice", "role": "operator_admin"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{op_admin}");
+    let op_admin = op_admin["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(
+            Method::GET,
+            &server.url(&format!("/v2/operators/{op_b}/applications")),
+            Some(&op_admin),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        call(
+            Method::GET,
+            &server.url(&format!("/v2/operators/{op_b}")),
+            Some(&op_admin),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    // An operator admin manages its own application tokens but cannot make admins.
+    let (s, _, created) = call(
+        Method::POST,
+        &server.url(&format!("/v2/operators/{op_a}/applications")),
+        Some(&op_admin),
+        Some(json!({"name": "reader", "permissions": ["journey.read"]})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(created["permissions"], json!(["journey.read"]));
+    assert_eq!(
+        call(
+            Method::POST,
+            &server.url(&format!("/v2/operators/{op_a}/applications")),
+            Some(&op_admin),
+            Some(json!({"name": "x", "role": "operator_admin"}))
+        )
+        .await
+        .0,
+        403
+    );
+    // Bad token requests name the field.
+    let (s, _, e) = call(
+        Method::POST,
+        &server.url(&format!("/v2/operators/{op_a}/applications")),
+        Some(&op_admin),
+        Some(json!({"name": "x", "permissions": ["journey.fly"]})),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(e["error"]["details"][0]["path"], "/permissions/0");
+    let (s, _, e) = call(
+        Method::POST,
+        &server.url("/v2/operators"),
+        Some(&admin),
+        Some(json!({"name": "x", "siret": "123"})),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["details"][0]["path"].as_str()),
+        (400, Some("/siret"))
+    );
+    assert_eq!(
+        call(
+            Method::POST,
+            &server.url("/v2/operators/999/applications"),
+            Some(&admin),
+            Some(json!({"name": "x"}))
+        )
+        .await
+        .0,
+        404
+    );
+
+    // Listing shows no secret; revocation holds on the next request and is idempotent.
+    let (s, _, list) = call(
+        Method::GET,
+        &server.url(&format!("/v2/operators/{op_a}/applications")),
+        Some(&op_admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let listed = list.to_string();
+    assert!(!listed.contains(&token_a[token_a.len() - 43..]) && !listed.contains("secret"));
+    let reader_id = created["token_id"].as_str().unwrap();
+    let reader = created["token"].as_str().unwrap();
+    assert_eq!(
+        call(
+            Method::GET,
+            &server.url("/v2/journeys/shared-id"),
+            Some(reader),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let revoke = server.url(&format!("/v2/operators/{op_a}/applications/{reader_id}"));
+    let (s, _, first) = call(Method::DELETE, &revoke, Some(&op_admin), None).await;
+    assert_eq!(s, 200);
+    assert!(first["revoked_at"].is_string());
+    assert_eq!(
+        call(
+            Method::GET,
+            &server.url("/v2/journeys/shared-id"),
+            Some(reader),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let (s, _, second) = call(Method::DELETE, &revoke, Some(&op_admin), None).await;
+    assert_eq!((s, &second["revoked_at"]), (200, &first["revoked_at"]));
+    // Another operator cannot revoke it (404), and an unknown token is 404.
+    assert_eq!(
+        call(
+            Method::DELETE,
+            &server.url(&format!("/v2/operators/{op_b}/applications/{reader_id}")),
+            Some(&admin),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_is_per_operator_and_shared_between_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let limit = [("REGISTRY_RATE_LIMIT_PER_MIN", "6")];
+    let one = Server::start(&data, &limit);
+    let two = Server::start(&data, &limit);
+    assert!(
+        two.admin_token.is_none(),
+        "the admin is bootstrapped once per store"
+    );
+    let (_, token) = operator_with_token(&one, None).await;
+    let (_, other) = operator_with_token(&one, None).await;
+    let mut statuses = Vec::new();
+    // Stay inside one minute window: 8 requests alternate between the two processes.
+    for i in 0..8 {
+        let server = if i % 2 == 0 { &one } else { &two };
+        let (s, h, _) = call(
+            Method::POST,
+            &server.url("/v2/journeys"),
+            Some(&token),
+            Some(json!({"journey_id": format!("r-{i}")})),
+        )
+        .await;
+        if s == 429 {
+            let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&retry));
+        }
+        statuses.push(s);
+    }
+    // A window boundary can fall inside the loop; then the second window starts afresh.
+    let accepted = statuses.iter().filter(|s| **s == 201).count();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        (6..=8).contains(&accepted) && (accepted == 6 || !statuses.contains(&429)),
+        "{statuses:?}"
+    );
+    if accepted == 6 {
+        assert_eq!(&statuses[6..], &[429, 429]);
+    }
+    // The other operator is not limited by the first one's traffic.
+    let (s, _, _) = call(
+        Method::POST,
+        &two.url("/v2/journeys"),
+        Some(&other),
+        Some(json!({"journey_id": "free"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+}
+
+#[tokio::test]
+async fn kill_9_after_201_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let server = Server::start(&data, &[]);
+    let (_, token) = operator_with_token(&server, None).await;
+    let mut accepted = Vec::new();
+    for i in 0..40 {
+        let id = format!("k-{i}");
+        let (s, _, _) = call(
+            Method::POST,
+            &server.url("/v2/journeys"),
+            Some(&token),
+            Some(json!({"journey_id": id})),
+        )
+        .await;
+        assert_eq!(s, 201);
+        accepted.push(id);
+    }
+    server.kill();
+    let server = Server::start(&data, &[]);
+    // Every accepted journey is there, and the queued work survived: all get processed.
+    for id in &accepted {
+        wait_status(&server, &token, id, "ok").await;
+    }
+}
+
+#[tokio::test]
+async fn parallel_sends_of_one_journey_create_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (_, token) = operator_with_token(&server, None).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let url = server.url("/v2/journeys");
+        let token = token.clone();
+        // Half identical, half conflicting.
+        let body = if i % 2 == 0 {
+            json!({"journey_id": "race", "n": 0})
+        } else {
+            json!({"journey_id": "race", "n": i})
+        };
+        tasks.spawn(async move { call(Method::POST, &url, Some(&token), Some(body)).await.0 });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = tasks.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 201, 409].contains(s)),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn cli_admin_commands_work_on_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let data = data.to_str().unwrap();
+    // --data and --json are accepted anywhere on the command line.
+    let (ok, out) = cli(&[
+        "admin",
+        "operator",
+        "create",
+        "--name",
+        "Covoit CLI",
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert!(ok, "{out}");
+    let op: Value = serde_json::from_str(out.trim()).unwrap();
+    let id = op["id"].as_u64().unwrap().to_string();
+    let (ok, out) = cli(&[
+        "--json",
+        "--data",
+        data,
+        "admin",
+        "token",
+        "create",
+        "--operator",
+        &id,
+        "--name",
+        "srv",
+        "--permission",
+        "journey.create",
+        "--permission",
+        "journey.read",
+    ]);
+    assert!(ok, "{out}");
+    let token: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        token["permissions"],
+        json!(["journey.create", "journey.read"])
+    );
+    assert!(token["token_id"].is_string());
+    let (ok, _) = cli(&[
+        "admin",
+        "token",
+        "create",
+        "--operator",
+        "999",
+        "--name",
+        "x",
+        "--data",
+        data,
+    ]);
+    assert!(!ok, "unknown operator must fail");
+    let (ok, _) = cli(&[
+        "admin",
+        "token",
+        "create",
+        "--operator",
+        &id,
+        "--name",
+        "x",
+        "--permission",
+        "nope",
+        "--data",
+        data,
+    ]);
+    assert!(!ok, "unknown permission must fail");
+
+    // The token made by the CLI works against a server on the same file.
+    let server = Server::start(dir.path().join("registry.db").as_path(), &[]);
+    let secret = token["token"].as_str().unwrap();
+    let (s, _, _) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(secret),
+        Some(json!({"journey_id": "cli-1"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    // Revoked from the CLI while the server runs: refused on the next request.
+    let (ok, out) = cli(&[
+        "admin",
+        "token",
+        "revoke",
+        "--token-id",
+        token["token_id"].as_str().unwrap(),
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert!(ok, "{out}");
+    let (s, _, _) = call(
+        Method::GET,
+        &server.url("/v2/journeys/cli-1"),
+        Some(secret),
+        None,
+    )
+    .await;
+    assert_eq!(s, 401);
+    let (ok, out) = cli(&[
+        "admin",
+        "token",
+        "list",
+        "--operator",
+        &id,
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert!(ok);
+    let list: Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(list["tokens"][0]["revoked_at"].is_string());
+}

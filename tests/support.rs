@@ -1,0 +1,138 @@
+//! Starts `registry serve` as a real process on a loopback port and talks HTTP to it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_registry");
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub admin_token: Option<String>,
+}
+
+impl Server {
+    pub fn start(data: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--json", "--data"])
+            .arg(data)
+            .env_remove("REGISTRY_STORE")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start registry serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read first line");
+        let first: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("first line of serve is not JSON ({e}): {line:?}"));
+        Server {
+            child,
+            base: first["listening"].as_str().expect("listening").to_owned(),
+            admin_token: first["admin_token"].as_str().map(str::to_owned),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill(); // SIGKILL on Unix: no chance to flush anything.
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
+pub async fn call(
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = client().request(method, url);
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.expect("send");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    };
+    (status, headers, value)
+}
+
+/// A new operator and an application token with every permission (or the given ones).
+pub async fn operator_with_token(server: &Server, permissions: Option<&[&str]>) -> (u64, String) {
+    let admin = server.admin_token.as_deref().expect("admin token");
+    let (status, _, op) = call(
+        reqwest::Method::POST,
+        &server.url("/v2/operators"),
+        Some(admin),
+        Some(json!({"name": "Covoit"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{op}");
+    let id = op["id"].as_u64().expect("id");
+    let mut body = json!({"name": "backend"});
+    if let Some(p) = permissions {
+        body["permissions"] = json!(p);
+    }
+    let (status, _, token) = call(
+        reqwest::Method::POST,
+        &server.url(&format!("/v2/operators/{id}/applications")),
+        Some(admin),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{token}");
+    (id, token["token"].as_str().expect("token").to_owned())
+}
+
+pub fn data_file(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("registry.db")
+}
+
+/// Runs `registry` with arguments and returns (success, stdout).
+pub fn cli(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("REGISTRY_STORE")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run registry");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
