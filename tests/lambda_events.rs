@@ -1,0 +1,202 @@
+//! The sample events of events/ go through the Lambda adapter exactly as API Gateway (HTTP
+//! API, payload 2.0) and SQS deliver them, on a real SQLite store file.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use aws_lambda_events::sqs::SqsEvent;
+use registry_core::admin::{self, TokenRequest};
+use registry_core::api::router::{RouteId, ROUTES};
+use registry_core::app::App;
+use registry_core::config::{Config, StoreKind};
+use registry_core::domain::operator::OperatorId;
+use registry_core::domain::token::RoleKind;
+use registry_core::lambda::{handle_http, handle_sqs};
+use serde_json::Value;
+
+fn events_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
+}
+
+fn event(name: &str, token: &str) -> lambda_http::Request {
+    let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
+    lambda_http::request::from_str(&text.replace("REPLACE_WITH_TOKEN", token))
+        .unwrap_or_else(|e| panic!("{name}.json is not an API Gateway event: {e}"))
+}
+
+fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).unwrap()
+}
+
+async fn app(dir: &tempfile::TempDir) -> App {
+    let config = Config {
+        store: StoreKind::Sqlite,
+        db_path: dir.path().join("registry.db"),
+        ..Config::default()
+    };
+    App::from_config(config).await.unwrap()
+}
+
+#[test]
+fn there_is_one_event_per_route_and_function() {
+    let mut files: BTreeSet<String> = std::fs::read_dir(events_dir())
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_owned()
+        })
+        .collect();
+    assert!(files.remove("queue-consumer"));
+    let routes: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
+    assert_eq!(files, routes);
+}
+
+#[tokio::test]
+async fn every_route_event_is_served_by_its_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
+
+    let r = handle_http(
+        &app,
+        RouteId::OperatorsCreate,
+        event("operators-create", &admin),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    assert_eq!(body(&r)["id"], 1, "the events use operator 1");
+    let r = handle_http(
+        &app,
+        RouteId::ApplicationsCreate,
+        event("applications-create", &admin),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let created = body(&r);
+    let token = created["token"].as_str().unwrap();
+
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        event("journeys-create", token),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    assert_eq!(body(&r)["status"], "pending");
+    let r = handle_http(
+        &app,
+        RouteId::JourneysStatus,
+        event("journeys-status", token),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    assert_eq!(body(&r)["journey_id"], "demo-1");
+
+    for (name, route) in [
+        ("operators-list", RouteId::OperatorsList),
+        ("operators-get", RouteId::OperatorsGet),
+        ("applications-list", RouteId::ApplicationsList),
+    ] {
+        let r = handle_http(&app, route, event(name, &admin)).await;
+        assert_eq!(r.status(), 200, "{name}: {:?}", r.body());
+    }
+    // The sample revokes a token that does not exist: 404, JSON.
+    let r = handle_http(
+        &app,
+        RouteId::ApplicationsRevoke,
+        event("applications-revoke", &admin),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(body(&r)["error"]["code"], "not_found");
+
+    // A function serves only its own route.
+    let r = handle_http(
+        &app,
+        RouteId::OperatorsList,
+        event("journeys-create", token),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    // The token of the event is checked like any other.
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        event("journeys-create", "rpc.bad"),
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn queue_consumer_event_processes_and_reports_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let op = admin::create_operator(&app, "Demo".into(), None)
+        .await
+        .unwrap();
+    let token = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "srv".into(),
+            role: RoleKind::Application,
+            operator: Some(op.id),
+            permissions: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(op.id, OperatorId(1));
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        event("journeys-create", &token.token),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+
+    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
+    let mut sqs: SqsEvent = serde_json::from_str(&text).unwrap();
+    // A second record that can never succeed must be reported, alone.
+    let mut bad = sqs.records[0].clone();
+    bad.message_id = Some("bad-1".into());
+    bad.body = Some("{\"type\":\"unknown\"}".into());
+    sqs.records.push(bad);
+    let response = handle_sqs(&app, sqs.clone()).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, vec!["bad-1".to_owned()]);
+    let r = handle_http(
+        &app,
+        RouteId::JourneysStatus,
+        event("journeys-status", &token.token),
+    )
+    .await;
+    assert_eq!(body(&r)["status"], "ok");
+    // Delivered again: nothing changes, nothing fails (idempotent).
+    sqs.records.truncate(1);
+    let before = body(
+        &handle_http(
+            &app,
+            RouteId::JourneysStatus,
+            event("journeys-status", &token.token),
+        )
+        .await,
+    );
+    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+    let after = body(
+        &handle_http(
+            &app,
+            RouteId::JourneysStatus,
+            event("journeys-status", &token.token),
+        )
+        .await,
+    );
+    assert_eq!(before, after);
+}
