@@ -15,6 +15,7 @@ pub enum RouteId {
     ApplicationsRevoke,
 }
 
+#[derive(Debug, PartialEq)]
 pub struct Route {
     pub id: RouteId,
     pub method: Method,

@@ -6,8 +6,9 @@
 //!   samples a subset of SQS's servers and may answer "empty" while messages wait.
 //! * `ack` with a stale receipt is not an error. SQS may still delete the message with it
 //!   (the embedded queues ignore a stale receipt): consumers are idempotent either way.
-//! * `dead_letters` peeks at the dead-letter queue with a visibility timeout of 0, so nothing
-//!   is hidden or consumed; each peek does count as a receive of the dead letter, so its
+//! * `dead_letters` peeks at the dead-letter queue: it receives batches (hidden for a few
+//!   seconds so that the next batch brings other messages), then sets their visibility back
+//!   to 0, so nothing is consumed. Each peek counts as a receive of the dead letter, so its
 //!   `receive_count` there is at least the redrive `maxReceiveCount`.
 //!
 //! Errors carry the operation and the SQS error code, never a message body.
@@ -19,7 +20,8 @@ use async_trait::async_trait;
 use aws_sdk_sqs::config::BehaviorVersion;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{
-    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
+    ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+    SendMessageBatchRequestEntry,
 };
 use aws_sdk_sqs::Client;
 
@@ -30,6 +32,8 @@ const MAX_BATCH: usize = 10;
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 const MAX_VISIBILITY_SECS: u64 = 12 * 60 * 60;
 const DEFAULT_WAIT: Duration = Duration::from_secs(1);
+/// How long `dead_letters` hides what it has read until it has read everything.
+const PEEK_VISIBILITY_SECS: i32 = 10;
 
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
@@ -118,6 +122,32 @@ impl SqsQueue {
                 ))
             })
             .collect())
+    }
+
+    /// Best effort: a message whose visibility could not be reset reappears by itself after
+    /// [`PEEK_VISIBILITY_SECS`].
+    async fn make_visible(&self, url: &str, deliveries: &[Delivery]) {
+        for chunk in deliveries.chunks(MAX_BATCH) {
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(&d.receipt)
+                        .visibility_timeout(0)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let _ = self
+                .client
+                .change_message_visibility_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await;
+        }
     }
 }
 
@@ -250,22 +280,26 @@ impl Queue for SqsQueue {
         let Some(url) = self.dead_letter_url.as_deref() else {
             return Ok(Vec::new());
         };
-        // With a visibility timeout of 0 a peek may return a message seen before: keep
-        // peeking until `max` distinct messages or a peek brings nothing new.
+        // Each batch read stays hidden while the next ones are read (else SQS would return
+        // the same first messages again), then every one is made visible again at once.
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         while out.len() < max {
-            let mut new = 0;
-            for (id, delivery) in self.receive_from(url, max - out.len(), 0, 0).await? {
-                if out.len() < max && seen.insert(id) {
-                    out.push(delivery);
-                    new += 1;
-                }
-            }
-            if new == 0 {
+            let wait = if out.is_empty() { self.wait_secs } else { 0 };
+            let got = self
+                .receive_from(url, max - out.len(), PEEK_VISIBILITY_SECS, wait)
+                .await?;
+            if got.is_empty() {
                 break;
             }
+            for (id, delivery) in got {
+                if seen.insert(id) {
+                    out.push(delivery);
+                }
+            }
         }
+        self.make_visible(url, &out).await;
+        out.truncate(max);
         Ok(out)
     }
 }

@@ -917,6 +917,30 @@ mod tests {
         assert!(from_value("l", AttributeValue::L(vec![])).is_err());
     }
 
+    /// moto only returns a LastEvaluatedKey when more items follow; DynamoDB returns one
+    /// whenever it stops at `Limit`. The page logic must not depend on either.
+    #[test]
+    fn pages_end_exactly_when_nothing_follows() {
+        let raw = |n: usize| -> Vec<AttrMap> {
+            (0..n)
+                .map(|i| item_map(&Item::new(Key::new("p", format!("s{i}")))))
+                .collect()
+        };
+        // Asked for 2 (+1 probe), got 3: a page of 2 whose cursor is after the 2nd item.
+        let page = to_page(Index::Table, 2, raw(3), Some(key_map(&Key::new("p", "s2")))).unwrap();
+        assert_eq!(page.items.len(), 2);
+        let next = decode_cursor(Index::Table, &page.next.unwrap()).unwrap();
+        assert_eq!(next[SK], AttributeValue::S("s1".into()));
+        // Got no more than the limit and no LastEvaluatedKey: the probe found nothing after
+        // the last item, so this is the last page.
+        let page = to_page(Index::Table, 2, raw(2), None).unwrap();
+        assert_eq!((page.items.len(), page.next), (2, None));
+        // Fewer than asked with a LastEvaluatedKey (the 1 MB cap): go on from there.
+        let page = to_page(Index::Table, 5, raw(1), Some(key_map(&Key::new("p", "s0")))).unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert!(page.next.is_some());
+    }
+
     #[test]
     fn probe_limit_is_one_more() {
         assert_eq!(probe_limit(7), 8);

@@ -255,14 +255,19 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    conn.execute_batch("SAVEPOINT job").map_err(unavailable)?;
-    let result = f(conn);
-    let end = if result.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
+    // Cached statements: this runs for every write of the hot path.
+    let run = |sql: &str| {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map(|_| ())
+            .map_err(unavailable)
     };
-    conn.execute_batch(end).map_err(unavailable)?;
+    run("SAVEPOINT job")?;
+    let result = f(conn);
+    if result.is_err() {
+        run("ROLLBACK TO job")?;
+    }
+    run("RELEASE job")?;
     result
 }
 
@@ -530,5 +535,55 @@ impl Store for SqliteStore {
             )
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::Queue;
+    use crate::store::Key;
+
+    #[tokio::test]
+    async fn a_refused_commit_writes_neither_items_nor_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let queue = store.queue(3);
+        let taken = Item::new(Key::new("a", "1"));
+        store.put(taken.clone(), None).await.unwrap();
+        let ops = vec![
+            WriteOp::Put { item: Item::new(Key::new("b", "1")), condition: None },
+            WriteOp::Put { item: taken, condition: Some(Condition::NotExists) },
+        ];
+        let refused = store.commit(ops, vec![Message::new("m")]).await;
+        assert!(matches!(refused, Err(StoreError::TransactionCanceled { index: 1, .. })));
+        assert_eq!(store.get(&Key::new("b", "1")).await.unwrap(), None);
+        assert!(queue.receive(10, Duration::from_secs(1)).await.unwrap().is_empty());
+
+        let ok = vec![WriteOp::Put { item: Item::new(Key::new("c", "1")), condition: None }];
+        assert_eq!(store.commit(ok, vec![Message::new("m2")]).await, Ok(Outbox::Enqueued));
+        let got = queue.receive(10, Duration::from_secs(1)).await.unwrap();
+        assert_eq!(got.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), vec!["m2"]);
+    }
+
+    #[tokio::test]
+    async fn grouped_writes_fail_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        // Many concurrent conditional creates of 20 keys: one winner per key, whatever
+        // group each write lands in.
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let item = Item::new(Key::new(format!("k{}", i % 20), "x")).with("by", i);
+                store.put(item, Some(Condition::NotExists)).await.is_ok()
+            });
+        }
+        let mut wins = 0;
+        while let Some(r) = tasks.join_next().await {
+            wins += usize::from(r.unwrap());
+        }
+        assert_eq!(wins, 20);
     }
 }
