@@ -552,18 +552,40 @@ mod tests {
         let taken = Item::new(Key::new("a", "1"));
         store.put(taken.clone(), None).await.unwrap();
         let ops = vec![
-            WriteOp::Put { item: Item::new(Key::new("b", "1")), condition: None },
-            WriteOp::Put { item: taken, condition: Some(Condition::NotExists) },
+            WriteOp::Put {
+                item: Item::new(Key::new("b", "1")),
+                condition: None,
+            },
+            WriteOp::Put {
+                item: taken,
+                condition: Some(Condition::NotExists),
+            },
         ];
         let refused = store.commit(ops, vec![Message::new("m")]).await;
-        assert!(matches!(refused, Err(StoreError::TransactionCanceled { index: 1, .. })));
+        assert!(matches!(
+            refused,
+            Err(StoreError::TransactionCanceled { index: 1, .. })
+        ));
         assert_eq!(store.get(&Key::new("b", "1")).await.unwrap(), None);
-        assert!(queue.receive(10, Duration::from_secs(1)).await.unwrap().is_empty());
+        assert!(queue
+            .receive(10, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_empty());
 
-        let ok = vec![WriteOp::Put { item: Item::new(Key::new("c", "1")), condition: None }];
-        assert_eq!(store.commit(ok, vec![Message::new("m2")]).await, Ok(Outbox::Enqueued));
+        let ok = vec![WriteOp::Put {
+            item: Item::new(Key::new("c", "1")),
+            condition: None,
+        }];
+        assert_eq!(
+            store.commit(ok, vec![Message::new("m2")]).await,
+            Ok(Outbox::Enqueued)
+        );
         let got = queue.receive(10, Duration::from_secs(1)).await.unwrap();
-        assert_eq!(got.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), vec!["m2"]);
+        assert_eq!(
+            got.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(),
+            vec!["m2"]
+        );
     }
 
     #[tokio::test]
