@@ -1,0 +1,216 @@
+//! The registry end to end on the production adapters: DynamoDB + SQS (a local moto
+//! server), requests built like API Gateway builds them, the queue consumer fed from SQS.
+//! And when DynamoDB cannot be reached: 503, nothing written.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use bytes::Bytes;
+use registry_core::admin::{self, TokenRequest};
+use registry_core::api::{self, router::RouteId};
+use registry_core::app::App;
+use registry_core::config::{Config, StoreKind};
+use registry_core::domain::token::RoleKind;
+use registry_core::lambda::handle_sqs;
+use registry_core::queue::{memory::MemoryQueue, sqs::SqsQueue, Queue};
+use registry_core::store::dynamodb::DynamoStore;
+use serde_json::{json, Value};
+use support::*;
+
+fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> http::Request<Bytes> {
+    http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
+        .unwrap()
+}
+
+async fn send(app: &App, route: RouteId, req: http::Request<Bytes>) -> (u16, Value) {
+    let response = api::handle(app, req, Some(route), None).await;
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(response.body()).unwrap_or(Value::Null),
+    )
+}
+
+fn config() -> Config {
+    Config {
+        store: StoreKind::DynamoDb,
+        hash_secret: "test-secret".into(),
+        ..Config::default()
+    }
+}
+
+#[tokio::test]
+async fn journey_flows_through_dynamodb_and_sqs() {
+    let store = DynamoStore::new(dynamodb_client(), unique_name("registry"));
+    store.create_table().await.unwrap();
+    let (queue_url, dlq_url) =
+        registry_core::queue::sqs::create_queues(&sqs_client(), &unique_name("work"), 5)
+            .await
+            .unwrap();
+    let queue =
+        SqsQueue::new(sqs_client(), queue_url, Some(dlq_url)).with_wait(Duration::from_secs(1));
+    let app = App::new(Arc::new(store), Arc::new(queue.clone()), config());
+
+    let admin_token = admin::bootstrap(&app)
+        .await
+        .unwrap()
+        .expect("first bootstrap");
+    assert!(
+        admin::bootstrap(&app).await.unwrap().is_none(),
+        "bootstrap happens once"
+    );
+    let (s, op) = send(
+        &app,
+        RouteId::OperatorsCreate,
+        request(
+            "POST",
+            "/v2/operators",
+            &admin_token.token,
+            Some(json!({"name": "Covoit"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{op}");
+    let op_id = op["id"].as_u64().unwrap();
+    let token = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "srv".into(),
+            role: RoleKind::Application,
+            operator: Some(registry_core::domain::operator::OperatorId(op_id)),
+            permissions: None,
+        },
+    )
+    .await
+    .unwrap()
+    .token;
+
+    let doc = json!({"journey_id": "aws-1", "operator_class": "C"});
+    let (s, receipt) = send(
+        &app,
+        RouteId::JourneysCreate,
+        request("POST", "/v2/journeys", &token, Some(doc.clone())),
+    )
+    .await;
+    assert_eq!(s, 201, "{receipt}");
+    let (s, again) = send(
+        &app,
+        RouteId::JourneysCreate,
+        request("POST", "/v2/journeys", &token, Some(doc)),
+    )
+    .await;
+    assert_eq!((s, &again), (200, &receipt));
+    let (s, _) = send(
+        &app,
+        RouteId::JourneysCreate,
+        request(
+            "POST",
+            "/v2/journeys",
+            &token,
+            Some(json!({"journey_id": "aws-1"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (_, status) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/aws-1", &token, None),
+    )
+    .await;
+    assert_eq!(status["status"], "pending");
+
+    // The message went to SQS; the consumer Lambda's handler processes it.
+    let deliveries = queue.receive(10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "one message per accepted journey, none for the replay"
+    );
+    let mut message = SqsMessage::default();
+    message.message_id = Some("m-1".into());
+    message.body = Some(deliveries[0].body.clone());
+    let mut event = SqsEvent::default();
+    event.records = vec![message];
+    assert!(handle_sqs(&app, event).await.batch_item_failures.is_empty());
+    queue.ack(&deliveries[0].receipt).await.unwrap();
+    let (_, status) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/aws-1", &token, None),
+    )
+    .await;
+    assert_eq!(status["status"], "ok");
+
+    // Revocation holds on the next request.
+    let token_id = token.split('.').nth(1).unwrap();
+    admin::revoke_token(&app, token_id, None).await.unwrap();
+    let (s, _) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/aws-1", &token, None),
+    )
+    .await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn unreachable_dynamodb_is_503_with_retry_after() {
+    use aws_sdk_dynamodb::config::{
+        retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
+    };
+    // A loopback port with nothing listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-3"))
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .credentials_provider(Credentials::new("x", "x", None, None, "test"))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .build();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), "registry");
+    let queue = Arc::new(MemoryQueue::default());
+    let app = App::new(Arc::new(store), queue.clone(), config());
+    let token = "rpc.0123456789abcdef0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let response = api::handle(
+        &app,
+        request(
+            "POST",
+            "/v2/journeys",
+            token,
+            Some(json!({"journey_id": "x"})),
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert!(
+        queue
+            .receive(10, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing enqueued"
+    );
+}
