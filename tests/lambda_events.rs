@@ -50,6 +50,7 @@ fn there_is_one_event_per_route_and_function() {
         })
         .collect();
     assert!(files.remove("queue-consumer"));
+    assert!(files.remove("sweeper"));
     let routes: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
     assert_eq!(files, routes);
 }

@@ -36,6 +36,18 @@ enum Command {
     /// Operators and tokens.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Runs a scheduled job by hand.
+    #[command(subcommand)]
+    Jobs(JobCommand),
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Re-enqueues journeys still pending after a delay.
+    Sweep {
+        #[arg(long, default_value_t = registry_core::jobs::sweep::DEFAULT_DELAY_MINUTES)]
+        older_than_minutes: i64,
+    },
 }
 
 fn config(cli: &Cli) -> Result<Config, String> {
@@ -54,6 +66,18 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve { addr } => serve::run(app, addr, cli.json).await,
         Command::Admin(command) => admin::run(&app, command, cli.json).await,
+        Command::Jobs(JobCommand::Sweep { older_than_minutes }) => {
+            let delay = chrono::Duration::minutes(older_than_minutes.max(0));
+            let report = registry_core::jobs::sweep::sweep(&app, delay)
+                .await
+                .map_err(|e| format!("sweep failed: {e}"))?;
+            if cli.json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                println!("sweep: {} pending journeys re-enqueued", report.requeued);
+            }
+            Ok(())
+        }
     }
 }
 

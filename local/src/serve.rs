@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use registry_core::admin;
 use registry_core::api::{self, error::ApiError, MAX_BODY_BYTES};
 use registry_core::app::App;
-use registry_core::jobs::worker;
+use registry_core::jobs::{sweep, worker};
 use serde_json::json;
 
 async fn route(State(app): State<App>, request: Request) -> Response {
@@ -77,7 +77,8 @@ pub async fn run(app: App, addr: SocketAddr, json_output: bool) -> Result<(), St
     }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(worker::run(app.clone(), stop_rx));
+    let worker = tokio::spawn(worker::run(app.clone(), stop_rx.clone()));
+    let scheduler = tokio::spawn(scheduler(app.clone(), stop_rx));
     let router = axum::Router::new().fallback(route).with_state(app);
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
@@ -85,5 +86,23 @@ pub async fn run(app: App, addr: SocketAddr, json_output: bool) -> Result<(), St
         .map_err(|e| format!("server error: {e}"));
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    let _ = scheduler.await;
     served
+}
+
+/// The schedules of template.yaml, in process: the sweeper every 5 minutes.
+async fn scheduler(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5 * 60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let delay = chrono::Duration::minutes(sweep::DEFAULT_DELAY_MINUTES);
+                if let Err(e) = sweep::sweep(&app, delay).await {
+                    tracing::warn!(error = %e, "scheduled sweep failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
 }

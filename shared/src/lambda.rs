@@ -102,3 +102,20 @@ pub async fn run_queue_consumer() -> Result<(), Error> {
     ))
     .await
 }
+
+/// The whole `main` of the scheduled sweeper function (EventBridge).
+pub async fn run_sweeper() -> Result<(), Error> {
+    init_logging();
+    let app = app_from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_: LambdaEvent<serde_json::Value>| {
+            let app = app.clone();
+            async move {
+                let delay = chrono::Duration::minutes(crate::jobs::sweep::DEFAULT_DELAY_MINUTES);
+                let report = crate::jobs::sweep::sweep(&app, delay).await?;
+                Ok::<_, Error>(serde_json::json!(report))
+            }
+        },
+    ))
+    .await
+}

@@ -1,6 +1,7 @@
 //! Background work: queue tasks and their consumers (SQS Lambda, embedded worker).
 
 pub mod process;
+pub mod sweep;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};
