@@ -21,7 +21,11 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test"
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace 2>&1 | tee "$log"
+passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
 
 step "cfn-lint template.yaml"
 cfn-lint template.yaml
@@ -30,3 +34,4 @@ step "sam validate --lint"
 AWS_DEFAULT_REGION=eu-west-3 sam validate --lint --template-file template.yaml
 
 step "all checks passed"
+echo "rust tests: $passed passed, $failed failed"

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS queue (
     receipt TEXT,
     dead INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS queue_visible ON queue (dead, visible_at, id);
+-- Oldest first among live messages; in-flight ones (visible_at in the future) are few.
+CREATE INDEX IF NOT EXISTS queue_live ON queue (dead, id);
 ";
 
 pub(crate) enum QueueJob {
@@ -72,11 +73,21 @@ pub(crate) fn run(conn: &Connection, job: QueueJob) -> StoreResult<QueueReply> {
             visibility,
             max_receives,
         } => receive(conn, max, visibility, max_receives).map(QueueReply::Deliveries),
-        QueueJob::Ack(receipt) => conn
-            .prepare_cached("DELETE FROM queue WHERE receipt = ?1")
-            .and_then(|mut s| s.execute(params![receipt]))
-            .map(|_| QueueReply::Done)
-            .map_err(sql),
+        QueueJob::Ack(receipt) => {
+            // A receipt is `<id>.<count>.<random>`: delete by primary key, and only if it
+            // is still this delivery's receipt. A malformed receipt matches nothing.
+            let Some(id) = receipt
+                .split('.')
+                .next()
+                .and_then(|id| id.parse::<i64>().ok())
+            else {
+                return Ok(QueueReply::Done);
+            };
+            conn.prepare_cached("DELETE FROM queue WHERE id = ?1 AND receipt = ?2")
+                .and_then(|mut s| s.execute(params![id, receipt]))
+                .map(|_| QueueReply::Done)
+                .map_err(sql)
+        }
         QueueJob::DeadLetters(max) => {
             let mut stmt = conn
                 .prepare_cached(
@@ -106,46 +117,54 @@ fn receive(
     max_receives: u32,
 ) -> StoreResult<Vec<Delivery>> {
     let now = now_ms();
-    // A visible message that was already delivered `max_receives` times is dead-lettered
-    // instead of being delivered again (SQS redrive semantics).
-    conn.prepare_cached(
-        "UPDATE queue SET dead = 1 WHERE dead = 0 AND visible_at <= ?1 AND receive_count >= ?2",
-    )
-    .and_then(|mut s| s.execute(params![now, max_receives]))
-    .map_err(sql)?;
-    let ids: Vec<(i64, String, u32)> = {
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, body, receive_count FROM queue WHERE dead = 0 AND visible_at <= ?1 ORDER BY id LIMIT ?2",
-            )
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map(
-                params![now, i64::try_from(max).unwrap_or(i64::MAX)],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .map_err(sql)?;
-        rows.collect::<Result<_, _>>().map_err(sql)?
-    };
     let visible_at = now.saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
-    let mut stmt = conn
+    let mut candidates = conn
+        .prepare_cached(
+            "SELECT id, body, receive_count FROM queue WHERE dead = 0 AND visible_at <= ?1 ORDER BY id LIMIT ?2",
+        )
+        .map_err(sql)?;
+    let mut deliver = conn
         .prepare_cached(
             "UPDATE queue SET receive_count = ?2, visible_at = ?3, receipt = ?4 WHERE id = ?1",
         )
         .map_err(sql)?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (id, body, count) in ids {
-        let receive_count = count + 1;
-        let receipt = format!("{id}.{receive_count}.{}", uuid::Uuid::new_v4().simple());
-        stmt.execute(params![id, receive_count, visible_at, receipt])
+    let mut bury = conn
+        .prepare_cached("UPDATE queue SET dead = 1 WHERE id = ?1")
+        .map_err(sql)?;
+    let mut out = Vec::with_capacity(max);
+    loop {
+        let want = max - out.len();
+        let rows: Vec<(i64, String, u32)> = candidates
+            .query_map(
+                params![now, i64::try_from(want).unwrap_or(i64::MAX)],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
             .map_err(sql)?;
-        out.push(Delivery {
-            receipt,
-            body,
-            receive_count,
-        });
+        let exhausted = rows.len() < want;
+        for (id, body, count) in rows {
+            // Delivered `max_receives` times already: dead-lettered instead of delivered
+            // again (SQS redrive semantics).
+            if count >= max_receives {
+                bury.execute(params![id]).map_err(sql)?;
+                continue;
+            }
+            let receive_count = count + 1;
+            let receipt = format!("{id}.{receive_count}.{}", uuid::Uuid::new_v4().simple());
+            deliver
+                .execute(params![id, receive_count, visible_at, receipt])
+                .map_err(sql)?;
+            out.push(Delivery {
+                receipt,
+                body,
+                receive_count,
+            });
+        }
+        if exhausted || out.len() >= max {
+            return Ok(out);
+        }
     }
-    Ok(out)
 }
 
 /// The queue of one SQLite store file.

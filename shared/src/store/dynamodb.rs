@@ -38,6 +38,11 @@ use super::{
 /// Name of the secondary index in DynamoDB.
 pub const GSI1: &str = "gsi1";
 
+/// An attribute no item has. An update that changes nothing is sent as `REMOVE` of it:
+/// TransactWriteItems requires an UpdateExpression, and moto (5.2) fails on an UpdateItem
+/// without one. Like DynamoDB's every UpdateItem, it creates the item when absent.
+const NO_ATTRIBUTE: &str = "_registry_no_attribute";
+
 /// How long [`DynamoStore::create_table`] waits for a new table to become active.
 const CREATE_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -352,6 +357,16 @@ fn from_item_map(mut map: AttrMap) -> StoreResult<Item> {
 // ---------------------------------------------------------------------------------------
 // Expressions
 
+fn check_update_name(name: &str) -> StoreResult<()> {
+    check_name(name)?;
+    if name == NO_ATTRIBUTE {
+        return Err(StoreError::Invalid(format!(
+            "attribute name {name:?} is reserved"
+        )));
+    }
+    Ok(())
+}
+
 /// Placeholders of one request: `#n0`.. for names, `:v0`.. for values.
 #[derive(Default)]
 struct Expr {
@@ -399,13 +414,14 @@ impl Expr {
         }
     }
 
-    /// `SET .. REMOVE .. ADD ..`, or `None` for an empty update. Names are checked like the
-    /// embedded adapters do; removing `pk`/`sk` is a no-op there, so it is skipped here.
-    fn update(&mut self, update: &Update) -> StoreResult<Option<String>> {
+    /// `SET .. REMOVE .. ADD ..`. Names are checked like the embedded adapters do; removing
+    /// `pk`/`sk` is a no-op there, so it is skipped here. An update that changes nothing
+    /// still creates an absent item: it is sent as `REMOVE` of [`NO_ATTRIBUTE`].
+    fn update(&mut self, update: &Update) -> StoreResult<String> {
         let mut clauses = Vec::new();
         let mut set = Vec::new();
         for (name, value) in &update.set {
-            check_name(name)?;
+            check_update_name(name)?;
             let n = self.name(name);
             let v = self.value(to_value(value));
             set.push(format!("{n} = {v}"));
@@ -424,7 +440,7 @@ impl Expr {
         }
         let mut add = Vec::new();
         for (name, by) in &update.add {
-            check_name(name)?;
+            check_update_name(name)?;
             let n = self.name(name);
             let v = self.value(AttributeValue::N(by.to_string()));
             add.push(format!("{n} {v}"));
@@ -432,7 +448,10 @@ impl Expr {
         if !add.is_empty() {
             clauses.push(format!("ADD {}", add.join(", ")));
         }
-        Ok((!clauses.is_empty()).then(|| clauses.join(" ")))
+        if clauses.is_empty() {
+            clauses.push(format!("REMOVE {}", self.name(NO_ATTRIBUTE)));
+        }
+        Ok(clauses.join(" "))
     }
 
     fn names(&mut self) -> Option<HashMap<String, String>> {
@@ -595,13 +614,7 @@ fn transact_item(table: &str, op: &WriteOp) -> StoreResult<TransactWriteItem> {
             )
         }
         WriteOp::Update { key, update, .. } => {
-            // A transaction's Update needs an UpdateExpression, and no expression means
-            // "create the item if absent, change nothing" without touching an attribute.
-            let Some(expression) = expr.update(update)? else {
-                return Err(StoreError::Invalid(
-                    "empty update in a transaction (use a put or a check)".into(),
-                ));
-            };
+            let expression = expr.update(update)?;
             TransactWriteItem::builder().update(
                 aws_sdk_dynamodb::types::Update::builder()
                     .table_name(table)
@@ -684,7 +697,7 @@ impl Store for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_map(key)))
-            .set_update_expression(update_expression)
+            .update_expression(update_expression)
             .set_condition_expression(expression)
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values())
@@ -694,8 +707,9 @@ impl Store for DynamoStore {
             .map_err(|e| write_error("UpdateItem", key, condition.as_ref(), e))?;
         match out.attributes {
             Some(attrs) if !attrs.is_empty() => from_item_map(attrs),
-            // An empty update of an item with no other attribute returns nothing.
-            _ => Ok(Item::new(key.clone())),
+            _ => Err(StoreError::Unavailable(
+                "dynamodb UpdateItem: no item returned".into(),
+            )),
         }
     }
 
@@ -856,7 +870,7 @@ mod tests {
             .remove("pk")
             .add("n", -2);
         assert_eq!(
-            expr.update(&u).unwrap().unwrap(),
+            expr.update(&u).unwrap(),
             "SET #n0 = :v0, #n1 = :v1 REMOVE #n2 ADD #n3 :v2"
         );
         assert_eq!(
@@ -867,7 +881,13 @@ mod tests {
             Expr::default().update(&Update::new().set("sk", 1)),
             Err(StoreError::Invalid(_))
         ));
-        assert_eq!(Expr::default().update(&Update::new()).unwrap(), None);
+        let mut empty = Expr::default();
+        assert_eq!(empty.update(&Update::new()).unwrap(), "REMOVE #n0");
+        assert_eq!(empty.names().unwrap()["#n0"], NO_ATTRIBUTE);
+        assert!(matches!(
+            Expr::default().update(&Update::new().add(NO_ATTRIBUTE, 1)),
+            Err(StoreError::Invalid(_))
+        ));
     }
 
     #[test]

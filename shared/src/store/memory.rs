@@ -140,10 +140,12 @@ impl Store for MemoryStore {
 
     async fn scan(&self, scan: Scan) -> StoreResult<Page> {
         let items = self.lock()?;
-        let matching: Vec<&Item> = items
+        let mut matching: Vec<&Item> = items
             .values()
             .filter(|item| segment_of(&item.key.pk, scan.total_segments) == scan.segment)
             .collect();
+        // The cursor compares order keys, so the items must be in that order.
+        matching.sort_by_cached_key(|item| cursor::order_key(Index::Table, item));
         cursor::page(
             matching,
             Index::Table,

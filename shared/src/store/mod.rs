@@ -149,7 +149,8 @@ impl std::fmt::Display for Condition {
         match self {
             Condition::NotExists => write!(f, "item does not exist"),
             Condition::Exists => write!(f, "item exists"),
-            Condition::Equals(n, v) => write!(f, "{n} = {v:?}"),
+            // Names only: values may be hashes of personal data and errors reach logs.
+            Condition::Equals(n, _) => write!(f, "{n} equals the expected value"),
             Condition::AttrMissing(n) => write!(f, "{n} is absent"),
             Condition::All(cs) => {
                 let parts: Vec<String> = cs.iter().map(|c| c.to_string()).collect();

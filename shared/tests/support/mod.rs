@@ -1,0 +1,139 @@
+//! Test support: one local moto server (DynamoDB + SQS) per test binary, and AWS clients
+//! configured explicitly to talk to it (no process environment is read or changed, so
+//! tests run in parallel). Each test uses its own table or queue names.
+#![allow(dead_code)]
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const REGION: &str = "eu-west-3";
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Runs `python3 -m moto.server -H 127.0.0.1 -p PORT`, plus a watchdog thread that exits
+/// the server when its stdin closes: the server of a test binary lives in a static, which
+/// is never dropped, so the server must stop by itself when the test process ends.
+const LAUNCHER: &str = r#"
+import os, runpy, sys, threading
+def watch():
+    sys.stdin.buffer.read()
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv = ["moto.server", "-H", "127.0.0.1", "-p", sys.argv[1]]
+runpy.run_module("moto.server", run_name="__main__", alter_sys=True)
+"#;
+
+fn cannot_start(why: &str) -> ! {
+    panic!(
+        "cannot start the local moto server ({why}). The DynamoDB and SQS conformance tests \
+         need `python3 -m moto.server`: run the README's test script `tests/run.sh`, which \
+         installs it (python3 -m pip install 'moto[server]')"
+    )
+}
+
+/// A moto server on a free loopback port; killed when dropped.
+pub struct MotoServer {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    port: u16,
+}
+
+impl MotoServer {
+    pub fn start() -> MotoServer {
+        // The free port may be taken between our probe and moto's bind: try a few.
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::try_start() {
+                Ok(server) => return server,
+                Err(why) => last = why,
+            }
+        }
+        cannot_start(&last)
+    }
+
+    fn try_start() -> Result<MotoServer, String> {
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let mut child = Command::new("python3")
+            .arg("-c")
+            .arg(LAUNCHER)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        let stdin = child.stdin.take();
+        let mut server = MotoServer {
+            child,
+            _stdin: stdin,
+            port,
+        };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("python3 -m moto.server exited with {status}"));
+            }
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                Ok(_) => return Ok(server),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(format!("no answer on {addr} after {START_TIMEOUT:?}: {e}"))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The moto server of this test binary, started on first use.
+pub fn moto() -> &'static MotoServer {
+    static SERVER: OnceLock<MotoServer> = OnceLock::new();
+    SERVER.get_or_init(MotoServer::start)
+}
+
+/// A DynamoDB client for the moto server. Build one per test: an SDK client keeps
+/// connections tied to the tokio runtime of the test that used it.
+pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(moto().endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// An SQS client for the moto server (one per test, like [`dynamodb_client`]).
+pub fn sqs_client() -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(moto().endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// A table or queue name no other test uses.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
