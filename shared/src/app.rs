@@ -6,8 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, StoreKind};
 use crate::queue::{memory::MemoryQueue, sqs::SqsQueue, Message, Queue};
 use crate::store::{
-    dynamodb::DynamoStore, memory::MemoryStore, sqlite::SqliteStore, Outbox, Store, StoreError,
-    StoreResult, WriteOp,
+    dynamodb::DynamoStore, memory::MemoryStore, Outbox, Store, StoreError, StoreResult, WriteOp,
 };
 
 #[derive(Clone)]
@@ -36,10 +35,19 @@ impl App {
     /// Builds the adapters the configuration names.
     pub async fn from_config(config: Config) -> StoreResult<App> {
         Ok(match config.store {
+            #[cfg(feature = "embedded")]
             StoreKind::Sqlite => {
-                let store = SqliteStore::open(&config.db_path)?;
+                let store = crate::store::sqlite::SqliteStore::open(&config.db_path)?;
                 let queue = store.queue(config.max_receives);
                 App::new(Arc::new(store), Arc::new(queue), config)
+            }
+            #[cfg(not(feature = "embedded"))]
+            StoreKind::Sqlite => {
+                return Err(StoreError::Invalid(
+                    "REGISTRY_STORE=sqlite: this binary was built without the embedded store \
+                     (feature `embedded`)"
+                        .into(),
+                ))
             }
             StoreKind::Memory => App::new(
                 Arc::new(MemoryStore::new()),

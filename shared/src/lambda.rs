@@ -15,16 +15,7 @@ pub type Error = lambda_runtime::Error;
 
 /// JSON logs for CloudWatch; `RUST_LOG` filters.
 pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .without_time()
-        .try_init();
+    crate::logging::init_json();
 }
 
 async fn app_from_env() -> Result<App, Error> {

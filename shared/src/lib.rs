@@ -8,5 +8,6 @@ pub mod config;
 pub mod domain;
 pub mod jobs;
 pub mod lambda;
+pub mod logging;
 pub mod queue;
 pub mod store;

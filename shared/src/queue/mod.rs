@@ -3,6 +3,7 @@
 //! SQLite file, written in the same transaction as the store writes that need it) locally,
 //! [`memory`] for unit tests. Consumers must be idempotent: a message can arrive twice.
 
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod memory;
 pub mod sqs;

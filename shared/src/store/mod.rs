@@ -9,6 +9,7 @@
 pub mod dynamodb;
 pub mod eval;
 pub mod memory;
+#[cfg(feature = "embedded")]
 pub mod sqlite;
 
 use std::collections::BTreeMap;
