@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection};
 
 use super::{Delivery, Message, Queue, QueueError, QueueResult};
-use crate::store::sqlite::{Job, SqliteStore};
+use crate::store::sqlite::{Done, SqliteStore, Work};
 use crate::store::{StoreError, StoreResult};
 
 pub(crate) const SCHEMA: &str = "
@@ -183,13 +183,12 @@ impl EmbeddedQueue {
     }
 
     async fn run(&self, job: QueueJob) -> QueueResult<QueueReply> {
-        self.store
-            .submit(|tx| Job::Queue(job, tx))
-            .await
-            .map_err(|e| match e {
-                StoreError::Invalid(m) => QueueError::Invalid(m),
-                other => QueueError::Unavailable(other.to_string()),
-            })
+        match self.store.submit(Work::Queue(job)).await {
+            Ok(Done::Queue(reply)) => Ok(reply),
+            Ok(_) => Ok(QueueReply::Done),
+            Err(StoreError::Invalid(m)) => Err(QueueError::Invalid(m)),
+            Err(other) => Err(QueueError::Unavailable(other.to_string())),
+        }
     }
 
     async fn deliveries(&self, job: QueueJob) -> QueueResult<Vec<Delivery>> {

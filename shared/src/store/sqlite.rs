@@ -46,11 +46,46 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
 ";
 
-/// One unit of work for the writer thread.
-pub(crate) enum Job {
-    Write(WriteOp, oneshot::Sender<StoreResult<Option<Item>>>),
-    Commit(Vec<WriteOp>, Vec<Message>, oneshot::Sender<StoreResult<()>>),
-    Queue(QueueJob, oneshot::Sender<StoreResult<QueueReply>>),
+/// What the writer thread does for one caller.
+pub(crate) enum Work {
+    Write(WriteOp),
+    Commit(Vec<WriteOp>, Vec<Message>),
+    Queue(QueueJob),
+    /// Raw SQL on the writer connection, for fault-injection tests.
+    #[cfg(test)]
+    Exec(String),
+}
+
+/// What it answers.
+pub(crate) enum Done {
+    Item(Option<Item>),
+    Committed,
+    Queue(QueueReply),
+}
+
+pub(crate) struct Job {
+    work: Work,
+    reply: oneshot::Sender<StoreResult<Done>>,
+}
+
+impl Work {
+    fn run(self, conn: &Connection) -> StoreResult<Done> {
+        match self {
+            Work::Write(op) => write_one(conn, &op).map(Done::Item),
+            Work::Commit(ops, messages) => {
+                if !ops.is_empty() {
+                    transact(conn, &ops)?;
+                }
+                queue_sql::insert(conn, &messages).map(|_| Done::Committed)
+            }
+            Work::Queue(job) => queue_sql::run(conn, job).map(Done::Queue),
+            #[cfg(test)]
+            Work::Exec(sql) => conn
+                .execute_batch(&sql)
+                .map(|_| Done::Committed)
+                .map_err(unavailable),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -60,7 +95,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<mpsc::Sender<Job>>,
+    writer: mpsc::Sender<Job>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -102,7 +137,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Mutex::new(tx),
+                writer: tx,
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -118,18 +153,14 @@ impl SqliteStore {
         crate::queue::embedded::EmbeddedQueue::new(self.clone(), max_receives)
     }
 
-    pub(crate) async fn submit<T>(
-        &self,
-        job: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Job,
-    ) -> StoreResult<T> {
-        let (tx, rx) = oneshot::channel();
+    pub(crate) async fn submit(&self, work: Work) -> StoreResult<Done> {
+        let (reply, answer) = oneshot::channel();
         self.inner
             .writer
-            .lock()
-            .map_err(|_| StoreError::Unavailable("writer poisoned".into()))?
-            .send(job(tx))
+            .send(Job { work, reply })
             .map_err(|_| StoreError::Unavailable("writer stopped".into()))?;
-        rx.await
+        answer
+            .await
             .map_err(|_| StoreError::Unavailable("writer stopped".into()))?
     }
 
@@ -170,84 +201,45 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// A finished job's reply, sent only once the group's COMMIT is known.
-enum Reply {
-    Write(
-        oneshot::Sender<StoreResult<Option<Item>>>,
-        StoreResult<Option<Item>>,
-    ),
-    Commit(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
-    Queue(
-        oneshot::Sender<StoreResult<QueueReply>>,
-        StoreResult<QueueReply>,
-    ),
-}
-
-impl Reply {
-    fn fail(self, e: StoreError) {
-        let _ = match self {
-            Reply::Write(tx, _) => tx.send(Err(e)).map_err(|_| ()),
-            Reply::Commit(tx, _) => tx.send(Err(e)).map_err(|_| ()),
-            Reply::Queue(tx, _) => tx.send(Err(e)).map_err(|_| ()),
-        };
-    }
-    fn send(self) {
-        let _ = match self {
-            Reply::Write(tx, r) => tx.send(r).map_err(|_| ()),
-            Reply::Commit(tx, r) => tx.send(r).map_err(|_| ()),
-            Reply::Queue(tx, r) => tx.send(r).map_err(|_| ()),
-        };
-    }
-}
-
+/// Runs a group of jobs in one transaction and answers each caller after the COMMIT.
 fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
-    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            let e = unavailable(e);
-            for job in jobs {
-                match job {
-                    Job::Write(_, tx) => drop(tx.send(Err(e.clone_unavailable()))),
-                    Job::Commit(_, _, tx) => drop(tx.send(Err(e.clone_unavailable()))),
-                    Job::Queue(_, tx) => drop(tx.send(Err(e.clone_unavailable()))),
-                }
+    let (works, replies): (Vec<Work>, Vec<_>) = jobs.into_iter().map(|j| (j.work, j.reply)).unzip();
+    match run_all(conn, works) {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
-            return;
         }
-    };
-    let mut replies = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        replies.push(match job {
-            Job::Write(op, reply) => Reply::Write(reply, in_savepoint(&tx, |c| write_one(c, &op))),
-            Job::Commit(ops, messages, reply) => Reply::Commit(
-                reply,
-                in_savepoint(&tx, |c| {
-                    if !ops.is_empty() {
-                        transact(c, &ops)?;
-                    }
-                    queue_sql::insert(c, &messages)
-                }),
-            ),
-            Job::Queue(job, reply) => {
-                Reply::Queue(reply, in_savepoint(&tx, |c| queue_sql::run(c, job)))
-            }
-        });
-    }
-    match tx.commit() {
-        Ok(()) => replies.into_iter().for_each(Reply::send),
         Err(e) => {
-            let e = unavailable(e);
-            for r in replies {
-                r.fail(e.clone_unavailable());
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
             }
         }
     }
 }
 
-impl StoreError {
-    fn clone_unavailable(&self) -> StoreError {
-        StoreError::Unavailable(self.to_string())
+/// Every job in its own savepoint of one transaction. `Err` means nothing of the group was
+/// written: a storage failure (disk full, I/O error) may have rolled the transaction back
+/// or left a job half-applied, so the whole group is given up and every caller gets 503.
+fn run_all(conn: &mut Connection, works: Vec<Work>) -> StoreResult<Vec<StoreResult<Done>>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let mut results = Vec::with_capacity(works.len());
+    for work in works {
+        let result = in_savepoint(&tx, |c| work.run(c));
+        if let Err(e @ StoreError::Unavailable(_)) = &result {
+            return Err(StoreError::Unavailable(e.to_string()));
+        }
+        if tx.is_autocommit() {
+            return Err(StoreError::Unavailable(
+                "sqlite rolled the transaction back".into(),
+            ));
+        }
+        results.push(result);
     }
+    tx.commit().map_err(unavailable)?;
+    Ok(results)
 }
 
 /// Runs `f` in a savepoint: its writes are kept only if it succeeds.
@@ -401,7 +393,7 @@ impl Store for SqliteStore {
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
-        self.submit(|tx| Job::Write(WriteOp::Put { item, condition }, tx))
+        self.submit(Work::Write(WriteOp::Put { item, condition }))
             .await
             .map(|_| ())
     }
@@ -417,9 +409,10 @@ impl Store for SqliteStore {
             update,
             condition,
         };
-        self.submit(|tx| Job::Write(op, tx))
-            .await?
-            .ok_or_else(|| StoreError::Invalid("update produced no item".into()))
+        match self.submit(Work::Write(op)).await? {
+            Done::Item(Some(item)) => Ok(item),
+            _ => Err(StoreError::Invalid("update produced no item".into())),
+        }
     }
 
     async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
@@ -427,19 +420,19 @@ impl Store for SqliteStore {
             key: key.clone(),
             condition,
         };
-        self.submit(|tx| Job::Write(op, tx)).await.map(|_| ())
+        self.submit(Work::Write(op)).await.map(|_| ())
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
         check_transaction(&ops)?;
-        self.submit(|tx| Job::Commit(ops, Vec::new(), tx)).await
+        self.submit(Work::Commit(ops, Vec::new())).await.map(|_| ())
     }
 
     async fn commit(&self, ops: Vec<WriteOp>, messages: Vec<Message>) -> StoreResult<Outbox> {
         if !ops.is_empty() {
             check_transaction(&ops)?;
         }
-        self.submit(|tx| Job::Commit(ops, messages, tx)).await?;
+        self.submit(Work::Commit(ops, messages)).await?;
         Ok(Outbox::Enqueued)
     }
 
@@ -607,5 +600,81 @@ mod tests {
             wins += usize::from(r.unwrap());
         }
         assert_eq!(wins, 20);
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_fails_whole_groups_and_leaves_nothing_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let queue = store.queue(3);
+        // Cap the file: writes start failing with SQLITE_FULL part way through.
+        let pages: i64 = store
+            .read(|c| {
+                c.query_row("PRAGMA page_count", [], |r| r.get(0))
+                    .map_err(unavailable)
+            })
+            .await
+            .unwrap();
+        store
+            .submit(Work::Exec(format!(
+                "PRAGMA max_page_count = {}",
+                pages + 40
+            )))
+            .await
+            .unwrap();
+        let (mut ok, mut refused) = (0, 0);
+        let mut accepted = std::collections::BTreeSet::new();
+        // Waves of 10 concurrent writes: several groups, some before the cap, some after.
+        for wave in 0..30 {
+            let mut tasks = tokio::task::JoinSet::new();
+            for i in wave * 10..wave * 10 + 10 {
+                let store = store.clone();
+                tasks.spawn(async move {
+                    let item =
+                        Item::new(Key::new(format!("k{i}"), "x")).with("pad", "p".repeat(2000));
+                    let ops = vec![WriteOp::Put {
+                        item,
+                        condition: Some(Condition::NotExists),
+                    }];
+                    (
+                        i,
+                        store.commit(ops, vec![Message::new(format!("m{i}"))]).await,
+                    )
+                });
+            }
+            while let Some(r) = tasks.join_next().await {
+                let (i, result) = r.unwrap();
+                let stored = store.get(&Key::new(format!("k{i}"), "x")).await.unwrap();
+                match result {
+                    Ok(_) => {
+                        ok += 1;
+                        accepted.insert(format!("m{i}"));
+                        assert!(stored.is_some(), "k{i} acknowledged but missing");
+                    }
+                    Err(StoreError::Unavailable(_)) => {
+                        refused += 1;
+                        assert!(stored.is_none(), "k{i} refused but written");
+                    }
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+        }
+        assert!(
+            ok > 0 && refused > 0,
+            "the cap must bite part way: {ok} ok, {refused} refused"
+        );
+        // Exactly the acknowledged writes have their message: none orphaned, none missing.
+        store
+            .submit(Work::Exec("PRAGMA max_page_count = 1000000".into()))
+            .await
+            .unwrap();
+        let messages: std::collections::BTreeSet<String> = queue
+            .receive(1000, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.body)
+            .collect();
+        assert_eq!(messages, accepted);
     }
 }
