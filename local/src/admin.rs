@@ -182,7 +182,7 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
             });
         }
         AdminCommand::Token(TokenCommand::Revoke { token_id }) => {
-            let revoked = admin::revoke_token(app, &token_id, None)
+            let revoked = admin::revoke_token(app, &token_id, |_| true)
                 .await
                 .map_err(failed)?;
             print(json_output, &revoked, || {

@@ -67,7 +67,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { addr } => serve::run(app, addr, cli.json).await,
         Command::Admin(command) => admin::run(&app, command, cli.json).await,
         Command::Jobs(JobCommand::Sweep { older_than_minutes }) => {
-            let delay = chrono::Duration::minutes(older_than_minutes.max(0));
+            let delay = chrono::Duration::try_minutes(older_than_minutes.max(0))
+                .filter(|d| *d <= chrono::Duration::days(3650))
+                .ok_or("--older-than-minutes: at most 10 years")?;
             let report = registry_core::jobs::sweep::sweep(&app, delay)
                 .await
                 .map_err(|e| format!("sweep failed: {e}"))?;

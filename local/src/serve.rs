@@ -16,10 +16,17 @@ async fn route(State(app): State<App>, request: Request) -> Response {
     // One byte over the limit is enough to refuse it; never buffer more.
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
         Ok(body) => body,
-        Err(_) => {
-            return ApiError::payload_too_large(MAX_BODY_BYTES)
-                .into_response()
-                .map(axum::body::Body::from)
+        Err(e) => {
+            let too_large = e
+                .into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            let error = if too_large {
+                ApiError::payload_too_large(MAX_BODY_BYTES)
+            } else {
+                ApiError::invalid_field("", "the request body could not be read")
+            };
+            return error.into_response().map(axum::body::Body::from);
         }
     };
     let response = api::handle(&app, http::Request::from_parts(parts, body), None, None).await;

@@ -101,8 +101,8 @@ pub struct TokenRequest {
     pub permissions: Option<BTreeSet<Permission>>,
 }
 
-/// A new token, with its secret: shown once, never stored.
-#[derive(Clone, Debug, Serialize)]
+/// A new token, with its secret: shown once, never stored (and never in Debug output).
+#[derive(Clone, Serialize)]
 pub struct CreatedToken {
     pub token_id: String,
     pub token: String,
@@ -112,6 +112,12 @@ pub struct CreatedToken {
     pub operator_id: Option<OperatorId>,
     pub permissions: Vec<Permission>,
     pub created_at: String,
+}
+
+impl std::fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CreatedToken({}, {:?})", self.token_id, self.role)
+    }
 }
 
 /// A token as listed: never its secret nor its hash.
@@ -277,12 +283,12 @@ pub async fn list_tokens(
     Ok(items.iter().filter_map(token_info).collect())
 }
 
-/// Revokes a token (idempotent: revoking again keeps the first `revoked_at`). With
-/// `operator`, only that operator's tokens can be found.
+/// Revokes a token (idempotent: revoking again keeps the first `revoked_at`). A token the
+/// caller may not see (`visible` false) is not found.
 pub async fn revoke_token(
     app: &App,
     token_id: &str,
-    operator: Option<OperatorId>,
+    visible: impl Fn(&TokenInfo) -> bool,
 ) -> Result<TokenInfo, ApiError> {
     if !token::is_token_id(token_id) {
         return Err(ApiError::not_found("token"));
@@ -294,7 +300,7 @@ pub async fn revoke_token(
         .await?
         .ok_or_else(|| ApiError::not_found("token"))?;
     let info = token_info(&item).ok_or_else(ApiError::internal)?;
-    if operator.is_some() && info.operator_id != operator {
+    if !visible(&info) {
         return Err(ApiError::not_found("token"));
     }
     if info.revoked_at.is_some() {

@@ -23,8 +23,10 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Principal, A
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        // The scheme is case-insensitive (RFC 7235).
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .ok_or_else(ApiError::unauthorized)?;
     let presented = token::parse(bearer).ok_or_else(ApiError::unauthorized)?;
     let item = app

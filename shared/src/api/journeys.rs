@@ -58,11 +58,12 @@ fn parse(ctx: &Ctx, operator: OperatorId) -> Result<(String, Value), ApiError> {
     Ok((journey_id, Value::Object(doc)))
 }
 
+/// The receipt as first answered (its status then, not the journey's status now).
 fn receipt_of(item: &Item) -> Option<Receipt> {
     Some(Receipt {
         journey_id: item.s("journey_id")?.to_owned(),
         created_at: item.s("created_at")?.to_owned(),
-        status: JourneyStatus::parse(item.s("status")?)?,
+        status: JourneyStatus::parse(item.s("receipt_status")?)?,
     })
 }
 
@@ -84,6 +85,7 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         )
         .with("journey_id", journey_id.clone())
         .with("status", JourneyStatus::Pending.as_str())
+        .with("receipt_status", JourneyStatus::Pending.as_str())
         .with("created_at", now.clone())
         .with("updated_at", now.clone())
         .with("doc", canonical)
@@ -92,7 +94,8 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             GSI1_PK,
             keys::pending_index(keys::pending_shard(operator, &journey_id)),
         )
-        .with(GSI1_SK, format!("{now}#{operator}#{journey_id}"));
+        // Bounded length whatever the id (DynamoDB index sort keys hold 1 024 bytes).
+        .with(GSI1_SK, format!("{now}#{operator}#{}", &doc_hash[..16]));
     if let Some(Value::String(trip)) = doc.get("operator_journey_id") {
         item.set("operator_journey_id", trip.clone());
     }
@@ -148,6 +151,9 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let operator = principal.require(Permission::JourneyRead)?;
     ratelimit::check(app, operator, RateClass::Other).await?;
     let journey_id = ctx.param("journey_id");
+    if journey_id.chars().count() > MAX_JOURNEY_ID_CHARS {
+        return Err(ApiError::not_found("journey"));
+    }
     let item = app
         .store
         .get(&keys::journey(operator, journey_id))

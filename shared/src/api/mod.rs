@@ -57,8 +57,15 @@ impl Ctx {
             serde_json::Value::Object(self.json_object()?)
         };
         serde_path_to_error::deserialize(value).map_err(|e| {
-            let pointer = json_pointer(&e.path().to_string());
+            let mut pointer = json_pointer(&e.path().to_string());
             let reason = e.into_inner().to_string();
+            // serde reports a missing field at its parent: point at the field itself.
+            if let Some(field) = reason
+                .strip_prefix("missing field `")
+                .and_then(|r| r.strip_suffix('`'))
+            {
+                pointer = format!("{pointer}/{field}");
+            }
             ApiError::invalid("invalid_request", vec![Detail::new(pointer, reason)])
         })
     }

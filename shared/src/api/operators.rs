@@ -116,7 +116,11 @@ pub async fn list_tokens(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErr
     if admin::get_operator(app, id).await?.is_none() {
         return Err(ApiError::not_found("operator"));
     }
-    let tokens = admin::list_tokens(app, Some(id)).await?;
+    let tokens: Vec<_> = admin::list_tokens(app, Some(id))
+        .await?
+        .into_iter()
+        .filter(|t| may_see(&principal, t))
+        .collect();
     Ok(json_response(
         StatusCode::OK,
         &json!({ "applications": tokens }),
@@ -127,6 +131,14 @@ pub async fn revoke_token(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiEr
     let principal = auth::authenticate(app, &ctx.headers).await?;
     let id = operator_id(ctx)?;
     principal.require_operator_admin(id)?;
-    let revoked = admin::revoke_token(app, ctx.param("token_id"), Some(id)).await?;
+    let revoked = admin::revoke_token(app, ctx.param("token_id"), |t| {
+        t.operator_id == Some(id) && may_see(&principal, t)
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, &revoked))
+}
+
+/// Operator admins manage application tokens only; registry admins see every token.
+fn may_see(principal: &auth::Principal, token: &admin::TokenInfo) -> bool {
+    principal.role == Role::RegistryAdmin || token.role == RoleKind::Application
 }

@@ -149,8 +149,10 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -209,6 +211,10 @@ mod tests {
         assert_eq!(find(&Method::GET, "/v2/nothing"), Err(RouteError::NotFound));
         assert_eq!(
             find(&Method::GET, "/v2/journeys/%zz"),
+            Err(RouteError::NotFound)
+        );
+        assert_eq!(
+            find(&Method::GET, "/v2/journeys/%+1"),
             Err(RouteError::NotFound)
         );
         assert_eq!(

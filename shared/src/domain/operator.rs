@@ -21,7 +21,12 @@ impl std::str::FromStr for OperatorId {
         if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(());
         }
-        s.parse::<u64>().map(OperatorId).map_err(|_| ())
+        // Stored as a DynamoDB/SQLite integer: at most i64::MAX.
+        s.parse::<i64>()
+            .ok()
+            .and_then(|n| u64::try_from(n).ok())
+            .map(OperatorId)
+            .ok_or(())
     }
 }
 
@@ -59,7 +64,19 @@ mod tests {
     #[test]
     fn ids_parse_strictly() {
         assert_eq!("42".parse::<OperatorId>(), Ok(OperatorId(42)));
-        for bad in ["", "-1", "+1", "1a", " 1", "99999999999999999999"] {
+        assert_eq!(
+            "9223372036854775807".parse::<OperatorId>(),
+            Ok(OperatorId(i64::MAX as u64))
+        );
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1a",
+            " 1",
+            "99999999999999999999",
+            "9223372036854775808",
+        ] {
             assert!(bad.parse::<OperatorId>().is_err(), "{bad}");
         }
     }

@@ -120,7 +120,7 @@ fn receive(
     let visible_at = now.saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
     let mut candidates = conn
         .prepare_cached(
-            "SELECT id, body, receive_count FROM queue WHERE dead = 0 AND visible_at <= ?1 ORDER BY id LIMIT ?2",
+            "SELECT id, body, receive_count FROM queue WHERE dead = 0 AND visible_at <= ?1 AND id > ?3 ORDER BY id LIMIT ?2",
         )
         .map_err(sql)?;
     let mut deliver = conn
@@ -132,11 +132,14 @@ fn receive(
         .prepare_cached("UPDATE queue SET dead = 1 WHERE id = ?1")
         .map_err(sql)?;
     let mut out = Vec::with_capacity(max);
+    // Walk forward by id: a message delivered in this call is never met twice, even with
+    // a zero visibility timeout.
+    let mut after_id = 0i64;
     loop {
         let want = max - out.len();
         let rows: Vec<(i64, String, u32)> = candidates
             .query_map(
-                params![now, i64::try_from(want).unwrap_or(i64::MAX)],
+                params![now, i64::try_from(want).unwrap_or(i64::MAX), after_id],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .map_err(sql)?
@@ -144,6 +147,7 @@ fn receive(
             .map_err(sql)?;
         let exhausted = rows.len() < want;
         for (id, body, count) in rows {
+            after_id = id;
             // Delivered `max_receives` times already: dead-lettered instead of delivered
             // again (SQS redrive semantics).
             if count >= max_receives {
@@ -222,5 +226,25 @@ impl Queue for EmbeddedQueue {
 
     async fn dead_letters(&self, max: usize) -> QueueResult<Vec<Delivery>> {
         self.deliveries(QueueJob::DeadLetters(max)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn zero_visibility_never_delivers_a_message_twice_in_one_receive() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("q.db")).unwrap();
+        let queue = store.queue(5);
+        queue
+            .send(vec![Message::new("a"), Message::new("b")])
+            .await
+            .unwrap();
+        let got = queue.receive(10, Duration::ZERO).await.unwrap();
+        let bodies: Vec<&str> = got.iter().map(|d| d.body.as_str()).collect();
+        assert_eq!(bodies, vec!["a", "b"]);
+        assert!(got.iter().all(|d| d.receive_count == 1));
     }
 }
