@@ -152,7 +152,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
 
     // Revocation holds on the next request.
     let token_id = token.split('.').nth(1).unwrap();
-    admin::revoke_token(&app, token_id, None).await.unwrap();
+    admin::revoke_token(&app, token_id, |_| true).await.unwrap();
     let (s, _) = send(
         &app,
         RouteId::JourneysStatus,
