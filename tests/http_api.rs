@@ -655,4 +655,17 @@ async fn cli_admin_commands_work_on_the_same_store() {
     assert!(ok);
     let list: Value = serde_json::from_str(out.trim()).unwrap();
     assert!(list["tokens"][0]["revoked_at"].is_string());
+    // Jobs by hand on the same file.
+    let (ok, out) = cli(&["jobs", "sweep", "--data", data, "--json"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap()["requeued"],
+        0
+    );
+    let (ok, out) = cli(&["jobs", "dead-letters", "--data", data, "--json"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap()["dead_letters"],
+        json!([])
+    );
 }

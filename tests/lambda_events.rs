@@ -11,7 +11,7 @@ use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
 use registry_core::domain::operator::OperatorId;
 use registry_core::domain::token::RoleKind;
-use registry_core::lambda::{handle_http, handle_sqs};
+use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
 use serde_json::Value;
 
 fn events_dir() -> &'static Path {
@@ -51,6 +51,7 @@ fn there_is_one_event_per_route_and_function() {
         .collect();
     assert!(files.remove("queue-consumer"));
     assert!(files.remove("sweeper"));
+    assert!(files.remove("not-found"));
     let routes: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
     assert_eq!(files, routes);
 }
@@ -200,4 +201,17 @@ async fn queue_consumer_event_processes_and_reports_failures() {
         .await,
     );
     assert_eq!(before, after);
+}
+
+#[test]
+fn the_default_route_answers_json_404_and_405() {
+    let r = handle_unrouted(&event("not-found", "any"));
+    assert_eq!(r.status(), 404);
+    assert_eq!(body(&r)["error"]["code"], "not_found");
+    // A path that exists with another method: 405 with Allow.
+    let mut wrong = event("journeys-create", "any");
+    *wrong.method_mut() = http::Method::PUT;
+    let r = handle_unrouted(&wrong);
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
 }

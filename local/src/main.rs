@@ -48,6 +48,11 @@ enum JobCommand {
         #[arg(long, default_value_t = registry_core::jobs::sweep::DEFAULT_DELAY_MINUTES)]
         older_than_minutes: i64,
     },
+    /// Lists messages that failed too often (read only: nothing is consumed).
+    DeadLetters {
+        #[arg(long, default_value_t = 100)]
+        max: usize,
+    },
 }
 
 fn config(cli: &Cli) -> Result<Config, String> {
@@ -77,6 +82,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("{}", serde_json::to_string(&report).unwrap_or_default());
             } else {
                 println!("sweep: {} pending journeys re-enqueued", report.requeued);
+            }
+            Ok(())
+        }
+        Command::Jobs(JobCommand::DeadLetters { max }) => {
+            let dead = app
+                .queue
+                .dead_letters(max)
+                .await
+                .map_err(|e| format!("cannot read dead letters: {e}"))?;
+            let list: Vec<serde_json::Value> = dead
+                .iter()
+                .map(|d| serde_json::json!({"body": d.body, "receive_count": d.receive_count}))
+                .collect();
+            if cli.json {
+                println!("{}", serde_json::json!({ "dead_letters": list }));
+            } else {
+                for d in &dead {
+                    println!("{}\t{}", d.receive_count, d.body);
+                }
+                println!("{} dead letters", dead.len());
             }
             Ok(())
         }

@@ -44,6 +44,10 @@ pub async fn handle_http(
         request_id,
     )
     .await;
+    to_lambda(response)
+}
+
+fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {
     let (parts, body) = response.into_parts();
     let body = match String::from_utf8(body.to_vec()) {
         Ok(text) => Body::Text(text),
@@ -109,4 +113,20 @@ pub async fn run_sweeper() -> Result<(), Error> {
         },
     ))
     .await
+}
+
+/// The whole `main` of the `not-found` function (API Gateway's `$default` route): JSON 404
+/// or 405 for what no route takes. It needs no store, so it builds no adapters.
+pub async fn run_not_found() -> Result<(), Error> {
+    init_logging();
+    lambda_http::run(lambda_http::service_fn(|request: lambda_http::Request| async move {
+        Ok::<_, Infallible>(handle_unrouted(&request))
+    }))
+    .await
+}
+
+pub fn handle_unrouted(request: &lambda_http::Request) -> lambda_http::Response<Body> {
+    let response = api::unrouted(request.method(), request.uri().path());
+    tracing::info!(status = response.status().as_u16(), "unrouted request");
+    to_lambda(response)
 }

@@ -137,12 +137,21 @@ pub async fn handle(
     response
 }
 
+/// The answer for a request no route takes: 405 with `Allow` when the path exists with
+/// other methods, else 404. Served on AWS by the `not-found` function (API Gateway's
+/// `$default` route), so unknown routes get the same JSON errors as locally.
+pub fn unrouted(method: &Method, path: &str) -> Response<Bytes> {
+    match router::find(method, path) {
+        Err(RouteError::MethodNotAllowed(allowed)) => method_not_allowed(&allowed),
+        Ok(_) | Err(RouteError::NotFound) => ApiError::not_found("route").into_response(),
+    }
+}
+
 async fn dispatch(app: &App, request: Request<Bytes>, only: Option<RouteId>) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let (route, params) = match router::find(&parts.method, parts.uri.path()) {
         Ok(found) if only.is_none_or(|id| id == found.0.id) => found,
-        Ok(_) | Err(RouteError::NotFound) => return ApiError::not_found("route").into_response(),
-        Err(RouteError::MethodNotAllowed(allowed)) => return method_not_allowed(&allowed),
+        _ => return unrouted(&parts.method, parts.uri.path()),
     };
     if body.len() > MAX_BODY_BYTES {
         return ApiError::payload_too_large(MAX_BODY_BYTES).into_response();
