@@ -15,6 +15,8 @@ pub struct App {
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// Rate-limit windows this process already saw exceeded.
+    pub rate_blocked: Arc<crate::api::ratelimit::Blocked>,
 }
 
 impl App {
@@ -24,6 +26,7 @@ impl App {
             queue,
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
+            rate_blocked: Arc::default(),
         }
     }
 
