@@ -1,24 +1,31 @@
 //! The sweeper: re-enqueues journeys still `pending` after a delay. On AWS the journey is
 //! written before its SQS message is sent; if the send fails (or the message was lost), the
 //! journey stays in the pending index and this job repairs it. Processing is idempotent, so
-//! a journey enqueued twice is processed once.
+//! a journey enqueued twice is processed once. A journey is re-enqueued at most
+//! [`MAX_SWEEPS`] times: one whose processing keeps failing is reported as stuck (its
+//! messages are in the dead-letter queue) instead of being retried forever.
 
 use serde::Serialize;
 
 use super::Task;
 use crate::app::App;
 use crate::clock::rfc3339;
+use crate::domain::journey::JourneyStatus;
 use crate::domain::keys::{self, PENDING_SHARDS};
 use crate::domain::operator::OperatorId;
 use crate::queue::Message;
-use crate::store::{Query, SkRange, StoreError};
+use crate::store::{Condition, Query, SkRange, StoreError, Update};
 
 /// Journeys pending for longer than this are re-enqueued.
 pub const DEFAULT_DELAY_MINUTES: i64 = 15;
+/// Re-enqueues of one journey, at most.
+pub const MAX_SWEEPS: i64 = 3;
 
 #[derive(Debug, Default, PartialEq, Serialize)]
 pub struct SweepReport {
     pub requeued: usize,
+    /// Pending journeys already re-enqueued [`MAX_SWEEPS`] times.
+    pub stuck: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,17 +49,37 @@ pub async fn sweep(app: &App, delay: chrono::Duration) -> Result<SweepReport, Sw
                 .limit(100)
                 .after(cursor);
             let page = app.store.query(query).await?;
-            let messages: Vec<Message> = page
-                .items
-                .iter()
-                .filter_map(|item| {
-                    let task = Task::ProcessJourney {
-                        operator_id: OperatorId(u64::try_from(item.n("operator_id")?).ok()?),
-                        journey_id: item.s("journey_id")?.to_owned(),
-                    };
-                    Some(Message::new(task.to_body()))
-                })
-                .collect();
+            let mut messages = Vec::new();
+            for item in &page.items {
+                if item.n("sweeps").unwrap_or(0) >= MAX_SWEEPS {
+                    report.stuck += 1;
+                    continue;
+                }
+                let (Some(operator), Some(journey_id)) = (
+                    item.n("operator_id").and_then(|n| u64::try_from(n).ok()),
+                    item.s("journey_id"),
+                ) else {
+                    tracing::warn!(pk = %item.key.pk, "pending journey without ids; skipped");
+                    continue;
+                };
+                let still_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
+                let counted = Update::new().add("sweeps", 1);
+                match app
+                    .store
+                    .update(&item.key, counted, Some(still_pending))
+                    .await
+                {
+                    Ok(_) => {}
+                    // Processed since the query: nothing to repair.
+                    Err(StoreError::ConditionFailed { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                let task = Task::ProcessJourney {
+                    operator_id: OperatorId(operator),
+                    journey_id: journey_id.to_owned(),
+                };
+                messages.push(Message::new(task.to_body()));
+            }
             report.requeued += messages.len();
             if !messages.is_empty() {
                 app.queue.send(messages).await?;
@@ -63,7 +90,14 @@ pub async fn sweep(app: &App, delay: chrono::Duration) -> Result<SweepReport, Sw
             }
         }
     }
-    tracing::info!(requeued = report.requeued, "sweep done");
+    if report.stuck > 0 {
+        tracing::warn!(stuck = report.stuck, "journeys still pending after {MAX_SWEEPS} re-enqueues: see `registry jobs dead-letters`");
+    }
+    tracing::info!(
+        requeued = report.requeued,
+        stuck = report.stuck,
+        "sweep done"
+    );
     Ok(report)
 }
 
@@ -115,10 +149,15 @@ mod tests {
             .await
             .unwrap();
 
-        let report = sweep(&app, chrono::Duration::minutes(DEFAULT_DELAY_MINUTES))
-            .await
-            .unwrap();
-        assert_eq!(report.requeued, 2);
+        let delay = chrono::Duration::minutes(DEFAULT_DELAY_MINUTES);
+        let report = sweep(&app, delay).await.unwrap();
+        assert_eq!(
+            report,
+            SweepReport {
+                requeued: 2,
+                stuck: 0
+            }
+        );
         let mut ids: Vec<String> = queue
             .receive(10, Duration::from_secs(1))
             .await
@@ -130,5 +169,40 @@ mod tests {
             .collect();
         ids.sort();
         assert_eq!(ids, vec!["edge", "old"]);
+    }
+
+    #[tokio::test]
+    async fn a_journey_is_requeued_at_most_max_sweeps_times() {
+        let clock = Arc::new(FixedClock::new("2026-11-24T10:00:00Z".parse().unwrap()));
+        let queue = Arc::new(MemoryQueue::default());
+        let app = App::new(
+            Arc::new(MemoryStore::new()),
+            queue.clone(),
+            Config::default(),
+        )
+        .with_clock(clock);
+        app.store
+            .put(pending(1, "stuck", "2026-11-24T09:00:00.000Z"), None)
+            .await
+            .unwrap();
+        let delay = chrono::Duration::minutes(DEFAULT_DELAY_MINUTES);
+        for _ in 0..MAX_SWEEPS {
+            assert_eq!(
+                sweep(&app, delay).await.unwrap(),
+                SweepReport {
+                    requeued: 1,
+                    stuck: 0
+                }
+            );
+        }
+        assert_eq!(
+            sweep(&app, delay).await.unwrap(),
+            SweepReport {
+                requeued: 0,
+                stuck: 1
+            }
+        );
+        let sent = queue.receive(100, Duration::from_secs(1)).await.unwrap();
+        assert_eq!(sent.len(), usize::try_from(MAX_SWEEPS).unwrap());
     }
 }
