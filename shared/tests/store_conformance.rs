@@ -81,6 +81,7 @@ macro_rules! all_checks {
             index_is_sparse_and_ordered,
             index_pagination,
             segmented_scan_partitions_the_table,
+            refuses_what_dynamodb_refuses,
         );
     };
 }
@@ -613,6 +614,46 @@ async fn transaction_shape_is_checked(store: Shared) {
     ));
     assert_eq!(store.get(&key("tx", "a")).await.unwrap(), None);
     assert_eq!(store.get(&key("tx", "000")).await.unwrap(), None);
+}
+
+/// Requests DynamoDB rejects are rejected by every adapter, and change nothing.
+async fn refuses_what_dynamodb_refuses(store: Shared) {
+    let invalid = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Invalid(_)));
+    let k = key("refused", "1");
+    // A condition on a key attribute.
+    let on_key = Condition::AttrMissing("pk".into());
+    assert!(invalid(
+        store.put(Item::new(k.clone()), Some(on_key.clone())).await
+    ));
+    assert!(invalid(store.delete(&k, Some(on_key)).await));
+    // Two changes to one attribute in one update.
+    let overlap = Update::new().set("a", 1i64).remove("a");
+    assert!(invalid(store.update(&k, overlap, None).await.map(|_| ())));
+    let overlap = Update::new().set("n", 1i64).add("n", 1);
+    assert!(invalid(store.update(&k, overlap, None).await.map(|_| ())));
+    // Index keys that are not non-empty strings.
+    let numeric = Item::new(k.clone()).with(GSI1_PK, 5i64).with(GSI1_SK, "x");
+    assert!(invalid(store.put(numeric, None).await));
+    let empty = Item::new(k.clone()).with(GSI1_PK, "").with(GSI1_SK, "x");
+    assert!(invalid(store.put(empty, None).await));
+    // The same inside a transaction.
+    let tx = vec![WriteOp::Update {
+        key: k.clone(),
+        update: Update::new().set("a", 1i64).remove("a"),
+        condition: None,
+    }];
+    assert!(invalid(store.transact(tx).await));
+    // A scan over zero segments, or a segment outside them.
+    for (segment, total_segments) in [(0, 0), (2, 2)] {
+        let scan = Scan {
+            segment,
+            total_segments,
+            limit: 10,
+            cursor: None,
+        };
+        assert!(invalid(store.scan(scan).await.map(|_| ())));
+    }
+    assert_eq!(store.get(&k).await.unwrap(), None);
 }
 
 async fn query_sort_key_ranges(store: Shared) {

@@ -29,7 +29,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use super::eval::{check_name, validate_item};
+use super::eval::{
+    check_name, validate_condition, validate_item, validate_key, validate_op, validate_update,
+};
 use super::{
     check_transaction, Attr, Condition, Cursor, Index, Item, Key, Page, Query, Scan, SkRange,
     Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK, PK, SK, TTL,
@@ -597,6 +599,7 @@ fn to_page(
 // Transactions
 
 fn transact_item(table: &str, op: &WriteOp) -> StoreResult<TransactWriteItem> {
+    validate_op(op)?;
     let mut expr = Expr::default();
     let condition = op.condition().map(|c| expr.condition(c));
     let item = match op {
@@ -668,6 +671,7 @@ impl Store for DynamoStore {
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
         validate_item(&item)?;
+        condition.as_ref().map(validate_condition).transpose()?;
         let mut expr = Expr::default();
         let expression = condition.as_ref().map(|c| expr.condition(c));
         self.client
@@ -689,6 +693,9 @@ impl Store for DynamoStore {
         update: Update,
         condition: Option<Condition>,
     ) -> StoreResult<Item> {
+        validate_key(key)?;
+        validate_update(&update)?;
+        condition.as_ref().map(validate_condition).transpose()?;
         let mut expr = Expr::default();
         let update_expression = expr.update(&update)?;
         let expression = condition.as_ref().map(|c| expr.condition(c));
@@ -714,6 +721,8 @@ impl Store for DynamoStore {
     }
 
     async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
+        validate_key(key)?;
+        condition.as_ref().map(validate_condition).transpose()?;
         let mut expr = Expr::default();
         let expression = condition.as_ref().map(|c| expr.condition(c));
         self.client

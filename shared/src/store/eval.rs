@@ -1,7 +1,9 @@
 //! Condition checks and update application, shared by the embedded adapters (SQLite and
 //! memory) so both follow DynamoDB's semantics the same way.
 
-use super::{Attr, Condition, Item, Key, StoreError, StoreResult, Update, WriteOp, PK, SK};
+use super::{
+    Attr, Condition, Item, Key, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK, PK, SK,
+};
 
 pub fn holds(condition: &Condition, current: Option<&Item>) -> bool {
     match condition {
@@ -64,7 +66,21 @@ pub enum Outcome {
 }
 
 /// Evaluates one write against the item's current state without touching storage.
+/// Everything about a write that can be refused before looking at storage.
+pub fn validate_op(op: &WriteOp) -> StoreResult<()> {
+    validate_key(op.key())?;
+    if let Some(condition) = op.condition() {
+        validate_condition(condition)?;
+    }
+    match op {
+        WriteOp::Put { item, .. } => validate_item(item),
+        WriteOp::Update { update, .. } => validate_update(update),
+        WriteOp::Delete { .. } | WriteOp::Check { .. } => Ok(()),
+    }
+}
+
 pub fn outcome(op: &WriteOp, current: Option<&Item>) -> StoreResult<Outcome> {
+    validate_op(op)?;
     if let Some(condition) = op.condition() {
         if !holds(condition, current) {
             return Ok(Outcome::Failed {
@@ -74,24 +90,70 @@ pub fn outcome(op: &WriteOp, current: Option<&Item>) -> StoreResult<Outcome> {
         }
     }
     Ok(match op {
-        WriteOp::Put { item, .. } => {
-            validate_item(item)?;
-            Outcome::Write(Some(item.clone()))
-        }
+        WriteOp::Put { item, .. } => Outcome::Write(Some(item.clone())),
         WriteOp::Update { key, update, .. } => {
-            Outcome::Write(Some(apply_update(key, current.cloned(), update)?))
+            let updated = apply_update(key, current.cloned(), update)?;
+            validate_item(&updated)?;
+            Outcome::Write(Some(updated))
         }
         WriteOp::Delete { .. } => Outcome::Write(None),
         WriteOp::Check { .. } => Outcome::Unchanged,
     })
 }
 
-pub fn validate_item(item: &Item) -> StoreResult<()> {
-    if item.key.pk.is_empty() || item.key.sk.is_empty() {
+pub fn validate_key(key: &Key) -> StoreResult<()> {
+    if key.pk.is_empty() || key.sk.is_empty() {
         return Err(StoreError::Invalid("empty pk or sk".into()));
     }
+    Ok(())
+}
+
+/// What DynamoDB refuses in an item: reserved names, and index keys that are not
+/// non-empty strings (the embedded adapters would silently leave the item out of the index).
+pub fn validate_item(item: &Item) -> StoreResult<()> {
+    validate_key(&item.key)?;
     for name in item.attrs.keys() {
         check_name(name)?;
+    }
+    for index_key in [GSI1_PK, GSI1_SK] {
+        match item.attrs.get(index_key) {
+            None => {}
+            Some(Attr::S(s)) if !s.is_empty() => {}
+            Some(_) => {
+                return Err(StoreError::Invalid(format!(
+                    "{index_key} must be a non-empty string"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Conditions may not name the key attributes (DynamoDB evaluates them differently).
+pub fn validate_condition(condition: &Condition) -> StoreResult<()> {
+    match condition {
+        Condition::NotExists | Condition::Exists => Ok(()),
+        Condition::Equals(name, _) | Condition::AttrMissing(name) => check_name(name),
+        Condition::All(all) => all.iter().try_for_each(validate_condition),
+    }
+}
+
+/// One change per attribute: DynamoDB refuses overlapping paths in one update.
+pub fn validate_update(update: &Update) -> StoreResult<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    let names = update
+        .set
+        .iter()
+        .map(|(n, _)| n)
+        .chain(&update.remove)
+        .chain(update.add.iter().map(|(n, _)| n));
+    for name in names {
+        check_name(name)?;
+        if !seen.insert(name) {
+            return Err(StoreError::Invalid(format!(
+                "two changes to {name} in one update"
+            )));
+        }
     }
     Ok(())
 }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::eval::{self, Outcome};
 use super::{
-    check_transaction, segment_of, Condition, Cursor, Index, Item, Key, Page, Query, Scan, Store,
-    StoreError, StoreResult, Update, WriteOp,
+    check_scan, check_transaction, segment_of, Condition, Cursor, Index, Item, Key, Page, Query,
+    Scan, Store, StoreError, StoreResult, Update, WriteOp,
 };
 
 #[derive(Default)]
@@ -139,6 +139,7 @@ impl Store for MemoryStore {
     }
 
     async fn scan(&self, scan: Scan) -> StoreResult<Page> {
+        check_scan(&scan)?;
         let items = self.lock()?;
         let mut matching: Vec<&Item> = items
             .values()

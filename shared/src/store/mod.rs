@@ -451,6 +451,17 @@ pub(crate) fn check_transaction(ops: &[WriteOp]) -> StoreResult<()> {
     Ok(())
 }
 
+/// The segment must be one of `total_segments` (all adapters refuse the same way).
+pub(crate) fn check_scan(scan: &Scan) -> StoreResult<()> {
+    if scan.total_segments == 0 || scan.segment >= scan.total_segments {
+        return Err(StoreError::Invalid(format!(
+            "segment {} of {}",
+            scan.segment, scan.total_segments
+        )));
+    }
+    Ok(())
+}
+
 /// Stable shard of a partition key, used by the embedded adapters to split scans.
 pub(crate) fn segment_of(pk: &str, total: u32) -> u32 {
     fnv1a(pk) % total.max(1)

@@ -22,8 +22,8 @@ use tokio::sync::oneshot;
 use super::eval::{self, Outcome};
 use super::memory::cursor;
 use super::{
-    check_transaction, fnv1a, Condition, Index, Item, Key, Outbox, Page, Query, Scan, SkRange,
-    Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
+    check_scan, check_transaction, fnv1a, Condition, Index, Item, Key, Outbox, Page, Query, Scan,
+    SkRange, Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
 };
 use crate::queue::embedded::{self as queue_sql, QueueJob, QueueReply};
 use crate::queue::Message;
@@ -491,12 +491,7 @@ impl Store for SqliteStore {
     }
 
     async fn scan(&self, scan: Scan) -> StoreResult<Page> {
-        if scan.total_segments == 0 || scan.segment >= scan.total_segments {
-            return Err(StoreError::Invalid(format!(
-                "segment {} of {}",
-                scan.segment, scan.total_segments
-            )));
-        }
+        check_scan(&scan)?;
         self.read(move |conn| {
             // `h` is the pk's FNV hash, so `h % total` is `segment_of(pk, total)`.
             let mut params: Vec<Box<dyn rusqlite::ToSql>> = vec![
