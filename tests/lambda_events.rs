@@ -88,6 +88,21 @@ async fn every_route_event_is_served_by_its_function() {
     .await;
     assert_eq!(r.status(), 201, "{:?}", r.body());
     assert_eq!(body(&r)["status"], "pending");
+    // The document is kept byte for byte as received.
+    let sent = event("journeys-create", token);
+    let sent = std::str::from_utf8(sent.body().as_ref())
+        .unwrap()
+        .to_owned();
+    let stored = app
+        .store
+        .get(&registry_core::domain::keys::journey(
+            OperatorId(1),
+            "demo-1",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.s("doc"), Some(sent.as_str()));
     let r = handle_http(
         &app,
         RouteId::JourneysStatus,

@@ -1,8 +1,9 @@
 //! `POST /v2/journeys` and `GET /v2/journeys/{journey_id}`.
 //!
 //! Full v2 validation is the acquisition issue's; here the body must be a JSON object with a
-//! `journey_id` string (and, if present, the caller's `operator_id`). The document is kept as
-//! received (canonical JSON) with its hash, so an identical retry is recognised.
+//! `journey_id` string (and, if present, the caller's `operator_id`). The document is kept
+//! byte for byte as received (audit), with the hash of its canonical form (sorted keys), so
+//! a retry of the same JSON value is recognised whatever its formatting.
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -74,8 +75,9 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let (journey_id, doc) = parse(ctx, operator)?;
 
     // serde_json keeps object keys sorted: equal JSON values serialise identically.
-    let canonical = doc.to_string();
-    let doc_hash = hex::encode(Sha256::digest(canonical.as_bytes()));
+    let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
+    // The body parsed as JSON, so it is UTF-8.
+    let received = String::from_utf8_lossy(&ctx.body).into_owned();
     let now = rfc3339(app.clock.now());
     let key = keys::journey(operator, &journey_id);
     let mut item = Item::new(key.clone())
@@ -88,7 +90,7 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         .with("receipt_status", JourneyStatus::Pending.as_str())
         .with("created_at", now.clone())
         .with("updated_at", now.clone())
-        .with("doc", canonical)
+        .with("doc", received)
         .with("doc_hash", doc_hash.clone())
         .with(
             GSI1_PK,
