@@ -153,8 +153,8 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
             print(json_output, &created, || {
                 format!(
                     "token {} created ({}); keep it now, it is not shown again:\n{}",
-                    created.token_id,
-                    created.role.as_str(),
+                    created.info.token_id,
+                    created.info.role.as_str(),
                     created.token
                 )
             });

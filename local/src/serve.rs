@@ -67,7 +67,7 @@ pub async fn run(app: App, addr: SocketAddr, json_output: bool) -> Result<(), St
             json!({ "listening": format!("http://{local}"), "data": app.config.db_path });
         if let Some(admin) = &bootstrap {
             line["admin_token"] = json!(admin.token);
-            line["admin_token_id"] = json!(admin.token_id);
+            line["admin_token_id"] = json!(admin.info.token_id);
         }
         println!("{line}");
     } else {

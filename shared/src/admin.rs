@@ -104,19 +104,14 @@ pub struct TokenRequest {
 /// A new token, with its secret: shown once, never stored (and never in Debug output).
 #[derive(Clone, Serialize)]
 pub struct CreatedToken {
-    pub token_id: String,
     pub token: String,
-    pub name: String,
-    pub role: RoleKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub operator_id: Option<OperatorId>,
-    pub permissions: Vec<Permission>,
-    pub created_at: String,
+    #[serde(flatten)]
+    pub info: TokenInfo,
 }
 
 impl std::fmt::Debug for CreatedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CreatedToken({}, {:?})", self.token_id, self.role)
+        write!(f, "CreatedToken({:?})", self.info)
     }
 }
 
@@ -210,13 +205,16 @@ fn token_write(
 
 fn created(new: token::NewToken, role: Role, name: String, created_at: String) -> CreatedToken {
     CreatedToken {
-        token_id: new.token_id,
         token: new.token,
-        name,
-        role: role.kind(),
-        operator_id: role.operator(),
-        permissions: role.permissions(),
-        created_at,
+        info: TokenInfo {
+            token_id: new.token_id,
+            name,
+            role: role.kind(),
+            operator_id: role.operator(),
+            permissions: role.permissions(),
+            created_at,
+            revoked_at: None,
+        },
     }
 }
 

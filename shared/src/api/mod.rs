@@ -117,12 +117,19 @@ pub async fn handle(
     let started = Instant::now();
     let request_id = request_id.unwrap_or_else(new_request_id);
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let route_name = router::find(&method, &path)
-        .map(|(r, _)| r.function)
-        .unwrap_or("none");
+    let found = router::find(&method, request.uri().path())
+        .ok()
+        .filter(|(route, _)| only.is_none_or(|id| id == route.id));
+    let route_name = found.as_ref().map_or("none", |(r, _)| r.function);
     let span = tracing::info_span!("request", request_id = %request_id, route = route_name, operator_id = tracing::field::Empty);
-    let response = dispatch(app, request, only).instrument(span.clone()).await;
+    let response = match found {
+        Some((route, params)) => {
+            dispatch(app, request, route.id, params)
+                .instrument(span.clone())
+                .await
+        }
+        None => unrouted(&method, request.uri().path()),
+    };
     let _enter = span.enter();
     tracing::info!(
         method = %method,
@@ -147,23 +154,24 @@ pub fn unrouted(method: &Method, path: &str) -> Response<Bytes> {
     }
 }
 
-async fn dispatch(app: &App, request: Request<Bytes>, only: Option<RouteId>) -> Response<Bytes> {
+async fn dispatch(
+    app: &App,
+    request: Request<Bytes>,
+    route: RouteId,
+    params: Params,
+) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
-    let (route, params) = match router::find(&parts.method, parts.uri.path()) {
-        Ok(found) if only.is_none_or(|id| id == found.0.id) => found,
-        _ => return unrouted(&parts.method, parts.uri.path()),
-    };
     if body.len() > MAX_BODY_BYTES {
         return ApiError::payload_too_large(MAX_BODY_BYTES).into_response();
     }
     let ctx = Ctx {
-        route: route.id,
+        route,
         params,
         headers: parts.headers,
         query: parts.uri.query().unwrap_or_default().to_owned(),
         body,
     };
-    let result = match route.id {
+    let result = match route {
         RouteId::JourneysCreate => journeys::create(app, &ctx).await,
         RouteId::JourneysStatus => journeys::status(app, &ctx).await,
         RouteId::OperatorsCreate => operators::create(app, &ctx).await,

@@ -26,6 +26,7 @@ use aws_sdk_sqs::types::{
 use aws_sdk_sqs::Client;
 
 use super::{Delivery, Message, Queue, QueueError, QueueResult};
+use crate::aws_error;
 
 /// SQS limits: messages per batch and per receive, bytes per batch, longest visibility.
 const MAX_BATCH: usize = 10;
@@ -158,29 +159,9 @@ fn secs(d: Duration, max: u64) -> i32 {
 }
 
 fn sdk_error<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> QueueError {
-    match &err {
-        SdkError::ServiceError(e) => {
-            let code = e.err().code().unwrap_or("unknown service error");
-            QueueError::Unavailable(format!("sqs {op}: {code}"))
-        }
-        SdkError::ConstructionFailure(_) => {
-            QueueError::Invalid(format!("sqs {op}: cannot build request"))
-        }
-        SdkError::TimeoutError(_) => QueueError::Unavailable(format!("sqs {op}: timeout")),
-        SdkError::DispatchFailure(_) => {
-            QueueError::Unavailable(format!("sqs {op}: cannot reach the service"))
-        }
-        SdkError::ResponseError(_) => {
-            QueueError::Unavailable(format!("sqs {op}: unreadable response"))
-        }
-        _ => QueueError::Unavailable(format!("sqs {op}: request failed")),
-    }
-}
-
-fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
-    match err {
-        SdkError::ServiceError(e) => e.err().code(),
-        _ => None,
+    match aws_error::classify("sqs", op, &err) {
+        aws_error::Failure::Invalid(m) => QueueError::Invalid(m),
+        aws_error::Failure::Unavailable(m) => QueueError::Unavailable(m),
     }
 }
 
@@ -266,7 +247,7 @@ impl Queue for SqsQueue {
             // A stale receipt (expired, or of a message already deleted) is ignored.
             Err(e)
                 if matches!(
-                    error_code(&e),
+                    aws_error::code(&e),
                     Some("ReceiptHandleIsInvalid" | "InvalidParameterValue")
                 ) =>
             {

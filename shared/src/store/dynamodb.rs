@@ -29,6 +29,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
+use crate::aws_error;
+
 use super::eval::{
     check_name, validate_condition, validate_item, validate_key, validate_op, validate_update,
 };
@@ -113,7 +115,7 @@ impl DynamoStore {
             match created {
                 Ok(_) => {}
                 // Created concurrently by someone else: fine.
-                Err(e) if error_code(&e) == Some("ResourceInUseException") => {}
+                Err(e) if aws_error::code(&e) == Some("ResourceInUseException") => {}
                 Err(e) => return Err(sdk_error("CreateTable", e)),
             }
         }
@@ -148,7 +150,7 @@ impl DynamoStore {
                         .iter()
                         .all(|i| i.index_status() == Some(&IndexStatus::Active))
             }))),
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) if aws_error::code(&e) == Some("ResourceNotFoundException") => Ok(None),
             Err(e) => Err(sdk_error("DescribeTable", e)),
         }
     }
@@ -206,36 +208,11 @@ fn build_error(_: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Invalid("dynamodb: cannot build request".into())
 }
 
-fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
-    match err {
-        SdkError::ServiceError(e) => e.err().code(),
-        _ => None,
-    }
-}
-
 /// Maps an SDK error without its message (which may quote attribute values).
 fn sdk_error<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> StoreError {
-    match &err {
-        SdkError::ServiceError(e) => {
-            let code = e.err().code().unwrap_or("unknown service error");
-            match code {
-                "ValidationException" | "SerializationException" => {
-                    StoreError::Invalid(format!("dynamodb {op}: {code}"))
-                }
-                _ => StoreError::Unavailable(format!("dynamodb {op}: {code}")),
-            }
-        }
-        SdkError::ConstructionFailure(_) => {
-            StoreError::Invalid(format!("dynamodb {op}: cannot build request"))
-        }
-        SdkError::TimeoutError(_) => StoreError::Unavailable(format!("dynamodb {op}: timeout")),
-        SdkError::DispatchFailure(_) => {
-            StoreError::Unavailable(format!("dynamodb {op}: cannot reach the service"))
-        }
-        SdkError::ResponseError(_) => {
-            StoreError::Unavailable(format!("dynamodb {op}: unreadable response"))
-        }
-        _ => StoreError::Unavailable(format!("dynamodb {op}: request failed")),
+    match aws_error::classify("dynamodb", op, &err) {
+        aws_error::Failure::Invalid(m) => StoreError::Invalid(m),
+        aws_error::Failure::Unavailable(m) => StoreError::Unavailable(m),
     }
 }
 
@@ -246,7 +223,7 @@ fn write_error<E: ProvideErrorMetadata, R>(
     condition: Option<&Condition>,
     err: SdkError<E, R>,
 ) -> StoreError {
-    if error_code(&err) == Some("ConditionalCheckFailedException") {
+    if aws_error::code(&err) == Some("ConditionalCheckFailedException") {
         return StoreError::ConditionFailed {
             key: key.clone(),
             condition: condition.map(ToString::to_string).unwrap_or_default(),

@@ -56,7 +56,7 @@ pub fn check_name(name: &str) -> StoreResult<()> {
 }
 
 /// What a write does to its item.
-pub enum Outcome {
+enum Outcome {
     /// The item's new state (`None` = deleted).
     Write(Option<Item>),
     /// A condition check that held.
@@ -79,7 +79,7 @@ pub fn validate_op(op: &WriteOp) -> StoreResult<()> {
     }
 }
 
-pub fn outcome(op: &WriteOp, current: Option<&Item>) -> StoreResult<Outcome> {
+fn outcome(op: &WriteOp, current: Option<&Item>) -> StoreResult<Outcome> {
     validate_op(op)?;
     if let Some(condition) = op.condition() {
         if !holds(condition, current) {
@@ -156,4 +156,43 @@ pub fn validate_update(update: &Update) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+/// Evaluates writes against the current state before anything is written: the new state of
+/// each written item (`None` = deleted), or the first write whose condition fails.
+pub fn plan(
+    ops: &[WriteOp],
+    mut read: impl FnMut(&Key) -> StoreResult<Option<Item>>,
+) -> StoreResult<Vec<(Key, Option<Item>)>> {
+    let mut writes = Vec::with_capacity(ops.len());
+    for (index, op) in ops.iter().enumerate() {
+        match outcome(op, read(op.key())?.as_ref())? {
+            Outcome::Failed { key, condition } => {
+                return Err(StoreError::TransactionCanceled {
+                    index,
+                    key,
+                    condition,
+                })
+            }
+            Outcome::Unchanged => {}
+            Outcome::Write(state) => writes.push((op.key().clone(), state)),
+        }
+    }
+    Ok(writes)
+}
+
+/// One write outside a transaction: its new state, or `ConditionFailed`.
+pub fn plan_one(
+    op: &WriteOp,
+    read: impl FnMut(&Key) -> StoreResult<Option<Item>>,
+) -> StoreResult<(Key, Option<Item>)> {
+    match plan(std::slice::from_ref(op), read) {
+        Ok(mut writes) => writes
+            .pop()
+            .ok_or_else(|| StoreError::Invalid("a condition check alone writes nothing".into())),
+        Err(StoreError::TransactionCanceled { key, condition, .. }) => {
+            Err(StoreError::ConditionFailed { key, condition })
+        }
+        Err(e) => Err(e),
+    }
 }

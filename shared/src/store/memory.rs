@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::eval::{self, Outcome};
+use super::eval;
 use super::{
     check_scan, check_transaction, segment_of, Condition, Cursor, Index, Item, Key, Page, Query,
     Scan, Store, StoreError, StoreResult, Update, WriteOp,
@@ -29,22 +29,17 @@ impl MemoryStore {
 
     fn write_one(&self, op: WriteOp) -> StoreResult<Option<Item>> {
         let mut items = self.lock()?;
-        let current = items.get(op.key());
-        match eval::outcome(&op, current)? {
-            Outcome::Failed { key, condition } => {
-                Err(StoreError::ConditionFailed { key, condition })
-            }
-            Outcome::Unchanged => Ok(current.cloned()),
-            Outcome::Write(Some(item)) => {
-                items.insert(item.key.clone(), item.clone());
-                Ok(Some(item))
-            }
-            Outcome::Write(None) => {
-                items.remove(op.key());
-                Ok(None)
-            }
-        }
+        let (key, state) = eval::plan_one(&op, |k| Ok(items.get(k).cloned()))?;
+        apply(&mut items, key, state.clone());
+        Ok(state)
     }
+}
+
+fn apply(items: &mut BTreeMap<Key, Item>, key: Key, state: Option<Item>) {
+    match state {
+        Some(item) => items.insert(key, item),
+        None => items.remove(&key),
+    };
 }
 
 #[async_trait]
@@ -83,25 +78,8 @@ impl Store for MemoryStore {
     async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
         check_transaction(&ops)?;
         let mut items = self.lock()?;
-        let mut writes = Vec::with_capacity(ops.len());
-        for (index, op) in ops.iter().enumerate() {
-            match eval::outcome(op, items.get(op.key()))? {
-                Outcome::Failed { key, condition } => {
-                    return Err(StoreError::TransactionCanceled {
-                        index,
-                        key,
-                        condition,
-                    })
-                }
-                Outcome::Unchanged => {}
-                Outcome::Write(state) => writes.push((op.key().clone(), state)),
-            }
-        }
-        for (key, state) in writes {
-            match state {
-                Some(item) => items.insert(key, item),
-                None => items.remove(&key),
-            };
+        for (key, state) in eval::plan(&ops, |k| Ok(items.get(k).cloned()))? {
+            apply(&mut items, key, state);
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::eval::{self, Outcome};
+use super::eval;
 use super::memory::cursor;
 use super::{
     check_scan, check_transaction, fnv1a, Condition, Index, Item, Key, Outbox, Page, Query, Scan,
@@ -313,32 +313,15 @@ fn write_state(conn: &Connection, key: &Key, state: Option<&Item>) -> StoreResul
 }
 
 fn write_one(conn: &Connection, op: &WriteOp) -> StoreResult<Option<Item>> {
-    let current = read_item(conn, op.key())?;
-    match eval::outcome(op, current.as_ref())? {
-        Outcome::Failed { key, condition } => Err(StoreError::ConditionFailed { key, condition }),
-        Outcome::Unchanged => Ok(current),
-        Outcome::Write(state) => {
-            write_state(conn, op.key(), state.as_ref())?;
-            Ok(state)
-        }
-    }
+    let (key, state) = eval::plan_one(op, |k| read_item(conn, k))?;
+    write_state(conn, &key, state.as_ref())?;
+    Ok(state)
 }
 
 fn transact(conn: &Connection, ops: &[WriteOp]) -> StoreResult<()> {
     check_transaction(ops)?;
-    for (index, op) in ops.iter().enumerate() {
-        let current = read_item(conn, op.key())?;
-        match eval::outcome(op, current.as_ref())? {
-            Outcome::Failed { key, condition } => {
-                return Err(StoreError::TransactionCanceled {
-                    index,
-                    key,
-                    condition,
-                })
-            }
-            Outcome::Unchanged => {}
-            Outcome::Write(state) => write_state(conn, op.key(), state.as_ref())?,
-        }
+    for (key, state) in eval::plan(ops, |k| read_item(conn, k))? {
+        write_state(conn, &key, state.as_ref())?;
     }
     Ok(())
 }
