@@ -669,3 +669,98 @@ async fn cli_admin_commands_work_on_the_same_store() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn journeys_are_canceled_once_kept_and_never_processed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (_, token) = operator_with_token(&server, None).await;
+    let (_, other) = operator_with_token(&server, None).await;
+    let (_, no_delete) =
+        operator_with_token(&server, Some(&["journey.create", "journey.read"])).await;
+    let (s, _, _) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(json!({"journey_id": "c-1"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let url = server.url("/v2/journeys/c-1");
+
+    // Bad reasons: 400 with paths, nothing changed.
+    let (s, _, e) = call(
+        Method::DELETE,
+        &url,
+        Some(&token),
+        Some(json!({"code": "x".repeat(33), "message": ""})),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let paths: Vec<&str> = e["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["/code", "/message"]);
+    let (s, _, e) = call(
+        Method::DELETE,
+        &url,
+        Some(&token),
+        Some(json!({"reason": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["details"][0]["path"].as_str()),
+        (400, Some("/reason"))
+    );
+    // 403 without the permission; 404 for another operator and for an unknown journey.
+    assert_eq!(
+        call(Method::DELETE, &url, Some(&no_delete), None).await.0,
+        403
+    );
+    assert_eq!(call(Method::DELETE, &url, Some(&other), None).await.0, 404);
+    assert_eq!(
+        call(
+            Method::DELETE,
+            &server.url("/v2/journeys/nope"),
+            Some(&token),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let (_, _, still) = call(Method::GET, &url, Some(&token), None).await;
+    assert_ne!(still["status"], "canceled");
+
+    // Canceled with a reason; again: the same canceled_at. An empty body is fine too.
+    let (s, _, first) = call(
+        Method::DELETE,
+        &url,
+        Some(&token),
+        Some(json!({"code": "user_report", "message": "not a real ride"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(
+        (first["journey_id"].as_str(), first["status"].as_str()),
+        (Some("c-1"), Some("canceled"))
+    );
+    let (s, _, again) = call(Method::DELETE, &url, Some(&token), None).await;
+    assert_eq!((s, &again["canceled_at"]), (200, &first["canceled_at"]));
+    // Kept, and it stays canceled: processing never turns it back to ok.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (s, _, status) = call(Method::GET, &url, Some(&token), None).await;
+    assert_eq!((s, status["status"].as_str()), (200, Some("canceled")));
+    // The same document sent again is still a replay of the original receipt, not a new journey.
+    let (s, _, _) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(json!({"journey_id": "c-1"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+}

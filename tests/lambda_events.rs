@@ -112,6 +112,35 @@ async fn every_route_event_is_served_by_its_function() {
     assert_eq!(r.status(), 200, "{:?}", r.body());
     assert_eq!(body(&r)["journey_id"], "demo-1");
 
+    // The sample token may only create and read: invalidation needs journey.delete.
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCancel,
+        event("journeys-cancel", token),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let full = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "all".into(),
+            role: RoleKind::Application,
+            operator: Some(OperatorId(1)),
+            permissions: None,
+        },
+    )
+    .await
+    .unwrap()
+    .token;
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCancel,
+        event("journeys-cancel", &full),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    assert_eq!(body(&r)["status"], "canceled");
+
     for (name, route) in [
         ("operators-list", RouteId::OperatorsList),
         ("operators-get", RouteId::OperatorsGet),

@@ -15,13 +15,13 @@ use super::ratelimit::{self, RateClass};
 use super::{auth, Ctx};
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::journey::{JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS};
+use crate::domain::journey::{CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS};
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
 use crate::domain::token::Permission;
 use crate::jobs::Task;
 use crate::queue::Message;
-use crate::store::{Condition, Item, StoreError, WriteOp, GSI1_PK, GSI1_SK};
+use crate::store::{Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
 
 /// The minimal shape checks of the foundation: an object with a usable `journey_id`.
 fn parse(ctx: &Ctx, operator: OperatorId) -> Result<(String, Value), ApiError> {
@@ -178,5 +178,72 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             "anomaly_labels": labels("anomaly_labels"),
             "incentives": [],
         }),
+    ))
+}
+
+/// `DELETE /v2/journeys/{journey_id}`: the operator invalidates a journey. It stays stored
+/// with its cancel time and reason; repeating the call answers the first `canceled_at`.
+pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let operator = principal.require(Permission::JourneyDelete)?;
+    ratelimit::check(app, operator, RateClass::Other).await?;
+    let journey_id = ctx.param("journey_id");
+    if journey_id.chars().count() > MAX_JOURNEY_ID_CHARS {
+        return Err(ApiError::not_found("journey"));
+    }
+    let reason: CancelReason = ctx.json()?;
+    let problems = reason.check();
+    if !problems.is_empty() {
+        let details = problems
+            .into_iter()
+            .map(|(p, r)| Detail::new(p, r))
+            .collect();
+        return Err(ApiError::invalid("invalid_request", details));
+    }
+
+    let key = keys::journey(operator, journey_id);
+    let now = rfc3339(app.clock.now());
+    let mut update = Update::new()
+        .set("status", JourneyStatus::Canceled.as_str())
+        .set("canceled_at", now.clone())
+        .set("updated_at", now.clone())
+        // Out of the pending index: never processed, never swept.
+        .remove(GSI1_PK)
+        .remove(GSI1_SK);
+    if let Some(code) = &reason.code {
+        update = update.set("cancel_code", code.clone());
+    }
+    if let Some(message) = &reason.message {
+        update = update.set("cancel_message", message.clone());
+    }
+    let ops = vec![
+        WriteOp::Update {
+            key: key.clone(),
+            update,
+            condition: Some(Condition::All(vec![
+                Condition::Exists,
+                Condition::AttrMissing("canceled_at".into()),
+            ])),
+        },
+        // Counted once per journey: only the first cancellation passes the condition.
+        WriteOp::Update {
+            key: keys::operator_stats(operator),
+            update: Update::new().add("canceled", 1),
+            condition: None,
+        },
+    ];
+    let canceled_at = match app.store.transact(ops).await {
+        Ok(()) => now,
+        Err(StoreError::TransactionCanceled { index: 0, .. }) => app
+            .store
+            .get(&key)
+            .await?
+            .and_then(|item| item.s("canceled_at").map(str::to_owned))
+            .ok_or_else(|| ApiError::not_found("journey"))?,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"journey_id": journey_id, "status": "canceled", "canceled_at": canceled_at}),
     ))
 }

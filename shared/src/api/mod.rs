@@ -174,6 +174,7 @@ async fn dispatch(
     let result = match route {
         RouteId::JourneysCreate => journeys::create(app, &ctx).await,
         RouteId::JourneysStatus => journeys::status(app, &ctx).await,
+        RouteId::JourneysCancel => journeys::cancel(app, &ctx).await,
         RouteId::OperatorsCreate => operators::create(app, &ctx).await,
         RouteId::OperatorsList => operators::list(app, &ctx).await,
         RouteId::OperatorsGet => operators::get(app, &ctx).await,

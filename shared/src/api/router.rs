@@ -7,6 +7,7 @@ use http::Method;
 pub enum RouteId {
     JourneysCreate,
     JourneysStatus,
+    JourneysCancel,
     OperatorsCreate,
     OperatorsList,
     OperatorsGet,
@@ -37,6 +38,12 @@ pub const ROUTES: &[Route] = &[
         method: Method::GET,
         path: "/v2/journeys/{journey_id}",
         function: "journeys-status",
+    },
+    Route {
+        id: RouteId::JourneysCancel,
+        method: Method::DELETE,
+        path: "/v2/journeys/{journey_id}",
+        function: "journeys-cancel",
     },
     Route {
         id: RouteId::OperatorsCreate,
@@ -171,6 +178,7 @@ mod tests {
         let ids = [
             RouteId::JourneysCreate,
             RouteId::JourneysStatus,
+            RouteId::JourneysCancel,
             RouteId::OperatorsCreate,
             RouteId::OperatorsList,
             RouteId::OperatorsGet,

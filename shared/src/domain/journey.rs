@@ -49,3 +49,65 @@ pub struct Receipt {
 
 /// Largest accepted `journey_id`, in characters.
 pub const MAX_JOURNEY_ID_CHARS: usize = 256;
+
+/// Why an operator invalidated a journey (kept for audit).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelReason {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl CancelReason {
+    /// `code`: at most 32 letters, digits, `_` or `-`; `message`: at most 512 characters.
+    pub fn check(&self) -> Vec<(&'static str, &'static str)> {
+        let mut errors = Vec::new();
+        if let Some(code) = &self.code {
+            let ok = !code.is_empty()
+                && code.len() <= 32
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !ok {
+                errors.push(("/code", "must be 1 to 32 letters, digits, _ or -"));
+            }
+        }
+        if let Some(message) = &self.message {
+            if message.is_empty() || message.chars().count() > 512 {
+                errors.push(("/message", "must be 1 to 512 characters"));
+            }
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(code: Option<&str>, message: Option<&str>) -> CancelReason {
+        CancelReason {
+            code: code.map(str::to_owned),
+            message: message.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn cancel_reasons_on_each_side_of_their_bounds() {
+        assert!(reason(None, None).check().is_empty());
+        assert!(reason(Some(&"a".repeat(32)), Some(&"é".repeat(512)))
+            .check()
+            .is_empty());
+        assert!(reason(Some("FRAUD_suspected-2"), None).check().is_empty());
+        assert_eq!(
+            reason(Some(&"a".repeat(33)), None).check(),
+            vec![("/code", "must be 1 to 32 letters, digits, _ or -")]
+        );
+        assert_eq!(reason(Some("a b"), None).check().len(), 1);
+        assert_eq!(reason(Some(""), None).check().len(), 1);
+        assert_eq!(reason(Some("é"), None).check().len(), 1);
+        assert_eq!(reason(None, Some(&"x".repeat(513))).check().len(), 1);
+        assert_eq!(reason(None, Some("")).check().len(), 1);
+        assert_eq!(reason(Some("?"), Some("")).check().len(), 2);
+    }
+}

@@ -56,3 +56,8 @@ pub fn pending_shard(operator: OperatorId, journey_id: &str) -> u32 {
 pub fn rate_counter(operator: OperatorId, class: &str, minute: i64) -> Key {
     Key::new(format!("RATE#{operator}#{class}"), minute.to_string())
 }
+
+/// Per-operator counters (e.g. `canceled`: journeys invalidated by the operator).
+pub fn operator_stats(operator: OperatorId) -> Key {
+    Key::new(format!("OP#{operator}"), "STATS")
+}
