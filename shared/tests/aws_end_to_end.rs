@@ -214,3 +214,68 @@ async fn unreachable_dynamodb_is_503_with_retry_after() {
         "nothing enqueued"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
+    let store = DynamoStore::new(dynamodb_client(), unique_name("registry"));
+    store.create_table().await.unwrap();
+    let queue = Arc::new(MemoryQueue::default());
+    let app = App::new(Arc::new(store), queue.clone(), config());
+    let op = admin::create_operator(&app, "Covoit".into(), None)
+        .await
+        .unwrap();
+    let token = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "srv".into(),
+            role: RoleKind::Application,
+            operator: Some(op.id),
+            permissions: None,
+        },
+    )
+    .await
+    .unwrap()
+    .token;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let app = app.clone();
+        let token = token.clone();
+        // Half identical documents, half conflicting ones.
+        let doc = if i % 2 == 0 {
+            json!({"journey_id": "race", "n": 0})
+        } else {
+            json!({"journey_id": "race", "n": i})
+        };
+        tasks.spawn(async move {
+            send(
+                &app,
+                RouteId::JourneysCreate,
+                request("POST", "/v2/journeys", &token, Some(doc)),
+            )
+            .await
+            .0
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = tasks.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 201, 409].contains(s)),
+        "{statuses:?}"
+    );
+    // One journey, one processing message.
+    assert_eq!(
+        queue
+            .receive(200, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
