@@ -136,3 +136,17 @@ pub fn cli(args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
+
+/// A complete, valid journey v2 document that ended an hour before this test process
+/// started (one fixed instant, so the same id always gives the same document).
+pub fn journey(id: &str) -> Value {
+    static NOW: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
+    registry_core::domain::journey::example_document(id, *NOW.get_or_init(chrono::Utc::now))
+}
+
+/// Another valid document with the same `journey_id` (a different contribution).
+pub fn other_journey(id: &str, n: i64) -> Value {
+    let mut doc = journey(id);
+    doc["passenger"]["contribution"] = json!(300 + n);
+    doc
+}

@@ -39,6 +39,18 @@ async fn send(app: &App, route: RouteId, req: http::Request<Bytes>) -> (u16, Val
     )
 }
 
+/// A complete, valid document; the same id gives the same document within a test run.
+fn journey(id: &str) -> Value {
+    static NOW: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
+    registry_core::domain::journey::example_document(id, *NOW.get_or_init(chrono::Utc::now))
+}
+
+fn other_journey(id: &str, n: i64) -> Value {
+    let mut doc = journey(id);
+    doc["passenger"]["contribution"] = json!(300 + n);
+    doc
+}
+
 fn config() -> Config {
     Config {
         store: StoreKind::DynamoDb,
@@ -93,7 +105,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
     .unwrap()
     .token;
 
-    let doc = json!({"journey_id": "aws-1", "operator_class": "C"});
+    let doc = journey("aws-1");
     let (s, receipt) = send(
         &app,
         RouteId::JourneysCreate,
@@ -115,7 +127,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
             "POST",
             "/v2/journeys",
             &token,
-            Some(json!({"journey_id": "aws-1"})),
+            Some(other_journey("aws-1", 1)),
         ),
     )
     .await;
@@ -242,9 +254,9 @@ async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
         let token = token.clone();
         // Half identical documents, half conflicting ones.
         let doc = if i % 2 == 0 {
-            json!({"journey_id": "race", "n": 0})
+            journey("race")
         } else {
-            json!({"journey_id": "race", "n": i})
+            other_journey("race", i)
         };
         tasks.spawn(async move {
             send(

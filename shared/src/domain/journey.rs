@@ -111,3 +111,35 @@ mod tests {
         assert_eq!(reason(Some("?"), Some("")).check().len(), 2);
     }
 }
+
+/// A complete, valid journey v2 document that ended an hour before `now`: a reference for
+/// integrators and the base of tests and load runs.
+pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    let at = |minutes_ago: i64| crate::clock::rfc3339(now - chrono::Duration::minutes(minutes_ago));
+    let position = |minutes_ago: i64, lat: f64, lon: f64| serde_json::json!({"datetime": at(minutes_ago), "lat": lat, "lon": lon});
+    serde_json::json!({
+        "journey_id": journey_id,
+        "operator_journey_id": format!("trip-{journey_id}"),
+        "operator_class": "C",
+        "passenger": {
+            "identity": {"phone": "+33612345678", "over_18": true},
+            "start": position(90, 48.8566, 2.3522),
+            "end": position(60, 48.8049, 2.1204),
+            "seats": 1,
+            "contribution": 300,
+            "incentives": [],
+            "payments": [],
+            "distance": 21500,
+            "duration": 1800
+        },
+        "driver": {
+            "identity": {"phone": "+33698765432"},
+            "start": position(90, 48.8566, 2.3522),
+            "end": position(60, 48.8049, 2.1204),
+            "revenue": 250,
+            "incentives": [],
+            "distance": 21500,
+            "duration": 1800
+        }
+    })
+}
