@@ -81,37 +81,6 @@ impl CancelReason {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reason(code: Option<&str>, message: Option<&str>) -> CancelReason {
-        CancelReason {
-            code: code.map(str::to_owned),
-            message: message.map(str::to_owned),
-        }
-    }
-
-    #[test]
-    fn cancel_reasons_on_each_side_of_their_bounds() {
-        assert!(reason(None, None).check().is_empty());
-        assert!(reason(Some(&"a".repeat(32)), Some(&"é".repeat(512)))
-            .check()
-            .is_empty());
-        assert!(reason(Some("FRAUD_suspected-2"), None).check().is_empty());
-        assert_eq!(
-            reason(Some(&"a".repeat(33)), None).check(),
-            vec![("/code", "must be 1 to 32 letters, digits, _ or -")]
-        );
-        assert_eq!(reason(Some("a b"), None).check().len(), 1);
-        assert_eq!(reason(Some(""), None).check().len(), 1);
-        assert_eq!(reason(Some("é"), None).check().len(), 1);
-        assert_eq!(reason(None, Some(&"x".repeat(513))).check().len(), 1);
-        assert_eq!(reason(None, Some("")).check().len(), 1);
-        assert_eq!(reason(Some("?"), Some("")).check().len(), 2);
-    }
-}
-
 /// A complete, valid journey v2 document that ended an hour before `now`: a reference for
 /// integrators and the base of tests and load runs.
 pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
@@ -142,4 +111,35 @@ pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) ->
             "duration": 1800
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(code: Option<&str>, message: Option<&str>) -> CancelReason {
+        CancelReason {
+            code: code.map(str::to_owned),
+            message: message.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn cancel_reasons_on_each_side_of_their_bounds() {
+        assert!(reason(None, None).check().is_empty());
+        assert!(reason(Some(&"a".repeat(32)), Some(&"é".repeat(512)))
+            .check()
+            .is_empty());
+        assert!(reason(Some("FRAUD_suspected-2"), None).check().is_empty());
+        assert_eq!(
+            reason(Some(&"a".repeat(33)), None).check(),
+            vec![("/code", "must be 1 to 32 letters, digits, _ or -")]
+        );
+        assert_eq!(reason(Some("a b"), None).check().len(), 1);
+        assert_eq!(reason(Some(""), None).check().len(), 1);
+        assert_eq!(reason(Some("é"), None).check().len(), 1);
+        assert_eq!(reason(None, Some(&"x".repeat(513))).check().len(), 1);
+        assert_eq!(reason(None, Some("")).check().len(), 1);
+        assert_eq!(reason(Some("?"), Some("")).check().len(), 2);
+    }
 }
