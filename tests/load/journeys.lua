@@ -18,11 +18,23 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
 end
 
+-- A complete journey v2 document (the shape of registry_core's example_document) that
+-- ended an hour ago.
+local template = [[{"journey_id":"%s","operator_journey_id":"trip-%d","operator_class":"C",]] ..
+  [["passenger":{"identity":{"phone":"+33612345678","over_18":true},]] ..
+  [["start":{"datetime":"%s","lat":48.8566,"lon":2.3522},"end":{"datetime":"%s","lat":48.8049,"lon":2.1204},]] ..
+  [["seats":1,"contribution":300,"incentives":[],"payments":[],"distance":21500,"duration":1800},]] ..
+  [["driver":{"identity":{"phone":"+33698765432"},]] ..
+  [["start":{"datetime":"%s","lat":48.8566,"lon":2.3522},"end":{"datetime":"%s","lat":48.8049,"lon":2.1204},]] ..
+  [["revenue":250,"incentives":[],"distance":21500,"duration":1800}}]]
+
 function request()
   counter = counter + 1
-  local body = string.format(
-    '{"journey_id":"load-%d-%d-%d","operator_journey_id":"trip-%d","operator_class":"C"}',
-    os.time(), thread_id, counter, counter)
+  local now = os.time()
+  local start = os.date("!%Y-%m-%dT%H:%M:%SZ", now - 5400)
+  local stop = os.date("!%Y-%m-%dT%H:%M:%SZ", now - 3600)
+  local id = string.format("load-%d-%d-%d", now, thread_id, counter)
+  local body = string.format(template, id, counter, start, stop, start, stop)
   return wrk.format(nil, nil, nil, body)
 end
 
