@@ -1,6 +1,8 @@
 //! Domain types: what the registry knows, independent of HTTP and storage.
 
 pub mod journey;
+pub mod journey_v2;
 pub mod keys;
 pub mod operator;
+pub mod phone;
 pub mod token;
