@@ -119,17 +119,43 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             (status, r.json::<Value>().await.unwrap())
         }
     };
+    let paths = |e: &Value| -> Vec<String> {
+        e["error"]["details"]
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .map(|d| d["path"].as_str().unwrap_or("?").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let (s, e) = post(b"not json".to_vec()).await;
     assert_eq!(
         (s, e["error"]["code"].as_str()),
-        (400, Some("invalid_json"))
+        (400, Some("invalid_journey"))
     );
+    assert_eq!(paths(&e), vec![""]);
     let (s, e) = post(b"[1,2]".to_vec()).await;
-    assert_eq!(s, 400, "{e}");
+    assert_eq!((s, paths(&e)), (400, vec!["".to_owned()]), "{e}");
+    // Every violation at once, each with its pointer.
     let (s, e) = post(b"{\"operator_class\":\"C\"}".to_vec()).await;
+    assert_eq!(s, 400);
+    let mut found = paths(&e);
+    found.sort();
+    assert_eq!(found, vec!["/driver", "/journey_id", "/passenger"], "{e}");
+    // Well-formed but impossible: 422 with paths (here, a journey ending tomorrow).
+    let mut future = journey("future");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    future["driver"]["end"]["datetime"] = json!(tomorrow);
+    let (s, e) = post(future.to_string().into_bytes()).await;
     assert_eq!(
-        (s, e["error"]["details"][0]["path"].as_str()),
-        (400, Some("/journey_id"))
+        (s, e["error"]["code"].as_str()),
+        (422, Some("impossible_journey")),
+        "{e}"
+    );
+    assert!(
+        paths(&e).contains(&"/driver/end/datetime".to_owned()),
+        "{e}"
     );
     let (s, _) = post(b"{\"journey_id\":42}".to_vec()).await;
     assert_eq!(s, 400);
@@ -166,7 +192,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     assert_eq!(s, 403);
 
     // Nothing of the refused ones was stored.
-    for id in ["big", "other"] {
+    for id in ["big", "other", "future"] {
         let (s, _, _) = call(
             Method::GET,
             &server.url(&format!("/v2/journeys/{id}")),
@@ -501,7 +527,9 @@ async fn rate_limit_is_per_operator_and_shared_between_processes() {
 async fn kill_9_after_201_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_file(&dir);
-    let server = Server::start(&data, &[]);
+    // A message the worker held when killed is delivered again after its visibility timeout.
+    let fast = [("REGISTRY_VISIBILITY_SECS", "1")];
+    let server = Server::start(&data, &fast);
     let (_, token) = operator_with_token(&server, None).await;
     let mut accepted = Vec::new();
     for i in 0..40 {
@@ -517,7 +545,7 @@ async fn kill_9_after_201_loses_nothing() {
         accepted.push(id);
     }
     server.kill();
-    let server = Server::start(&data, &[]);
+    let server = Server::start(&data, &fast);
     // Every accepted journey is there, and the queued work survived: all get processed.
     for id in &accepted {
         wait_status(&server, &token, id, "ok").await;
@@ -777,4 +805,61 @@ async fn journeys_are_canceled_once_kept_and_never_processed_again() {
     )
     .await;
     assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn late_journeys_are_kept_as_expired_and_never_processed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (_, token) = operator_with_token(&server, None).await;
+    // Ended 120 h and a minute ago: expired at once, in the receipt and in the status.
+    let ended = chrono::Utc::now() - chrono::Duration::hours(120) - chrono::Duration::minutes(1);
+    let late = registry_core::domain::journey::example_document(
+        "late-1",
+        ended + chrono::Duration::hours(1),
+    );
+    let (s, _, receipt) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(late.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, receipt["status"].as_str()),
+        (201, Some("expired")),
+        "{receipt}"
+    );
+    // 119 h after its end is still on time.
+    let ended = chrono::Utc::now() - chrono::Duration::hours(119);
+    let on_time = registry_core::domain::journey::example_document(
+        "late-2",
+        ended + chrono::Duration::hours(1),
+    );
+    let (s, _, receipt) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(on_time),
+    )
+    .await;
+    assert_eq!((s, receipt["status"].as_str()), (201, Some("pending")));
+    wait_status(&server, &token, "late-2", "ok").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, _, status) = call(
+        Method::GET,
+        &server.url("/v2/journeys/late-1"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status["status"], "expired");
+    let (s, _, replay) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(late),
+    )
+    .await;
+    assert_eq!((s, replay["status"].as_str()), (200, Some("expired")));
 }

@@ -29,6 +29,9 @@ pub struct Config {
     pub other_rate_limit_per_min: u64,
     /// Deliveries before a message is dead-lettered (embedded queue; SQS uses its redrive policy).
     pub max_receives: u32,
+    /// How long the embedded worker hides a message it is running (`REGISTRY_VISIBILITY_SECS`):
+    /// after a crash, the message is delivered again once this has passed.
+    pub visibility_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,7 @@ impl Default for Config {
             rate_limit_per_min: 20_000,
             other_rate_limit_per_min: 600,
             max_receives: crate::queue::DEFAULT_MAX_RECEIVES,
+            visibility_secs: 30,
         }
     }
 }
@@ -110,6 +114,7 @@ impl Config {
             "REGISTRY_OTHER_RATE_LIMIT_PER_MIN",
             c.other_rate_limit_per_min,
         )?;
+        c.visibility_secs = number("REGISTRY_VISIBILITY_SECS", c.visibility_secs)?;
         c.max_receives = u32::try_from(number("REGISTRY_MAX_RECEIVES", u64::from(c.max_receives))?)
             .map_err(|_| ConfigError("REGISTRY_MAX_RECEIVES is too large".into()))?;
         if c.store == StoreKind::DynamoDb && c.queue_url.is_empty() {

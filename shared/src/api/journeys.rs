@@ -1,13 +1,14 @@
-//! `POST /v2/journeys` and `GET /v2/journeys/{journey_id}`.
+//! `POST /v2/journeys`, `GET` and `DELETE /v2/journeys/{journey_id}`.
 //!
-//! Full v2 validation is the acquisition issue's; here the body must be a JSON object with a
-//! `journey_id` string (and, if present, the caller's `operator_id`). The document is kept
-//! byte for byte as received (audit), with the hash of its canonical form (sorted keys), so
-//! a retry of the same JSON value is recognised whatever its formatting.
+//! A journey is parsed as a whole v2 document (400 with every violation), then checked
+//! against the reception time (422); one received 120 h or more after its end is stored as
+//! `expired` and never processed. The document is kept byte for byte as received (audit),
+//! with the hash of its canonical form (sorted keys), so a retry of the same JSON value is
+//! recognised whatever its formatting.
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::error::{json_response, ApiError, Detail};
@@ -16,48 +17,12 @@ use super::{auth, Ctx};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::journey::{CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS};
+use crate::domain::journey_v2::{self, Invalid};
 use crate::domain::keys;
-use crate::domain::operator::OperatorId;
 use crate::domain::token::Permission;
 use crate::jobs::Task;
 use crate::queue::Message;
 use crate::store::{Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
-
-/// The minimal shape checks of the foundation: an object with a usable `journey_id`.
-fn parse(ctx: &Ctx, operator: OperatorId) -> Result<(String, Value), ApiError> {
-    let doc = ctx.json_object()?;
-    let journey_id = match doc.get("journey_id") {
-        Some(Value::String(id)) if (1..=MAX_JOURNEY_ID_CHARS).contains(&id.chars().count()) => {
-            id.clone()
-        }
-        Some(Value::String(_)) => {
-            return Err(ApiError::invalid(
-                "invalid_journey",
-                vec![Detail::new("/journey_id", "must be 1 to 256 characters")],
-            ))
-        }
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "invalid_journey",
-                vec![Detail::new("/journey_id", "must be a string")],
-            ))
-        }
-        None => {
-            return Err(ApiError::invalid(
-                "invalid_journey",
-                vec![Detail::new("/journey_id", "is required")],
-            ))
-        }
-    };
-    if let Some(declared) = doc.get("operator_id") {
-        if declared.as_u64() != Some(operator.0) {
-            return Err(ApiError::forbidden(
-                "operator_id is not the operator of this token",
-            ));
-        }
-    }
-    Ok((journey_id, Value::Object(doc)))
-}
 
 /// The receipt as first answered (its status then, not the journey's status now).
 fn receipt_of(item: &Item) -> Option<Receipt> {
@@ -72,13 +37,33 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let principal = auth::authenticate(app, &ctx.headers).await?;
     let operator = principal.require(Permission::JourneyCreate)?;
     ratelimit::check(app, operator, RateClass::Acquisition).await?;
-    let (journey_id, doc) = parse(ctx, operator)?;
+    // The whole v2 document (400, every violation at once), then the checks that need the
+    // reception time (422).
+    let doc = journey_v2::json_value(&ctx.body).map_err(Invalid::into_bad_request)?;
+    let journey = journey_v2::parse_value(&doc).map_err(Invalid::into_bad_request)?;
+    if journey
+        .operator_id
+        .is_some_and(|declared| declared != operator)
+    {
+        return Err(ApiError::forbidden(
+            "operator_id is not the operator of this token",
+        ));
+    }
+    let received_at = app.clock.now();
+    journey_v2::check(&journey, received_at).map_err(Invalid::into_unprocessable)?;
+    // Late journeys are kept (nothing is lost) but never processed nor paid.
+    let status = if journey_v2::late(&journey, received_at) {
+        JourneyStatus::Expired
+    } else {
+        JourneyStatus::Pending
+    };
+    let journey_id = journey.journey_id.clone();
 
     // serde_json keeps object keys sorted: equal JSON values serialise identically.
     let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
     // The body parsed as JSON, so it is UTF-8.
     let received = String::from_utf8_lossy(&ctx.body).into_owned();
-    let now = rfc3339(app.clock.now());
+    let now = rfc3339(received_at);
     let key = keys::journey(operator, &journey_id);
     let mut item = Item::new(key.clone())
         .with(
@@ -86,38 +71,39 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             i64::try_from(operator.0).map_err(|_| ApiError::internal())?,
         )
         .with("journey_id", journey_id.clone())
-        .with("status", JourneyStatus::Pending.as_str())
-        .with("receipt_status", JourneyStatus::Pending.as_str())
+        .with("status", status.as_str())
+        .with("receipt_status", status.as_str())
         .with("created_at", now.clone())
         .with("updated_at", now.clone())
         .with("doc", received)
-        .with("doc_hash", doc_hash.clone())
-        .with(
-            GSI1_PK,
-            keys::pending_index(keys::pending_shard(operator, &journey_id)),
-        )
-        // Bounded length whatever the id (DynamoDB index sort keys hold 1 024 bytes).
-        .with(GSI1_SK, format!("{now}#{operator}#{}", &doc_hash[..16]));
-    if let Some(Value::String(trip)) = doc.get("operator_journey_id") {
+        .with("doc_hash", doc_hash.clone());
+    if let Some(trip) = &journey.operator_journey_id {
         item.set("operator_journey_id", trip.clone());
     }
-    let task = Task::ProcessJourney {
-        operator_id: operator,
-        journey_id: journey_id.clone(),
-    };
+    let mut messages = Vec::new();
+    if status == JourneyStatus::Pending {
+        item.set(
+            GSI1_PK,
+            keys::pending_index(keys::pending_shard(operator, &journey_id)),
+        );
+        // Bounded length whatever the id (DynamoDB index sort keys hold 1 024 bytes).
+        item.set(GSI1_SK, format!("{now}#{operator}#{}", &doc_hash[..16]));
+        let task = Task::ProcessJourney {
+            operator_id: operator,
+            journey_id: journey_id.clone(),
+        };
+        messages.push(Message::new(task.to_body()));
+    }
     let write = WriteOp::Put {
         item,
         condition: Some(Condition::NotExists),
     };
-    match app
-        .commit(vec![write], vec![Message::new(task.to_body())])
-        .await
-    {
+    match app.commit(vec![write], messages).await {
         Ok(()) => {
             let receipt = Receipt {
                 journey_id,
                 created_at: now,
-                status: JourneyStatus::Pending,
+                status,
             };
             Ok(json_response(StatusCode::CREATED, &receipt))
         }

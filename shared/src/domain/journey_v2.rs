@@ -286,11 +286,20 @@ pub const SUBMISSION_DELAY: TimeDelta = TimeDelta::hours(120);
 /// missing member; an identity or position with none of its identifiers at the object.
 /// Integers may be written `2.0` (JSON Schema's reading, as the public registry).
 pub fn parse(body: &[u8]) -> Result<Journey, Invalid> {
+    parse_value(&json_value(body)?)
+}
+
+/// The body as a JSON value (400 when it is not JSON).
+pub fn json_value(body: &[u8]) -> Result<Value, Invalid> {
     // serde_json refuses nesting deeper than 128 levels with an error: no stack overflow.
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Invalid::at("", format!("must be a JSON document ({e})")))?;
+    serde_json::from_slice(body)
+        .map_err(|e| Invalid::at("", format!("must be a JSON document ({e})")))
+}
+
+/// [`parse`] on an already decoded body.
+pub fn parse_value(value: &Value) -> Result<Journey, Invalid> {
     let mut parser = Parser::default();
-    let journey = parser.journey(&value);
+    let journey = parser.journey(value);
     match (journey, parser.details.is_empty()) {
         (Some(journey), true) => Ok(journey),
         (_, false) => Err(Invalid {

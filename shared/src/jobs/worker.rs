@@ -6,14 +6,13 @@ use tokio::task::JoinSet;
 
 use crate::app::App;
 
-/// How long a received message stays hidden; a crash mid-task makes it visible again after.
-pub const VISIBILITY: Duration = Duration::from_secs(30);
 const BATCH: usize = 64;
 const IDLE: Duration = Duration::from_millis(50);
 
 /// Runs one round: returns how many messages were handled.
 pub async fn run_once(app: &App) -> usize {
-    let deliveries = match app.queue.receive(BATCH, VISIBILITY).await {
+    let visibility = Duration::from_secs(app.config.visibility_secs);
+    let deliveries = match app.queue.receive(BATCH, visibility).await {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(error = %e, "queue receive failed");
