@@ -863,3 +863,45 @@ async fn late_journeys_are_kept_as_expired_and_never_processed() {
     .await;
     assert_eq!((s, replay["status"].as_str()), (200, Some("expired")));
 }
+
+#[test]
+fn offline_validator_reports_each_invalid_line_and_fails_only_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, example) = cli(&["journeys", "example", "--id", "ex-1"]);
+    assert!(ok);
+    let example: Value = serde_json::from_str(example.trim()).unwrap();
+    assert_eq!(example["journey_id"], "ex-1");
+    let mut bad = example.clone();
+    bad["passenger"]["seats"] = json!(9);
+    bad["driver"]["identity"] = json!({});
+    let file = dir.path().join("journeys.ndjson");
+    std::fs::write(&file, format!("{example}\n\n{bad}\nnot json\n{example}\n")).unwrap();
+    let (ok, out) = cli(&["journeys", "validate", file.to_str().unwrap(), "--json"]);
+    assert!(!ok, "invalid lines must fail the command");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(
+        (lines[0]["line"].as_u64(), lines[0]["status"].as_u64()),
+        (Some(3), Some(400))
+    );
+    let mut paths: Vec<&str> = lines[0]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, vec!["/driver/identity", "/passenger/seats"]);
+    assert_eq!(lines[1]["line"], 4);
+    assert_eq!(lines[2], json!({"valid": 2, "invalid": 2}));
+    std::fs::write(&file, format!("{example}\n{example}\n")).unwrap();
+    let (ok, out) = cli(&["journeys", "validate", file.to_str().unwrap(), "--json"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap(),
+        json!({"valid": 2, "invalid": 0})
+    );
+}

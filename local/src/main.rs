@@ -2,6 +2,8 @@
 //! operations tool (admin, jobs) that also works against DynamoDB/SQS in production.
 
 mod admin;
+mod jobs;
+mod journeys;
 mod serve;
 
 use std::io::IsTerminal;
@@ -36,75 +38,39 @@ enum Command {
     /// Operators and tokens.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Offline tools for integrators (no store needed).
+    #[command(subcommand)]
+    Journeys(journeys::JourneyCommand),
     /// Runs a scheduled job by hand.
     #[command(subcommand)]
-    Jobs(JobCommand),
+    Jobs(jobs::JobCommand),
 }
 
-#[derive(Subcommand)]
-enum JobCommand {
-    /// Re-enqueues journeys still pending after a delay.
-    Sweep {
-        #[arg(long, default_value_t = registry_core::jobs::sweep::DEFAULT_DELAY_MINUTES)]
-        older_than_minutes: i64,
-    },
-    /// Lists messages that failed too often (read only: nothing is consumed).
-    DeadLetters {
-        #[arg(long, default_value_t = 100)]
-        max: usize,
-    },
-}
-
-fn config(cli: &Cli) -> Result<Config, String> {
+fn config(data: Option<PathBuf>) -> Result<Config, String> {
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
-    if let Some(path) = &cli.data {
-        config.db_path = path.clone();
+    if let Some(path) = data {
+        config.db_path = path;
     }
     Ok(config)
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    let config = config(&cli)?;
-    let app = App::from_config(config)
+async fn open(data: Option<PathBuf>) -> Result<App, String> {
+    App::from_config(config(data)?)
         .await
-        .map_err(|e| format!("cannot open the store: {e}"))?;
-    match cli.command {
-        Command::Serve { addr } => serve::run(app, addr, cli.json).await,
-        Command::Admin(command) => admin::run(&app, command, cli.json).await,
-        Command::Jobs(JobCommand::Sweep { older_than_minutes }) => {
-            let delay = chrono::Duration::try_minutes(older_than_minutes.max(0))
-                .filter(|d| *d <= chrono::Duration::days(3650))
-                .ok_or("--older-than-minutes: at most 10 years")?;
-            let report = registry_core::jobs::sweep::sweep(&app, delay)
-                .await
-                .map_err(|e| format!("sweep failed: {e}"))?;
-            if cli.json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
-            } else {
-                println!("sweep: {} pending journeys re-enqueued", report.requeued);
-            }
-            Ok(())
-        }
-        Command::Jobs(JobCommand::DeadLetters { max }) => {
-            let dead = app
-                .queue
-                .dead_letters(max)
-                .await
-                .map_err(|e| format!("cannot read dead letters: {e}"))?;
-            let list: Vec<serde_json::Value> = dead
-                .iter()
-                .map(|d| serde_json::json!({"body": d.body, "receive_count": d.receive_count}))
-                .collect();
-            if cli.json {
-                println!("{}", serde_json::json!({ "dead_letters": list }));
-            } else {
-                for d in &dead {
-                    println!("{}\t{}", d.receive_count, d.body);
-                }
-                println!("{} dead letters", dead.len());
-            }
-            Ok(())
-        }
+        .map_err(|e| format!("cannot open the store: {e}"))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let Cli {
+        data,
+        json,
+        command,
+    } = cli;
+    match command {
+        Command::Journeys(command) => journeys::run(command, json),
+        Command::Serve { addr } => serve::run(open(data).await?, addr, json).await,
+        Command::Admin(command) => admin::run(&open(data).await?, command, json).await,
+        Command::Jobs(command) => jobs::run(&open(data).await?, command, json).await,
     }
 }
 
