@@ -60,6 +60,11 @@ fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {
 pub async fn run_http(route: RouteId) -> Result<(), Error> {
     init_logging();
     let app = app_from_env().await?;
+    if route == RouteId::JourneysCreate {
+        // The phone-number metadata loads on first use (~70 ms): pay it during init, not
+        // in the first operator request after a cold start.
+        let _ = crate::domain::phone::Phone::parse("+33600000000");
+    }
     lambda_http::run(lambda_http::service_fn(move |request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(handle_http(&app, route, request).await) }
