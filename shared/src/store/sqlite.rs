@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS items (
     gsi1sk TEXT,
     h INTEGER NOT NULL,
     PRIMARY KEY (pk, sk)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
 ";
 
@@ -96,6 +96,8 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
+    /// Dropped with the store: ends the checkpoint thread.
+    _stop_checkpoints: mpsc::Sender<()>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -129,6 +131,17 @@ impl SqliteStore {
         let readers = (0..READERS)
             .map(|_| open_connection(path).map(Mutex::new))
             .collect::<StoreResult<Vec<_>>>()?;
+        // Checkpoints run beside the writer (PASSIVE: they never block it) instead of inside
+        // the COMMIT that crosses the WAL threshold, which stalled every waiting caller.
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(unavailable)?;
+        let checkpointer = open_connection(path)?;
+        let (stop_checkpoints, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, stopped))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start checkpointer: {e}")))?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -138,6 +151,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 writer: tx,
+                _stop_checkpoints: stop_checkpoints,
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -185,6 +199,17 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("reader task failed: {e}")))?
+    }
+}
+
+/// Copies the WAL back into the database every half second, until the store is dropped.
+fn checkpoint_loop(conn: Connection, stopped: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) =
+        stopped.recv_timeout(Duration::from_millis(500))
+    {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "sqlite checkpoint failed");
+        }
     }
 }
 
