@@ -238,58 +238,49 @@ async fn auth_rules_401_403_404_and_revocation() {
         &token_a[..token_a.len() - 43]
     );
     assert_eq!(
-        call(Method::POST, &journeys, Some(&forged), Some(doc.clone()))
-            .await
-            .0,
+        status(Method::POST, &journeys, Some(&forged), Some(doc.clone())).await,
         401
     );
 
     // 403: valid token without the permission, or the wrong kind of token.
     assert_eq!(
-        call(Method::POST, &journeys, Some(&token_b), Some(doc.clone()))
-            .await
-            .0,
+        status(Method::POST, &journeys, Some(&token_b), Some(doc.clone())).await,
         201
     );
     assert_eq!(
-        call(
+        status(
             Method::GET,
             &server.url("/v2/journeys/shared-id"),
             Some(&token_b),
             None
         )
-        .await
-        .0,
+        .await,
         403
     );
     assert_eq!(
-        call(Method::POST, &journeys, Some(&admin), Some(doc.clone()))
-            .await
-            .0,
+        status(Method::POST, &journeys, Some(&admin), Some(doc.clone())).await,
         403
     );
     assert_eq!(
-        call(
+        status(
             Method::POST,
             &server.url("/v2/operators"),
             Some(&token_a),
             Some(json!({"name": "x"}))
         )
-        .await
-        .0,
+        .await,
         403
     );
 
     // 404: another operator's journey, another operator's admin routes.
     assert_eq!(
-        call(
+        status(
             Method::GET,
             &server.url("/v2/journeys/shared-id"),
             Some(&token_a),
             None
         )
-        .await
-        .0,
+        .await,
         404
     );
     let (s, _, op_admin) = call(
@@ -303,25 +294,23 @@ async fn auth_rules_401_403_404_and_revocation() {
     let op_admin_id = op_admin["token_id"].as_str().unwrap().to_owned();
     let op_admin = op_admin["token"].as_str().unwrap().to_owned();
     assert_eq!(
-        call(
+        status(
             Method::GET,
             &server.url(&format!("/v2/operators/{op_b}/applications")),
             Some(&op_admin),
             None
         )
-        .await
-        .0,
+        .await,
         404
     );
     assert_eq!(
-        call(
+        status(
             Method::GET,
             &server.url(&format!("/v2/operators/{op_b}")),
             Some(&op_admin),
             None
         )
-        .await
-        .0,
+        .await,
         404
     );
     // An operator admin manages its own application tokens but cannot make admins.
@@ -335,14 +324,13 @@ async fn auth_rules_401_403_404_and_revocation() {
     assert_eq!(s, 201);
     assert_eq!(created["permissions"], json!(["journey.read"]));
     assert_eq!(
-        call(
+        status(
             Method::POST,
             &server.url(&format!("/v2/operators/{op_a}/applications")),
             Some(&op_admin),
             Some(json!({"name": "x", "role": "operator_admin"}))
         )
-        .await
-        .0,
+        .await,
         403
     );
     // Bad token requests name the field.
@@ -367,14 +355,13 @@ async fn auth_rules_401_403_404_and_revocation() {
         (400, Some("/siret"))
     );
     assert_eq!(
-        call(
+        status(
             Method::POST,
             &server.url("/v2/operators/999/applications"),
             Some(&admin),
             Some(json!({"name": "x"}))
         )
-        .await
-        .0,
+        .await,
         404
     );
 
@@ -392,14 +379,13 @@ async fn auth_rules_401_403_404_and_revocation() {
     let reader_id = created["token_id"].as_str().unwrap();
     let reader = created["token"].as_str().unwrap();
     assert_eq!(
-        call(
+        status(
             Method::GET,
             &server.url("/v2/journeys/shared-id"),
             Some(reader),
             None
         )
-        .await
-        .0,
+        .await,
         404
     );
     let revoke = server.url(&format!("/v2/operators/{op_a}/applications/{reader_id}"));
@@ -407,14 +393,13 @@ async fn auth_rules_401_403_404_and_revocation() {
     assert_eq!(s, 200);
     assert!(first["revoked_at"].is_string());
     assert_eq!(
-        call(
+        status(
             Method::GET,
             &server.url("/v2/journeys/shared-id"),
             Some(reader),
             None
         )
-        .await
-        .0,
+        .await,
         401
     );
     let (s, _, second) = call(Method::DELETE, &revoke, Some(&op_admin), None).await;
@@ -433,7 +418,7 @@ async fn auth_rules_401_403_404_and_revocation() {
     let own_id = op_admin_id.as_str();
     let own = server.url(&format!("/v2/operators/{op_a}/applications/{own_id}"));
     assert_eq!(
-        call(Method::DELETE, &own, Some(&op_admin), None).await.0,
+        status(Method::DELETE, &own, Some(&op_admin), None).await,
         404
     );
     // The scheme is case-insensitive; the token is not.
@@ -458,14 +443,13 @@ async fn auth_rules_401_403_404_and_revocation() {
     );
     // Another operator cannot revoke it (404), and an unknown token is 404.
     assert_eq!(
-        call(
+        status(
             Method::DELETE,
             &server.url(&format!("/v2/operators/{op_b}/applications/{reader_id}")),
             Some(&admin),
             None
         )
-        .await
-        .0,
+        .await,
         404
     );
 }
@@ -567,7 +551,7 @@ async fn parallel_sends_of_one_journey_create_it_once() {
         } else {
             other_journey("race", i)
         };
-        tasks.spawn(async move { call(Method::POST, &url, Some(&token), Some(body)).await.0 });
+        tasks.spawn(async move { status(Method::POST, &url, Some(&token), Some(body)).await });
     }
     let mut statuses = Vec::new();
     while let Some(s) = tasks.join_next().await {
@@ -759,19 +743,18 @@ async fn journeys_are_canceled_once_kept_and_never_processed_again() {
     );
     // 403 without the permission; 404 for another operator and for an unknown journey.
     assert_eq!(
-        call(Method::DELETE, &url, Some(&no_delete), None).await.0,
+        status(Method::DELETE, &url, Some(&no_delete), None).await,
         403
     );
-    assert_eq!(call(Method::DELETE, &url, Some(&other), None).await.0, 404);
+    assert_eq!(status(Method::DELETE, &url, Some(&other), None).await, 404);
     assert_eq!(
-        call(
+        status(
             Method::DELETE,
             &server.url("/v2/journeys/nope"),
             Some(&token),
             None
         )
-        .await
-        .0,
+        .await,
         404
     );
     let (_, _, still) = call(Method::GET, &url, Some(&token), None).await;

@@ -150,3 +150,13 @@ pub fn other_journey(id: &str, n: i64) -> Value {
     doc["passenger"]["contribution"] = json!(300 + n);
     doc
 }
+
+/// Only the status of a call.
+pub async fn status(
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> u16 {
+    call(method, url, token, body).await.0
+}
