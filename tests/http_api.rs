@@ -888,3 +888,38 @@ fn offline_validator_reports_each_invalid_line_and_fails_only_then() {
         json!({"valid": 2, "invalid": 0})
     );
 }
+
+#[tokio::test]
+async fn anomalies_are_found_at_processing_and_shown_by_the_status_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (_, token) = operator_with_token(&server, None).await;
+    // ~18 km as the crow flies, declared 1 km: shorter than the straight line, and too short.
+    let mut doc = journey("odd-1");
+    doc["passenger"]["distance"] = json!(1000);
+    let (s, _, _) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(doc),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let status = wait_status(&server, &token, "odd-1", "anomaly_error").await;
+    assert_eq!(
+        status["anomaly_labels"],
+        json!(["distance_shorter_than_straight_line", "distance_too_short"])
+    );
+    assert_eq!(status["fraud_labels"], json!([]));
+    // A sound journey is ok with no labels.
+    let (s, _, _) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(journey("fine-1")),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let ok = wait_status(&server, &token, "fine-1", "ok").await;
+    assert_eq!(ok["anomaly_labels"], json!([]));
+}

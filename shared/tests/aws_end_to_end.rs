@@ -227,7 +227,13 @@ async fn unreachable_dynamodb_is_503_with_retry_after() {
     );
 }
 
+/// The conditional put under concurrency, on moto like the other tests here. It usually
+/// passes, but moto's threaded server writes items without a lock (the concurrent counter
+/// check saw it return one value twice), so a failure may be moto's: not part of the
+/// default run; `cargo test -p registry-core --test aws_end_to_end -- --ignored` runs it.
+/// The embedded store proves the same under concurrency in tests/http_api.rs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "moto applies concurrent writes to one item without a lock"]
 async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
     let store = DynamoStore::new(dynamodb_client(), unique_name("registry"));
     store.create_table().await.unwrap();

@@ -1,5 +1,6 @@
 //! Domain types: what the registry knows, independent of HTTP and storage.
 
+pub mod anomaly;
 pub mod journey;
 pub mod journey_v2;
 pub mod keys;
