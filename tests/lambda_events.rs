@@ -114,6 +114,16 @@ async fn every_route_event_is_served_by_its_function() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.s("doc"), Some(sent.as_str()));
+    // Its normalised form: identity keys (keyed hashes, no phone in them) and UTC instants.
+    let passenger = stored.s("passenger_key").unwrap();
+    let driver = stored.s("driver_key").unwrap();
+    assert!(passenger.len() == 64 && passenger.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_ne!(passenger, driver);
+    assert_eq!(
+        stored.s("passenger_start"),
+        Some("2025-11-24T07:45:00.000Z")
+    );
+    assert_eq!(stored.s("driver_end"), Some("2025-11-24T08:15:00.000Z"));
     let r = handle_http(
         &app,
         RouteId::JourneysStatus,

@@ -16,6 +16,7 @@ use super::ratelimit::{self, RateClass};
 use super::{auth, Ctx};
 use crate::app::App;
 use crate::clock::rfc3339;
+use crate::domain::identity::identity_key;
 use crate::domain::journey::{CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS};
 use crate::domain::journey_v2::{self, Invalid};
 use crate::domain::keys;
@@ -79,6 +80,20 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         .with("doc_hash", doc_hash.clone());
     if let Some(trip) = &journey.operator_journey_id {
         item.set("operator_journey_id", trip.clone());
+    }
+    // The normalised form the later jobs read without parsing the document again: who
+    // (identity keys, keyed hashes: never a phone number) and when (UTC instants).
+    let secret = &app.config.hash_secret;
+    for (role, person) in [
+        ("passenger", &journey.passenger.person),
+        ("driver", &journey.driver.person),
+    ] {
+        item.set(
+            &format!("{role}_key"),
+            identity_key(secret, operator, &person.identity),
+        );
+        item.set(&format!("{role}_start"), rfc3339(person.start.datetime));
+        item.set(&format!("{role}_end"), rfc3339(person.end.datetime));
     }
     let mut messages = Vec::new();
     if status == JourneyStatus::Pending {
