@@ -923,3 +923,77 @@ async fn anomalies_are_found_at_processing_and_shown_by_the_status_route() {
     let ok = wait_status(&server, &token, "fine-1", "ok").await;
     assert_eq!(ok["anomaly_labels"], json!([]));
 }
+
+#[tokio::test]
+async fn a_journey_whose_processing_keeps_failing_is_dead_lettered_and_stays_readable() {
+    use registry_core::{
+        app::App,
+        config::Config,
+        domain::{keys, operator::OperatorId},
+        jobs::Task,
+        queue::Message,
+        store::{Item, WriteOp},
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let server = Server::start(
+        &data,
+        &[
+            ("REGISTRY_MAX_RECEIVES", "2"),
+            ("REGISTRY_VISIBILITY_SECS", "1"),
+        ],
+    );
+    let (op, token) = operator_with_token(&server, None).await;
+    // A stored document that no longer parses (a bug or a bad migration): every attempt fails.
+    // Written by a second process on the same file, journey and message in one transaction.
+    let app = App::from_config(Config {
+        db_path: data.clone(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let item = Item::new(keys::journey(OperatorId(op), "broken"))
+        .with("operator_id", i64::try_from(op).unwrap())
+        .with("journey_id", "broken")
+        .with("status", "pending")
+        .with("created_at", "2026-11-24T10:00:00.000Z")
+        .with("updated_at", "2026-11-24T10:00:00.000Z")
+        .with("doc", "{\"journey_id\": \"broken\", trailing junk");
+    let task = Task::ProcessJourney {
+        operator_id: OperatorId(op),
+        journey_id: "broken".into(),
+    };
+    app.commit(
+        vec![WriteOp::Put {
+            item,
+            condition: None,
+        }],
+        vec![Message::new(task.to_body())],
+    )
+    .await
+    .unwrap();
+
+    let path = data.to_str().unwrap();
+    let mut dead = json!([]);
+    for _ in 0..100 {
+        let (ok, out) = cli(&["jobs", "dead-letters", "--data", path, "--json"]);
+        assert!(ok, "{out}");
+        dead = serde_json::from_str::<Value>(out.trim()).unwrap()["dead_letters"].clone();
+        if dead.as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dead, json!([{"body": task.to_body(), "receive_count": 2}]));
+    // Nothing lost: the journey is still there, still pending, for support to look at.
+    let (s, _, body) = call(
+        Method::GET,
+        &server.url("/v2/journeys/broken"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["status"], "pending");
+}

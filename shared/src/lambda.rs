@@ -94,6 +94,8 @@ pub async fn handle_sqs(app: &App, event: SqsEvent) -> SqsBatchResponse {
 pub async fn run_queue_consumer() -> Result<(), Error> {
     init_logging();
     let app = app_from_env().await?;
+    // Parsed once per container, during init rather than on the first message.
+    crate::domain::country::warm();
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<SqsEvent>| {
             let app = app.clone();

@@ -189,6 +189,12 @@ pub struct Coordinates {
 }
 
 impl Coordinates {
+    /// Coordinates within the WGS 84 ranges (other crates build them only this way).
+    pub fn new(lat: f64, lon: f64) -> Option<Coordinates> {
+        ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon))
+            .then_some(Coordinates { lat, lon })
+    }
+
     pub fn lat(&self) -> f64 {
         self.lat
     }

@@ -1,10 +1,12 @@
-//! Processing of an accepted journey: the anomaly checks of SPEC §3 decide between `ok` and
-//! `anomaly_error` (with labels). Idempotent: only a `pending` journey changes.
+//! Processing of an accepted journey (SPEC §3, "Normalisation"): the country of the trip's
+//! start and end, and the anomaly checks that decide between `ok` and `anomaly_error` (with
+//! labels). Idempotent: only a `pending` journey changes.
 
 use super::TaskError;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
+use crate::domain::country::Country;
 use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2;
 use crate::domain::keys;
@@ -40,8 +42,12 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
     } else {
         JourneyStatus::AnomalyError
     };
+    // The carpool itself is the passenger's trip: the driver may start earlier or end later.
+    let trip = &journey.passenger.person;
     let update = Update::new()
         .set("status", status.as_str())
+        .set("start_country", Country::of(&trip.start.place).as_str())
+        .set("end_country", Country::of(&trip.end.place).as_str())
         .set(
             "anomaly_labels",
             serde_json::to_string(&labels).unwrap_or_else(|_| "[]".into()),
@@ -55,5 +61,75 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         // Canceled between the read and the write: the cancellation stands.
         Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::domain::journey::example_document;
+    use crate::queue::memory::MemoryQueue;
+    use crate::store::{memory::MemoryStore, Item};
+
+    async fn processed(doc: serde_json::Value) -> Item {
+        let app = App::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(MemoryQueue::default()),
+            Config::default(),
+        );
+        let key = keys::journey(OperatorId(1), "j");
+        let item = Item::new(key.clone())
+            .with("status", "pending")
+            .with("doc", doc.to_string());
+        app.store.put(item, None).await.unwrap();
+        journey(&app, OperatorId(1), "j").await.unwrap();
+        app.store.get(&key).await.unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn countries_of_the_trip_come_from_coordinates_or_insee() {
+        let now = chrono::Utc::now();
+        // Paris → Versailles: in France at both ends.
+        let item = processed(example_document("j", now)).await;
+        assert_eq!(item.s("status"), Some("ok"));
+        assert_eq!(
+            (item.s("start_country"), item.s("end_country")),
+            (Some("FR"), Some("FR"))
+        );
+
+        // Annemasse → Geneva, the end known by its INSEE code 99140 (Switzerland) only.
+        let mut doc = example_document("j", now);
+        for person in ["passenger", "driver"] {
+            doc[person]["start"]["lat"] = json!(46.1934);
+            doc[person]["start"]["lon"] = json!(6.2342);
+            let end = &mut doc[person]["end"];
+            end.as_object_mut().unwrap().retain(|k, _| k == "datetime");
+            end["insee"] = json!("99140");
+            doc[person]["distance"] = json!(9000);
+        }
+        let item = processed(doc.clone()).await;
+        assert_eq!(item.s("status"), Some("ok"));
+        assert_eq!(
+            (item.s("start_country"), item.s("end_country")),
+            (Some("FR"), Some("XX"))
+        );
+
+        // A French INSEE code is in France; coordinates win over a code when both are given.
+        for person in ["passenger", "driver"] {
+            doc[person]["end"]["insee"] = json!("74012");
+            doc[person]["start"]["insee"] = json!("74012");
+            doc[person]["start"]["lat"] = json!(46.2044);
+            doc[person]["start"]["lon"] = json!(6.1432);
+        }
+        let item = processed(doc).await;
+        assert_eq!(
+            (item.s("start_country"), item.s("end_country")),
+            (Some("XX"), Some("FR"))
+        );
     }
 }
