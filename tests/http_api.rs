@@ -929,7 +929,7 @@ async fn a_journey_whose_processing_keeps_failing_is_dead_lettered_and_stays_rea
     use registry_core::{
         app::App,
         config::Config,
-        domain::{keys, operator::OperatorId},
+        domain::{journey, keys, operator::OperatorId},
         jobs::Task,
         queue::Message,
         store::{Item, WriteOp},
@@ -959,7 +959,10 @@ async fn a_journey_whose_processing_keeps_failing_is_dead_lettered_and_stays_rea
         .with("status", "pending")
         .with("created_at", "2026-11-24T10:00:00.000Z")
         .with("updated_at", "2026-11-24T10:00:00.000Z")
-        .with("doc", "{\"journey_id\": \"broken\", trailing junk");
+        .with(
+            journey::STORED_DOCUMENT,
+            journey::pack_document(b"{\"journey_id\": \"broken\", trailing junk"),
+        );
     let task = Task::ProcessJourney {
         operator_id: OperatorId(op),
         journey_id: "broken".into(),

@@ -113,7 +113,10 @@ async fn every_route_event_is_served_by_its_function() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.s("doc"), Some(sent.as_str()));
+    assert_eq!(
+        registry_core::domain::journey::stored_document(&stored),
+        Some(sent.into_bytes())
+    );
     // Its normalised form: identity keys (keyed hashes, no phone in them) and UTC instants.
     let passenger = stored.s("passenger_key").unwrap();
     let driver = stored.s("driver_key").unwrap();
@@ -280,4 +283,75 @@ fn the_default_route_answers_json_404_and_405() {
     let r = handle_unrouted(&wrong);
     assert_eq!(r.status(), 405);
     assert_eq!(r.headers()["allow"], "POST");
+}
+
+/// DynamoDB on-demand units of one accepted journey, counted from the items written by the
+/// real handlers (moto does not meter capacity): the figure of docs/BENCHMARKS.md.
+#[tokio::test]
+async fn an_accepted_journey_costs_at_most_three_write_units() {
+    use registry_core::queue::memory::MemoryQueue;
+    use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
+    use registry_core::store::memory::MemoryStore;
+    use std::sync::Arc;
+
+    let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
+    let queue = Arc::new(MemoryQueue::default());
+    let app = App::new(metered.clone(), queue.clone(), Config::default());
+    let op = admin::create_operator(&app, "Demo".into(), None)
+        .await
+        .unwrap();
+    let token = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "srv".into(),
+            role: RoleKind::Application,
+            operator: Some(op.id),
+            permissions: None,
+        },
+    )
+    .await
+    .unwrap();
+    metered.take();
+
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        fresh_event("journeys-create", &token.token),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let accepted = metered.take();
+
+    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
+    let sqs: SqsEvent = serde_json::from_str(&text).unwrap();
+    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+    let processed = metered.take();
+    println!("accepted: {accepted:?}, processed: {processed:?}");
+    // Journey item, its pending-index entry, the operator's rate counter.
+    assert!(accepted.write <= 3.0, "{accepted:?}");
+    // The token, then nothing else: duplicates are found by the conditional write.
+    assert_eq!(accepted.read, 1.0);
+    // The journey read, then its update (the index entry leaves with it).
+    assert_eq!(processed.read, 1.0);
+    assert!(processed.write <= 2.0, "{processed:?}");
+
+    // Long ids (UUIDs) make the item cross 1 KB: reported, see docs/BENCHMARKS.md.
+    let uuid = "0b6f1d2e-8c41-4c1b-9a57-3f0e2d9c7a11";
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(events_dir().join("journeys-create.json"))
+            .unwrap()
+            .replace("REPLACE_WITH_TOKEN", &token.token),
+    )
+    .unwrap();
+    let mut doc = registry_core::domain::journey::example_document(uuid, chrono::Utc::now());
+    doc["operator_journey_id"] = Value::String(uuid.replace('0', "f"));
+    event["body"] = Value::String(doc.to_string());
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        lambda_http::request::from_str(&event.to_string()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    println!("accepted with UUID ids: {:?}", metered.take());
 }

@@ -17,7 +17,9 @@ use super::{auth, Ctx};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::identity::identity_key;
-use crate::domain::journey::{CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS};
+use crate::domain::journey::{
+    pack_document, CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS, STORED_DOCUMENT,
+};
 use crate::domain::journey_v2::{self, Invalid};
 use crate::domain::keys;
 use crate::domain::token::Permission;
@@ -62,8 +64,6 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 
     // serde_json keeps object keys sorted: equal JSON values serialise identically.
     let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
-    // The body parsed as JSON, so it is UTF-8.
-    let received = String::from_utf8_lossy(&ctx.body).into_owned();
     let now = rfc3339(received_at);
     let key = keys::journey(operator, &journey_id);
     let mut item = Item::new(key.clone())
@@ -76,7 +76,7 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         .with("receipt_status", status.as_str())
         .with("created_at", now.clone())
         .with("updated_at", now.clone())
-        .with("doc", received)
+        .with(STORED_DOCUMENT, pack_document(&ctx.body))
         .with("doc_hash", doc_hash.clone());
     if let Some(trip) = &journey.operator_journey_id {
         item.set("operator_journey_id", trip.clone());

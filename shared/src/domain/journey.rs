@@ -1,5 +1,6 @@
 //! Journey statuses and the receipt returned to operators.
 
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +84,39 @@ impl CancelReason {
 
 /// A complete, valid journey v2 document that ended an hour before `now`: a reference for
 /// integrators and the base of tests and load runs.
+/// Attribute of a journey item holding the document as received, byte for byte, compressed
+/// (raw deflate, standard base64): JSON compresses to less than half, which keeps a typical
+/// journey item within one DynamoDB write unit (1 KB) and the stored history small.
+pub const STORED_DOCUMENT: &str = "doc_deflate";
+
+pub fn pack_document(received: &[u8]) -> String {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let packed = encoder
+        .write_all(received)
+        .and_then(|()| encoder.finish())
+        .unwrap_or_default();
+    base64::engine::general_purpose::STANDARD.encode(packed)
+}
+
+/// The document as received, from a journey item; `None` if absent or not a packed
+/// document (never expected: only [`pack_document`] writes it).
+pub fn stored_document(item: &crate::store::Item) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let packed = base64::engine::general_purpose::STANDARD
+        .decode(item.s(STORED_DOCUMENT)?)
+        .ok()?;
+    // Bounded like the request body it came from.
+    let limit = crate::api::MAX_BODY_BYTES as u64;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(packed.as_slice())
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .ok()?;
+    (out.len() as u64 <= limit).then_some(out)
+}
+
 pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
     let at = |minutes_ago: i64| crate::clock::rfc3339(now - chrono::Duration::minutes(minutes_ago));
     let position = |minutes_ago: i64, lat: f64, lon: f64| serde_json::json!({"datetime": at(minutes_ago), "lat": lat, "lon": lon});
@@ -116,6 +150,24 @@ pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_are_stored_byte_for_byte() {
+        let raw = example_document("j-1", chrono::Utc::now()).to_string();
+        let packed = pack_document(raw.as_bytes());
+        assert!(
+            packed.len() < raw.len() * 2 / 3,
+            "{} vs {}",
+            packed.len(),
+            raw.len()
+        );
+        let item =
+            crate::store::Item::new(crate::store::Key::new("p", "s")).with(STORED_DOCUMENT, packed);
+        assert_eq!(stored_document(&item), Some(raw.into_bytes()));
+        let junk = crate::store::Item::new(crate::store::Key::new("p", "s"))
+            .with(STORED_DOCUMENT, "not base64 deflate!");
+        assert_eq!(stored_document(&junk), None);
+    }
 
     fn reason(code: Option<&str>, message: Option<&str>) -> CancelReason {
         CancelReason {

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
 use crate::domain::country::Country;
-use crate::domain::journey::JourneyStatus;
+use crate::domain::journey::{self, JourneyStatus};
 use crate::domain::journey_v2;
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
@@ -26,8 +26,9 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
     }
     // Validated at acceptance: a document that no longer parses is a bug, left to the
     // dead-letter queue rather than guessed at.
-    let doc = item.s("doc").unwrap_or_default();
-    let journey = journey_v2::parse(doc.as_bytes()).map_err(|e| {
+    let doc = journey::stored_document(&item)
+        .ok_or_else(|| TaskError("stored document missing or not readable".into()))?;
+    let journey = journey_v2::parse(&doc).map_err(|e| {
         TaskError(format!(
             "stored document does not parse: {} errors",
             e.details.len()
@@ -83,9 +84,10 @@ mod tests {
             Config::default(),
         );
         let key = keys::journey(OperatorId(1), "j");
-        let item = Item::new(key.clone())
-            .with("status", "pending")
-            .with("doc", doc.to_string());
+        let item = Item::new(key.clone()).with("status", "pending").with(
+            journey::STORED_DOCUMENT,
+            journey::pack_document(doc.to_string().as_bytes()),
+        );
         app.store.put(item, None).await.unwrap();
         journey(&app, OperatorId(1), "j").await.unwrap();
         app.store.get(&key).await.unwrap().unwrap()

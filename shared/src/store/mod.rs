@@ -6,6 +6,7 @@
 //! [`sqlite`] (embedded, `registry serve`) and [`memory`] (unit tests). The conformance
 //! suite in `shared/tests/store_conformance.rs` runs against all three.
 
+pub mod capacity;
 pub mod dynamodb;
 pub mod eval;
 pub mod memory;
