@@ -1,6 +1,6 @@
 //! `registry journeys ...`: offline tools for integrators, with the API's own validator.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::Subcommand;
@@ -35,6 +35,9 @@ fn validate(file: &PathBuf, json_output: bool) -> Result<(), String> {
         .map(BufReader::new)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let now = chrono::Utc::now();
+    // One write per buffer, not per reported line (stdout is line-buffered).
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let write_error = |e: std::io::Error| format!("cannot write the report: {e}");
     let (mut valid, mut invalid) = (0u64, 0u64);
     for (index, line) in reader.split(b'\n').enumerate() {
         let line = line.map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -50,13 +53,16 @@ fn validate(file: &PathBuf, json_output: bool) -> Result<(), String> {
                 invalid += 1;
                 let number = index + 1;
                 if json_output {
-                    println!(
+                    writeln!(
+                        out,
                         "{}",
                         json!({"line": number, "status": status, "details": e.details})
-                    );
+                    )
+                    .map_err(write_error)?;
                 } else {
                     for d in &e.details {
-                        println!(
+                        writeln!(
+                            out,
                             "line {number}: {} {}: {}",
                             status,
                             if d.path.is_empty() {
@@ -65,15 +71,18 @@ fn validate(file: &PathBuf, json_output: bool) -> Result<(), String> {
                                 &d.path
                             },
                             d.reason
-                        );
+                        )
+                        .map_err(write_error)?;
                     }
                 }
             }
         }
     }
     if json_output {
-        println!("{}", json!({"valid": valid, "invalid": invalid}));
-    } else {
+        writeln!(out, "{}", json!({"valid": valid, "invalid": invalid})).map_err(write_error)?;
+    }
+    out.flush().map_err(write_error)?;
+    if !json_output {
         eprintln!("{valid} valid, {invalid} invalid");
     }
     if invalid == 0 {

@@ -479,17 +479,58 @@ struct Object<'v> {
     path: String,
 }
 
-/// A member of an object: its value if present, and its pointer.
-struct Field<'v> {
+/// A member of an object: its value if present, and where it is.
+struct Field<'v, 'o> {
     value: Option<&'v Value>,
-    path: String,
+    at: At<'o>,
+}
+
+/// Where a value is: its parent's JSON pointer and its key or index. The pointer itself is
+/// only written out for an error or an object (most values are valid leaves: this keeps
+/// validation free of one allocation per field).
+#[derive(Clone, Copy)]
+struct At<'a> {
+    parent: &'a str,
+    step: Step<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    /// The parent itself.
+    Here,
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> At<'a> {
+    fn of(path: &'a str) -> At<'a> {
+        At {
+            parent: path,
+            step: Step::Here,
+        }
+    }
+
+    fn key(parent: &'a str, key: &'a str) -> At<'a> {
+        At {
+            parent,
+            step: Step::Key(key),
+        }
+    }
+
+    fn pointer(self) -> String {
+        match self.step {
+            Step::Here => self.parent.to_owned(),
+            Step::Key(key) => pointer(self.parent, key),
+            Step::Index(i) => format!("{}/{i}", self.parent),
+        }
+    }
 }
 
 impl<'v> Object<'v> {
-    fn field(&self, key: &str) -> Field<'v> {
+    fn field<'o>(&'o self, key: &'o str) -> Field<'v, 'o> {
         Field {
             value: self.map.get(key),
-            path: pointer(&self.path, key),
+            at: At::key(&self.path, key),
         }
     }
 
@@ -504,6 +545,11 @@ fn pointer(path: &str, key: &str) -> String {
     let mut p = String::with_capacity(path.len() + key.len() + 1);
     p.push_str(path);
     p.push('/');
+    // The schema's own names (the usual case) need no escaping.
+    if !key.contains(['~', '/']) {
+        p.push_str(key);
+        return p;
+    }
     for c in key.chars() {
         match c {
             '~' => p.push_str("~0"),
@@ -514,77 +560,77 @@ fn pointer(path: &str, key: &str) -> String {
     p
 }
 
-fn text(min: usize, max: usize) -> impl Fn(&mut Parser, &Value, &str) -> Option<String> {
+fn text(min: usize, max: usize) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<String> {
     move |p, v, path| p.text(v, path, min, max)
 }
 
 fn integer<T: TryFrom<i128>>(
     min: i128,
     max: i128,
-) -> impl Fn(&mut Parser, &Value, &str) -> Option<T> {
+) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<T> {
     move |p, v, path| p.integer(v, path, min, max)
 }
 
-fn number(min: f64, max: f64) -> impl Fn(&mut Parser, &Value, &str) -> Option<f64> {
+fn number(min: f64, max: f64) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<f64> {
     move |p, v, path| p.number(v, path, min, max)
 }
 
 fn list<T>(
-    item: impl Fn(&mut Parser, &Value, &str) -> Option<T>,
-) -> impl Fn(&mut Parser, &Value, &str) -> Option<Vec<T>> {
+    item: impl Fn(&mut Parser, &Value, At<'_>) -> Option<T>,
+) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<Vec<T>> {
     move |p, v, path| p.array(v, path, &item)
 }
 
 impl Parser {
-    fn report(&mut self, path: &str, reason: impl Into<String>) {
-        self.details.push(Detail::new(path, reason));
+    fn report(&mut self, at: At<'_>, reason: impl Into<String>) {
+        self.details.push(Detail::new(at.pointer(), reason));
     }
 
     // --- presence -----------------------------------------------------------------------
 
     fn required<'v, T>(
         &mut self,
-        field: Field<'v>,
-        read: impl FnOnce(&mut Self, &'v Value, &str) -> Option<T>,
+        field: Field<'v, '_>,
+        read: impl FnOnce(&mut Self, &'v Value, At<'_>) -> Option<T>,
     ) -> Option<T> {
         match field.value {
             None => {
-                self.report(&field.path, "is required");
+                self.report(field.at, "is required");
                 None
             }
             Some(Value::Null) => {
-                self.report(&field.path, "must not be null");
+                self.report(field.at, "must not be null");
                 None
             }
-            Some(v) => read(self, v, &field.path),
+            Some(v) => read(self, v, field.at),
         }
     }
 
     /// `Some(None)` when absent, `None` when present and invalid (reported).
     fn optional<'v, T>(
         &mut self,
-        field: Field<'v>,
-        read: impl FnOnce(&mut Self, &'v Value, &str) -> Option<T>,
+        field: Field<'v, '_>,
+        read: impl FnOnce(&mut Self, &'v Value, At<'_>) -> Option<T>,
     ) -> Option<Option<T>> {
         match field.value {
             None => Some(None),
             Some(Value::Null) => {
-                self.report(&field.path, "must not be null");
+                self.report(field.at, "must not be null");
                 None
             }
-            Some(v) => read(self, v, &field.path).map(Some),
+            Some(v) => read(self, v, field.at).map(Some),
         }
     }
 
     /// Like [`Parser::optional`], `null` meaning absent.
     fn nullable<'v, T>(
         &mut self,
-        field: Field<'v>,
-        read: impl FnOnce(&mut Self, &'v Value, &str) -> Option<T>,
+        field: Field<'v, '_>,
+        read: impl FnOnce(&mut Self, &'v Value, At<'_>) -> Option<T>,
     ) -> Option<Option<T>> {
         match field.value {
             None | Some(Value::Null) => Some(None),
-            Some(v) => read(self, v, &field.path).map(Some),
+            Some(v) => read(self, v, field.at).map(Some),
         }
     }
 
@@ -592,7 +638,7 @@ impl Parser {
     fn requires(&mut self, object: &Object<'_>, key: &str, needed: &str) {
         if object.has(key) && !object.has(needed) {
             self.report(
-                &pointer(&object.path, needed),
+                At::key(&object.path, needed),
                 format!("is required with {key}"),
             );
         }
@@ -600,27 +646,30 @@ impl Parser {
 
     // --- JSON types ---------------------------------------------------------------------
 
-    fn object<'v>(&mut self, value: &'v Value, path: &str, allowed: &[&str]) -> Option<Object<'v>> {
+    fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        path: At<'_>,
+        allowed: &[&str],
+    ) -> Option<Object<'v>> {
         let Some(map) = value.as_object() else {
             self.report(path, "must be an object");
             return None;
         };
+        let base = path.pointer();
         for key in map.keys() {
             if !allowed.contains(&key.as_str()) {
-                self.report(&pointer(path, key), "unknown field");
+                self.report(At::key(&base, key), "unknown field");
             }
         }
-        Some(Object {
-            map,
-            path: path.to_owned(),
-        })
+        Some(Object { map, path: base })
     }
 
     fn array<T>(
         &mut self,
         value: &Value,
-        path: &str,
-        item: &impl Fn(&mut Self, &Value, &str) -> Option<T>,
+        path: At<'_>,
+        item: &impl Fn(&mut Self, &Value, At<'_>) -> Option<T>,
     ) -> Option<Vec<T>> {
         let Some(values) = value.as_array() else {
             self.report(path, "must be an array");
@@ -631,10 +680,15 @@ impl Parser {
             self.report(path, format!("must have at most {MAX_ITEMS} items"));
             return None;
         }
+        let base = path.pointer();
         let mut items = Vec::with_capacity(values.len());
         let mut all_valid = true;
         for (i, v) in values.iter().enumerate() {
-            match item(self, v, &pointer(path, &i.to_string())) {
+            let at = At {
+                parent: &base,
+                step: Step::Index(i),
+            };
+            match item(self, v, at) {
                 Some(t) => items.push(t),
                 None => all_valid = false,
             }
@@ -642,7 +696,7 @@ impl Parser {
         all_valid.then_some(items)
     }
 
-    fn string<'v>(&mut self, value: &'v Value, path: &str) -> Option<&'v str> {
+    fn string<'v>(&mut self, value: &'v Value, path: At<'_>) -> Option<&'v str> {
         let s = value.as_str();
         if s.is_none() {
             self.report(path, "must be a string");
@@ -651,7 +705,7 @@ impl Parser {
     }
 
     /// A string of `min` to `max` characters (not bytes).
-    fn text(&mut self, value: &Value, path: &str, min: usize, max: usize) -> Option<String> {
+    fn text(&mut self, value: &Value, path: At<'_>, min: usize, max: usize) -> Option<String> {
         let s = self.string(value, path)?;
         if !(min..=max).contains(&s.chars().count()) {
             self.report(path, format!("must be {min} to {max} characters"));
@@ -660,7 +714,7 @@ impl Parser {
         Some(s.to_owned())
     }
 
-    fn boolean(&mut self, value: &Value, path: &str) -> Option<bool> {
+    fn boolean(&mut self, value: &Value, path: At<'_>) -> Option<bool> {
         let b = value.as_bool();
         if b.is_none() {
             self.report(path, "must be a boolean");
@@ -672,7 +726,7 @@ impl Parser {
     fn integer<T: TryFrom<i128>>(
         &mut self,
         value: &Value,
-        path: &str,
+        path: At<'_>,
         min: i128,
         max: i128,
     ) -> Option<T> {
@@ -689,7 +743,7 @@ impl Parser {
         }
     }
 
-    fn number(&mut self, value: &Value, path: &str, min: f64, max: f64) -> Option<f64> {
+    fn number(&mut self, value: &Value, path: At<'_>, min: f64, max: f64) -> Option<f64> {
         let Some(x) = value.as_f64() else {
             self.report(path, "must be a number");
             return None;
@@ -701,7 +755,7 @@ impl Parser {
         Some(x)
     }
 
-    fn one_of<T: Copy>(&mut self, value: &Value, path: &str, choices: &[(&str, T)]) -> Option<T> {
+    fn one_of<T: Copy>(&mut self, value: &Value, path: At<'_>, choices: &[(&str, T)]) -> Option<T> {
         let s = self.string(value, path)?;
         let found = choices.iter().find(|(name, _)| *name == s).map(|(_, t)| *t);
         if found.is_none() {
@@ -713,7 +767,7 @@ impl Parser {
 
     // --- formats ------------------------------------------------------------------------
 
-    fn datetime(&mut self, value: &Value, path: &str) -> Option<DateTime<Utc>> {
+    fn datetime(&mut self, value: &Value, path: At<'_>) -> Option<DateTime<Utc>> {
         let s = self.string(value, path)?;
         if s.chars().count() > MAX_DATETIME_CHARS {
             self.report(
@@ -731,21 +785,21 @@ impl Parser {
         }
     }
 
-    fn phone(&mut self, value: &Value, path: &str) -> Option<Phone> {
+    fn phone(&mut self, value: &Value, path: At<'_>) -> Option<Phone> {
         let s = self.string(value, path)?;
         Phone::parse(s)
             .map_err(|e| self.report(path, e.to_string()))
             .ok()
     }
 
-    fn phone_trunc(&mut self, value: &Value, path: &str) -> Option<PhoneTrunc> {
+    fn phone_trunc(&mut self, value: &Value, path: At<'_>) -> Option<PhoneTrunc> {
         let s = self.string(value, path)?;
         PhoneTrunc::parse(s)
             .map_err(|e| self.report(path, e.to_string()))
             .ok()
     }
 
-    fn email(&mut self, value: &Value, path: &str) -> Option<Email> {
+    fn email(&mut self, value: &Value, path: At<'_>) -> Option<Email> {
         let (min, max) = EMAIL_CHARS;
         let s = self.text(value, path, min, max)?;
         if !plausible_email(&s) {
@@ -755,7 +809,7 @@ impl Parser {
         Some(Email(s))
     }
 
-    fn insee(&mut self, value: &Value, path: &str) -> Option<Insee> {
+    fn insee(&mut self, value: &Value, path: At<'_>) -> Option<Insee> {
         let s = self.string(value, path)?;
         if !is_insee(s) {
             self.report(
@@ -767,7 +821,7 @@ impl Parser {
         Some(Insee(s.to_owned()))
     }
 
-    fn siret(&mut self, value: &Value, path: &str) -> Option<Siret> {
+    fn siret(&mut self, value: &Value, path: At<'_>) -> Option<Siret> {
         let s = self.string(value, path)?;
         operator::parse_siret(s)
             .map(Siret)
@@ -778,7 +832,7 @@ impl Parser {
     // --- the document -------------------------------------------------------------------
 
     fn journey(&mut self, value: &Value) -> Option<Journey> {
-        let root = self.object(value, "", ROOT_KEYS)?;
+        let root = self.object(value, At::of(""), ROOT_KEYS)?;
         let journey_id = self.required(root.field("journey_id"), text(1, 256));
         let operator_journey_id = self.optional(root.field("operator_journey_id"), text(1, 256));
         let operator_class = self.required(root.field("operator_class"), |p, v, path| {
@@ -806,7 +860,7 @@ impl Parser {
         })
     }
 
-    fn passenger(&mut self, value: &Value, path: &str) -> Option<Passenger> {
+    fn passenger(&mut self, value: &Value, path: At<'_>) -> Option<Passenger> {
         let object = self.object(value, path, PASSENGER_KEYS)?;
         let person = self.person(&object);
         let seats = self.optional(object.field("seats"), integer(1, 8));
@@ -818,7 +872,7 @@ impl Parser {
         })
     }
 
-    fn driver(&mut self, value: &Value, path: &str) -> Option<Driver> {
+    fn driver(&mut self, value: &Value, path: At<'_>) -> Option<Driver> {
         let object = self.object(value, path, DRIVER_KEYS)?;
         let person = self.person(&object);
         let revenue = self.required(object.field("revenue"), integer(0, 1_000_000));
@@ -839,7 +893,7 @@ impl Parser {
         let (start, end) = (start?, end?);
         if start.datetime >= end.datetime {
             self.report(
-                &pointer(&pointer(&object.path, "end"), "datetime"),
+                At::key(&pointer(&object.path, "end"), "datetime"),
                 "must be after start/datetime",
             );
             return None;
@@ -855,7 +909,7 @@ impl Parser {
         })
     }
 
-    fn identity(&mut self, value: &Value, path: &str) -> Option<Identity> {
+    fn identity(&mut self, value: &Value, path: At<'_>) -> Option<Identity> {
         let object = self.object(value, path, IDENTITY_KEYS)?;
         let phone = self.optional(object.field("phone"), Self::phone);
         let phone_trunc = self.optional(object.field("phone_trunc"), Self::phone_trunc);
@@ -891,7 +945,7 @@ impl Parser {
             object.has("phone") || (object.has("phone_trunc") && object.has("operator_user_id"));
         if !identified {
             self.report(
-                &object.path,
+                At::of(&object.path),
                 "needs phone, or phone_trunc and operator_user_id",
             );
             return None;
@@ -911,7 +965,7 @@ impl Parser {
         }
     }
 
-    fn travel_pass(&mut self, value: &Value, path: &str) -> Option<TravelPass> {
+    fn travel_pass(&mut self, value: &Value, path: At<'_>) -> Option<TravelPass> {
         let object = self.object(value, path, TRAVEL_PASS_KEYS)?;
         let name = self.required(object.field("name"), |p, v, path| {
             p.one_of(v, path, &[("navigo", TravelPassName::Navigo)])
@@ -923,7 +977,7 @@ impl Parser {
         })
     }
 
-    fn position(&mut self, value: &Value, path: &str) -> Option<Position> {
+    fn position(&mut self, value: &Value, path: At<'_>) -> Option<Position> {
         let object = self.object(value, path, POSITION_KEYS)?;
         let datetime = self.required(object.field("datetime"), Self::datetime);
         let lat = self.optional(object.field("lat"), number(-90.0, 90.0));
@@ -936,7 +990,7 @@ impl Parser {
         self.requires(&object, "country", "literal");
         self.requires(&object, "literal", "country");
         if !object.has("lat") && !object.has("lon") && !object.has("insee") {
-            self.report(&object.path, "needs lat and lon, or insee");
+            self.report(At::of(&object.path), "needs lat and lon, or insee");
         }
         let place = match (lat?, lon?, insee?) {
             (Some(lat), Some(lon), None) => Place::Coordinates(Coordinates { lat, lon }),
@@ -957,7 +1011,7 @@ impl Parser {
         })
     }
 
-    fn incentive(&mut self, value: &Value, path: &str) -> Option<Incentive> {
+    fn incentive(&mut self, value: &Value, path: At<'_>) -> Option<Incentive> {
         let object = self.object(value, path, INCENTIVE_KEYS)?;
         let index = self.required(object.field("index"), integer(0, 19));
         let siret = self.required(object.field("siret"), Self::siret);
@@ -969,7 +1023,7 @@ impl Parser {
         })
     }
 
-    fn payment(&mut self, value: &Value, path: &str) -> Option<Payment> {
+    fn payment(&mut self, value: &Value, path: At<'_>) -> Option<Payment> {
         let object = self.object(value, path, PAYMENT_KEYS)?;
         let index = self.required(object.field("index"), integer(0, 19));
         let siret = self.required(object.field("siret"), Self::siret);

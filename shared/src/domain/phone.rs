@@ -1,7 +1,9 @@
 //! Phone numbers of carpoolers, validated with libphonenumber's metadata (the `phonenumber`
 //! crate) and stored in E.164 (`+33698765432`). National numbers are read as French.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
 use phonenumber::{country, Mode, PhoneNumber};
 
@@ -103,7 +105,46 @@ fn plain_phone_text(input: &str) -> bool {
         .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'.' | b'-' | b'(' | b')'))
 }
 
+/// Numbers parsed recently, valid or not. The same carpoolers travel again and again, and
+/// libphonenumber's parse and validity check cost a few microseconds, most of a journey's
+/// validation. Bounded: a shard that fills up is emptied (no eviction bookkeeping on the
+/// hot path). Holds nothing a request did not already hold; never written anywhere.
+struct Memo {
+    shards: [MemoShard; MEMO_SHARDS],
+}
+
+/// Input as written → E.164 or why not.
+type MemoShard = Mutex<HashMap<Box<str>, Result<Box<str>, PhoneError>>>;
+
+const MEMO_SHARDS: usize = 8;
+const MEMO_SHARD_ENTRIES: usize = 4096;
+
+impl Memo {
+    fn get_or_parse(&self, input: &str) -> Result<String, PhoneError> {
+        let shard = &self.shards[crate::store::fnv1a(input) as usize % MEMO_SHARDS];
+        if let Some(known) = shard.lock().ok().and_then(|m| m.get(input).cloned()) {
+            return known.map(String::from);
+        }
+        let parsed = parse_e164(input);
+        if let Ok(mut map) = shard.lock() {
+            if map.len() >= MEMO_SHARD_ENTRIES {
+                map.clear();
+            }
+            map.insert(input.into(), parsed.clone().map(String::into_boxed_str));
+        }
+        parsed
+    }
+}
+
 fn valid_e164(input: &str) -> Result<String, PhoneError> {
+    static MEMO: OnceLock<Memo> = OnceLock::new();
+    MEMO.get_or_init(|| Memo {
+        shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+    })
+    .get_or_parse(input)
+}
+
+fn parse_e164(input: &str) -> Result<String, PhoneError> {
     if !plain_phone_text(input) {
         return Err(PhoneError::NotAPhoneNumber);
     }
@@ -123,6 +164,30 @@ fn without_last_two(e164: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memo_answers_what_the_library_answers_and_stays_bounded() {
+        let memo = Memo {
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+        };
+        for input in [
+            "06 98 76 54 32",
+            "+33698765432",
+            "0612",
+            "+999 123456789",
+            "12",
+        ] {
+            let first = memo.get_or_parse(input);
+            assert_eq!(first, parse_e164(input), "{input}");
+            assert_eq!(memo.get_or_parse(input), first, "{input} from the memo");
+        }
+        for n in 0..(MEMO_SHARDS * MEMO_SHARD_ENTRIES * 2) {
+            let _ = memo.get_or_parse(&format!("06{n:08}"));
+        }
+        for shard in &memo.shards {
+            assert!(shard.lock().unwrap().len() <= MEMO_SHARD_ENTRIES);
+        }
+    }
 
     fn phone(s: &str) -> Result<String, PhoneError> {
         Phone::parse(s).map(|p| p.as_str().to_owned())
