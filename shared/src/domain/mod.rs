@@ -1,6 +1,7 @@
 //! Domain types: what the registry knows, independent of HTTP and storage.
 
 pub mod anomaly;
+pub mod fraud;
 pub mod identity;
 pub mod journey;
 pub mod journey_v2;
