@@ -122,6 +122,26 @@ pub fn window(
     Ok((first, today))
 }
 
+/// Hour (Europe/Paris) of the daily run: template.yaml's schedule, and `registry serve`'s.
+pub const DAILY_AT_HOUR: u32 = 3;
+
+/// The next daily run after `now`: 03:00 Europe/Paris.
+pub fn next_daily_run(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let paris = chrono_tz::Europe::Paris;
+    let mut day = paris_day(now);
+    loop {
+        let at = day
+            .and_hms_opt(DAILY_AT_HOUR, 0, 0)
+            .and_then(|t| paris.from_local_datetime(&t).earliest())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(at) = at.filter(|at| *at > now) {
+            return at;
+        }
+        day += TimeDelta::days(1);
+    }
+}
+
 /// Records a new run of `units` units; returns its id.
 async fn start_run(
     app: &App,

@@ -35,9 +35,8 @@ pub async fn run(app: &App, rules: &FraudRules, unit: &Unit) -> Result<UnitRepor
         let (before, after) = (day - TimeDelta::days(1), day + TimeDelta::days(1));
         days.retain(|d, _| *d >= before);
         for d in [before, day, after] {
-            if !days.contains_key(&d) {
-                let loaded = load(app, d, unit.shard, &mut report).await?;
-                days.insert(d, loaded);
+            if let std::collections::btree_map::Entry::Vacant(slot) = days.entry(d) {
+                slot.insert(load(app, d, unit.shard, &mut report).await?);
             }
         }
         let changes = judge(rules, &days, day, &mut report);
