@@ -162,6 +162,26 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    /// Writes many items, replacing any with the same key, without conditions, 100 000 per
+    /// transaction, on a connection of its own (blocking). For generators of benchmark and
+    /// fixture data only: the registry's own writes go through [`Store`].
+    pub fn bulk_put(&self, items: impl IntoIterator<Item = Item>) -> StoreResult<usize> {
+        let mut conn = open_connection(&self.inner.path)?;
+        let mut items = items.into_iter().peekable();
+        let mut written = 0;
+        while items.peek().is_some() {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            for item in items.by_ref().take(100_000) {
+                write_state(&tx, &item.key, Some(&item))?;
+                written += 1;
+            }
+            tx.commit().map_err(unavailable)?;
+        }
+        Ok(written)
+    }
+
     /// The queue stored in this file.
     pub fn queue(&self, max_receives: u32) -> crate::queue::embedded::EmbeddedQueue {
         crate::queue::embedded::EmbeddedQueue::new(self.clone(), max_receives)

@@ -31,7 +31,7 @@ fn parse_point(s: &str) -> Option<Coordinates> {
 }
 
 /// The operator's trip id, hashed to a bounded size (only equality matters).
-fn ride(operator_journey_id: &str) -> String {
+pub fn ride(operator_journey_id: &str) -> String {
     hex::encode(&Sha256::digest(operator_journey_id.as_bytes())[..8])
 }
 
@@ -79,25 +79,41 @@ pub fn items_for(item: &Item, journey: &Journey) -> Vec<Item> {
     people
         .into_iter()
         .filter_map(|(role, person)| {
-            let identity = item.s(&role_attr(role, "key"))?;
-            let start = start_of(item, role)?;
-            let key = keys::fraud_evidence(identity, start, OperatorId(operator), journey_id);
-            let mut evidence = Item::new(key)
-                .with("role", role.as_str())
-                .with("end", crate::clock::rfc3339(person.end.datetime))
-                .with(TTL, (start + EVIDENCE_TTL).timestamp());
-            if let Some(c) = person.start.place.coordinates() {
-                evidence.set("from", point(c));
-            }
-            if let Some(c) = person.end.place.coordinates() {
-                evidence.set("to", point(c));
-            }
-            if let Some(trip) = &journey.operator_journey_id {
-                evidence.set("ride", ride(trip));
-            }
-            Some(evidence)
+            Some(encode(&Evidence {
+                operator: OperatorId(operator),
+                journey_id: journey_id.to_owned(),
+                person: item.s(&role_attr(role, "key"))?.to_owned(),
+                role,
+                start: start_of(item, role)?,
+                end: person.end.datetime,
+                from: person.start.place.coordinates(),
+                to: person.end.place.coordinates(),
+                ride: journey.operator_journey_id.as_deref().map(ride),
+                labels: Labels::new(),
+            }))
         })
         .collect()
+}
+
+/// The evidence item of one person in one journey, as first written (no labels yet).
+pub fn encode(e: &Evidence) -> Item {
+    let mut item = Item::new(key_of(e))
+        .with("role", e.role.as_str())
+        .with("end", crate::clock::rfc3339(e.end))
+        .with(TTL, (e.start + EVIDENCE_TTL).timestamp());
+    if let Some(c) = e.from {
+        item.set("from", point(c));
+    }
+    if let Some(c) = e.to {
+        item.set("to", point(c));
+    }
+    if let Some(ride) = &e.ride {
+        item.set("ride", ride.clone());
+    }
+    if let Some(labels) = labels_value(&e.labels) {
+        item.set(LABELS, labels);
+    }
+    item
 }
 
 /// The attribute of an evidence item that holds the labels last written for it.
