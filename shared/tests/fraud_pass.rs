@@ -698,4 +698,12 @@ async fn fan_out_through_sqs_on_dynamodb() {
         fraud::read_run(&w.app, &run_id).await.unwrap().unwrap(),
         run
     );
+
+    // Canceling deletes the evidence in the cancellation's transaction on DynamoDB too; the
+    // next pass (run in process, as `registry jobs fraud-pass` runs it) clears the other.
+    let (s, _) = w.call(1, "DELETE", "/v2/journeys/b", None).await;
+    assert_eq!(s, 200);
+    let again = w.pass(Some("2026-11-24")).await;
+    assert_eq!(again.totals.written, 1);
+    assert_eq!(w.verdict(0, "a").await, ok());
 }
