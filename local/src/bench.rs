@@ -66,18 +66,39 @@ fn person_key(n: u64) -> String {
     s
 }
 
-/// Journey `n`: a passenger and a driver among `people`, a start in the 7 days before
-/// `today_start` between 05:00 and 20:00 UTC, 15 to 75 minutes, from near the passenger's
-/// home to up to ~30 km away.
+/// Slots of a day (UTC hours) a generated journey starts in; 3 h apart, so that two
+/// journeys of one person in consecutive slots are ordinary trips (≥ 45 min apart).
+const SLOTS: [i64; 5] = [5, 8, 11, 14, 17];
+/// One journey in this many is the same couple again, in the same slot, declared by another
+/// operator (the duplicate-declaration fraud): ~2 % flagged journeys, plus the people who
+/// happen to travel in all five slots of a day.
+const DUPLICATE_EVERY: u64 = 50;
+
+/// Journey `n`: in one of the 35 slots of the week, a couple drawn without replacement from
+/// `people` (a person travels at most once per slot), starting within the slot's first hour
+/// and lasting 15 to 75 minutes, from near the passenger's home to up to ~30 km away.
 fn journey(n: u64, people: u64, week_start: DateTime<Utc>) -> [Item; 3] {
+    let slots = 7 * SLOTS.len() as u64;
+    let (slot, mut k) = (n % slots, n / slots);
+    if n % DUPLICATE_EVERY == DUPLICATE_EVERY - 1 && k > 0 {
+        k -= 1;
+    }
+    // An affine bijection of 0..people per slot: distinct people for distinct k.
+    let mut draw = Rng(slot ^ 0xa5a5);
+    let a = loop {
+        let a = 1 + draw.below(people - 1);
+        if gcd(a, people) == 1 {
+            break a;
+        }
+    };
+    let b = draw.below(people);
+    let person_at = |i: u64| (a.wrapping_mul(i % people) + b) % people;
+    let (passenger, driver) = (person_at(2 * k), person_at(2 * k + 1));
     let mut rng = Rng(n.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 42);
-    let passenger = rng.below(people);
-    let driver = (passenger + 1 + rng.below(people - 1)) % people;
-    let day = rng.below(7) as i64;
     let start = week_start
-        + TimeDelta::days(day)
-        + TimeDelta::hours(5)
-        + TimeDelta::seconds(rng.below(15 * 3600) as i64);
+        + TimeDelta::days((slot / SLOTS.len() as u64) as i64)
+        + TimeDelta::hours(SLOTS[(slot % SLOTS.len() as u64) as usize])
+        + TimeDelta::seconds(rng.below(3600) as i64);
     let end = start + TimeDelta::minutes(15 + rng.below(61) as i64);
     let mut home = Rng(passenger ^ 0xbeef);
     let (lat, lon) = (43.0 + 6.0 * home.unit(), -1.0 + 8.0 * home.unit());
@@ -117,6 +138,14 @@ fn journey(n: u64, people: u64, week_start: DateTime<Utc>) -> [Item; 3] {
     [stored, evidence::encode(&p), evidence::encode(&d)]
 }
 
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 /// Size of an item as DynamoDB bills it: names + values (strings in UTF-8 bytes, numbers
 /// ~1 byte per 2 significant digits + 1), keys included.
 fn dynamodb_size(item: &Item) -> usize {
@@ -141,8 +170,8 @@ pub async fn run(config: Config, command: BenchCommand, json_out: bool) -> Resul
         people,
         parallel,
     } = command;
-    if people < 2 {
-        return Err("--people: at least 2".into());
+    if people < 2 || journeys > people / 2 * 35 {
+        return Err("--people: at least 2, and 2 per journey of a slot (journeys / 35)".into());
     }
     let path = config.db_path.clone();
     if Path::new(&path).exists() {
