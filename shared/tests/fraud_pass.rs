@@ -559,7 +559,15 @@ async fn journeys_without_coordinates_are_skipped_by_the_distance_rule_only() {
         b[role]["end"] = json!({"datetime": "2026-11-20T10:00:00Z", "insee": "13001"});
     }
     w.send(1, b).await;
+    // An evidence item that cannot be read (none should exist): skipped and logged.
+    let garbage = registry_core::store::Item::new(registry_core::store::Key::new(
+        keys::fraud_partition("2026-11-20".parse().unwrap(), 3),
+        "not-an-evidence-key",
+    ))
+    .with("role", "pilot");
+    w.app.store.put(garbage, None).await.unwrap();
     let run = w.pass(None).await;
+    assert_eq!(run.totals.skipped, 1);
     assert_eq!(run.totals.without_coordinates, 2);
     assert_eq!(run.totals.flagged, 0);
     assert_eq!(w.verdict(1, "b").await, ok());

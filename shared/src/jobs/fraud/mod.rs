@@ -55,7 +55,8 @@ pub struct UnitReport {
     pub flagged: u64,
     /// Person-journeys per label.
     pub labels: BTreeMap<String, u64>,
-    /// Journeys whose labels (and maybe status) this run changed; 0 on a rerun.
+    /// Label writes: person-journeys whose labels (and maybe their journey's status) this
+    /// run changed; 0 on a rerun.
     pub written: u64,
     /// Person-journeys with a position known only by INSEE code (no distance rule).
     pub without_coordinates: u64,

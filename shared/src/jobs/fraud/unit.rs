@@ -36,7 +36,12 @@ pub async fn run(app: &App, rules: &FraudRules, unit: &Unit) -> Result<UnitRepor
         days.retain(|d, _| *d >= before);
         for d in [before, day, after] {
             if let std::collections::btree_map::Entry::Vacant(slot) = days.entry(d) {
-                slot.insert(load(app, d, unit.shard, &mut report).await?);
+                let (items, unreadable) = load(app, d, unit.shard).await?;
+                // Counted for the days this unit judges, not for their neighbours.
+                if (unit.first_day..=unit.last_day).contains(&d) {
+                    report.skipped += unreadable;
+                }
+                slot.insert(items);
             }
         }
         let changes = judge(rules, &days, day, &mut report);
@@ -46,14 +51,10 @@ pub async fn run(app: &App, rules: &FraudRules, unit: &Unit) -> Result<UnitRepor
     Ok(report)
 }
 
-/// Every readable evidence item of one partition.
-async fn load(
-    app: &App,
-    day: NaiveDate,
-    shard: u32,
-    report: &mut UnitReport,
-) -> Result<Vec<Evidence>, StoreError> {
+/// Every readable evidence item of one partition, and how many were not.
+async fn load(app: &App, day: NaiveDate, shard: u32) -> Result<(Vec<Evidence>, u64), StoreError> {
     let mut out = Vec::new();
+    let mut unreadable = 0;
     let mut cursor = None;
     loop {
         let query = Query::partition(keys::fraud_partition(day, shard))
@@ -64,14 +65,14 @@ async fn load(
             match evidence::decode(item) {
                 Some(e) => out.push(e),
                 None => {
-                    report.skipped += 1;
+                    unreadable += 1;
                     tracing::warn!(pk = %item.key.pk, "unreadable fraud evidence item; skipped");
                 }
             }
         }
         match page.next {
             Some(next) => cursor = Some(next),
-            None => return Ok(out),
+            None => return Ok((out, unreadable)),
         }
     }
 }
