@@ -1000,3 +1000,80 @@ async fn a_journey_whose_processing_keeps_failing_is_dead_lettered_and_stays_rea
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["status"], "pending");
 }
+
+/// The fraud pass by hand, on the file of a running server: the same passenger's ride sent
+/// by two operators is flagged on both, visible in the status route; a second run writes
+/// nothing; `--last` shows the record; the text summary lists every label.
+#[tokio::test]
+async fn fraud_pass_by_hand_flags_a_ride_sent_by_two_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_path = data_file(&dir);
+    let data = data_path.to_str().unwrap();
+    let server = Server::start(&data_path, &[]);
+    let (_, first) = operator_with_token(&server, None).await;
+    let (_, second) = operator_with_token(&server, None).await;
+    let mut other_driver = journey("dup-1");
+    other_driver["driver"]["identity"]["phone"] = json!("+33611223344");
+    for (token, doc) in [(&first, journey("dup-1")), (&second, other_driver)] {
+        let (s, _, body) = call(
+            Method::POST,
+            &server.url("/v2/journeys"),
+            Some(token),
+            Some(doc),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    // Processed by the server's queue worker.
+    for _ in 0..100 {
+        let (_, _, j) = call(
+            Method::GET,
+            &server.url("/v2/journeys/dup-1"),
+            Some(&second),
+            None,
+        )
+        .await;
+        if j["status"] == "ok" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let (ok, out) = cli(&["jobs", "fraud-pass", "--data", data, "--json"]);
+    assert!(ok, "{out}");
+    let run: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(run["totals"]["written"], 2, "{run}");
+    assert_eq!(run["totals"]["labels"]["temporal_overlap"], 2, "{run}");
+    assert!(run["finished_at"].is_string());
+    for token in [&first, &second] {
+        let (_, _, j) = call(
+            Method::GET,
+            &server.url("/v2/journeys/dup-1"),
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(j["status"], "fraud_error", "{j}");
+        assert_eq!(j["fraud_labels"], json!(["temporal_overlap"]));
+    }
+
+    let (ok, out) = cli(&["jobs", "fraud-pass", "--data", data]);
+    assert!(ok, "{out}");
+    assert!(out.contains("0 journeys written"), "{out}");
+    assert!(out.contains("temporal_overlap"), "{out}");
+    assert!(out.contains("too_many_trips_by_day"), "{out}");
+    let (ok, out) = cli(&["jobs", "fraud-pass", "--last", "--data", data, "--json"]);
+    assert!(ok, "{out}");
+    let last: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(last["totals"]["written"], 0);
+    assert_eq!(last["totals"]["labels"]["temporal_overlap"], 2);
+    let (ok, _) = cli(&[
+        "jobs",
+        "fraud-pass",
+        "--since",
+        "not-a-date",
+        "--data",
+        data,
+    ]);
+    assert!(!ok);
+}

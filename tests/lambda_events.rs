@@ -12,7 +12,7 @@ use registry_core::config::{Config, StoreKind};
 use registry_core::domain::operator::OperatorId;
 use registry_core::domain::token::RoleKind;
 use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn events_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
@@ -61,6 +61,8 @@ fn there_is_one_event_per_route_and_function() {
         .collect();
     assert!(files.remove("queue-consumer"));
     assert!(files.remove("sweeper"));
+    assert!(files.remove("fraud-pass"));
+    assert!(files.remove("queue-consumer-fraud-unit"));
     assert!(files.remove("not-found"));
     let routes: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
     assert_eq!(files, routes);
@@ -202,6 +204,35 @@ async fn every_route_event_is_served_by_its_function() {
 }
 
 #[tokio::test]
+async fn fraud_pass_event_fans_out_units_the_consumer_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let text = std::fs::read_to_string(events_dir().join("fraud-pass.json")).unwrap();
+    let scheduled: Value = serde_json::from_str(&text).unwrap();
+    let started = registry_core::lambda::handle_fraud_pass(&app, scheduled)
+        .await
+        .unwrap();
+    // The last 7 days and today, one unit per day and identity-key shard.
+    let units = 8 * u64::from(registry_core::domain::keys::FRAUD_SHARDS);
+    assert_eq!(started["units"], units);
+    let deliveries = app
+        .queue
+        .receive(1000, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(deliveries.len() as u64, units);
+    // A manual run from a day; a bad day is refused.
+    let manual = registry_core::lambda::handle_fraud_pass(&app, json!({"since": "nope"})).await;
+    assert!(manual.is_err());
+
+    // The sample unit (of a run this store never saw) runs, and is not retried.
+    let text =
+        std::fs::read_to_string(events_dir().join("queue-consumer-fraud-unit.json")).unwrap();
+    let sqs: SqsEvent = serde_json::from_str(&text).unwrap();
+    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+}
+
+#[tokio::test]
 async fn queue_consumer_event_processes_and_reports_failures() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
@@ -331,9 +362,10 @@ async fn an_accepted_journey_costs_at_most_three_write_units() {
     assert!(accepted.write <= 3.0, "{accepted:?}");
     // The token, then nothing else: duplicates are found by the conditional write.
     assert_eq!(accepted.read, 1.0);
-    // The journey read, then its update (the index entry leaves with it).
+    // The journey read, then one transaction (twice the units): its update and the fraud
+    // evidence of its two people, plus the pending-index entry leaving.
     assert_eq!(processed.read, 1.0);
-    assert!(processed.write <= 2.0, "{processed:?}");
+    assert!(processed.write <= 7.0, "{processed:?}");
 
     // Long ids (UUIDs) make the item cross 1 KB: reported, see docs/BENCHMARKS.md.
     let uuid = "0b6f1d2e-8c41-4c1b-9a57-3f0e2d9c7a11";

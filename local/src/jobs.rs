@@ -1,5 +1,7 @@
 //! `registry jobs ...`: the scheduled jobs, by hand.
 
+use std::io::IsTerminal;
+
 use clap::Subcommand;
 use registry_core::app::App;
 
@@ -9,6 +11,19 @@ pub enum JobCommand {
     Sweep {
         #[arg(long, default_value_t = registry_core::jobs::sweep::DEFAULT_DELAY_MINUTES)]
         older_than_minutes: i64,
+    },
+    /// The fraud pass over the last days (REGISTRY_FRAUD_WINDOW_DAYS, default 7), every
+    /// operator, per person; prints the counts by label. `--last`: the last run's record.
+    FraudPass {
+        /// First day (Europe/Paris) to judge, instead of the window's.
+        #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "last")]
+        since: Option<chrono::NaiveDate>,
+        /// Prints the record of the most recent run instead of running one.
+        #[arg(long)]
+        last: bool,
+        /// Units run at once (default: the number of cores).
+        #[arg(long)]
+        parallel: Option<usize>,
     },
     /// Lists messages that failed too often (read only: nothing is consumed).
     DeadLetters {
@@ -33,6 +48,11 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
             }
             Ok(())
         }
+        JobCommand::FraudPass {
+            since,
+            last,
+            parallel,
+        } => fraud_pass(app, since, last, parallel, json).await,
         JobCommand::DeadLetters { max } => {
             let dead = app
                 .queue
@@ -54,4 +74,88 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
             Ok(())
         }
     }
+}
+
+async fn fraud_pass(
+    app: &App,
+    since: Option<chrono::NaiveDate>,
+    last: bool,
+    parallel: Option<usize>,
+    json: bool,
+) -> Result<(), String> {
+    use registry_core::jobs::fraud;
+    let record = if last {
+        fraud::last_run(app)
+            .await
+            .map_err(|e| format!("cannot read the runs: {e}"))?
+            .ok_or("no fraud pass has run yet")?
+    } else {
+        let parallel =
+            parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let units = u64::from(registry_core::domain::keys::FRAUD_SHARDS);
+        // A progress bar only for a person watching: not in pipes, logs or --json.
+        let bar = (std::io::stdout().is_terminal() && !json).then(|| {
+            let bar = indicatif::ProgressBar::new(units);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "fraud pass {bar:30} {pos}/{len} shards, {msg} [{elapsed}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let progress: std::sync::Arc<dyn Fn(&fraud::UnitReport) + Send + Sync> = match &bar {
+            Some(bar) => {
+                let bar = bar.clone();
+                let flagged = std::sync::atomic::AtomicU64::new(0);
+                std::sync::Arc::new(move |r: &fraud::UnitReport| {
+                    let total = flagged.fetch_add(r.flagged, std::sync::atomic::Ordering::Relaxed)
+                        + r.flagged;
+                    bar.set_message(format!("{total} flagged"));
+                    bar.inc(1);
+                })
+            }
+            None => std::sync::Arc::new(|_: &fraud::UnitReport| {}),
+        };
+        let record = fraud::run_here(app, since, parallel, progress)
+            .await
+            .map_err(|e| format!("fraud pass failed: {e}"))?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        record
+    };
+    if json {
+        println!("{}", serde_json::to_string(&record).unwrap_or_default());
+        return Ok(());
+    }
+    let t = &record.totals;
+    println!(
+        "fraud pass {} ({} to {}, Europe/Paris days){}",
+        record.run_id,
+        record.first_day,
+        record.last_day,
+        match &record.finished_at {
+            Some(at) => format!(", finished {at}"),
+            None => format!(
+                ", running: {}/{} units done",
+                record.units_done, record.units
+            ),
+        }
+    );
+    println!(
+        "  {} person-journeys judged, {} flagged, {} journeys written",
+        t.evidence, t.flagged, t.written
+    );
+    for label in registry_core::domain::fraud::FraudLabel::ALL {
+        let n = t.labels.get(label.as_str()).copied().unwrap_or(0);
+        println!("  {:<24}{n}", label.as_str());
+    }
+    if t.without_coordinates > 0 || t.skipped > 0 {
+        println!(
+            "  {} without coordinates (no distance rule), {} unreadable evidence items skipped",
+            t.without_coordinates, t.skipped
+        );
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use registry_core::admin;
 use registry_core::api::{self, error::ApiError, MAX_BODY_BYTES};
 use registry_core::app::App;
-use registry_core::jobs::{sweep, worker};
+use registry_core::jobs::{fraud, sweep, worker};
 use serde_json::json;
 
 async fn route(State(app): State<App>, request: Request) -> Response {
@@ -97,16 +97,27 @@ pub async fn run(app: App, addr: SocketAddr, json_output: bool) -> Result<(), St
     served
 }
 
-/// The schedules of template.yaml, in process: the sweeper every 5 minutes.
+/// The schedules of template.yaml, in process: the sweeper every 5 minutes, the fraud pass
+/// every day at 03:00 Europe/Paris.
 async fn scheduler(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(5 * 60));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut fraud_at = fraud::next_daily_run(app.clock.now());
     loop {
+        let until_fraud = (fraud_at - app.clock.now()).to_std().unwrap_or_default();
         tokio::select! {
             _ = every.tick() => {
                 let delay = chrono::Duration::minutes(sweep::DEFAULT_DELAY_MINUTES);
                 if let Err(e) = sweep::sweep(&app, delay).await {
                     tracing::warn!(error = %e, "scheduled sweep failed");
+                }
+            }
+            _ = tokio::time::sleep(until_fraud) => {
+                fraud_at = fraud::next_daily_run(app.clock.now());
+                let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+                // The run logs its own summary line and keeps its record (`--last`).
+                if let Err(e) = fraud::run_here(&app, None, parallel, std::sync::Arc::new(|_: &fraud::UnitReport| {})).await {
+                    tracing::warn!(error = %e, "scheduled fraud pass failed; the next run covers the same days");
                 }
             }
             _ = stop.changed() => return,

@@ -32,6 +32,9 @@ pub struct Config {
     /// How long the embedded worker hides a message it is running (`REGISTRY_VISIBILITY_SECS`):
     /// after a crash, the message is delivered again once this has passed.
     pub visibility_secs: u64,
+    /// Thresholds of the fraud pass; only the window comes from the environment
+    /// (`REGISTRY_FRAUD_WINDOW_DAYS`, 1 to 30).
+    pub fraud: crate::domain::fraud::FraudRules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,7 @@ impl Default for Config {
             other_rate_limit_per_min: 600,
             max_receives: crate::queue::DEFAULT_MAX_RECEIVES,
             visibility_secs: 30,
+            fraud: crate::domain::fraud::FraudRules::default(),
         }
     }
 }
@@ -117,6 +121,13 @@ impl Config {
         c.visibility_secs = number("REGISTRY_VISIBILITY_SECS", c.visibility_secs)?;
         c.max_receives = u32::try_from(number("REGISTRY_MAX_RECEIVES", u64::from(c.max_receives))?)
             .map_err(|_| ConfigError("REGISTRY_MAX_RECEIVES is too large".into()))?;
+        c.fraud.window_days = u32::try_from(number(
+            "REGISTRY_FRAUD_WINDOW_DAYS",
+            u64::from(c.fraud.window_days),
+        )?)
+        .ok()
+        .filter(|d| *d <= 30)
+        .ok_or_else(|| ConfigError("REGISTRY_FRAUD_WINDOW_DAYS: at most 30".into()))?;
         if c.store == StoreKind::DynamoDb && c.queue_url.is_empty() {
             return Err(ConfigError(
                 "REGISTRY_QUEUE_URL is required with dynamodb".into(),
@@ -174,5 +185,15 @@ mod tests {
                 .rate_limit_per_min,
             5
         );
+        assert_eq!(with(&[]).unwrap().fraud.window_days, 7);
+        assert_eq!(
+            with(&[("REGISTRY_FRAUD_WINDOW_DAYS", "10")])
+                .unwrap()
+                .fraud
+                .window_days,
+            10
+        );
+        assert!(with(&[("REGISTRY_FRAUD_WINDOW_DAYS", "31")]).is_err());
+        assert!(with(&[("REGISTRY_FRAUD_WINDOW_DAYS", "0")]).is_err());
     }
 }

@@ -122,6 +122,53 @@ pub async fn run_sweeper() -> Result<(), Error> {
     .await
 }
 
+/// The day a manual invocation asks the fraud pass to start from: `{"since": "YYYY-MM-DD"}`
+/// (or in `detail` of an EventBridge event); a scheduled event has none.
+pub fn fraud_pass_since(event: &serde_json::Value) -> Result<Option<chrono::NaiveDate>, Error> {
+    let since = event
+        .get("since")
+        .or_else(|| event.get("detail").and_then(|d| d.get("since")));
+    match since {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => {
+            Ok(Some(s.parse().map_err(|_| {
+                format!("since: {s:?} is not a YYYY-MM-DD date")
+            })?))
+        }
+        Some(other) => Err(format!("since: {other} is not a YYYY-MM-DD date").into()),
+    }
+}
+
+/// Handles one invocation of the `fraud-pass` function: records a run and fans it out.
+pub async fn handle_fraud_pass(
+    app: &App,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
+    let since = fraud_pass_since(&event)?;
+    let run = crate::jobs::fraud::fan_out(app, since).await?;
+    tracing::info!(run_id = %run.run_id, units = run.units, "fraud pass fanned out");
+    Ok(serde_json::json!({
+        "run_id": run.run_id,
+        "first_day": run.first_day,
+        "last_day": run.last_day,
+        "units": run.units,
+    }))
+}
+
+/// The whole `main` of the scheduled `fraud-pass` function (EventBridge, daily): one queue
+/// message per (day, identity-key shard), run by the queue consumer.
+pub async fn run_fraud_pass() -> Result<(), Error> {
+    init_logging();
+    let app = app_from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| {
+            let app = app.clone();
+            async move { handle_fraud_pass(&app, event.payload).await }
+        },
+    ))
+    .await
+}
+
 /// The whole `main` of the `not-found` function (API Gateway's `$default` route): JSON 404
 /// or 405 for what no route takes. It needs no store, so it builds no adapters.
 pub async fn run_not_found() -> Result<(), Error> {

@@ -217,34 +217,61 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     if let Some(message) = &reason.message {
         update = update.set("cancel_message", message.clone());
     }
-    let ops = vec![
-        WriteOp::Update {
-            key: key.clone(),
-            update,
-            condition: Some(Condition::All(vec![
-                Condition::Exists,
-                Condition::AttrMissing("canceled_at".into()),
-            ])),
-        },
-        // Counted once per journey: only the first cancellation passes the condition.
-        WriteOp::Update {
-            key: keys::operator_stats(operator),
-            update: Update::new().add("canceled", 1),
-            condition: None,
-        },
-    ];
-    let canceled_at = match app.store.transact(ops).await {
-        Ok(()) => now,
-        Err(StoreError::TransactionCanceled { index: 0, .. }) => app
+    // The journey is read first for the keys of its fraud evidence, deleted in the same
+    // transaction (a canceled journey is no evidence against others). The write holds only
+    // if the status is still the one read: processing may have written evidence meanwhile.
+    for _ in 0..CANCEL_ATTEMPTS {
+        let item = app
             .store
             .get(&key)
             .await?
-            .and_then(|item| item.s("canceled_at").map(str::to_owned))
-            .ok_or_else(|| ApiError::not_found("journey"))?,
-        Err(e) => return Err(e.into()),
-    };
-    Ok(json_response(
+            .ok_or_else(|| ApiError::not_found("journey"))?;
+        if let Some(canceled_at) = item.s("canceled_at") {
+            return Ok(canceled(journey_id, canceled_at));
+        }
+        let status = item.s("status").unwrap_or_default().to_owned();
+        let mut ops = vec![
+            WriteOp::Update {
+                key: key.clone(),
+                update: update.clone(),
+                condition: Some(Condition::All(vec![
+                    Condition::Exists,
+                    Condition::AttrMissing("canceled_at".into()),
+                    Condition::equals("status", status),
+                ])),
+            },
+            // Counted once per journey: only the first cancellation passes the condition.
+            WriteOp::Update {
+                key: keys::operator_stats(operator),
+                update: Update::new().add("canceled", 1),
+                condition: None,
+            },
+        ];
+        ops.extend(
+            crate::jobs::fraud::evidence::keys_of(&item)
+                .into_iter()
+                .map(|key| WriteOp::Delete {
+                    key,
+                    condition: None,
+                }),
+        );
+        match app.store.transact(ops).await {
+            Ok(()) => return Ok(canceled(journey_id, &now)),
+            // Canceled or processed meanwhile: read again.
+            Err(StoreError::TransactionCanceled { index: 0, .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::unavailable())
+}
+
+/// Reads and conditional writes of one cancellation, at most (a journey changes status
+/// once when processed, once when canceled).
+const CANCEL_ATTEMPTS: usize = 4;
+
+fn canceled(journey_id: &str, canceled_at: &str) -> Response<Bytes> {
+    json_response(
         StatusCode::OK,
         &json!({"journey_id": journey_id, "status": "canceled", "canceled_at": canceled_at}),
-    ))
+    )
 }

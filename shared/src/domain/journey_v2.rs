@@ -189,7 +189,7 @@ pub struct Coordinates {
 }
 
 impl Coordinates {
-    /// Coordinates within the WGS 84 ranges (other crates build them only this way).
+    /// WGS 84 degrees, `None` outside the ranges (e.g. read back from storage).
     pub fn new(lat: f64, lon: f64) -> Option<Coordinates> {
         ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon))
             .then_some(Coordinates { lat, lon })

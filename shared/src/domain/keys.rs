@@ -61,3 +61,47 @@ pub fn rate_counter(operator: OperatorId, class: &str, minute: i64) -> Key {
 pub fn operator_stats(operator: OperatorId) -> Key {
     Key::new(format!("OP#{operator}"), "STATS")
 }
+
+/// Identity-key shards of the fraud evidence: a day's evidence is spread over this many
+/// partitions, and the pass works on one (day, shard) at a time. Fixed: changing it moves
+/// every evidence item.
+pub const FRAUD_SHARDS: u32 = 32;
+
+pub fn fraud_shard(identity_key: &str) -> u32 {
+    crate::store::fnv1a(identity_key) % FRAUD_SHARDS
+}
+
+/// Partition of the fraud evidence of one Europe/Paris day and one identity-key shard.
+pub fn fraud_partition(day: chrono::NaiveDate, shard: u32) -> String {
+    format!("FRAUD#{day}#{shard:02}")
+}
+
+/// One person in one journey, in the partition of the (Paris) day it started: sorted by
+/// person, then start, so a partition reads as everybody's day in order.
+pub fn fraud_evidence(
+    identity_key: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    operator: OperatorId,
+    journey_id: &str,
+) -> Key {
+    let day = super::fraud::paris_day(start);
+    Key::new(
+        fraud_partition(day, fraud_shard(identity_key)),
+        format!(
+            "{identity_key}#{}#{operator}#{journey_id}",
+            crate::clock::rfc3339(start)
+        ),
+    )
+}
+
+/// A fraud pass run: its header (sk `RUN`) and one result per unit of work (sk `UNIT#...`).
+pub fn fraud_run(run_id: &str) -> Key {
+    Key::new(format!("FRAUDRUN#{run_id}"), "RUN")
+}
+
+pub fn fraud_run_unit(run_id: &str, unit: &str) -> Key {
+    Key::new(format!("FRAUDRUN#{run_id}"), format!("UNIT#{unit}"))
+}
+
+/// Index partition listing fraud pass runs (gsi1sk = `<started_at>#<run_id>`).
+pub const FRAUD_RUNS_INDEX: &str = "FRAUD_RUNS";

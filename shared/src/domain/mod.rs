@@ -2,6 +2,7 @@
 
 pub mod anomaly;
 pub mod country;
+pub mod fraud;
 pub mod identity;
 pub mod journey;
 pub mod journey_v2;

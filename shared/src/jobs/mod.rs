@@ -1,5 +1,6 @@
 //! Background work: queue tasks and their consumers (SQS Lambda, embedded worker).
 
+pub mod fraud;
 pub mod process;
 pub mod sweep;
 pub mod worker;
@@ -16,6 +17,8 @@ pub enum Task {
         operator_id: OperatorId,
         journey_id: String,
     },
+    /// One unit of a fraud pass run (sent by the `fraud-pass` Lambda).
+    FraudUnit { run_id: String, unit: fraud::Unit },
 }
 
 impl Task {
@@ -47,6 +50,10 @@ pub async fn run(app: &crate::app::App, body: &str) -> Result<(), TaskError> {
             operator_id,
             journey_id,
         } => process::journey(app, operator_id, &journey_id).await,
+        Task::FraudUnit { run_id, unit } => fraud::run_unit(app, &run_id, &unit)
+            .await
+            .map(|_| ())
+            .map_err(|e| TaskError(format!("fraud pass unit: {e}"))),
     }
 }
 
@@ -67,5 +74,18 @@ mod tests {
         assert_eq!(Task::from_body(&t.to_body()), Ok(t));
         assert!(Task::from_body("{}").is_err());
         assert!(Task::from_body(r#"{"type":"nope"}"#).is_err());
+        let unit = Task::FraudUnit {
+            run_id: "r1".into(),
+            unit: fraud::Unit {
+                shard: 7,
+                first_day: "2026-11-20".parse().unwrap(),
+                last_day: "2026-11-20".parse().unwrap(),
+            },
+        };
+        assert_eq!(
+            unit.to_body(),
+            r#"{"type":"fraud_unit","run_id":"r1","unit":{"shard":7,"first_day":"2026-11-20","last_day":"2026-11-20"}}"#
+        );
+        assert_eq!(Task::from_body(&unit.to_body()), Ok(unit));
     }
 }

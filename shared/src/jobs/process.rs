@@ -1,8 +1,9 @@
 //! Processing of an accepted journey (SPEC §3, "Normalisation"): the country of the trip's
-//! start and end, and the anomaly checks that decide between `ok` and `anomaly_error` (with
-//! labels). Idempotent: only a `pending` journey changes.
+//! start and end, the anomaly checks that decide between `ok` and `anomaly_error` (with
+//! labels), and the journey's people become evidence for the fraud pass. Idempotent: only a
+//! `pending` journey changes.
 
-use super::TaskError;
+use super::{fraud, TaskError};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
@@ -11,7 +12,7 @@ use crate::domain::journey::{self, JourneyStatus};
 use crate::domain::journey_v2;
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
-use crate::store::{Condition, StoreError, Update, GSI1_PK, GSI1_SK};
+use crate::store::{Condition, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
 
 pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Result<(), TaskError> {
     let key = keys::journey(operator, journey_id);
@@ -58,9 +59,24 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         .remove(GSI1_PK)
         .remove(GSI1_SK);
     let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
-    match app.store.update(&key, update, Some(only_if_pending)).await {
+    let mut ops = vec![WriteOp::Update {
+        key,
+        update,
+        condition: Some(only_if_pending),
+    }];
+    // Its people become evidence for the fraud pass, with the status change: a processed
+    // journey is always evidence, a pending one never.
+    ops.extend(
+        fraud::evidence::items_for(&item, &journey)
+            .into_iter()
+            .map(|item| WriteOp::Put {
+                item,
+                condition: None,
+            }),
+    );
+    match app.store.transact(ops).await {
         // Canceled between the read and the write: the cancellation stands.
-        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Ok(()) | Err(StoreError::TransactionCanceled { index: 0, .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

@@ -165,6 +165,7 @@ mod tests {
             .iter()
             .map(|d| match Task::from_body(&d.body).unwrap() {
                 Task::ProcessJourney { journey_id, .. } => journey_id,
+                other => panic!("unexpected task {other:?}"),
             })
             .collect();
         ids.sort();
