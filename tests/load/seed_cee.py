@@ -44,8 +44,8 @@ for i in range(n):
     entries = json.dumps([{"uuid": app_uuid, "operator_id": 1, "datetime": dt}], separators=(",", ":"))
     lock = {"version": {"N": 1}, "entries": {"S": entries}, "latest": {"S": dt}}
     batch.append(row(f"CEE#{app_uuid}", "APPLICATION", {
-        "uuid": {"S": app_uuid}, "operator_id": {"N": 1}, "journey_type": {"S": "long"},
-        "datetime": {"S": dt}, "token": {"S": "x" * 684}, "application_timestamp": {"S": dt},
+        "operator_id": {"N": 1}, "journey_type": {"S": "long"},
+        "datetime": {"S": dt}, "token": {"S": "x" * 684}, "applied_at": {"S": dt},
         "created_at": {"S": dt}, "id_hash": {"S": id_hash}, "lic_hash": {"S": lic_hash}}))
     batch.append(row(f"CEEID#long#{id_hash}", "LOCK", lock))
     batch.append(row(f"CEELIC#long#{lic_hash}", "LOCK", lock))

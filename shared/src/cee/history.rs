@@ -237,9 +237,10 @@ pub enum Outcome {
     Busy,
 }
 
+/// Kept under 1 KB for a long application (the token alone is 684 characters): one
+/// transactional write unit pair on DynamoDB instead of two. The uuid is in the key.
 fn application_item(new: &NewApplication, now: DateTime<Utc>) -> Item {
     let mut item = Item::new(keys::cee_application(&new.uuid))
-        .with("uuid", new.uuid.clone())
         .with(
             "operator_id",
             i64::try_from(new.operator.0).unwrap_or(i64::MAX),
@@ -247,7 +248,7 @@ fn application_item(new: &NewApplication, now: DateTime<Utc>) -> Item {
         .with("journey_type", new.journey_type.as_str())
         .with("datetime", rfc3339(new.datetime))
         .with("token", new.token.clone())
-        .with("application_timestamp", rfc3339(new.application_timestamp))
+        .with("applied_at", rfc3339(new.application_timestamp))
         .with("created_at", rfc3339(now));
     if let Some(j) = &new.journey_id {
         item.set("journey_id", j.clone());
@@ -267,7 +268,7 @@ pub fn application_record(item: &Item) -> Option<Record> {
         kind: RecordKind::Standardized,
         operator_id: OperatorId(u64::try_from(item.n("operator_id")?).ok()?),
         datetime: item.s("datetime")?.parse().ok()?,
-        uuid: item.s("uuid").map(str::to_owned),
+        uuid: item.key.pk.strip_prefix("CEE#").map(str::to_owned),
         journey_id: item.s("journey_id").map(str::to_owned),
     })
 }
@@ -344,6 +345,7 @@ pub async fn delete(app: &App, operator: OperatorId, uuid: &str) -> StoreResult<
         let now = rfc3339(app.clock.now());
         let mut archived = item.clone();
         archived.key = keys::cee_deleted(operator, &now, uuid);
+        archived.set("uuid", uuid.to_owned());
         archived.set("deleted_at", now.clone());
         let mut ops = vec![
             WriteOp::Delete {
