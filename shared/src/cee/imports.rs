@@ -161,16 +161,19 @@ fn imported_key(app: &App, operator: OperatorId, s: &Specific) -> Key {
     keys::cee_imported(s.journey_type.as_str(), &np, operator)
 }
 
+/// The result of one item of a batch.
+pub type ItemResult = Result<(), ItemError>;
+
 /// Runs `write` on every item, grouping items with the same target key so they run in
 /// input order; returns the results in input order.
 async fn run_batch<T, F, Fut>(
     items: &[T],
     target: impl Fn(&T) -> Key,
     write: F,
-) -> StoreResult<Vec<Result<(), ItemError>>>
+) -> StoreResult<Vec<ItemResult>>
 where
     F: Fn(&T) -> Fut,
-    Fut: std::future::Future<Output = StoreResult<Result<(), ItemError>>>,
+    Fut: std::future::Future<Output = StoreResult<ItemResult>>,
 {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut by_key: HashMap<Key, usize> = HashMap::new();
@@ -182,7 +185,7 @@ where
         groups[group].push(i);
     }
     let write = &write;
-    let done: Vec<StoreResult<Vec<(usize, Result<(), ItemError>)>>> = stream::iter(groups)
+    let done: Vec<StoreResult<Vec<(usize, ItemResult)>>> = stream::iter(groups)
         .map(|group| async move {
             let mut out = Vec::with_capacity(group.len());
             for i in group {
@@ -208,7 +211,7 @@ pub async fn import(
     app: &App,
     operator: OperatorId,
     items: &[Specific],
-) -> StoreResult<Vec<Result<(), ItemError>>> {
+) -> StoreResult<Vec<ItemResult>> {
     let now = rfc3339(app.clock.now());
     run_batch(
         items,
@@ -237,7 +240,7 @@ pub async fn attach_identities(
     app: &App,
     operator: OperatorId,
     items: &[IdentityItem],
-) -> StoreResult<Vec<Result<(), ItemError>>> {
+) -> StoreResult<Vec<ItemResult>> {
     run_batch(
         items,
         |item| match &item.target {
@@ -267,7 +270,7 @@ async fn standardized_identity(
     operator: OperatorId,
     uuid: &str,
     hash: &str,
-) -> StoreResult<Result<(), ItemError>> {
+) -> StoreResult<ItemResult> {
     let Some(item) = app.store.get(&keys::cee_application(uuid)).await? else {
         return Ok(Err(ItemError::NotFound));
     };
@@ -287,7 +290,7 @@ async fn specific_identity(
     operator: OperatorId,
     s: &Specific,
     hash: &str,
-) -> StoreResult<Result<(), ItemError>> {
+) -> StoreResult<ItemResult> {
     let key = imported_key(app, operator, s);
     let datetime = rfc3339(s.datetime);
     let copy = Item::new(keys::cee_imported_identity(
