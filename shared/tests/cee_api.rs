@@ -100,6 +100,56 @@ async fn sqlite() -> Env {
     env_on(Arc::new(store), Some(dir)).await
 }
 
+/// Memory and SQLite stores whose transactions wait 30 ms before they run: both concurrent
+/// registrations read the history before either writes, the interleaving a real race can
+/// take. Without the lock conditions both would be accepted.
+async fn memory_racing() -> Env {
+    env_on(
+        Arc::new(SlowTransactions(Arc::new(MemoryStore::new()))),
+        None,
+    )
+    .await
+}
+
+async fn sqlite_racing() -> Env {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(&dir.path().join("registry.db")).unwrap();
+    env_on(Arc::new(SlowTransactions(Arc::new(store))), Some(dir)).await
+}
+
+struct SlowTransactions(Arc<dyn Store>);
+
+#[async_trait]
+impl Store for SlowTransactions {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.0.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
+        self.0.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> StoreResult<Item> {
+        self.0.update(key, update, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
+        self.0.delete(key, condition).await
+    }
+    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        self.0.transact(ops).await
+    }
+    async fn query(&self, query: Query) -> StoreResult<Page> {
+        self.0.query(query).await
+    }
+    async fn scan(&self, scan: Scan) -> StoreResult<Page> {
+        self.0.scan(scan).await
+    }
+}
+
 async fn dynamodb() -> Env {
     let store = DynamoStore::new(support::dynamodb_client(), support::unique_name("cee"));
     store.create_table().await.unwrap();
@@ -838,16 +888,19 @@ async fn concurrent_registrations_have_one_winner(env: Env) {
     let env = Arc::new(env);
     for round in 0..20u32 {
         let licence = format!("CONC{round:04}");
-        let calls = (0..2).map(|op| {
-            let env = env.clone();
-            let body = long(
-                &licence,
-                &identity(1000 + round * 2 + op as u32),
-                "+336123456",
-                "2024-05-01T00:00:00Z",
-            );
-            tokio::spawn(async move { env.register(op, body).await.0 })
-        });
+        // Both spawned before either is awaited.
+        let calls: Vec<_> = (0..2)
+            .map(|op| {
+                let env = env.clone();
+                let body = long(
+                    &licence,
+                    &identity(1000 + round * 2 + op as u32),
+                    "+336123456",
+                    "2024-05-01T00:00:00Z",
+                );
+                tokio::spawn(async move { env.register(op, body).await.0 })
+            })
+            .collect();
         let mut statuses = Vec::new();
         for call in calls {
             statuses.push(call.await.unwrap());
@@ -896,6 +949,8 @@ checks!(memory =>
     concurrent_registrations_have_one_winner,
     sequential_conflict,
 );
+checks!(memory_racing => concurrent_registrations_have_one_winner);
+checks!(sqlite_racing => concurrent_registrations_have_one_winner);
 checks!(sqlite =>
     long_registration_and_dedup_across_operators,
     short_registration_uses_the_callers_journey,
