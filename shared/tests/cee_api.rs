@@ -882,6 +882,36 @@ impl Env {
     }
 }
 
+/// 1 000 items in one request (about 120 KB), reported in input order.
+async fn thousand_items_in_one_import(env: Env) {
+    let mut items: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"journey_type": if i % 2 == 0 { "short" } else { "long" },
+                   "last_name_trunc": "BIG",
+                   "phone_trunc": format!("+3361{:05}", i / 2),
+                   "datetime": "2021-03-01T00:00:00+01:00"})
+        })
+        .collect();
+    // The last one repeats the first: it fails, the first does not.
+    items[999] = items[0].clone();
+    let (s, report) = env
+        .call(
+            "POST",
+            "/v2/policies/cee/import",
+            env.token(0),
+            Some(json!(items)),
+        )
+        .await;
+    assert_eq!(s, 201, "{report}");
+    assert_eq!(
+        (report["imported"].clone(), report["failed"].clone()),
+        (json!(999), json!(1))
+    );
+    let mut failed = items[0].clone();
+    failed["error"] = json!("conflict");
+    assert_eq!(report["failed_details"], json!([failed]));
+}
+
 /// Two operators register the same person at the same moment, 20 times over: exactly one
 /// 201 and one 409 each time.
 async fn concurrent_registrations_have_one_winner(env: Env) {
@@ -941,6 +971,7 @@ macro_rules! checks {
 }
 
 checks!(memory =>
+    thousand_items_in_one_import,
     long_registration_and_dedup_across_operators,
     short_registration_uses_the_callers_journey,
     imports_identity_and_lookbacks,
@@ -952,6 +983,7 @@ checks!(memory =>
 checks!(memory_racing => concurrent_registrations_have_one_winner);
 checks!(sqlite_racing => concurrent_registrations_have_one_winner);
 checks!(sqlite =>
+    thousand_items_in_one_import,
     long_registration_and_dedup_across_operators,
     short_registration_uses_the_callers_journey,
     imports_identity_and_lookbacks,
@@ -961,6 +993,7 @@ checks!(sqlite =>
     sequential_conflict,
 );
 checks!(dynamodb =>
+    thousand_items_in_one_import,
     long_registration_and_dedup_across_operators,
     short_registration_uses_the_callers_journey,
     imports_identity_and_lookbacks,
