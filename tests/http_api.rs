@@ -1077,3 +1077,204 @@ async fn fraud_pass_by_hand_flags_a_ride_sent_by_two_operators() {
     ]);
     assert!(!ok);
 }
+
+// ---------------------------------------------------------------- CEE
+
+async fn cee_operator(server: &Server) -> (u64, String) {
+    let admin = server.admin_token.as_deref().expect("admin token");
+    let (s, _, op) = call(
+        Method::POST,
+        &server.url("/v2/operators"),
+        Some(admin),
+        Some(json!({"name": "Covoit", "siret": "89248032800012"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{op}");
+    let id = op["id"].as_u64().unwrap();
+    let (s, _, token) = call(
+        Method::POST,
+        &server.url(&format!("/v2/operators/{id}/applications")),
+        Some(admin),
+        Some(json!({"name": "backend"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{token}");
+    (id, token["token"].as_str().unwrap().to_owned())
+}
+
+fn long_application(licence: &str, identity_n: u32) -> Value {
+    json!({
+        "journey_type": "long",
+        "driving_license": licence,
+        "last_name_trunc": "DUP",
+        "phone_trunc": "+336123456",
+        "datetime": "2024-03-15T01:15:00+01:00",
+        "application_timestamp": "2025-01-01T00:00:00Z",
+        "identity_key": format!("{:064x}", identity_n),
+    })
+}
+
+async fn public_key(server: &Server) -> String {
+    let response = client()
+        .get(server.url("/v2/policies/cee/public-key"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn cee_token_verifies_with_openssl_against_the_published_key() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (_, token) = cee_operator(&server).await;
+    let (s, _, created) = call(
+        Method::POST,
+        &server.url("/v2/policies/cee"),
+        Some(&token),
+        Some(long_application("051227308989", 1)),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(created["token"].as_str().unwrap())
+        .unwrap();
+    std::fs::write(dir.path().join("pub.pem"), public_key(&server).await).unwrap();
+    std::fs::write(dir.path().join("sig.bin"), &signature).unwrap();
+    let verify = |message: &str| {
+        std::fs::write(dir.path().join("msg.txt"), message).unwrap();
+        std::process::Command::new("openssl")
+            .args([
+                "dgst",
+                "-sha512",
+                "-verify",
+                "pub.pem",
+                "-signature",
+                "sig.bin",
+                "msg.txt",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = verify("89248032800012/long/051227308989/2024-03-15T00:15:00.000Z");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Verified OK");
+    assert!(
+        !verify("89248032800012/long/051227308989/2024-03-15T00:15:00.001Z")
+            .status
+            .success()
+    );
+
+    // Deterministic: deleted and registered again, the same facts give the same token.
+    let uuid = created["uuid"].as_str().unwrap();
+    let path = server.url(&format!("/v2/policies/cee/{uuid}"));
+    let (s, _, found) = call(Method::GET, &path, Some(&token), None).await;
+    assert_eq!((s, &found["token"]), (200, &created["token"]));
+    assert_eq!(status(Method::DELETE, &path, Some(&token), None).await, 204);
+    let (s, _, again) = call(
+        Method::POST,
+        &server.url("/v2/policies/cee"),
+        Some(&token),
+        Some(long_application("051227308989", 1)),
+    )
+    .await;
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(again["token"], created["token"]);
+    assert_ne!(again["uuid"], created["uuid"]);
+}
+
+#[tokio::test]
+async fn cee_simultaneous_registrations_over_http_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let (_, a) = cee_operator(&server).await;
+    let (_, b) = cee_operator(&server).await;
+    let url = server.url("/v2/policies/cee");
+    for round in 0..10u32 {
+        let licence = format!("HTTP{round:04}");
+        let (ra, rb) = tokio::join!(
+            status(
+                Method::POST,
+                &url,
+                Some(&a),
+                Some(long_application(&licence, round * 2 + 1))
+            ),
+            status(
+                Method::POST,
+                &url,
+                Some(&b),
+                Some(long_application(&licence, round * 2 + 2))
+            ),
+        );
+        let mut got = [ra, rb];
+        got.sort();
+        assert_eq!(got, [201, 409], "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn serve_generates_its_signing_key_once_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    // An empty REGISTRY_SIGNING_KEY counts as unset.
+    let server = Server::start(&data, &[("REGISTRY_SIGNING_KEY", "")]);
+    let first = public_key(&server).await;
+    assert!(first.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let key_file = dir.path().join("cee-signing-key.pem");
+    assert!(std::fs::read_to_string(&key_file)
+        .unwrap()
+        .starts_with("-----BEGIN PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    server.kill();
+    let server = Server::start(&data, &[("REGISTRY_SIGNING_KEY", "")]);
+    assert_eq!(public_key(&server).await, first);
+}
+
+#[tokio::test]
+async fn refused_registrations_are_listed_by_registry_admin_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let server = Server::start(&data, &[]);
+    let (id, token) = cee_operator(&server).await;
+    let mut bad = long_application("051227308989", 1);
+    bad["phone_trunc"] = json!("12");
+    let (s, _, _) = call(
+        Method::POST,
+        &server.url("/v2/policies/cee"),
+        Some(&token),
+        Some(bad),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (ok, out) = cli(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+        "admin",
+        "cee",
+        "errors",
+        "--operator",
+        &id.to_string(),
+    ]);
+    assert!(ok, "{out}");
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    let errors = listed["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{listed}");
+    assert_eq!(errors[0]["kind"], "validation");
+    assert_eq!(errors[0]["details"][0]["path"], "/phone_trunc");
+    assert_eq!(errors[0]["journey_type"], "long");
+    // No personal data in the log.
+    assert!(!out.contains("051227308989"));
+}

@@ -387,3 +387,77 @@ async fn an_accepted_journey_costs_at_most_three_write_units() {
     assert_eq!(r.status(), 201, "{:?}", r.body());
     println!("accepted with UUID ids: {:?}", metered.take());
 }
+
+/// The CEE sample events through their functions (long registration: no journey needed).
+#[tokio::test]
+async fn cee_events_are_served_by_their_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:4096",
+        ])
+        .output()
+        .unwrap();
+    let pem = String::from_utf8(out.stdout).unwrap();
+    let config = Config {
+        store: StoreKind::Sqlite,
+        db_path: dir.path().join("registry.db"),
+        signing_key: Some(std::sync::Arc::new(
+            registry_core::cee::signature::Signer::from_pkcs8_pem(&pem).unwrap(),
+        )),
+        ..Config::default()
+    };
+    let app = App::from_config(config).await.unwrap();
+    let op = admin::create_operator(&app, "Covoit".into(), Some("89248032800012".into()))
+        .await
+        .unwrap();
+    assert_eq!(op.id, OperatorId(1));
+    let token = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "srv".into(),
+            role: RoleKind::Application,
+            operator: Some(op.id),
+            permissions: None,
+        },
+    )
+    .await
+    .unwrap()
+    .token;
+    let r = handle_http(&app, RouteId::CeePublicKey, event("cee-public-key", "")).await;
+    assert_eq!(r.status(), 200);
+    assert!(std::str::from_utf8(r.body().as_ref())
+        .unwrap()
+        .starts_with("-----BEGIN PUBLIC KEY-----"));
+    let r = handle_http(&app, RouteId::CeeSimulate, event("cee-simulate", &token)).await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    let r = handle_http(&app, RouteId::CeeRegister, event("cee-register", &token)).await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let uuid = body(&r)["uuid"].as_str().unwrap().to_owned();
+    let r = handle_http(&app, RouteId::CeeSimulate, event("cee-simulate", &token)).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(body(&r)["error"]["data"]["uuid"], uuid.as_str());
+    let r = handle_http(&app, RouteId::CeeImport, event("cee-import", &token)).await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    assert_eq!(body(&r)["imported"], 2);
+    let r = handle_http(
+        &app,
+        RouteId::CeeImportIdentity,
+        event("cee-import-identity", &token),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    assert_eq!(body(&r)["imported"], 1);
+    // The samples name an application that does not exist.
+    for (name, route) in [
+        ("cee-find", RouteId::CeeFind),
+        ("cee-delete", RouteId::CeeDelete),
+    ] {
+        let r = handle_http(&app, route, event(name, &token)).await;
+        assert_eq!(r.status(), 404, "{name}");
+    }
+}

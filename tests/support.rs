@@ -23,6 +23,8 @@ impl Server {
             .arg(data)
             .env_remove("REGISTRY_STORE")
             .env("RUST_LOG", "warn")
+            // One key per test binary (generating one per server would cost seconds each).
+            .env("REGISTRY_SIGNING_KEY", signing_key_pem())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         for (k, v) in env {
@@ -90,6 +92,26 @@ pub async fn call(
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
     };
     (status, headers, value)
+}
+
+/// A 4096-bit RSA key (PKCS#8 PEM) made once per test binary by `openssl genpkey`: tests
+/// never use a committed private key.
+pub fn signing_key_pem() -> &'static str {
+    static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PEM.get_or_init(|| {
+        let out = Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:4096",
+            ])
+            .output()
+            .expect("openssl genpkey");
+        assert!(out.status.success(), "openssl genpkey failed");
+        String::from_utf8(out.stdout).expect("PEM")
+    })
 }
 
 /// A new operator and an application token with every permission (or the given ones).

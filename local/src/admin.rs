@@ -19,6 +19,20 @@ pub enum AdminCommand {
     /// Access tokens (application, operator admin, registry admin).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// CEE applications (support).
+    #[command(subcommand)]
+    Cee(CeeCommand),
+}
+
+#[derive(Subcommand)]
+pub enum CeeCommand {
+    /// The latest refused registrations of an operator, newest first (error log).
+    Errors {
+        #[arg(long)]
+        operator: u64,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -187,6 +201,41 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                 .map_err(failed)?;
             print(json_output, &revoked, || {
                 format!("token {} revoked", revoked.token_id)
+            });
+        }
+        AdminCommand::Cee(CeeCommand::Errors { operator, limit }) => {
+            let entries = registry_core::cee::errorlog::latest(
+                app,
+                OperatorId(operator),
+                limit.clamp(1, 1000),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            print(json_output, &json!({ "errors": entries }), || {
+                entries
+                    .iter()
+                    .map(|e| {
+                        let paths: Vec<String> = e
+                            .details
+                            .iter()
+                            .map(|d| format!("{}: {}", d.path, d.reason))
+                            .collect();
+                        format!(
+                            "{}\t{}\t{}\t{}\t{}{}",
+                            e.at,
+                            e.kind,
+                            e.status,
+                            e.journey_type.as_deref().unwrap_or("-"),
+                            e.message,
+                            if paths.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", paths.join("; "))
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
             });
         }
     }

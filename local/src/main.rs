@@ -72,7 +72,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     } = cli;
     match command {
         Command::Journeys(command) => journeys::run(command, json),
-        Command::Serve { addr } => serve::run(open(data).await?, addr, json).await,
+        Command::Serve { addr } => {
+            let mut config = config(data)?;
+            serve::ensure_signing_key(&mut config)?;
+            let app = App::from_config(config)
+                .await
+                .map_err(|e| format!("cannot open the store: {e}"))?;
+            serve::run(app, addr, json).await
+        }
         Command::Admin(command) => admin::run(&open(data).await?, command, json).await,
         Command::Jobs(command) => jobs::run(&open(data).await?, command, json).await,
         Command::Bench(command) => bench::run(config(data)?, command, json).await,

@@ -2,19 +2,23 @@
 //! worker, and the first-start bootstrap of a registry admin.
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use registry_core::admin;
-use registry_core::api::{self, error::ApiError, MAX_BODY_BYTES};
+use registry_core::api::{self, error::ApiError, MAX_REQUEST_BYTES};
 use registry_core::app::App;
+use registry_core::cee::signature::Signer;
+use registry_core::config::Config;
 use registry_core::jobs::{fraud, sweep, worker};
 use serde_json::json;
 
 async fn route(State(app): State<App>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     // One byte over the limit is enough to refuse it; never buffer more.
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES + 1).await {
         Ok(body) => body,
         Err(e) => {
             let too_large = e
@@ -22,7 +26,7 @@ async fn route(State(app): State<App>, request: Request) -> Response {
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
             let error = if too_large {
-                ApiError::payload_too_large(MAX_BODY_BYTES)
+                ApiError::payload_too_large(MAX_REQUEST_BYTES)
             } else {
                 ApiError::invalid_field("", "the request body could not be read")
             };
@@ -31,6 +35,33 @@ async fn route(State(app): State<App>, request: Request) -> Response {
     };
     let response = api::handle(&app, http::Request::from_parts(parts, body), None, None).await;
     response.map(axum::body::Body::from).into_response()
+}
+
+/// File of the CEE signing key that `registry serve` keeps beside its data file when
+/// `REGISTRY_SIGNING_KEY` is not set.
+pub const SIGNING_KEY_FILE: &str = "cee-signing-key.pem";
+
+/// Without `REGISTRY_SIGNING_KEY`, the key kept beside the data file, generated at first
+/// start (RSA 4096: a few seconds, once).
+pub fn ensure_signing_key(config: &mut Config) -> Result<(), String> {
+    if config.signing_key.is_some() {
+        return Ok(());
+    }
+    let dir = config
+        .db_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let path = dir.join(SIGNING_KEY_FILE);
+    if !path.exists() {
+        eprintln!(
+            "generating the CEE signing key (RSA 4096, once) into {}",
+            path.display()
+        );
+    }
+    let signer = Signer::load_or_generate(&path)?;
+    config.signing_key = Some(Arc::new(signer));
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, StoreKind};
+use crate::domain::operator::OperatorId;
 use crate::queue::{memory::MemoryQueue, sqs::SqsQueue, Message, Queue};
 use crate::store::{
     dynamodb::DynamoStore, memory::MemoryStore, Outbox, Store, StoreError, StoreResult, WriteOp,
@@ -17,6 +18,23 @@ pub struct App {
     pub config: Arc<Config>,
     /// Rate-limit windows this process already saw exceeded.
     pub rate_blocked: Arc<crate::api::ratelimit::Blocked>,
+    /// Operators' SIRETs already read (they sign CEE tokens; a SIRET never changes).
+    pub sirets: Arc<Sirets>,
+}
+
+/// Known SIRETs by operator.
+#[derive(Default)]
+pub struct Sirets(std::sync::Mutex<std::collections::HashMap<OperatorId, String>>);
+
+impl Sirets {
+    pub fn get(&self, operator: OperatorId) -> Option<String> {
+        self.0.lock().ok()?.get(&operator).cloned()
+    }
+    pub fn insert(&self, operator: OperatorId, siret: String) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(operator, siret);
+        }
+    }
 }
 
 impl App {
@@ -27,6 +45,7 @@ impl App {
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
             rate_blocked: Arc::default(),
+            sirets: Arc::default(),
         }
     }
 

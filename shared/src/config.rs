@@ -1,6 +1,10 @@
 //! Configuration from the environment (same names locally and in template.yaml).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cee::rules::Campaign;
+use crate::cee::signature::Signer;
 
 /// Which adapters the registry runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +39,15 @@ pub struct Config {
     /// Thresholds of the fraud pass; only the window comes from the environment
     /// (`REGISTRY_FRAUD_WINDOW_DAYS`, 1 to 30).
     pub fraud: crate::domain::fraud::FraudRules,
+    /// CEE campaign window (`REGISTRY_CEE_START`, `REGISTRY_CEE_END`, RFC 3339 with offset)
+    /// and the delay before an operation can be registered (`REGISTRY_CEE_DELAY_DAYS`, 7).
+    pub cee: Campaign,
+    /// Requests per minute and operator across the CEE routes
+    /// (`REGISTRY_CEE_RATE_LIMIT_PER_MIN`, 20 000).
+    pub cee_rate_limit_per_min: u64,
+    /// The registry's CEE signing key (`REGISTRY_SIGNING_KEY`: RSA 4096 PKCS#8 PEM).
+    /// `registry serve` generates one beside its data file when none is configured.
+    pub signing_key: Option<Arc<Signer>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +72,9 @@ impl Default for Config {
             max_receives: crate::queue::DEFAULT_MAX_RECEIVES,
             visibility_secs: 30,
             fraud: crate::domain::fraud::FraudRules::default(),
+            cee: Campaign::default(),
+            cee_rate_limit_per_min: 20_000,
+            signing_key: None,
         }
     }
 }
@@ -128,6 +144,35 @@ impl Config {
         .ok()
         .filter(|d| *d <= 30)
         .ok_or_else(|| ConfigError("REGISTRY_FRAUD_WINDOW_DAYS: at most 30".into()))?;
+        c.cee_rate_limit_per_min =
+            number("REGISTRY_CEE_RATE_LIMIT_PER_MIN", c.cee_rate_limit_per_min)?;
+        let instant = |name: &str, default| -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => crate::cee::fields::parse_datetime(v.trim())
+                    .map_err(|reason| ConfigError(format!("{name}={v:?}: {reason}"))),
+            }
+        };
+        c.cee.start = instant("REGISTRY_CEE_START", c.cee.start)?;
+        c.cee.end = instant("REGISTRY_CEE_END", c.cee.end)?;
+        if c.cee.start >= c.cee.end {
+            return Err(ConfigError(
+                "REGISTRY_CEE_START must be before REGISTRY_CEE_END".into(),
+            ));
+        }
+        if let Some(v) = var("REGISTRY_CEE_DELAY_DAYS") {
+            let days = v.trim().parse::<u16>().map_err(|_| {
+                ConfigError(format!(
+                    "REGISTRY_CEE_DELAY_DAYS={v:?}: expected a number of days (0 or more)"
+                ))
+            })?;
+            c.cee.delay = chrono::Duration::days(i64::from(days));
+        }
+        if let Some(pem) = var("REGISTRY_SIGNING_KEY") {
+            let signer = Signer::from_pkcs8_pem(&pem)
+                .map_err(|e| ConfigError(format!("REGISTRY_SIGNING_KEY: {e}")))?;
+            c.signing_key = Some(Arc::new(signer));
+        }
         if c.store == StoreKind::DynamoDb && c.queue_url.is_empty() {
             return Err(ConfigError(
                 "REGISTRY_QUEUE_URL is required with dynamodb".into(),
@@ -172,6 +217,27 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.store, StoreKind::DynamoDb);
+    }
+
+    #[test]
+    fn cee_settings() {
+        let c = with(&[
+            ("REGISTRY_CEE_START", "2024-01-01T00:00:00+01:00"),
+            ("REGISTRY_CEE_DELAY_DAYS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.cee.start,
+            "2023-12-31T23:00:00Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        );
+        assert_eq!(c.cee.delay, chrono::Duration::zero());
+        assert_eq!(with(&[]).unwrap().cee.delay, chrono::Duration::days(7));
+        assert!(with(&[("REGISTRY_CEE_START", "2024-01-01T00:00:00")]).is_err());
+        assert!(with(&[("REGISTRY_CEE_END", "2022-01-01T00:00:00Z")]).is_err());
+        assert!(with(&[("REGISTRY_CEE_DELAY_DAYS", "-1")]).is_err());
+        assert!(with(&[("REGISTRY_SIGNING_KEY", "not a key")]).is_err());
     }
 
     #[test]

@@ -60,7 +60,14 @@ fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {
 pub async fn run_http(route: RouteId) -> Result<(), Error> {
     init_logging();
     let app = app_from_env().await?;
-    if route == RouteId::JourneysCreate {
+    if matches!(
+        route,
+        RouteId::JourneysCreate
+            | RouteId::CeeRegister
+            | RouteId::CeeSimulate
+            | RouteId::CeeImport
+            | RouteId::CeeImportIdentity
+    ) {
         // The phone-number metadata loads on first use (~70 ms): pay it during init, not
         // in the first operator request after a cold start.
         let _ = crate::domain::phone::Phone::parse("+33600000000");

@@ -31,6 +31,9 @@ pub struct ApiError {
     pub message: String,
     pub details: Vec<Detail>,
     pub retry_after: Option<u64>,
+    /// Structured facts about the error (`error.data`), e.g. the earlier CEE application
+    /// behind a 409.
+    pub data: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -41,7 +44,13 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            data: None,
         }
+    }
+
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
     }
 
     pub fn with_details(mut self, details: Vec<Detail>) -> Self {
@@ -129,6 +138,9 @@ impl ApiError {
         let mut error = json!({"code": self.code, "message": self.message});
         if !self.details.is_empty() {
             error["details"] = json!(self.details);
+        }
+        if let Some(data) = self.data {
+            error["data"] = data;
         }
         let mut response = json_response(self.status, &json!({ "error": error }));
         if let Some(secs) = self.retry_after {

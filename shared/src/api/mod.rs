@@ -2,6 +2,7 @@
 //! API Gateway (one Lambda per route) and behind `registry serve` (all routes).
 
 pub mod auth;
+pub mod cee;
 pub mod error;
 pub mod journeys;
 pub mod operators;
@@ -22,6 +23,18 @@ use router::{Params, RouteError, RouteId};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest body of the CEE import routes (1 000 items of up to ~300 bytes).
+pub const MAX_IMPORT_BODY_BYTES: usize = 1024 * 1024;
+/// The largest body any route accepts (what a server reads before routing).
+pub const MAX_REQUEST_BYTES: usize = MAX_IMPORT_BODY_BYTES;
+
+/// The body limit of a route.
+pub fn body_limit(route: RouteId) -> usize {
+    match route {
+        RouteId::CeeImport | RouteId::CeeImportIdentity => MAX_IMPORT_BODY_BYTES,
+        _ => MAX_BODY_BYTES,
+    }
+}
 
 /// What a handler sees of a request.
 pub struct Ctx {
@@ -161,8 +174,9 @@ async fn dispatch(
     params: Params,
 ) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
-    if body.len() > MAX_BODY_BYTES {
-        return ApiError::payload_too_large(MAX_BODY_BYTES).into_response();
+    let limit = body_limit(route);
+    if body.len() > limit {
+        return ApiError::payload_too_large(limit).into_response();
     }
     let ctx = Ctx {
         route,
@@ -181,6 +195,13 @@ async fn dispatch(
         RouteId::ApplicationsCreate => operators::create_token(app, &ctx).await,
         RouteId::ApplicationsList => operators::list_tokens(app, &ctx).await,
         RouteId::ApplicationsRevoke => operators::revoke_token(app, &ctx).await,
+        RouteId::CeePublicKey => cee::public_key(app, &ctx).await,
+        RouteId::CeeSimulate => cee::simulate(app, &ctx).await,
+        RouteId::CeeRegister => cee::register(app, &ctx).await,
+        RouteId::CeeImport => cee::import(app, &ctx).await,
+        RouteId::CeeImportIdentity => cee::import_identity(app, &ctx).await,
+        RouteId::CeeFind => cee::find(app, &ctx).await,
+        RouteId::CeeDelete => cee::delete(app, &ctx).await,
     };
     result.unwrap_or_else(ApiError::into_response)
 }

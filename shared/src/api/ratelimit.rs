@@ -16,6 +16,8 @@ use crate::store::{Update, TTL};
 pub enum RateClass {
     /// `POST /v2/journeys`.
     Acquisition,
+    /// The CEE routes, together.
+    Cee,
     /// Every other operator route.
     Other,
 }
@@ -24,6 +26,7 @@ impl RateClass {
     fn name(self) -> &'static str {
         match self {
             RateClass::Acquisition => "acquisition",
+            RateClass::Cee => "cee",
             RateClass::Other => "other",
         }
     }
@@ -53,6 +56,7 @@ fn retry_after(now: i64) -> u64 {
 pub async fn check(app: &App, operator: OperatorId, class: RateClass) -> Result<(), ApiError> {
     let limit = match class {
         RateClass::Acquisition => app.config.rate_limit_per_min,
+        RateClass::Cee => app.config.cee_rate_limit_per_min,
         RateClass::Other => app.config.other_rate_limit_per_min,
     };
     let now = app.clock.now().timestamp();

@@ -14,6 +14,13 @@ pub enum RouteId {
     ApplicationsCreate,
     ApplicationsList,
     ApplicationsRevoke,
+    CeePublicKey,
+    CeeSimulate,
+    CeeRegister,
+    CeeImport,
+    CeeImportIdentity,
+    CeeFind,
+    CeeDelete,
 }
 
 #[derive(Debug, PartialEq)]
@@ -80,6 +87,49 @@ pub const ROUTES: &[Route] = &[
         method: Method::DELETE,
         path: "/v2/operators/{operator_id}/applications/{token_id}",
         function: "applications-revoke",
+    },
+    // The fixed CEE paths come before `/v2/policies/cee/{uuid}`, which would match them.
+    Route {
+        id: RouteId::CeePublicKey,
+        method: Method::GET,
+        path: "/v2/policies/cee/public-key",
+        function: "cee-public-key",
+    },
+    Route {
+        id: RouteId::CeeSimulate,
+        method: Method::POST,
+        path: "/v2/policies/cee/simulate",
+        function: "cee-simulate",
+    },
+    Route {
+        id: RouteId::CeeRegister,
+        method: Method::POST,
+        path: "/v2/policies/cee",
+        function: "cee-register",
+    },
+    Route {
+        id: RouteId::CeeImport,
+        method: Method::POST,
+        path: "/v2/policies/cee/import",
+        function: "cee-import",
+    },
+    Route {
+        id: RouteId::CeeImportIdentity,
+        method: Method::POST,
+        path: "/v2/policies/cee/import/identity",
+        function: "cee-import-identity",
+    },
+    Route {
+        id: RouteId::CeeFind,
+        method: Method::GET,
+        path: "/v2/policies/cee/{uuid}",
+        function: "cee-find",
+    },
+    Route {
+        id: RouteId::CeeDelete,
+        method: Method::DELETE,
+        path: "/v2/policies/cee/{uuid}",
+        function: "cee-delete",
     },
 ];
 
@@ -185,6 +235,13 @@ mod tests {
             RouteId::ApplicationsCreate,
             RouteId::ApplicationsList,
             RouteId::ApplicationsRevoke,
+            RouteId::CeePublicKey,
+            RouteId::CeeSimulate,
+            RouteId::CeeRegister,
+            RouteId::CeeImport,
+            RouteId::CeeImportIdentity,
+            RouteId::CeeFind,
+            RouteId::CeeDelete,
         ];
         assert_eq!(ids.len(), ROUTES.len());
         for id in ids {
@@ -217,6 +274,22 @@ mod tests {
             Err(RouteError::MethodNotAllowed(vec![Method::POST]))
         );
         assert_eq!(find(&Method::GET, "/v2/nothing"), Err(RouteError::NotFound));
+        // Fixed CEE paths win over `{uuid}`.
+        assert_eq!(
+            find(&Method::GET, "/v2/policies/cee/public-key")
+                .unwrap()
+                .0
+                .id,
+            RouteId::CeePublicKey
+        );
+        assert_eq!(
+            find(&Method::POST, "/v2/policies/cee/import").unwrap().0.id,
+            RouteId::CeeImport
+        );
+        assert_eq!(
+            find(&Method::DELETE, "/v2/policies/cee/abc").unwrap().0.id,
+            RouteId::CeeDelete
+        );
         assert_eq!(
             find(&Method::GET, "/v2/journeys/%zz"),
             Err(RouteError::NotFound)

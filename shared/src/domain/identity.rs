@@ -11,7 +11,7 @@ use super::journey_v2::{Identifiers, Identity};
 use super::operator::OperatorId;
 
 /// Hex HMAC-SHA-256 of `parts` (joined by a separator no part contains).
-fn keyed_hash(secret: &str, parts: &[&str]) -> String {
+pub fn keyed_hash(secret: &str, parts: &[&str]) -> String {
     // HMAC takes keys of any length: new_from_slice cannot fail for it.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return String::new();

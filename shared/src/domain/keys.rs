@@ -105,3 +105,62 @@ pub fn fraud_run_unit(run_id: &str, unit: &str) -> Key {
 
 /// Index partition listing fraud pass runs (gsi1sk = `<started_at>#<run_id>`).
 pub const FRAUD_RUNS_INDEX: &str = "FRAUD_RUNS";
+// ---- CEE applications (docs/DATA_MODEL.md, "CEE"). `jt` is `short` or `long`; hashes are
+// keyed hashes (REGISTRY_HASH_SECRET) of personal data, never the data itself.
+
+/// A registered (standardized) application, found by its uuid.
+pub fn cee_application(uuid: &str) -> Key {
+    Key::new(format!("CEE#{uuid}"), "APPLICATION")
+}
+
+/// Partition of one person's identity key for one journey type: the `LOCK` item of the
+/// standardized applications, and the imported records that carry this identity key.
+pub fn cee_identity_partition(jt: &str, identity_hash: &str) -> String {
+    format!("CEEID#{jt}#{identity_hash}")
+}
+
+/// Partition of one driving licence for one journey type: its `LOCK` item only.
+pub fn cee_licence_partition(jt: &str, licence_hash: &str) -> String {
+    format!("CEELIC#{jt}#{licence_hash}")
+}
+
+/// Sort key of the lock items.
+pub const CEE_LOCK: &str = "LOCK";
+
+pub fn cee_lock(partition: String) -> Key {
+    Key::new(partition, CEE_LOCK)
+}
+
+/// An imported (specific) record: one per operator, journey type, name and phone.
+pub fn cee_imported(jt: &str, name_phone_hash: &str, operator: OperatorId) -> Key {
+    Key::new(
+        format!("CEENP#{jt}#{name_phone_hash}"),
+        format!("SPEC#{operator}"),
+    )
+}
+
+/// The copy of an imported record in the partition of the identity key attached to it.
+pub fn cee_imported_identity(
+    jt: &str,
+    identity_hash: &str,
+    operator: OperatorId,
+    name_phone_hash: &str,
+) -> Key {
+    Key::new(
+        cee_identity_partition(jt, identity_hash),
+        format!("SPEC#{operator}#{name_phone_hash}"),
+    )
+}
+
+/// Sort-key prefix of imported records in a partition.
+pub const CEE_SPECIFIC_PREFIX: &str = "SPEC#";
+
+/// Archive of an operator's deleted applications, in deletion order.
+pub fn cee_deleted(operator: OperatorId, deleted_at: &str, uuid: &str) -> Key {
+    Key::new(format!("CEEDEL#{operator}"), format!("{deleted_at}#{uuid}"))
+}
+
+/// Partition of an operator's refused registrations (error log), in time order.
+pub fn cee_errors(operator: OperatorId) -> String {
+    format!("CEEERR#{operator}")
+}

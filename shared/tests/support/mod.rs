@@ -137,3 +137,23 @@ pub fn sqs_client() -> aws_sdk_sqs::Client {
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
+
+/// A 4096-bit RSA key (PKCS#8 PEM) made once per test binary by `openssl genpkey` (fast C
+/// code): tests never use a committed private key.
+pub fn signing_key_pem() -> &'static str {
+    static PEM: OnceLock<String> = OnceLock::new();
+    PEM.get_or_init(|| {
+        let out = Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:4096",
+            ])
+            .output()
+            .expect("openssl genpkey");
+        assert!(out.status.success(), "openssl genpkey failed");
+        String::from_utf8(out.stdout).expect("PEM")
+    })
+}

@@ -1,0 +1,567 @@
+//! The CEE API (cee.md): simulate, register, import, import identity, find, delete, and the
+//! registry's public key. Every operator route is scoped to the caller's operator and
+//! counts against the shared CEE rate limit.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{header, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::error::{json_response, ApiError, Detail};
+use super::ratelimit::{self, RateClass};
+use super::{auth, Ctx};
+use crate::app::App;
+use crate::cee::errorlog::{self, Kind};
+use crate::cee::fields::{self, DrivingLicense, IdentityKey, JourneyType, LastNameTrunc, Reader};
+use crate::cee::history::{self, NewApplication, Outcome, Person};
+use crate::cee::imports::{self, ItemError};
+use crate::cee::rules::{self, Record};
+use crate::cee::signature::{token_message, Signer};
+use crate::clock::rfc3339;
+use crate::domain::journey_v2::{self, OperatorClass};
+use crate::domain::keys;
+use crate::domain::operator::OperatorId;
+use crate::domain::phone::PhoneTrunc;
+use crate::domain::token::Permission;
+use crate::store::Item;
+
+/// Short journeys: at most this distance (metres).
+pub const MAX_SHORT_DISTANCE_M: u32 = 80_000;
+
+/// Namespace of the uuids of short applications: one per operator and journey.
+const SHORT_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6c1f_40a4_3f0e_4d7e_9a51_2b7c_cee0_0001);
+
+async fn caller(app: &App, ctx: &Ctx, permission: Permission) -> Result<OperatorId, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let operator = principal.require(permission)?;
+    ratelimit::check(app, operator, RateClass::Cee).await?;
+    Ok(operator)
+}
+
+fn signer(app: &App) -> Result<&Signer, ApiError> {
+    app.config.signing_key.as_deref().ok_or_else(|| {
+        tracing::error!("REGISTRY_SIGNING_KEY is not configured: CEE tokens cannot be signed");
+        ApiError::unavailable()
+    })
+}
+
+fn body_json(ctx: &Ctx) -> Result<Value, ApiError> {
+    serde_json::from_slice(&ctx.body).map_err(|e| {
+        ApiError::invalid(
+            "invalid_json",
+            vec![Detail::new("", format!("the body is not valid JSON: {e}"))],
+        )
+    })
+}
+
+fn invalid(details: Vec<Detail>) -> ApiError {
+    ApiError::invalid("invalid_request", details)
+}
+
+/// `GET /v2/policies/cee/public-key`: the key that verifies every token (public, SPKI PEM).
+pub async fn public_key(app: &App, _ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let pem = signer(app)?.public_key_pem().to_owned();
+    let mut response = Response::new(Bytes::from(pem));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/x-pem-file"),
+    );
+    Ok(response)
+}
+
+// ---------------------------------------------------------------- register
+
+enum Operation {
+    Short {
+        journey_id: String,
+    },
+    Long {
+        phone: PhoneTrunc,
+        datetime: DateTime<Utc>,
+    },
+}
+
+struct Registration {
+    journey_type: JourneyType,
+    licence: DrivingLicense,
+    last_name: LastNameTrunc,
+    identity: IdentityKey,
+    application_timestamp: DateTime<Utc>,
+    operation: Operation,
+}
+
+fn parse_registration(body: &Value) -> Result<Registration, Vec<Detail>> {
+    let mut r = Reader::new(body, "");
+    r.only(&[
+        "journey_type",
+        "driving_license",
+        "last_name_trunc",
+        "application_timestamp",
+        "identity_key",
+        "operator_journey_id",
+        "phone_trunc",
+        "datetime",
+    ]);
+    let journey_type = r.required("journey_type", JourneyType::parse);
+    let licence = r.required("driving_license", DrivingLicense::parse);
+    let last_name = r.required("last_name_trunc", LastNameTrunc::parse);
+    let application_timestamp = r.required("application_timestamp", fields::parse_datetime);
+    let identity = r.required("identity_key", IdentityKey::parse);
+    let operation = match journey_type {
+        Some(JourneyType::Short) => {
+            r.forbidden(
+                "phone_trunc",
+                "for short (the journey's driver phone is used)",
+            );
+            r.forbidden("datetime", "for short (the journey's end is used)");
+            r.required("operator_journey_id", fields::parse_journey_id)
+                .map(|journey_id| Operation::Short { journey_id })
+        }
+        Some(JourneyType::Long) => {
+            r.forbidden("operator_journey_id", "for long");
+            let phone = r.required("phone_trunc", fields::parse_phone_trunc);
+            let datetime = r.required("datetime", fields::parse_datetime);
+            phone
+                .zip(datetime)
+                .map(|(phone, datetime)| Operation::Long { phone, datetime })
+        }
+        None => None,
+    };
+    match (
+        r.details.is_empty(),
+        journey_type,
+        licence,
+        last_name,
+        application_timestamp,
+        identity,
+        operation,
+    ) {
+        (
+            true,
+            Some(journey_type),
+            Some(licence),
+            Some(last_name),
+            Some(at),
+            Some(identity),
+            Some(operation),
+        ) => Ok(Registration {
+            journey_type,
+            licence,
+            last_name,
+            identity,
+            application_timestamp: at,
+            operation,
+        }),
+        _ => Err(r.details),
+    }
+}
+
+/// A refused registration: the answer, and the kind it is logged under (none for answers
+/// that are not a refusal of the request itself: 401/403/429/503).
+struct Refusal {
+    kind: Option<Kind>,
+    error: ApiError,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Refusal { kind: None, error }
+    }
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(e: crate::store::StoreError) -> Self {
+        Refusal::from(ApiError::from(e))
+    }
+}
+
+fn refuse(kind: Kind, error: ApiError) -> Refusal {
+    Refusal {
+        kind: Some(kind),
+        error,
+    }
+}
+
+/// `POST /v2/policies/cee`: register an application.
+pub async fn register(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let operator = caller(app, ctx, Permission::CeeRegister).await?;
+    match register_checked(app, ctx, operator).await {
+        Ok(response) => Ok(response),
+        Err(Refusal { kind, error }) => {
+            if let Some(kind) = kind {
+                // What the request said about itself, when valid (never personal data).
+                let body = serde_json::from_slice::<Value>(&ctx.body).unwrap_or_default();
+                let jt = body["journey_type"]
+                    .as_str()
+                    .filter(|s| JourneyType::parse(s).is_ok());
+                let journey_id = body["operator_journey_id"]
+                    .as_str()
+                    .filter(|s| fields::parse_journey_id(s).is_ok());
+                errorlog::record(app, operator, kind, &error, jt, journey_id).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// What a short registration needs from the journey.
+struct ShortJourney {
+    end: DateTime<Utc>,
+    driver_phone: PhoneTrunc,
+    status: String,
+}
+
+/// cee.md, short: operator class C, at most 80 km, at least one end in France (the
+/// processing's `start_country`/`end_country`; unknown while pending), started inside the
+/// campaign window. The carpool is the passenger's part of the trip: its distance, start
+/// and end; the person is the driver (their phone).
+fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<ShortJourney, &'static str> {
+    let journey = crate::domain::journey::stored_document(item)
+        .and_then(|doc| journey_v2::parse(&doc).ok())
+        .ok_or("its stored document cannot be read")?;
+    if journey.operator_class != OperatorClass::C {
+        return Err("its operator class is not C");
+    }
+    let passenger = &journey.passenger.person;
+    let distance = passenger
+        .distance
+        .or(journey.driver.person.distance)
+        .ok_or("it has no distance")?;
+    if distance > MAX_SHORT_DISTANCE_M {
+        return Err("it is longer than 80 km");
+    }
+    let countries = [item.s("start_country"), item.s("end_country")];
+    if countries.iter().all(Option::is_none) {
+        return Err("its countries are not known yet (not processed)");
+    }
+    if !countries.contains(&Some("FR")) {
+        return Err("neither of its ends is in France");
+    }
+    if !campaign.contains(passenger.start.datetime) {
+        return Err("it did not start inside the campaign window");
+    }
+    let driver_phone = journey
+        .driver
+        .person
+        .identity
+        .truncated_phone()
+        .ok_or("its driver has no phone number")?;
+    Ok(ShortJourney {
+        end: passenger.end.datetime,
+        driver_phone,
+        status: item.s("status").unwrap_or_default().to_owned(),
+    })
+}
+
+/// Positive answers only: a SIRET never changes once set, an operator without one may get
+/// one later.
+async fn siret(app: &App, operator: OperatorId) -> Result<String, ApiError> {
+    if let Some(siret) = app.sirets.get(operator) {
+        return Ok(siret);
+    }
+    let siret = crate::admin::get_operator(app, operator)
+        .await?
+        .and_then(|o| o.siret)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "siret_required",
+                "this operator has no SIRET: the registry team must record it before CEE \
+                 applications can be signed",
+            )
+        })?;
+    app.sirets.insert(operator, siret.clone());
+    Ok(siret)
+}
+
+async fn register_checked(
+    app: &App,
+    ctx: &Ctx,
+    operator: OperatorId,
+) -> Result<Response<Bytes>, Refusal> {
+    let body = body_json(ctx).map_err(|e| refuse(Kind::Validation, e))?;
+    let reg = parse_registration(&body).map_err(|d| refuse(Kind::Validation, invalid(d)))?;
+    let now = app.clock.now();
+    if reg.application_timestamp > now {
+        return Err(refuse(
+            Kind::Date,
+            ApiError::invalid_field("/application_timestamp", "must be in the past"),
+        ));
+    }
+    let campaign = &app.config.cee;
+    let window = format!(
+        "the campaign window [{}, {})",
+        rfc3339(campaign.start),
+        rfc3339(campaign.end)
+    );
+    let (date, phone, journey, date_path) = match &reg.operation {
+        Operation::Short { journey_id } => {
+            let not_eligible = |why: &str| {
+                refuse(
+                    Kind::NonEligible,
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        format!("journey not found or not eligible{why}"),
+                    ),
+                )
+            };
+            let item = app
+                .store
+                .get(&keys::journey(operator, journey_id))
+                .await?
+                .ok_or_else(|| not_eligible(""))?;
+            let short =
+                eligible(&item, campaign).map_err(|why| not_eligible(&format!(": {why}")))?;
+            let end = short.end;
+            (
+                end,
+                short.driver_phone.clone(),
+                Some((journey_id.clone(), short.status)),
+                "/operator_journey_id",
+            )
+        }
+        Operation::Long { phone, datetime } => {
+            if !campaign.strictly_contains(*datetime) {
+                return Err(refuse(
+                    Kind::Date,
+                    ApiError::invalid_field(
+                        "/datetime",
+                        &format!("must be strictly inside {window}"),
+                    ),
+                ));
+            }
+            (*datetime, phone.clone(), None, "/datetime")
+        }
+    };
+    let available = campaign.available_at(date);
+    if available > now {
+        return Err(refuse(
+            Kind::Date,
+            ApiError::invalid_field(
+                date_path,
+                &format!(
+                    "the operation of {} can be registered from {} on (available at J+{})",
+                    rfc3339(date),
+                    rfc3339(available),
+                    campaign.delay.num_days()
+                ),
+            ),
+        ));
+    }
+    let siret = siret(app, operator).await?;
+    let token = signer(app)?.sign(&token_message(
+        &siret,
+        reg.journey_type,
+        reg.licence.as_str(),
+        date,
+    ));
+    let uuid = match &journey {
+        Some((journey_id, _)) => uuid::Uuid::new_v5(
+            &SHORT_NAMESPACE,
+            format!("{operator}/{journey_id}").as_bytes(),
+        ),
+        None => uuid::Uuid::new_v4(),
+    }
+    .hyphenated()
+    .to_string();
+    let new = NewApplication {
+        uuid: uuid.clone(),
+        operator,
+        journey_type: reg.journey_type,
+        datetime: date,
+        journey_id: journey.as_ref().map(|(j, _)| j.clone()),
+        token: token.clone(),
+        application_timestamp: reg.application_timestamp,
+        person: Person::new(
+            &app.config.hash_secret,
+            Some(&reg.identity),
+            Some(&reg.licence),
+            &reg.last_name,
+            &phone,
+        ),
+    };
+    match history::register(app, &new).await? {
+        Outcome::Created => {
+            let mut body = json!({"uuid": uuid, "datetime": rfc3339(date), "token": token});
+            if let Some((journey_id, status)) = journey {
+                body["journey_id"] = json!(journey_id);
+                body["status"] = json!(status);
+            }
+            Ok(json_response(StatusCode::CREATED, &body))
+        }
+        Outcome::Conflict(record) => Err(refuse(
+            Kind::Conflict,
+            conflict(app, operator, &record).await,
+        )),
+        Outcome::Busy => Err(ApiError::unavailable().into()),
+    }
+}
+
+/// 409 naming the earlier record: its operation date, and for the caller's own
+/// application its uuid (and for short its journey and the journey's status).
+async fn conflict(app: &App, operator: OperatorId, record: &Record) -> ApiError {
+    let mut data = json!({"datetime": rfc3339(record.datetime)});
+    if record.operator_id == operator {
+        if let Some(uuid) = &record.uuid {
+            data["uuid"] = json!(uuid);
+        }
+        if let Some(journey_id) = &record.journey_id {
+            data["journey_id"] = json!(journey_id);
+            let status = app
+                .store
+                .get(&keys::journey(operator, journey_id))
+                .await
+                .ok()
+                .flatten()
+                .and_then(|item| item.s("status").map(str::to_owned));
+            data["status"] = json!(status);
+        }
+    }
+    ApiError::conflict(format!(
+        "this person already has a CEE record dated {} within the look-back period",
+        rfc3339(record.datetime)
+    ))
+    .with_data(data)
+}
+
+// ---------------------------------------------------------------- simulate
+
+/// `POST /v2/policies/cee/simulate`: the history search with today as the reference date.
+pub async fn simulate(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let operator = caller(app, ctx, Permission::CeeSimulate).await?;
+    let body = body_json(ctx)?;
+    let mut r = Reader::new(&body, "");
+    r.only(&[
+        "journey_type",
+        "last_name_trunc",
+        "phone_trunc",
+        "driving_license",
+        "identity_key",
+    ]);
+    let journey_type = r.required("journey_type", JourneyType::parse);
+    let last_name = r.required("last_name_trunc", LastNameTrunc::parse);
+    let phone = r.required("phone_trunc", fields::parse_phone_trunc);
+    let licence = r.optional("driving_license", DrivingLicense::parse);
+    let identity = r.optional("identity_key", IdentityKey::parse);
+    let (Some(journey_type), Some(last_name), Some(phone), true) =
+        (journey_type, last_name, phone, r.details.is_empty())
+    else {
+        return Err(invalid(r.details));
+    };
+    let person = Person::new(
+        &app.config.hash_secret,
+        identity.as_ref(),
+        licence.as_ref(),
+        &last_name,
+        &phone,
+    );
+    let records = history::read(app, journey_type, &person).await?.records();
+    match rules::first_blocking(&records, journey_type, app.clock.now()) {
+        Some(record) => Err(conflict(app, operator, record).await),
+        None => {
+            let mut response = Response::new(Bytes::new());
+            *response.status_mut() = StatusCode::OK;
+            Ok(response)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- imports
+
+fn batch_response(
+    status: StatusCode,
+    body: &Value,
+    results: &[Result<(), ItemError>],
+) -> Response<Bytes> {
+    let items = body.as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut failed_details = Vec::new();
+    for (item, result) in items.iter().zip(results) {
+        if let Err(e) = result {
+            let mut detail = item.clone();
+            detail["error"] = json!(e.as_str());
+            failed_details.push(detail);
+        }
+    }
+    json_response(
+        status,
+        &json!({
+            "imported": results.len() - failed_details.len(),
+            "failed": failed_details.len(),
+            "failed_details": failed_details,
+        }),
+    )
+}
+
+/// `POST /v2/policies/cee/import`: the operator's earlier specific operations.
+pub async fn import(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let operator = caller(app, ctx, Permission::CeeImport).await?;
+    let body = body_json(ctx)?;
+    let items = imports::parse_batch(&body, imports::import_item).map_err(invalid)?;
+    let results = imports::import(app, operator, &items).await?;
+    Ok(batch_response(StatusCode::CREATED, &body, &results))
+}
+
+/// `POST /v2/policies/cee/import/identity`: identity keys for records that lack one.
+pub async fn import_identity(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let operator = caller(app, ctx, Permission::CeeImport).await?;
+    let body = body_json(ctx)?;
+    let items = imports::parse_batch(&body, imports::identity_item).map_err(invalid)?;
+    let results = imports::attach_identities(app, operator, &items).await?;
+    Ok(batch_response(StatusCode::OK, &body, &results))
+}
+
+// ---------------------------------------------------------------- find, delete
+
+fn uuid_param(ctx: &Ctx) -> Result<String, ApiError> {
+    uuid::Uuid::try_parse(ctx.param("uuid"))
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::invalid_field("/uuid", "must be a UUID"))
+}
+
+/// `GET /v2/policies/cee/{uuid}`.
+pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let operator = caller(app, ctx, Permission::CeeRead).await?;
+    let uuid = uuid_param(ctx)?;
+    let item = app
+        .store
+        .get(&keys::cee_application(&uuid))
+        .await?
+        .filter(|item| {
+            item.n("operator_id").and_then(|n| u64::try_from(n).ok()) == Some(operator.0)
+        })
+        .ok_or_else(|| ApiError::not_found("CEE application"))?;
+    let journey_id = item.s("journey_id");
+    let status = match journey_id {
+        Some(j) => app
+            .store
+            .get(&keys::journey(operator, j))
+            .await?
+            .and_then(|journey| journey.s("status").map(str::to_owned)),
+        None => None,
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "uuid": uuid,
+            "journey_type": item.s("journey_type"),
+            "datetime": item.s("datetime"),
+            "journey_id": journey_id,
+            "status": status,
+            "token": item.s("token"),
+        }),
+    ))
+}
+
+/// `DELETE /v2/policies/cee/{uuid}`: archived with its deletion time, no longer counted.
+pub async fn delete(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let operator = caller(app, ctx, Permission::CeeDelete).await?;
+    let uuid = uuid_param(ctx)?;
+    if !history::delete(app, operator, &uuid).await? {
+        return Err(ApiError::not_found("CEE application"));
+    }
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}

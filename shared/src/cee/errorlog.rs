@@ -1,0 +1,126 @@
+//! The log of refused registrations, for support: what was refused, when and why, per
+//! operator. No personal data: the kind, the answer (status, code, message, field paths)
+//! and the journey type and `operator_journey_id` when the request had valid ones.
+//! Read by registry admins with `registry admin cee errors --operator ID`.
+
+use serde::Serialize;
+
+use crate::api::error::{ApiError, Detail};
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::keys;
+use crate::domain::operator::OperatorId;
+use crate::store::{Item, Key, Query, StoreResult};
+
+/// Why a registration was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A field is missing, malformed or not allowed (400).
+    Validation,
+    /// A date is outside the window, not yet at J+7, or in the future (400).
+    Date,
+    /// The journey is not the caller's or not eligible (404).
+    NonEligible,
+    /// An earlier record blocks it (409).
+    Conflict,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Validation => "validation",
+            Kind::Date => "date",
+            Kind::NonEligible => "non_eligible",
+            Kind::Conflict => "conflict",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Entry {
+    pub at: String,
+    pub operator_id: u64,
+    pub kind: String,
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub details: Vec<Detail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journey_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_journey_id: Option<String>,
+}
+
+/// Records a refusal. A failure to log is itself logged, never turned into the answer.
+pub async fn record(
+    app: &App,
+    operator: OperatorId,
+    kind: Kind,
+    error: &ApiError,
+    journey_type: Option<&str>,
+    operator_journey_id: Option<&str>,
+) {
+    let now = rfc3339(app.clock.now());
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut item = Item::new(Key::new(keys::cee_errors(operator), format!("{now}#{id}")))
+        .with("at", now)
+        .with("kind", kind.as_str())
+        .with("status", i64::from(error.status.as_u16()))
+        .with("code", error.code)
+        .with("message", error.message.clone())
+        .with(
+            "details",
+            serde_json::to_string(&error.details).unwrap_or_else(|_| "[]".into()),
+        );
+    if let Some(jt) = journey_type {
+        item.set("journey_type", jt.to_owned());
+    }
+    if let Some(j) = operator_journey_id {
+        item.set("operator_journey_id", j.to_owned());
+    }
+    if let Err(e) = app.store.put(item, None).await {
+        tracing::warn!(error = %e, kind = kind.as_str(), "cannot record a refused CEE registration");
+    }
+}
+
+/// The latest `limit` refusals of an operator, newest first.
+pub async fn latest(app: &App, operator: OperatorId, limit: usize) -> StoreResult<Vec<Entry>> {
+    let page = app
+        .store
+        .query(
+            Query::partition(keys::cee_errors(operator))
+                .descending()
+                .limit(limit),
+        )
+        .await?;
+    Ok(page
+        .items
+        .iter()
+        .map(|item| Entry {
+            at: item.s("at").unwrap_or_default().to_owned(),
+            operator_id: operator.0,
+            kind: item.s("kind").unwrap_or_default().to_owned(),
+            status: item
+                .n("status")
+                .and_then(|n| u16::try_from(n).ok())
+                .unwrap_or(0),
+            code: item.s("code").unwrap_or_default().to_owned(),
+            message: item.s("message").unwrap_or_default().to_owned(),
+            details: item
+                .s("details")
+                .and_then(|s| serde_json::from_str::<Vec<DetailRow>>(s).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| Detail::new(d.path, d.reason))
+                .collect(),
+            journey_type: item.s("journey_type").map(str::to_owned),
+            operator_journey_id: item.s("operator_journey_id").map(str::to_owned),
+        })
+        .collect())
+}
+
+#[derive(serde::Deserialize)]
+struct DetailRow {
+    path: String,
+    reason: String,
+}

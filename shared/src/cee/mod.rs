@@ -1,0 +1,9 @@
+//! CEE applications (energy-savings certificates, cee.md): who already benefited, on any
+//! platform, and the registry's signed token. Handlers are in `api/cee.rs`.
+
+pub mod errorlog;
+pub mod fields;
+pub mod history;
+pub mod imports;
+pub mod rules;
+pub mod signature;

@@ -1,0 +1,226 @@
+//! The registry's signature on CEE applications: RSASSA-PKCS1-v1_5 with SHA-512 and an
+//! RSA 4096-bit key (PKCS#8 PEM from `REGISTRY_SIGNING_KEY`), base64 with padding. PKCS#1
+//! v1.5 signatures are deterministic: the same key and message give the same token.
+//! RustCrypto's `rsa` (pure Rust, no C toolchain for the Lambda build); signing is blinded
+//! with the OS random generator, which does not change the signature.
+
+use std::fmt;
+use std::path::Path;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::signature::{RandomizedSigner, SignatureEncoding};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use sha2::Sha512;
+
+use super::fields::JourneyType;
+use crate::clock::rfc3339;
+
+pub const KEY_BITS: usize = 4096;
+
+pub struct Signer {
+    key: SigningKey<Sha512>,
+    public_pem: String,
+}
+
+/// Never prints the private key.
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signer(RSA 4096, private key hidden)")
+    }
+}
+
+impl Signer {
+    /// A PKCS#8 PEM private key of 4096 bits. Environment variables often hold one line:
+    /// literal `\n` sequences are read as line breaks.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Signer, String> {
+        let pem = pem.trim().replace("\\n", "\n");
+        let key = RsaPrivateKey::from_pkcs8_pem(&pem)
+            .map_err(|e| format!("not a PKCS#8 PEM RSA private key ({e})"))?;
+        Self::from_key(key)
+    }
+
+    fn from_key(key: RsaPrivateKey) -> Result<Signer, String> {
+        let bits = key.size() * 8;
+        if bits != KEY_BITS {
+            return Err(format!(
+                "the key has {bits} bits; the CEE signature needs {KEY_BITS}"
+            ));
+        }
+        let public_pem = key
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| format!("cannot encode the public key: {e}"))?;
+        Ok(Signer {
+            key: SigningKey::<Sha512>::new(key),
+            public_pem,
+        })
+    }
+
+    /// A new key and its PKCS#8 PEM (slow: seconds, even optimised).
+    pub fn generate() -> Result<(Signer, String), String> {
+        let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, KEY_BITS)
+            .map_err(|e| format!("key generation failed: {e}"))?;
+        let pem = key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| format!("cannot encode the key: {e}"))?
+            .to_string();
+        Ok((Self::from_key(key)?, pem))
+    }
+
+    /// The key in `path`, or a new one written there (mode 0600) when the file does not
+    /// exist. Two processes racing: `create_new` lets one write; the other reads it.
+    pub fn load_or_generate(path: &Path) -> Result<Signer, String> {
+        match std::fs::read_to_string(path) {
+            Ok(pem) => {
+                return Self::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
+            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot read {}: {e}", path.display()))
+            }
+            Err(_) => {}
+        }
+        let (signer, pem) = Self::generate()?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(mut file) => {
+                use std::io::Write;
+                file.write_all(pem.as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Ok(signer)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_generate(path),
+            Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+        }
+    }
+
+    /// The public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub fn public_key_pem(&self) -> &str {
+        &self.public_pem
+    }
+
+    /// Base64 (standard, padded) of the signature of `message`.
+    pub fn sign(&self, message: &str) -> String {
+        let signature = self
+            .key
+            .sign_with_rng(&mut rsa::rand_core::OsRng, message.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+    }
+}
+
+/// `<siret>/<journey_type>/<driving_license>/<datetime>`, the datetime in UTC with
+/// milliseconds (`2024-03-15T00:15:00.000Z`); imported records have an empty licence.
+pub fn token_message(
+    siret: &str,
+    journey_type: JourneyType,
+    driving_license: &str,
+    datetime: DateTime<Utc>,
+) -> String {
+    format!(
+        "{siret}/{}/{driving_license}/{}",
+        journey_type.as_str(),
+        rfc3339(datetime)
+    )
+}
+
+/// A 4096-bit test key, made once per test process by `openssl genpkey` (fast C code),
+/// never committed.
+#[cfg(test)]
+pub fn test_signer() -> std::sync::Arc<Signer> {
+    use std::sync::{Arc, OnceLock};
+    static SIGNER: OnceLock<Arc<Signer>> = OnceLock::new();
+    SIGNER
+        .get_or_init(|| {
+            let out = std::process::Command::new("openssl")
+                .args([
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:4096",
+                ])
+                .output()
+                .expect("openssl genpkey");
+            assert!(out.status.success(), "openssl genpkey failed");
+            let pem = String::from_utf8(out.stdout).expect("PEM");
+            Arc::new(Signer::from_pkcs8_pem(&pem).expect("test key"))
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_format_is_the_specs() {
+        let at: DateTime<Utc> = "2024-03-15T01:15:00+01:00".parse().unwrap();
+        assert_eq!(
+            token_message("89248032800012", JourneyType::Short, "051227308989", at),
+            "89248032800012/short/051227308989/2024-03-15T00:15:00.000Z"
+        );
+        assert_eq!(
+            token_message("89248032800012", JourneyType::Long, "", at),
+            "89248032800012/long//2024-03-15T00:15:00.000Z"
+        );
+    }
+
+    #[test]
+    fn signatures_are_deterministic_and_verify() {
+        use rsa::pkcs1v15::{Signature, VerifyingKey};
+        use rsa::pkcs8::DecodePublicKey;
+        use rsa::signature::Verifier;
+        let signer = test_signer();
+        let a = signer.sign("x/short/1/2024-01-01T00:00:00.000Z");
+        assert_eq!(a, signer.sign("x/short/1/2024-01-01T00:00:00.000Z"));
+        assert_ne!(a, signer.sign("x/short/2/2024-01-01T00:00:00.000Z"));
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&a)
+            .unwrap();
+        assert_eq!(bytes.len(), 512);
+        let public = rsa::RsaPublicKey::from_public_key_pem(signer.public_key_pem()).unwrap();
+        let verifier = VerifyingKey::<Sha512>::new(public);
+        let signature = Signature::try_from(bytes.as_slice()).unwrap();
+        verifier
+            .verify(b"x/short/1/2024-01-01T00:00:00.000Z", &signature)
+            .unwrap();
+        assert!(verifier
+            .verify(b"x/short/1/2024-01-01T00:00:00.001Z", &signature)
+            .is_err());
+    }
+
+    #[test]
+    fn other_key_sizes_and_garbage_are_refused() {
+        let out = std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ])
+            .output()
+            .unwrap();
+        let pem = String::from_utf8(out.stdout).unwrap();
+        assert!(Signer::from_pkcs8_pem(&pem)
+            .unwrap_err()
+            .contains("2048 bits"));
+        assert!(Signer::from_pkcs8_pem("hello").is_err());
+        // One-line form with literal \n, as environment variables often carry it.
+        let one_line = pem.replace('\n', "\\n");
+        assert!(Signer::from_pkcs8_pem(&one_line)
+            .unwrap_err()
+            .contains("2048"));
+    }
+}
