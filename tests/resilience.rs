@@ -368,8 +368,16 @@ async fn crash_kill_9_under_load_loses_nothing_and_processes_once() {
                 outcomes.clone(),
             ));
         }
-        // Killed at a random moment of the load: mid-request, mid-transaction, mid-task.
-        tokio::time::sleep(Duration::from_millis(200 + rng.below(1300))).await;
+        // Killed at a random moment of the load (mid-request, mid-transaction, mid-task),
+        // once it is under way: the first requests of a process are slow (lazy data).
+        let before = outcomes.lock().unwrap().accepted.len();
+        for _ in 0..200 {
+            if outcomes.lock().unwrap().accepted.len() > before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.below(1200))).await;
         running.kill();
         while let Some(done) = load.join_next().await {
             if let Err(e) = done {
