@@ -4,12 +4,12 @@
 # template's default). Nine send at RATE/min (default 19 800, just under the limit), the
 # tenth at OVER_RATE/min (default 30 000, over it). Passes when only the tenth gets 429s,
 # every other answer is 201, and every 201 is stored.
-# Usage: bash tests/load/bench_operators.sh [DURATION_S (default 75)] [CONNECTIONS_PER_OPERATOR (default 4)]
+# Usage: bash tests/load/bench_operators.sh [DURATION_S (default 75)] [CONNECTIONS_PER_OPERATOR (default 16)]
 # Needs wrk (Debian: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-75}
-per_operator=${2:-4}
+per_operator=${2:-16}
 operators=10
 port=${PORT:-18191}
 
