@@ -1,0 +1,182 @@
+//! Engine throughput (docs/BENCHMARKS.md): a campaign with 5 distance bands, a GeoJSON
+//! territory of 2 000 vertices (a city-sized ring around La Rochelle), every cap kind, and
+//! counters in memory for 10 000 people; journeys start or end in the city.
+//!
+//! `taskset -c 0 cargo bench -p registry-core --bench campaign_engine`
+
+use std::hint::black_box;
+
+use chrono::{Duration, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
+use registry_core::domain::campaign::engine::{evaluate, Evaluation, Trip};
+use registry_core::domain::campaign::{parse, Campaign};
+use registry_core::domain::journey_v2::{Coordinates, OperatorClass, Place};
+use registry_core::domain::operator::OperatorId;
+use serde_json::json;
+
+const VERTICES: usize = 2000;
+const PEOPLE: u32 = 10_000;
+
+/// Deterministic pseudo-random numbers (no dependency, same journeys every run).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn campaign() -> Campaign {
+    // A jagged ring of ~7 km radius around La Rochelle (46.16 N, 1.15 W).
+    let mut rng = Lcg(7);
+    let mut ring: Vec<[f64; 2]> = (0..VERTICES - 1)
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / (VERTICES - 1) as f64;
+            let r = 0.06 + 0.02 * rng.next();
+            [-1.15 + r * a.cos() * 1.44, 46.16 + r * a.sin()]
+        })
+        .collect();
+    ring.push(ring[0]);
+    let doc = json!({
+        "id": "bench", "name": "Bench", "territory_name": "La Rochelle",
+        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+        "territory": {"rule": "start_or_end", "geojson": {"type": "Polygon", "coordinates": [ring]}},
+        "exclude_territory": {"rule": "start_and_end", "insee": ["17300"]},
+        "operator_classes": ["B", "C"],
+        "distance": {"min": 2000, "max": 150000},
+        "days": {"boost": [{"date": "2025-03-18", "factor": 2}], "exclude": ["2025-12-25"]},
+        "pays": ["driver", "passenger"],
+        "amount": {"mode": "sum_of_bands", "per_seat": true, "max_per_trip": 600, "bands": [
+            {"from": 2000, "to": 5000, "fixed": 50},
+            {"from": 5000, "to": 20000, "fixed": 50, "per_km": 5},
+            {"from": 20000, "to": 40000, "per_km": 7.5},
+            {"from": 40000, "to": 80000, "per_km": 2},
+            {"from": 80000, "to": 150000, "fixed": 100}
+        ]},
+        "caps": [
+            {"kind": "seats_per_trip", "max": 3},
+            {"kind": "trips", "per": "day", "max": 6, "who": "driver"},
+            {"kind": "trips", "per": "month", "max": 60},
+            {"kind": "trips", "per": "year", "max": 500, "scope": "operator_person"},
+            {"kind": "trips", "per": "campaign", "max": 10000000, "scope": "campaign"},
+            {"kind": "amount", "per": "campaign", "max": 200000},
+            {"kind": "amount", "per": "year", "max": 100800},
+            {"kind": "amount", "per": "month", "max": 8400},
+            {"kind": "budget", "max": 500000000}
+        ]
+    });
+    parse(&doc).expect("bench campaign is valid")
+}
+
+struct Spec {
+    operator: u64,
+    start: chrono::DateTime<Utc>,
+    origin: Place,
+    destination: Place,
+    distance: u32,
+    seats: u8,
+    driver: PersonKey,
+    passenger: PersonKey,
+}
+
+fn person(n: u32) -> PersonKey {
+    let mut k = [0u8; 32];
+    k[..4].copy_from_slice(&n.to_le_bytes());
+    k[31] = 0xaa;
+    PersonKey(k)
+}
+
+fn journeys(n: usize) -> Vec<Spec> {
+    let mut rng = Lcg(42);
+    let base = Utc.with_ymd_and_hms(2025, 1, 1, 5, 0, 0).unwrap();
+    (0..n)
+        .map(|_| {
+            let mut point = |spread: f64| {
+                let lat = 46.16 + (rng.next() - 0.5) * spread;
+                let lon = -1.15 + (rng.next() - 0.5) * spread * 1.44;
+                Place::Coordinates(Coordinates::new(lat, lon).expect("valid"))
+            };
+            let origin = point(0.2);
+            let destination = point(1.0);
+            Spec {
+                operator: 1 + (rng.next() * 5.0) as u64,
+                start: base + Duration::minutes((rng.next() * 364.0 * 24.0 * 60.0) as i64),
+                origin,
+                destination,
+                distance: 1000 + (rng.next() * 100_000.0) as u32,
+                seats: 1 + (rng.next() * 3.0) as u8,
+                driver: person((rng.next() * f64::from(PEOPLE)) as u32),
+                passenger: person(PEOPLE + (rng.next() * f64::from(PEOPLE)) as u32),
+            }
+        })
+        .collect()
+}
+
+fn trip(s: &Spec) -> Trip<'_> {
+    Trip {
+        operator: OperatorId(s.operator),
+        operator_siret: None,
+        class: OperatorClass::C,
+        start: s.start,
+        origin: &s.origin,
+        destination: &s.destination,
+        distance: Some(s.distance),
+        seats: s.seats,
+        passenger_over_18: Some(true),
+        driver: Some(s.driver),
+        passenger: Some(s.passenger),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let campaign = campaign();
+    let specs = journeys(4096);
+    // Counters as a month of traffic leaves them: every journey evaluated and counted once.
+    let mut counters = MemoryCounters::default();
+    let mut eligible = 0;
+    for s in &specs {
+        if let Evaluation::Eligible { incentives, .. } = evaluate(&campaign, &trip(s), &counters) {
+            eligible += 1;
+            for i in &incentives {
+                counters.add(&i.counted);
+            }
+        }
+    }
+    eprintln!(
+        "{} journeys, {eligible} eligible, {} counters, territory of {} vertices",
+        specs.len(),
+        counters.0.len(),
+        VERTICES
+    );
+
+    let mut group = c.benchmark_group("campaign_engine");
+    group.throughput(Throughput::Elements(1));
+    let mut n = 0;
+    group.bench_function("evaluate", |b| {
+        b.iter(|| {
+            n = (n + 1) % specs.len();
+            black_box(evaluate(&campaign, &trip(&specs[n]), black_box(&counters)))
+        })
+    });
+    let mut live = counters.clone();
+    group.bench_function("evaluate_and_count", |b| {
+        b.iter(|| {
+            n = (n + 1) % specs.len();
+            if let Evaluation::Eligible { incentives, .. } =
+                evaluate(&campaign, &trip(&specs[n]), &live)
+            {
+                for i in &incentives {
+                    live.add(&i.counted);
+                }
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
