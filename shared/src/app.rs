@@ -17,6 +17,8 @@ pub struct App {
     pub config: Arc<Config>,
     /// Rate-limit windows this process already saw exceeded.
     pub rate_blocked: Arc<crate::api::ratelimit::Blocked>,
+    /// The campaigns as last read, with the generation they were read at.
+    pub campaigns: Arc<crate::campaigns::Cache>,
 }
 
 impl App {
@@ -27,6 +29,7 @@ impl App {
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
             rate_blocked: Arc::default(),
+            campaigns: Arc::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use super::error::{json_response, ApiError, Detail};
 use super::ratelimit::{self, RateClass};
 use super::{auth, Ctx};
 use crate::app::App;
+use crate::campaigns::drafts as incentives;
 use crate::clock::rfc3339;
 use crate::domain::identity::identity_key;
 use crate::domain::journey::{
@@ -25,7 +26,9 @@ use crate::domain::keys;
 use crate::domain::token::Permission;
 use crate::jobs::Task;
 use crate::queue::Message;
-use crate::store::{Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
+use crate::store::{
+    Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK, MAX_TRANSACTION_WRITES,
+};
 
 /// The receipt as first answered (its status then, not the journey's status now).
 fn receipt_of(item: &Item) -> Option<Receipt> {
@@ -157,9 +160,8 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     if journey_id.chars().count() > MAX_JOURNEY_ID_CHARS {
         return Err(ApiError::not_found("journey"));
     }
-    let item = app
-        .store
-        .get(&keys::journey(operator, journey_id))
+    // The journey and its draft incentives: one query of its partition.
+    let (item, drafts) = incentives::journey_with_drafts(app, &keys::journey(operator, journey_id))
         .await?
         .ok_or_else(|| ApiError::not_found("journey"))?;
     let labels = |name: &str| -> Vec<String> {
@@ -177,7 +179,7 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             "updated_at": item.s("updated_at"),
             "fraud_labels": labels("fraud_labels"),
             "anomaly_labels": labels("anomaly_labels"),
-            "incentives": [],
+            "incentives": incentives::status_view(&drafts),
         }),
     ))
 }
@@ -217,34 +219,83 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     if let Some(message) = &reason.message {
         update = update.set("cancel_message", message.clone());
     }
-    let ops = vec![
-        WriteOp::Update {
-            key: key.clone(),
-            update,
-            condition: Some(Condition::All(vec![
-                Condition::Exists,
-                Condition::AttrMissing("canceled_at".into()),
-            ])),
-        },
-        // Counted once per journey: only the first cancellation passes the condition.
-        WriteOp::Update {
-            key: keys::operator_stats(operator),
-            update: Update::new().add("canceled", 1),
-            condition: None,
-        },
-    ];
-    let canceled_at = match app.store.transact(ops).await {
-        Ok(()) => now,
-        Err(StoreError::TransactionCanceled { index: 0, .. }) => app
-            .store
-            .get(&key)
-            .await?
-            .and_then(|item| item.s("canceled_at").map(str::to_owned))
-            .ok_or_else(|| ApiError::not_found("journey"))?,
-        Err(e) => return Err(e.into()),
-    };
+    let canceled_at = cancel_with_drafts(app, &key, operator, update, &now).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"journey_id": journey_id, "status": "canceled", "canceled_at": canceled_at}),
     ))
+}
+
+/// Cancels a journey and its draft incentives: in one transaction when they fit (the
+/// usual case), else the journey with what fits and the rest right after. Drafts written
+/// by processing between the read and the write make the write fail (`incentive_rev`
+/// moved) and the whole is read again. Repeating the call finishes an interrupted one.
+async fn cancel_with_drafts(
+    app: &App,
+    key: &crate::store::Key,
+    operator: crate::domain::operator::OperatorId,
+    update: Update,
+    now: &str,
+) -> Result<String, ApiError> {
+    for _ in 0..5 {
+        let (journey, drafts) = incentives::journey_with_drafts(app, key)
+            .await?
+            .ok_or_else(|| ApiError::not_found("journey"))?;
+        let groups = incentives::cancel_groups(&drafts, now);
+        if let Some(canceled_at) = journey.s("canceled_at") {
+            finish(app, groups).await?;
+            return Ok(canceled_at.to_owned());
+        }
+        let rev = match journey.n(incentives::REV) {
+            Some(rev) => Condition::equals(incentives::REV, rev),
+            None => Condition::AttrMissing(incentives::REV.into()),
+        };
+        let mut ops = vec![
+            WriteOp::Update {
+                key: key.clone(),
+                update: update.clone(),
+                condition: Some(Condition::All(vec![
+                    Condition::Exists,
+                    Condition::AttrMissing("canceled_at".into()),
+                    rev,
+                ])),
+            },
+            // Counted once per journey: only the first cancellation passes the condition.
+            WriteOp::Update {
+                key: keys::operator_stats(operator),
+                update: Update::new().add("canceled", 1),
+                condition: None,
+            },
+        ];
+        let mut rest = Vec::new();
+        for group in groups {
+            if rest.is_empty() && ops.len() + group.len() <= MAX_TRANSACTION_WRITES {
+                ops.extend(group);
+            } else {
+                rest.push(group);
+            }
+        }
+        match app.store.transact(ops).await {
+            Ok(()) => {
+                finish(app, rest).await?;
+                return Ok(now.to_owned());
+            }
+            // Canceled, processed or given drafts meanwhile: read again.
+            Err(StoreError::TransactionCanceled { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::unavailable())
+}
+
+/// Cancels the remaining drafts of a canceled journey, one campaign at a time.
+async fn finish(app: &App, groups: Vec<Vec<WriteOp>>) -> Result<(), ApiError> {
+    for ops in groups {
+        match app.store.transact(ops).await {
+            // Done by a concurrent call.
+            Ok(()) | Err(StoreError::TransactionCanceled { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }

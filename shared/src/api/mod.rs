@@ -2,6 +2,7 @@
 //! API Gateway (one Lambda per route) and behind `registry serve` (all routes).
 
 pub mod auth;
+pub mod campaigns;
 pub mod error;
 pub mod journeys;
 pub mod operators;
@@ -185,6 +186,12 @@ async fn dispatch(
         RouteId::ApplicationsCreate => operators::create_token(app, &ctx).await,
         RouteId::ApplicationsList => operators::list_tokens(app, &ctx).await,
         RouteId::ApplicationsRevoke => operators::revoke_token(app, &ctx).await,
+        RouteId::CampaignsCreate => campaigns::create(app, &ctx).await,
+        RouteId::CampaignsList => campaigns::list(app, &ctx).await,
+        RouteId::CampaignsGet => campaigns::get(app, &ctx).await,
+        RouteId::CampaignsUpdate => campaigns::update(app, &ctx).await,
+        RouteId::CampaignsClose => campaigns::close(app, &ctx).await,
+        RouteId::CampaignsIncentives => campaigns::incentives(app, &ctx).await,
     };
     result.unwrap_or_else(ApiError::into_response)
 }

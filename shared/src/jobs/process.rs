@@ -1,6 +1,7 @@
 //! Processing of an accepted journey (SPEC §3, "Normalisation"): the country of the trip's
 //! start and end, and the anomaly checks that decide between `ok` and `anomaly_error` (with
-//! labels). Idempotent: only a `pending` journey changes.
+//! labels), and for an `ok` journey its draft incentives (`campaigns::drafts`).
+//! Idempotent: only a `pending` journey changes.
 
 use super::TaskError;
 use crate::app::App;
@@ -57,6 +58,11 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         // Leaves the pending index: the sweeper no longer sees it.
         .remove(GSI1_PK)
         .remove(GSI1_SK);
+    if status == JourneyStatus::Ok {
+        // Its draft incentives, then the status (SPEC §4 "Draft").
+        return crate::campaigns::drafts::process(app, &key, &item, &journey, operator, update)
+            .await;
+    }
     let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
     match app.store.update(&key, update, Some(only_if_pending)).await {
         // Canceled between the read and the write: the cancellation stands.
