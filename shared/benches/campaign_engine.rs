@@ -45,7 +45,8 @@ fn campaign() -> Campaign {
         "id": "bench", "name": "Bench", "territory_name": "La Rochelle",
         "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
         "territory": {"rule": "start_or_end", "geojson": {"type": "Polygon", "coordinates": [ring]}},
-        "exclude_territory": {"rule": "start_and_end", "insee": ["17300"]},
+        "exclude_territory": {"rule": "start_and_end", "geojson": {"type": "Polygon", "coordinates": [[
+            [-1.25, 46.14], [-1.20, 46.14], [-1.20, 46.17], [-1.25, 46.17], [-1.25, 46.14]]]}},
         "operator_classes": ["B", "C"],
         "distance": {"min": 2000, "max": 150000},
         "days": {"boost": [{"date": "2025-03-18", "factor": 2}], "exclude": ["2025-12-25"]},
@@ -100,8 +101,8 @@ fn journeys(n: usize) -> Vec<Spec> {
                 let lon = -1.15 + (rng.next() - 0.5) * spread * 1.44;
                 Place::Coordinates(Coordinates::new(lat, lon).expect("valid"))
             };
-            let origin = point(0.2);
-            let destination = point(1.0);
+            let origin = point(0.12);
+            let destination = point(0.8);
             Spec {
                 operator: 1 + (rng.next() * 5.0) as u64,
                 start: base + Duration::minutes((rng.next() * 364.0 * 24.0 * 60.0) as i64),
@@ -137,20 +138,30 @@ fn bench(c: &mut Criterion) {
     let specs = journeys(4096);
     // Counters as a month of traffic leaves them: every journey evaluated and counted once.
     let mut counters = MemoryCounters::default();
-    let mut eligible = 0;
+    let (mut eligible, mut granted) = (0, 0);
+    let mut reasons = std::collections::BTreeMap::new();
     for s in &specs {
-        if let Evaluation::Eligible { incentives, .. } = evaluate(&campaign, &trip(s), &counters) {
-            eligible += 1;
-            for i in &incentives {
-                counters.add(&i.counted);
+        match evaluate(&campaign, &trip(s), &counters) {
+            Evaluation::Eligible { incentives, .. } => {
+                eligible += 1;
+                for i in &incentives {
+                    granted += usize::from(i.amount > 0);
+                    counters.add(&i.counted);
+                }
             }
+            Evaluation::NotEligible(r) => *reasons.entry(r.as_str()).or_insert(0) += 1,
         }
     }
     eprintln!(
-        "{} journeys, {eligible} eligible, {} counters, territory of {} vertices",
+        "{} journeys: {eligible} eligible ({granted} incentives granted), not eligible {reasons:?}; \
+         {} counters; territory of {} vertices",
         specs.len(),
         counters.0.len(),
         VERTICES
+    );
+    assert!(
+        eligible * 2 > specs.len(),
+        "the benchmark measures mostly eligible journeys"
     );
 
     let mut group = c.benchmark_group("campaign_engine");

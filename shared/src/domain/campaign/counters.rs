@@ -1,11 +1,13 @@
 //! What caps count: trips and cents granted, per holder (a person, a person at one
-//! operator, or the whole campaign), paid role and period (day, month, year in the
+//! operator, or the whole campaign), slot (own paid role, journeys of a driver or
+//! passenger, everything) and period (day, month, year in the
 //! campaign's time zone, or the whole campaign). The engine reads them through
 //! [`Counters`]; the drafts persist them (one store item per key), the monthly run will
 //! rebuild them in memory ([`MemoryCounters`]) from scratch.
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -54,13 +56,24 @@ impl PeriodKey {
     }
 }
 
-/// One counter: `role` is `None` for campaign-wide counters. A counter counts journeys
-/// (`trips`: a journey counts once on a counter, whatever the number of its incentives
-/// counted there) and cents granted (`amount`).
+/// Whose trips a counter counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Slot {
+    /// The holder's own incentives in this paid role (caps without `who`).
+    Paid(PaidRole),
+    /// The journeys where the holder was the driver (or passenger) and someone was paid
+    /// (caps with `who`).
+    JourneysOf(PaidRole),
+    /// Everything (campaign-wide caps, budget).
+    All,
+}
+
+/// One counter. It counts journeys (`trips`: a journey counts once on a counter, whatever
+/// the number of its incentives counted there) and cents granted (`amount`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CounterKey {
     pub holder: Holder,
-    pub role: Option<PaidRole>,
+    pub slot: Slot,
     pub period: PeriodKey,
 }
 
@@ -86,28 +99,28 @@ impl CounterKey {
                 per, who, scope, ..
             } => (per, who, scope),
         };
-        let (person, role) = match who {
-            None => (person, role),
-            Some(w) if w == role => (person, role),
+        let (person, slot) = match who {
+            None => (person, Slot::Paid(role)),
+            Some(w) if w == role => (person, Slot::JourneysOf(w)),
             Some(w) => match other(w) {
-                Some(p) => (p, w),
+                Some(p) => (p, Slot::JourneysOf(w)),
                 None => return Some(Err(w)),
             },
         };
-        let (holder, role) = match scope {
-            Scope::Person => (Holder::Person(person), Some(role)),
-            Scope::OperatorPerson => (Holder::OperatorPerson(operator, person), Some(role)),
-            Scope::Campaign => (Holder::Campaign, None),
+        let (holder, slot) = match scope {
+            Scope::Person => (Holder::Person(person), slot),
+            Scope::OperatorPerson => (Holder::OperatorPerson(operator, person), slot),
+            Scope::Campaign => (Holder::Campaign, Slot::All),
         };
         Some(Ok(CounterKey {
             holder,
-            role,
+            slot,
             period: PeriodKey::of(per, local_date),
         }))
     }
 
-    /// Stable text form: `<holder>` (partition part) and `<role>#<period>` (sort part),
-    /// e.g. (`3f…a9`, `driver#M2025-03`), (`op7.3f…a9`, `passenger#D2025-03-14`),
+    /// Stable text form: `<holder>` (partition part) and `<slot>#<period>` (sort part),
+    /// e.g. (`3f…a9`, `driver#M2025-03`), (`op7.3f…a9`, `of_driver#D2025-03-14`),
     /// (`*`, `*#C`).
     pub fn storage(&self) -> (String, String) {
         let holder = match self.holder {
@@ -115,7 +128,11 @@ impl CounterKey {
             Holder::OperatorPerson(op, p) => format!("op{op}.{}", p.to_hex()),
             Holder::Campaign => "*".to_owned(),
         };
-        let mut rest = self.role.map_or("*", PaidRole::as_str).to_owned();
+        let mut rest = match self.slot {
+            Slot::Paid(r) => r.as_str().to_owned(),
+            Slot::JourneysOf(r) => format!("of_{}", r.as_str()),
+            Slot::All => "*".to_owned(),
+        };
         rest.push('#');
         // Writing to a String cannot fail.
         let _ = match self.period {
@@ -142,7 +159,51 @@ pub trait Counters {
 
 /// Counters in memory: the engine's tests and benchmark, and the monthly run.
 #[derive(Clone, Debug, Default)]
-pub struct MemoryCounters(pub HashMap<CounterKey, Tally>);
+pub struct MemoryCounters(pub HashMap<CounterKey, Tally, BuildHasherDefault<FastHasher>>);
+
+/// The multiply-rotate hash of rustc (FxHash): keys are identity keys (HMAC outputs, not
+/// chosen by an attacker who could aim collisions), so SipHash's protection buys nothing
+/// here and costs half of a lookup.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
 
 impl MemoryCounters {
     /// Adds what an incentive counted.
@@ -177,19 +238,19 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
         let k = CounterKey {
             holder: Holder::OperatorPerson(OperatorId(7), p),
-            role: Some(PaidRole::Passenger),
+            slot: Slot::JourneysOf(PaidRole::Passenger),
             period: PeriodKey::of(Period::Day, d),
         };
         assert_eq!(
             k.storage(),
             (
                 format!("op7.{}", "ab".repeat(32)),
-                "passenger#D2025-03-14".into()
+                "of_passenger#D2025-03-14".into()
             )
         );
         let k = CounterKey {
             holder: Holder::Campaign,
-            role: None,
+            slot: Slot::All,
             period: PeriodKey::of(Period::Month, d),
         };
         assert_eq!(k.storage(), ("*".into(), "*#M2025-03".into()));

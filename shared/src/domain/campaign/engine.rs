@@ -383,8 +383,13 @@ fn grant(
     };
     let mut amount = computed;
     let mut outcome = Outcome::Granted;
-    let mut keys: Vec<CounterKey> = Vec::with_capacity(c.caps.len());
+    // Each counter read once, whatever the number of caps reading it.
+    let mut keys: Vec<(CounterKey, Tally)> = Vec::with_capacity(c.caps.len());
     for (index, cap) in &c.caps {
+        if amount == 0 {
+            // Nothing granted: nothing to count, the reason is set.
+            break;
+        }
         let key =
             match CounterKey::for_cap(cap, role, person, |r| trip.person(r), trip.operator, date) {
                 None => continue,
@@ -400,23 +405,25 @@ fn grant(
                     }
                 }
             };
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-        if amount == 0 {
-            continue;
-        }
+        let used = match keys.iter().find(|(k, _)| *k == key) {
+            Some((_, t)) => *t,
+            None => {
+                let t = counters.get(&key);
+                keys.push((key, t));
+                t
+            }
+        };
         let allowed = match *cap {
             // This trip is not in the counters yet, whoever of its people was counted.
             Cap::Trips { max, .. } => {
-                if counters.get(&key).trips < max {
+                if used.trips < max {
                     amount
                 } else {
                     0
                 }
             }
             Cap::Amount { max, .. } | Cap::Budget { max } => {
-                let used = counters.get(&key).amount + counted_before(&key).amount;
+                let used = used.amount + counted_before(&key).amount;
                 amount.min(max.saturating_sub(used))
             }
             Cap::SeatsPerTrip { .. } => amount,
@@ -437,7 +444,7 @@ fn grant(
         Vec::new()
     } else {
         keys.into_iter()
-            .map(|key| {
+            .map(|(key, _)| {
                 let trips = u64::from(counted_before(&key).trips == 0);
                 (key, Tally { trips, amount })
             })
@@ -653,7 +660,7 @@ mod tests {
                     // Only the counters of this cap's shape.
                     let own = specs.iter().enumerate().any(|(n, &(day, _, d, p, op, _, _))| {
                         let date = chrono::NaiveDate::from_ymd_opt(2025, 3, day).unwrap();
-                        journeys.contains(&n) && [PaidRole::Driver, PaidRole::Passenger].iter().any(|&role| {
+                        journeys.contains(&n) && c.paid_roles().any(|role| {
                             let me = if role == PaidRole::Driver { person(d, 0) } else { person(p, 1) };
                             let other = |r| Some(if r == PaidRole::Driver { person(d, 0) } else { person(p, 1) });
                             CounterKey::for_cap(cap, role, me, other, OperatorId(op), date) == Some(Ok(*key))

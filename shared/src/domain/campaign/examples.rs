@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-use super::counters::{CounterKey, Holder, MemoryCounters, PeriodKey, PersonKey, Tally};
+use super::counters::{CounterKey, Holder, MemoryCounters, PeriodKey, PersonKey, Slot, Tally};
 use super::engine::{evaluate, Evaluation, Incentive, Outcome, Reason, Trip};
 use super::{parse, Campaign, PaidRole};
 use crate::domain::journey::example_document;
@@ -268,7 +268,7 @@ fn passengers_50c_per_seat_operator_x_classes_b_c_2_to_150_km() {
     assert!(i[0].counted.is_empty(), "a capped trip counts nothing");
     let driver_day = CounterKey {
         holder: Holder::Person(DRIVER),
-        role: Some(PaidRole::Driver),
+        slot: Slot::JourneysOf(PaidRole::Driver),
         period: PeriodKey::Day(chrono::NaiveDate::from_ymd_opt(2025, 3, 14).unwrap()),
     };
     assert_eq!(
@@ -411,7 +411,7 @@ fn boost_days_adults_class_c_and_an_operator_dropped_from_a_date() {
     assert_eq!(got, vec![290, 290, 290, 290, 290, 290, 0]);
     let passenger = |period| CounterKey {
         holder: Holder::Person(PASSENGER),
-        role: Some(PaidRole::Passenger),
+        slot: Slot::Paid(PaidRole::Passenger),
         period,
     };
     // Month: 8 400 − 8 350 used = 50 left.
@@ -504,7 +504,7 @@ fn two_euros_per_seat_or_distance_over_100_from_20_km_both_paid() {
     // 10 million trips in total, campaign-wide: a journey paying both counts once.
     let total = CounterKey {
         holder: Holder::Campaign,
-        role: None,
+        slot: Slot::All,
         period: PeriodKey::Whole,
     };
     let mut counters = MemoryCounters::default();
@@ -567,7 +567,7 @@ fn driver_150c_per_seat_5_to_80_km_in_a_geojson_area() {
     );
     let driver = |period| CounterKey {
         holder: Holder::Person(DRIVER),
-        role: Some(PaidRole::Driver),
+        slot: Slot::Paid(PaidRole::Driver),
         period,
     };
     // 90 € a month: 9 000 − 8 900 = 100 of 150.
@@ -601,7 +601,7 @@ fn driver_150c_per_seat_5_to_80_km_in_a_geojson_area() {
     // The budget (50 000 €, campaign-wide): 20 c left, then nothing.
     let budget = CounterKey {
         holder: Holder::Campaign,
-        role: None,
+        slot: Slot::All,
         period: PeriodKey::Whole,
     };
     let mut counters = MemoryCounters::default();
