@@ -1,13 +1,14 @@
 //! Engine throughput (docs/BENCHMARKS.md): a campaign with 5 distance bands, a GeoJSON
-//! territory of 2 000 vertices (a city-sized ring around La Rochelle), every cap kind, and
-//! counters in memory for 10 000 people; journeys start or end in the city.
+//! territory of ~2 200 vertices (a real boundary's shape at a city's size, around La
+//! Rochelle), every cap kind, and counters in memory for 20 000 people; journeys start or
+//! end in the city.
 //!
 //! `taskset -c 0 cargo bench -p registry-core --bench campaign_engine`
 
 use std::hint::black_box;
 
 use chrono::{Duration, TimeZone, Utc};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
 use registry_core::domain::campaign::engine::{evaluate, Evaluation, Trip};
 use registry_core::domain::campaign::{parse, Campaign};
@@ -15,7 +16,6 @@ use registry_core::domain::journey_v2::{Coordinates, OperatorClass, Place};
 use registry_core::domain::operator::OperatorId;
 use serde_json::json;
 
-const VERTICES: usize = 2000;
 const PEOPLE: u32 = 10_000;
 
 /// Deterministic pseudo-random numbers (no dependency, same journeys every run).
@@ -30,17 +30,49 @@ impl Lcg {
     }
 }
 
-fn campaign() -> Campaign {
-    // A jagged ring of ~7 km radius around La Rochelle (46.16 N, 1.15 W).
-    let mut rng = Lcg(7);
-    let mut ring: Vec<[f64; 2]> = (0..VERTICES - 1)
-        .map(|i| {
-            let a = std::f64::consts::TAU * i as f64 / (VERTICES - 1) as f64;
-            let r = 0.06 + 0.02 * rng.next();
-            [-1.15 + r * a.cos() * 1.44, 46.16 + r * a.sin()]
+/// A real boundary's shape at a city's size: the outline of metropolitan France shipped in
+/// `shared/data/france.geojson` (OpenStreetMap), every other vertex (≈ 2 200), scaled down
+/// to ~15 km around La Rochelle (46.16 N, 1.15 W). A random ring would be far more jagged
+/// than any real boundary (every edge crossing many latitudes), which no city is.
+fn ring() -> Vec<[f64; 2]> {
+    let france: serde_json::Value =
+        serde_json::from_str(include_str!("../data/france.geojson")).expect("france.geojson");
+    let polygons = france["geometry"]["coordinates"]
+        .as_array()
+        .expect("polygons");
+    let largest = polygons
+        .iter()
+        .max_by_key(|p| p[0].as_array().map_or(0, Vec::len))
+        .expect("a polygon");
+    let outer: Vec<[f64; 2]> = largest[0]
+        .as_array()
+        .expect("ring")
+        .iter()
+        .map(|p| [p[0].as_f64().expect("lon"), p[1].as_f64().expect("lat")])
+        .collect();
+    let (lon0, lat0) = (2.4, 46.6);
+    let scale = 0.08 / 4.8;
+    let mut ring: Vec<[f64; 2]> = outer
+        .iter()
+        .step_by(2)
+        .map(|&[lon, lat]| {
+            [
+                -1.15 + (lon - lon0) * scale * 1.44,
+                46.16 + (lat - lat0) * scale,
+            ]
         })
         .collect();
     ring.push(ring[0]);
+    ring
+}
+
+fn campaign() -> Campaign {
+    let ring = ring();
+    assert!(
+        (1900..2600).contains(&ring.len()),
+        "{} vertices",
+        ring.len()
+    );
     let doc = json!({
         "id": "bench", "name": "Bench", "territory_name": "La Rochelle",
         "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
@@ -156,8 +188,8 @@ fn bench(c: &mut Criterion) {
         "{} journeys: {eligible} eligible ({granted} incentives granted), not eligible {reasons:?}; \
          {} counters; territory of {} vertices",
         specs.len(),
-        counters.0.len(),
-        VERTICES
+        counters.len(),
+        campaign.territory.area.as_ref().map_or(0, |a| a.vertices())
     );
     assert!(
         eligible * 2 > specs.len(),
@@ -173,17 +205,59 @@ fn bench(c: &mut Criterion) {
             black_box(evaluate(&campaign, &trip(&specs[n]), black_box(&counters)))
         })
     });
-    let mut live = counters.clone();
-    group.bench_function("evaluate_and_count", |b| {
+    // What the monthly run does: journeys in start order on fresh counters, each counted.
+    let mut ordered: Vec<&Spec> = specs.iter().collect();
+    ordered.sort_by_key(|s| s.start);
+    group.throughput(Throughput::Elements(ordered.len() as u64));
+    group.bench_function("run_in_start_order_4096", |b| {
+        b.iter_batched(
+            MemoryCounters::default,
+            |mut live| {
+                for s in &ordered {
+                    if let Evaluation::Eligible { incentives, .. } =
+                        evaluate(&campaign, &trip(s), &live)
+                    {
+                        for i in &incentives {
+                            live.add(&i.counted);
+                        }
+                    }
+                }
+                live
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.throughput(Throughput::Elements(1));
+    // Where the time goes.
+    group.bench_function("local_time", |b| {
         b.iter(|| {
             n = (n + 1) % specs.len();
-            if let Evaluation::Eligible { incentives, .. } =
-                evaluate(&campaign, &trip(&specs[n]), &live)
-            {
-                for i in &incentives {
-                    live.add(&i.counted);
-                }
-            }
+            black_box(specs[n].start.with_timezone(&campaign.time_zone))
+        })
+    });
+    group.bench_function("territory", |b| {
+        let area = campaign
+            .territory
+            .area
+            .as_ref()
+            .expect("a GeoJSON territory");
+        b.iter(|| {
+            n = (n + 1) % specs.len();
+            let c = specs[n].origin.coordinates().expect("coordinates");
+            black_box(area.contains(c.lon(), c.lat()))
+        })
+    });
+    group.bench_function("counter_lookup", |b| {
+        use registry_core::domain::campaign::counters::Counters;
+        // In a random order, as journeys read them (not the table's order).
+        let mut keys: Vec<_> = counters.iter().map(|(k, _)| *k).collect();
+        let mut rng = Lcg(9);
+        for i in (1..keys.len()).rev() {
+            keys.swap(i, (rng.next() * (i + 1) as f64) as usize);
+        }
+        b.iter(|| {
+            n = (n + 1) % keys.len();
+            black_box(counters.get(&keys[n]))
         })
     });
     group.finish();

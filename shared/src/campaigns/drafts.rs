@@ -124,7 +124,7 @@ async fn read_counters(
                 .unwrap_or(0),
         });
         if let Some(t) = tally {
-            probe.0.insert(key, t);
+            probe.set(key, t);
         }
         read.insert(key, tally);
     }

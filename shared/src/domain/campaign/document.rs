@@ -323,6 +323,20 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
     }
     let amount = amount(&mut e, &raw.amount);
     let caps = caps(&mut e, &raw.caps);
+    let mut counters: Vec<CounterSpec> = Vec::new();
+    let cap_counters = caps
+        .iter()
+        .map(|(_, cap)| {
+            let spec = CounterSpec::of(cap)?;
+            Some(match counters.iter().position(|s| *s == spec) {
+                Some(i) => i,
+                None => {
+                    counters.push(spec);
+                    counters.len() - 1
+                }
+            })
+        })
+        .collect();
     let stacking = match raw.stacking.as_deref() {
         None => Some(Stacking::Exclusive),
         Some(s) => e.one_of(
@@ -364,6 +378,8 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
             passenger_paid,
             amount,
             caps,
+            counters,
+            cap_counters,
             priority: raw.priority,
             stacking,
         }),

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 use super::counters::{CounterKey, Counters, PersonKey, Tally};
+use super::document::MAX_CAPS;
 use super::{Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
 use crate::domain::journey_v2::{Journey, OperatorClass, Place};
 use crate::domain::operator::OperatorId;
@@ -316,7 +317,12 @@ pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> O
         .map_or(100, |i| c.days.boost[i].1);
     let numerator = sum * u128::from(boost);
     let denominator = UNIT * 100;
-    let rounded = (numerator + denominator / 2) / denominator;
+    let half_up = numerator + denominator / 2;
+    // 64-bit division when it fits (always, for real amounts): a 128-bit one costs more.
+    let rounded = match u64::try_from(half_up) {
+        Ok(n) => u128::from(n / (denominator as u64)),
+        Err(_) => half_up / denominator,
+    };
     let mut amount = u64::try_from(rounded).unwrap_or(u64::MAX);
     if let Some(min) = c.amount.min_per_trip {
         amount = amount.max(min);
@@ -371,48 +377,49 @@ fn grant(
     computed: u64,
     date: NaiveDate,
 ) -> Incentive {
-    let counted_before = |key: &CounterKey| {
+    // The counters of this incentive, in the order of `c.counters` (on the stack: a
+    // campaign has at most MAX_CAPS caps), read on first use only.
+    let mut keys = [None::<CounterKey>; MAX_CAPS];
+    for (i, spec) in c.counters.iter().enumerate() {
+        match CounterKey::for_spec(spec, role, person, |r| trip.person(r), trip.operator, date) {
+            Ok(key) => keys[i] = Some(key),
+            // A `who` cap on a person the journey does not identify: cannot be counted.
+            Err(_) => {
+                return Incentive {
+                    role,
+                    amount: 0,
+                    computed,
+                    outcome: Outcome::NotEligible(Reason::IdentityUnknown),
+                    counted: Vec::new(),
+                }
+            }
+        }
+    }
+    // A counter shared by both roles already holds what the earlier incentive of this
+    // journey counted there (same counter index: `counted` follows `c.counters`).
+    let earlier_on = |i: usize| -> Tally {
+        if !c.counters[i].shared_by_roles() {
+            return Tally::default();
+        }
         earlier
             .iter()
-            .flat_map(|i| &i.counted)
-            .filter(|(k, _)| k == key)
+            .filter_map(|e| e.counted.get(i))
             .fold(Tally::default(), |t, (_, d)| Tally {
                 trips: t.trips + d.trips,
                 amount: t.amount + d.amount,
             })
     };
+    let mut read = [None::<Tally>; MAX_CAPS];
     let mut amount = computed;
     let mut outcome = Outcome::Granted;
-    // Each counter read once, whatever the number of caps reading it.
-    let mut keys: Vec<(CounterKey, Tally)> = Vec::with_capacity(c.caps.len());
-    for (index, cap) in &c.caps {
+    for ((index, cap), counter) in c.caps.iter().zip(&c.cap_counters) {
         if amount == 0 {
             // Nothing granted: nothing to count, the reason is set.
             break;
         }
-        let key =
-            match CounterKey::for_cap(cap, role, person, |r| trip.person(r), trip.operator, date) {
-                None => continue,
-                Some(Ok(key)) => key,
-                // A `who` cap on a person the journey does not identify: cannot be counted.
-                Some(Err(_)) => {
-                    return Incentive {
-                        role,
-                        amount: 0,
-                        computed,
-                        outcome: Outcome::NotEligible(Reason::IdentityUnknown),
-                        counted: Vec::new(),
-                    }
-                }
-            };
-        let used = match keys.iter().find(|(k, _)| *k == key) {
-            Some((_, t)) => *t,
-            None => {
-                let t = counters.get(&key);
-                keys.push((key, t));
-                t
-            }
-        };
+        let Some(i) = *counter else { continue };
+        let Some(key) = &keys[i] else { continue };
+        let used = *read[i].get_or_insert_with(|| counters.get(key));
         let allowed = match *cap {
             // This trip is not in the counters yet, whoever of its people was counted.
             Cap::Trips { max, .. } => {
@@ -423,7 +430,7 @@ fn grant(
                 }
             }
             Cap::Amount { max, .. } | Cap::Budget { max } => {
-                let used = used.amount + counted_before(&key).amount;
+                let used = used.amount + earlier_on(i).amount;
                 amount.min(max.saturating_sub(used))
             }
             Cap::SeatsPerTrip { .. } => amount,
@@ -443,10 +450,12 @@ fn grant(
     let counted = if amount == 0 {
         Vec::new()
     } else {
-        keys.into_iter()
-            .map(|(key, _)| {
-                let trips = u64::from(counted_before(&key).trips == 0);
-                (key, Tally { trips, amount })
+        keys[..c.counters.len()]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, key)| {
+                let trips = u64::from(earlier_on(i).trips == 0);
+                Some((key.as_ref().copied()?, Tally { trips, amount }))
             })
             .collect()
     };

@@ -416,14 +416,14 @@ fn boost_days_adults_class_c_and_an_operator_dropped_from_a_date() {
     };
     // Month: 8 400 − 8 350 used = 50 left.
     let mut counters = MemoryCounters::default();
-    counters.0.insert(
+    counters.set(
         passenger(PeriodKey::Month(2025, 3)),
         Tally {
             trips: 40,
             amount: 8350,
         },
     );
-    counters.0.insert(
+    counters.set(
         passenger(PeriodKey::Year(2025)),
         Tally {
             trips: 80,
@@ -436,16 +436,14 @@ fn boost_days_adults_class_c_and_an_operator_dropped_from_a_date() {
         (50, Some("amount_per_month"))
     );
     // Year: 100 800 − 100 700 = 100 left, whatever the month has left.
-    counters.0.insert(
+    counters.set(
         passenger(PeriodKey::Year(2025)),
         Tally {
             trips: 500,
             amount: 100_700,
         },
     );
-    counters
-        .0
-        .insert(passenger(PeriodKey::Month(2025, 3)), Tally::default());
+    counters.set(passenger(PeriodKey::Month(2025, 3)), Tally::default());
     let i = incentives(run(&c, &on(day, 42_000), 1, None, &counters));
     assert_eq!(
         (i[0].amount, capped_label(&i[0])),
@@ -508,7 +506,7 @@ fn two_euros_per_seat_or_distance_over_100_from_20_km_both_paid() {
         period: PeriodKey::Whole,
     };
     let mut counters = MemoryCounters::default();
-    counters.0.insert(
+    counters.set(
         total,
         Tally {
             trips: 9_999_999,
@@ -572,7 +570,7 @@ fn driver_150c_per_seat_5_to_80_km_in_a_geojson_area() {
     };
     // 90 € a month: 9 000 − 8 900 = 100 of 150.
     let mut counters = MemoryCounters::default();
-    counters.0.insert(
+    counters.set(
         driver(PeriodKey::Month(2025, 3)),
         Tally {
             trips: 59,
@@ -586,7 +584,7 @@ fn driver_150c_per_seat_5_to_80_km_in_a_geojson_area() {
     );
     // 540 € a year: 54 000 − 53 950 = 50.
     let mut counters = MemoryCounters::default();
-    counters.0.insert(
+    counters.set(
         driver(PeriodKey::Year(2025)),
         Tally {
             trips: 359,
@@ -605,7 +603,7 @@ fn driver_150c_per_seat_5_to_80_km_in_a_geojson_area() {
         period: PeriodKey::Whole,
     };
     let mut counters = MemoryCounters::default();
-    counters.0.insert(
+    counters.set(
         budget,
         Tally {
             trips: 33_000,

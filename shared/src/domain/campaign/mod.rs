@@ -211,6 +211,43 @@ pub enum Cap {
     },
 }
 
+/// Which counter a cap reads, whoever is paid: its period, whose trips (`who`) and scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CounterSpec {
+    pub per: Period,
+    pub who: Option<PaidRole>,
+    pub scope: Scope,
+}
+
+impl CounterSpec {
+    /// The spec of a cap's counter (`None` for seats per trip).
+    pub fn of(cap: &Cap) -> Option<CounterSpec> {
+        match *cap {
+            Cap::SeatsPerTrip { .. } => None,
+            Cap::Budget { .. } => Some(CounterSpec {
+                per: Period::Campaign,
+                who: None,
+                scope: Scope::Campaign,
+            }),
+            Cap::Trips {
+                per, who, scope, ..
+            }
+            | Cap::Amount {
+                per, who, scope, ..
+            } => Some(CounterSpec {
+                per,
+                who: if scope == Scope::Campaign { None } else { who },
+                scope,
+            }),
+        }
+    }
+
+    /// The same counter for the driver's and the passenger's incentive of a journey.
+    pub fn shared_by_roles(&self) -> bool {
+        self.scope == Scope::Campaign || self.who.is_some()
+    }
+}
+
 impl Cap {
     /// Position in the documented order of application (campaigns.md): seats per trip,
     /// trips per day, month, year, campaign, amount in total, per year, month, day, budget.
@@ -308,6 +345,10 @@ pub struct Campaign {
     pub amount: Amount,
     /// In the order of application, each with its index in the document.
     pub caps: Vec<(usize, Cap)>,
+    /// The distinct counters the caps read (several caps may read one), and for each cap
+    /// (same order as `caps`) the index of its counter; seats per trip reads none.
+    pub counters: Vec<CounterSpec>,
+    pub cap_counters: Vec<Option<usize>>,
     pub priority: i32,
     pub stacking: Stacking,
 }
