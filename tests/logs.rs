@@ -240,6 +240,7 @@ async fn lambda_logs_are_json_lines_with_the_request_fields() {
             role: RoleKind::Application,
             operator: Some(op.id),
             permissions: None,
+            territory: None,
         },
     )
     .await

@@ -76,9 +76,11 @@ async fn contents(store: &dyn Store) -> Vec<Item> {
     items
 }
 
-/// Runs every queued message once in queue order, or twice: first all in reverse order,
-/// then all again at the same time (duplicates racing the writes of the first run).
-/// Returns how many messages of each kind there were.
+/// Runs every queued message once in queue order, or twice. Twice: in the same order of
+/// first deliveries (processing order legitimately matters: draft incentives are computed
+/// with provisional counters, campaigns.md "Draft"), the even-numbered messages with their
+/// duplicate racing them, the odd-numbered ones duplicated late, after all the others, in
+/// reverse order. Returns how many messages of each kind there were.
 async fn deliver(app: &App, twice: bool) -> BTreeMap<&'static str, usize> {
     let deliveries = app
         .queue
@@ -90,22 +92,20 @@ async fn deliver(app: &App, twice: bool) -> BTreeMap<&'static str, usize> {
         let task = Task::from_body(&d.body).expect("a task");
         *kinds.entry(kind(&task)).or_default() += 1;
     }
-    if twice {
-        for d in deliveries.iter().rev() {
-            jobs::run(app, &d.body).await.expect("first delivery");
-        }
-        let mut again = tokio::task::JoinSet::new();
-        for d in deliveries.iter().cloned() {
-            let app = app.clone();
-            again.spawn(async move { jobs::run(&app, &d.body).await });
-        }
-        while let Some(done) = again.join_next().await {
-            done.expect("join").expect("second delivery");
-        }
-    } else {
-        for d in &deliveries {
+    let mut late = Vec::new();
+    for (i, d) in deliveries.iter().enumerate() {
+        if !twice {
             jobs::run(app, &d.body).await.expect("single delivery");
+        } else if i % 2 == 0 {
+            let (a, b) = tokio::join!(jobs::run(app, &d.body), jobs::run(app, &d.body));
+            a.and(b).expect("racing deliveries");
+        } else {
+            jobs::run(app, &d.body).await.expect("first delivery");
+            late.push(d);
         }
+    }
+    for d in late.into_iter().rev() {
+        jobs::run(app, &d.body).await.expect("late delivery");
     }
     for d in &deliveries {
         app.queue.ack(&d.receipt).await.expect("ack");
@@ -143,10 +143,10 @@ async fn once_and_twice(
     (once, kinds)
 }
 
-async fn post(app: &App, token: &str, body: &Value) -> (u16, Value) {
+async fn post(app: &App, token: &str, path: &str, body: &Value) -> (u16, Value) {
     let request = http::Request::builder()
         .method("POST")
-        .uri("/v2/journeys")
+        .uri(path)
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .body(Bytes::from(body.to_string()))
@@ -168,6 +168,7 @@ async fn operator_token(app: &App) -> String {
         role: registry_core::domain::token::RoleKind::Application,
         operator: Some(op.id),
         permissions: None,
+        territory: None,
     };
     registry_core::admin::create_token(app, request)
         .await
@@ -182,7 +183,30 @@ async fn every_task_delivered_twice_out_of_order_ends_as_single_delivery() {
     let base = dir.path().join("base.db");
     let app = open(&base, now);
     let (first, second) = (operator_token(&app).await, operator_token(&app).await);
-    // Ten ordinary journeys, plus one ride sent by both operators (the fraud pass flags it
+    // A campaign paying both people of trips around Paris, at most 2 trips a day per
+    // person: processing drafts incentives, and the cap makes their order matter.
+    let admin = registry_core::admin::bootstrap(&app)
+        .await
+        .expect("bootstrap")
+        .expect("first admin")
+        .token;
+    let today = now.date_naive();
+    let campaign = json!({
+        "id": "paris-test", "name": "Paris test", "territory_name": "Paris area", "territory_id": "paris",
+        "start": (today - chrono::Days::new(10)).to_string(),
+        "end": (today + chrono::Days::new(30)).to_string(),
+        "time_zone": "Europe/Paris",
+        "territory": {"rule": "start_or_end", "geojson": {"type": "Polygon", "coordinates": [[
+            [1.95, 48.70], [2.55, 48.70], [2.55, 48.98], [1.95, 48.98], [1.95, 48.70]]]}},
+        "distance": {"min": 2000, "max": 150000},
+        "pays": ["driver", "passenger"],
+        "amount": {"mode": "sum_of_bands", "per_seat": true,
+                   "bands": [{"from": 2000, "fixed": 100}, {"from": 0, "to": 100000, "per_km": 1}]},
+        "caps": [{"kind": "trips", "per": "day", "max": 2}]
+    });
+    let (s, body) = post(&app, &admin, "/v2/campaigns", &campaign).await;
+    assert_eq!(s, 201, "{body}");
+    // Ten ordinary journeys (one driver: the campaign's daily cap bites), plus one ride sent by both operators (the fraud pass flags it
     // on both) and one journey with an anomaly (a declared distance of 5 km for 17 km as the crow flies).
     let mut docs = Vec::new();
     for i in 0..10 {
@@ -201,7 +225,7 @@ async fn every_task_delivered_twice_out_of_order_ends_as_single_delivery() {
     }
     docs.push((&second, odd));
     for (token, doc) in &docs {
-        let (s, body) = post(&app, token, doc).await;
+        let (s, body) = post(&app, token, "/v2/journeys", doc).await;
         assert_eq!(s, 201, "{body}");
     }
     drop(app);
@@ -209,8 +233,20 @@ async fn every_task_delivered_twice_out_of_order_ends_as_single_delivery() {
     // Processing of the accepted journeys.
     let (processed, kinds) = once_and_twice(dir.path(), &base, "process", now).await;
     assert_eq!(kinds, BTreeMap::from([("process_journey", docs.len())]));
-    let journeys: Vec<Item> = contents(processed.store.as_ref())
-        .await
+    let items = contents(processed.store.as_ref()).await;
+    let drafts: Vec<&Item> = items
+        .iter()
+        .filter(|i| i.key.sk.starts_with("INCENTIVE#"))
+        .collect();
+    assert!(
+        drafts.iter().any(|i| i.n("amount") > Some(0)),
+        "no paid draft"
+    );
+    assert!(
+        drafts.iter().any(|i| i.s("capped_by").is_some()),
+        "no capped draft"
+    );
+    let journeys: Vec<Item> = items
         .into_iter()
         .filter(|i| i.key.sk == "JOURNEY")
         .collect();

@@ -6,6 +6,8 @@ use clap::{Subcommand, ValueEnum};
 use registry_core::admin::{self, TokenRequest};
 use registry_core::api::error::ApiError;
 use registry_core::app::App;
+use registry_core::campaigns;
+use registry_core::domain::campaign::CampaignId;
 use registry_core::domain::operator::{self, OperatorId};
 use registry_core::domain::token::{Permission, RoleKind};
 use serde::Serialize;
@@ -16,9 +18,12 @@ pub enum AdminCommand {
     /// Carpool operators.
     #[command(subcommand)]
     Operator(OperatorCommand),
-    /// Access tokens (application, operator admin, registry admin).
+    /// Access tokens (application, operator admin, registry admin, territory).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Incentive campaigns (JSON documents, see examples/campaigns/).
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
     /// CEE applications (support).
     #[command(subcommand)]
     Cee(CeeCommand),
@@ -32,6 +37,28 @@ pub enum CeeCommand {
         operator: u64,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CampaignCommand {
+    /// Loads a campaign document: creates it, or replaces it when it exists and has not
+    /// started yet.
+    Load { file: std::path::PathBuf },
+    /// Lists every campaign.
+    List,
+    /// One campaign: its document and history.
+    Get {
+        #[arg(long)]
+        id: String,
+    },
+    /// Closes a campaign early: journeys after the last day (default: today) earn nothing.
+    Close {
+        #[arg(long)]
+        id: String,
+        /// YYYY-MM-DD, in the campaign's time zone.
+        #[arg(long)]
+        last_day: Option<String>,
     },
 }
 
@@ -51,6 +78,8 @@ pub enum RoleArg {
     Application,
     OperatorAdmin,
     RegistryAdmin,
+    /// Reads the campaigns (and their incentives) of one territory.
+    Territory,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +96,9 @@ pub enum TokenCommand {
         /// Repeat for several; default: every permission (application tokens only).
         #[arg(long = "permission", value_name = "PERMISSION")]
         permissions: Vec<String>,
+        /// Territory tokens: the `territory_id` of the campaigns it reads.
+        #[arg(long)]
+        territory: Option<String>,
     },
     /// Lists an operator's tokens, or the registry admins' without --operator.
     List {
@@ -138,6 +170,7 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
             name,
             role,
             permissions,
+            territory,
         }) => {
             let name = operator::parse_name(&name).map_err(|r| format!("--name {r}"))?;
             let permissions = if permissions.is_empty() {
@@ -156,12 +189,14 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                 RoleArg::Application => RoleKind::Application,
                 RoleArg::OperatorAdmin => RoleKind::OperatorAdmin,
                 RoleArg::RegistryAdmin => RoleKind::RegistryAdmin,
+                RoleArg::Territory => RoleKind::Territory,
             };
             let request = TokenRequest {
                 name,
                 role,
                 operator: operator.map(OperatorId),
                 permissions,
+                territory,
             };
             let created = admin::create_token(app, request).await.map_err(failed)?;
             print(json_output, &created, || {
@@ -203,6 +238,7 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                 format!("token {} revoked", revoked.token_id)
             });
         }
+        AdminCommand::Campaign(command) => campaign(app, command, json_output).await?,
         AdminCommand::Cee(CeeCommand::Errors { operator, limit }) => {
             let entries = registry_core::cee::errorlog::latest(
                 app,
@@ -237,6 +273,83 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                     .collect::<Vec<_>>()
                     .join("\n")
             });
+        }
+    }
+    Ok(())
+}
+
+async fn campaign(app: &App, command: CampaignCommand, json_output: bool) -> Result<(), String> {
+    let line = |c: &campaigns::Stored| {
+        format!(
+            "{}\tv{}\t{}\t{} → {}{}\t{}",
+            c.id,
+            c.version,
+            c.status,
+            c.start,
+            c.end,
+            c.closed_on
+                .as_deref()
+                .map_or(String::new(), |d| format!(" (closed after {d})")),
+            c.name
+        )
+    };
+    match command {
+        CampaignCommand::Load { file } => {
+            let body =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let exists = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["id"].as_str().map(str::to_owned))
+                .and_then(|id| CampaignId::parse(&id));
+            let exists = match exists {
+                Some(id) => campaigns::get(app, &id, false)
+                    .await
+                    .map_err(failed)?
+                    .is_some(),
+                None => false,
+            };
+            let loaded = if exists {
+                let id = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["id"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                campaigns::update(app, &id, &body).await
+            } else {
+                campaigns::create(app, &body).await
+            }
+            .map_err(failed)?;
+            print(json_output, &loaded, || {
+                format!(
+                    "campaign {} {} (version {})",
+                    loaded.id,
+                    if exists { "updated" } else { "created" },
+                    loaded.version
+                )
+            });
+        }
+        CampaignCommand::List => {
+            let found = campaigns::list(app, None).await.map_err(failed)?;
+            print(json_output, &json!({ "campaigns": found }), || {
+                found.iter().map(line).collect::<Vec<_>>().join("\n")
+            });
+        }
+        CampaignCommand::Get { id } => {
+            let found = campaigns::find(app, &id).await.map_err(failed)?;
+            let parsed = CampaignId::parse(&id).ok_or("unknown campaign")?;
+            let history = campaigns::versions(app, &parsed, false)
+                .await
+                .map_err(failed)?;
+            let mut value = serde_json::to_value(&found).map_err(|e| e.to_string())?;
+            value["history"] = json!(history);
+            print(json_output, &value, || {
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            });
+        }
+        CampaignCommand::Close { id, last_day } => {
+            let closed = campaigns::close(app, &id, last_day.as_deref())
+                .await
+                .map_err(failed)?;
+            print(json_output, &closed, || line(&closed));
         }
     }
     Ok(())

@@ -99,6 +99,8 @@ pub struct TokenRequest {
     pub operator: Option<OperatorId>,
     /// Application tokens only; `None` = every permission.
     pub permissions: Option<BTreeSet<Permission>>,
+    /// Territory tokens only: the territory whose campaigns it reads.
+    pub territory: Option<String>,
 }
 
 /// A new token, with its secret: shown once, never stored (and never in Debug output).
@@ -124,6 +126,8 @@ pub struct TokenInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator_id: Option<OperatorId>,
     pub permissions: Vec<Permission>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub territory_id: Option<String>,
     pub created_at: String,
     pub revoked_at: Option<String>,
 }
@@ -136,6 +140,7 @@ fn token_info(item: &Item) -> Option<TokenInfo> {
         role: role.kind(),
         operator_id: role.operator(),
         permissions: role.permissions(),
+        territory_id: role.territory().map(str::to_owned),
         created_at: item.s("created_at")?.to_owned(),
         revoked_at: item.s("revoked_at").map(str::to_owned),
     })
@@ -145,8 +150,33 @@ fn token_write(
     request: &TokenRequest,
     now: &str,
 ) -> Result<(token::NewToken, Role, Item), ApiError> {
+    if request.territory.is_some() && request.role != RoleKind::Territory {
+        return Err(ApiError::invalid_field(
+            "/territory_id",
+            "only territory tokens have a territory",
+        ));
+    }
     let role = match (request.role, request.operator, &request.permissions) {
         (RoleKind::RegistryAdmin, None, None) => Role::RegistryAdmin,
+        (RoleKind::Territory, None, None) => {
+            let territory = request
+                .territory
+                .as_deref()
+                .filter(|t| crate::domain::campaign::CampaignId::parse(t).is_some())
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "/territory_id",
+                        "required: 1 to 64 lowercase letters, digits, - or _",
+                    )
+                })?;
+            Role::Territory(territory.to_owned())
+        }
+        (RoleKind::Territory, Some(_), _) => {
+            return Err(ApiError::invalid_field(
+                "/operator_id",
+                "a territory token belongs to no operator",
+            ))
+        }
         (RoleKind::OperatorAdmin, Some(op), None) => Role::OperatorAdmin(op),
         (RoleKind::Application, Some(op), permissions) => Role::Application(
             op,
@@ -200,6 +230,9 @@ fn token_write(
             i64::try_from(op.0).map_err(|_| ApiError::internal())?,
         );
     }
+    if let Some(t) = role.territory() {
+        item.set("territory_id", t.to_owned());
+    }
     Ok((new, role, item))
 }
 
@@ -212,6 +245,7 @@ fn created(new: token::NewToken, role: Role, name: String, created_at: String) -
             role: role.kind(),
             operator_id: role.operator(),
             permissions: role.permissions(),
+            territory_id: role.territory().map(str::to_owned),
             created_at,
             revoked_at: None,
         },
@@ -252,6 +286,7 @@ pub async fn bootstrap(app: &App) -> Result<Option<CreatedToken>, ApiError> {
         role: RoleKind::RegistryAdmin,
         operator: None,
         permissions: None,
+        territory: None,
     };
     let (new, role, item) = token_write(&request, &now)?;
     let marker = Item::new(keys::bootstrap()).with("created_at", now.clone());

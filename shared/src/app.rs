@@ -20,6 +20,8 @@ pub struct App {
     pub rate_blocked: Arc<crate::api::ratelimit::Blocked>,
     /// Operators' SIRETs already read (they sign CEE tokens; a SIRET never changes).
     pub sirets: Arc<Sirets>,
+    /// The campaigns as last read, with the generation they were read at.
+    pub campaigns: Arc<crate::campaigns::Cache>,
 }
 
 /// Known SIRETs by operator.
@@ -46,6 +48,7 @@ impl App {
             config: Arc::new(config),
             rate_blocked: Arc::default(),
             sirets: Arc::default(),
+            campaigns: Arc::default(),
         }
     }
 

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 mod aws_error;
+pub mod campaigns;
 pub mod cee;
 pub mod clock;
 pub mod config;

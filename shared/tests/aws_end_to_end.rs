@@ -99,6 +99,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
             role: RoleKind::Application,
             operator: Some(registry_core::domain::operator::OperatorId(op_id)),
             permissions: None,
+            territory: None,
         },
     )
     .await
@@ -249,6 +250,7 @@ async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
             role: RoleKind::Application,
             operator: Some(op.id),
             permissions: None,
+            territory: None,
         },
     )
     .await

@@ -75,6 +75,7 @@ async fn env_on(store: Arc<dyn Store>, dir: Option<TempDir>) -> Env {
                 role: RoleKind::Application,
                 operator: Some(op.id),
                 permissions: None,
+                territory: None,
             },
         )
         .await
@@ -848,6 +849,7 @@ async fn bad_input_is_400_with_pointers_and_writes_nothing(env: Env) {
             role: RoleKind::Application,
             operator: Some(env.ops[0].0),
             permissions: Some([registry_core::domain::token::Permission::CeeRead].into()),
+            territory: None,
         },
     )
     .await

@@ -52,6 +52,7 @@ impl World {
                     role: RoleKind::Application,
                     operator: Some(op.id),
                     permissions: None,
+                    territory: None,
                 },
             )
             .await

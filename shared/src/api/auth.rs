@@ -68,6 +68,7 @@ pub fn role_of(item: &Item) -> Option<Role> {
             let permissions = names.iter().filter_map(|n| Permission::parse(n)).collect();
             Some(Role::Application(operator?, permissions))
         }
+        RoleKind::Territory => Some(Role::Territory(item.s("territory_id")?.to_owned())),
     }
 }
 
@@ -89,13 +90,28 @@ impl Principal {
         }
     }
 
+    /// A registry admin, or a territory token of the campaign's territory (read-only
+    /// routes). Another territory's campaign is 404; operator tokens are 403.
+    pub fn require_campaign_reader(&self, territory_id: Option<&str>) -> Result<(), ApiError> {
+        match &self.role {
+            Role::RegistryAdmin => Ok(()),
+            Role::Territory(own) if Some(own.as_str()) == territory_id => Ok(()),
+            Role::Territory(_) => Err(ApiError::not_found("campaign")),
+            _ => Err(ApiError::forbidden(
+                "registry admins and territory tokens only",
+            )),
+        }
+    }
+
     /// A registry admin, or an admin of this operator. Another operator's admin gets 404.
     pub fn require_operator_admin(&self, operator: OperatorId) -> Result<(), ApiError> {
         match &self.role {
             Role::RegistryAdmin => Ok(()),
             Role::OperatorAdmin(own) if *own == operator => Ok(()),
             Role::OperatorAdmin(_) => Err(ApiError::not_found("operator")),
-            Role::Application(..) => Err(ApiError::forbidden("operator admins only")),
+            Role::Application(..) | Role::Territory(_) => {
+                Err(ApiError::forbidden("operator admins only"))
+            }
         }
     }
 }

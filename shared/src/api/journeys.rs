@@ -15,6 +15,7 @@ use super::error::{json_response, ApiError, Detail};
 use super::ratelimit::{self, RateClass};
 use super::{auth, Ctx};
 use crate::app::App;
+use crate::campaigns::drafts as incentives;
 use crate::clock::rfc3339;
 use crate::domain::identity::identity_key;
 use crate::domain::journey::{
@@ -25,7 +26,9 @@ use crate::domain::keys;
 use crate::domain::token::Permission;
 use crate::jobs::Task;
 use crate::queue::Message;
-use crate::store::{Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
+use crate::store::{
+    Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK, MAX_TRANSACTION_WRITES,
+};
 
 /// The receipt as first answered (its status then, not the journey's status now).
 fn receipt_of(item: &Item) -> Option<Receipt> {
@@ -157,9 +160,8 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     if journey_id.chars().count() > MAX_JOURNEY_ID_CHARS {
         return Err(ApiError::not_found("journey"));
     }
-    let item = app
-        .store
-        .get(&keys::journey(operator, journey_id))
+    // The journey and its draft incentives: one query of its partition.
+    let (item, drafts) = incentives::journey_with_drafts(app, &keys::journey(operator, journey_id))
         .await?
         .ok_or_else(|| ApiError::not_found("journey"))?;
     let labels = |name: &str| -> Vec<String> {
@@ -177,7 +179,7 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             "updated_at": item.s("updated_at"),
             "fraud_labels": labels("fraud_labels"),
             "anomaly_labels": labels("anomaly_labels"),
-            "incentives": [],
+            "incentives": incentives::status_view(&drafts),
         }),
     ))
 }
@@ -217,19 +219,39 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     if let Some(message) = &reason.message {
         update = update.set("cancel_message", message.clone());
     }
-    // The journey is read first for the keys of its fraud evidence, deleted in the same
-    // transaction (a canceled journey is no evidence against others). The write holds only
-    // if the status is still the one read: processing may have written evidence meanwhile.
-    for _ in 0..CANCEL_ATTEMPTS {
-        let item = app
-            .store
-            .get(&key)
+    let canceled_at = cancel_with_drafts(app, &key, operator, update, &now).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"journey_id": journey_id, "status": "canceled", "canceled_at": canceled_at}),
+    ))
+}
+
+/// Cancels a journey, its draft incentives and its fraud evidence (a canceled journey is
+/// no evidence against others): in one transaction when they fit (the usual case), else
+/// the journey with what fits and the remaining drafts right after. Processing between the
+/// read and the write (status, drafts: `incentive_rev`) makes the write fail and the whole
+/// is read again. Repeating the call finishes an interrupted one.
+async fn cancel_with_drafts(
+    app: &App,
+    key: &crate::store::Key,
+    operator: crate::domain::operator::OperatorId,
+    update: Update,
+    now: &str,
+) -> Result<String, ApiError> {
+    for _ in 0..5 {
+        let (journey, drafts) = incentives::journey_with_drafts(app, key)
             .await?
             .ok_or_else(|| ApiError::not_found("journey"))?;
-        if let Some(canceled_at) = item.s("canceled_at") {
-            return Ok(canceled(journey_id, canceled_at));
+        let groups = incentives::cancel_groups(&drafts, now);
+        if let Some(canceled_at) = journey.s("canceled_at") {
+            finish(app, groups).await?;
+            return Ok(canceled_at.to_owned());
         }
-        let status = item.s("status").unwrap_or_default().to_owned();
+        let rev = match journey.n(incentives::REV) {
+            Some(rev) => Condition::equals(incentives::REV, rev),
+            None => Condition::AttrMissing(incentives::REV.into()),
+        };
+        let status = journey.s("status").unwrap_or_default().to_owned();
         let mut ops = vec![
             WriteOp::Update {
                 key: key.clone(),
@@ -238,6 +260,7 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
                     Condition::Exists,
                     Condition::AttrMissing("canceled_at".into()),
                     Condition::equals("status", status),
+                    rev,
                 ])),
             },
             // Counted once per journey: only the first cancellation passes the condition.
@@ -248,30 +271,42 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             },
         ];
         ops.extend(
-            crate::jobs::fraud::evidence::keys_of(&item)
+            crate::jobs::fraud::evidence::keys_of(&journey)
                 .into_iter()
                 .map(|key| WriteOp::Delete {
                     key,
                     condition: None,
                 }),
         );
+        let mut rest = Vec::new();
+        for group in groups {
+            if rest.is_empty() && ops.len() + group.len() <= MAX_TRANSACTION_WRITES {
+                ops.extend(group);
+            } else {
+                rest.push(group);
+            }
+        }
         match app.store.transact(ops).await {
-            Ok(()) => return Ok(canceled(journey_id, &now)),
-            // Canceled or processed meanwhile: read again.
-            Err(StoreError::TransactionCanceled { index: 0, .. }) => continue,
+            Ok(()) => {
+                finish(app, rest).await?;
+                return Ok(now.to_owned());
+            }
+            // Canceled, processed or given drafts meanwhile: read again.
+            Err(StoreError::TransactionCanceled { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(ApiError::unavailable())
 }
 
-/// Reads and conditional writes of one cancellation, at most (a journey changes status
-/// once when processed, once when canceled).
-const CANCEL_ATTEMPTS: usize = 4;
-
-fn canceled(journey_id: &str, canceled_at: &str) -> Response<Bytes> {
-    json_response(
-        StatusCode::OK,
-        &json!({"journey_id": journey_id, "status": "canceled", "canceled_at": canceled_at}),
-    )
+/// Cancels the remaining drafts of a canceled journey, one campaign at a time.
+async fn finish(app: &App, groups: Vec<Vec<WriteOp>>) -> Result<(), ApiError> {
+    for ops in groups {
+        match app.store.transact(ops).await {
+            // Done by a concurrent call.
+            Ok(()) | Err(StoreError::TransactionCanceled { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! API Gateway (one Lambda per route) and behind `registry serve` (all routes).
 
 pub mod auth;
+pub mod campaigns;
 pub mod cee;
 pub mod error;
 pub mod journeys;
@@ -69,23 +70,27 @@ impl Ctx {
         } else {
             serde_json::Value::Object(self.json_object()?)
         };
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let mut pointer = json_pointer(&e.path().to_string());
-            let reason = e.into_inner().to_string();
-            // serde reports a missing field at its parent: point at the field itself.
-            if let Some(field) = reason
-                .strip_prefix("missing field `")
-                .and_then(|r| r.strip_suffix('`'))
-            {
-                pointer = format!("{pointer}/{field}");
-            }
-            ApiError::invalid("invalid_request", vec![Detail::new(pointer, reason)])
-        })
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| ApiError::invalid("invalid_request", vec![serde_detail(e)]))
     }
 
     pub fn param(&self, name: &str) -> &str {
         self.params.get(name).unwrap_or_default()
     }
+}
+
+/// A deserialisation error as a detail pointing at the offending field.
+pub fn serde_detail(e: serde_path_to_error::Error<serde_json::Error>) -> Detail {
+    let mut pointer = json_pointer(&e.path().to_string());
+    let reason = e.into_inner().to_string();
+    // serde reports a missing field at its parent: point at the field itself.
+    if let Some(field) = reason
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        pointer = format!("{pointer}/{field}");
+    }
+    Detail::new(pointer, reason)
 }
 
 /// `a.b[2].c` (serde_path_to_error) → `/a/b/2/c`; `.` (the root) → ``.
@@ -202,6 +207,12 @@ async fn dispatch(
         RouteId::CeeImportIdentity => cee::import_identity(app, &ctx).await,
         RouteId::CeeFind => cee::find(app, &ctx).await,
         RouteId::CeeDelete => cee::delete(app, &ctx).await,
+        RouteId::CampaignsCreate => campaigns::create(app, &ctx).await,
+        RouteId::CampaignsList => campaigns::list(app, &ctx).await,
+        RouteId::CampaignsGet => campaigns::get(app, &ctx).await,
+        RouteId::CampaignsUpdate => campaigns::update(app, &ctx).await,
+        RouteId::CampaignsClose => campaigns::close(app, &ctx).await,
+        RouteId::CampaignsIncentives => campaigns::incentives(app, &ctx).await,
     };
     result.unwrap_or_else(ApiError::into_response)
 }

@@ -89,10 +89,10 @@ pub async fn create_token(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiEr
                 "only registry admins create operator admins",
             ))
         }
-        RoleKind::RegistryAdmin => {
+        RoleKind::RegistryAdmin | RoleKind::Territory => {
             return Err(ApiError::invalid_field(
                 "/role",
-                "registry admins belong to no operator",
+                "registry admins and territories belong to no operator",
             ))
         }
     }
@@ -103,6 +103,7 @@ pub async fn create_token(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiEr
             role,
             operator: Some(id),
             permissions: body.permissions,
+            territory: None,
         },
     )
     .await?;

@@ -21,6 +21,12 @@ pub enum RouteId {
     CeeImportIdentity,
     CeeFind,
     CeeDelete,
+    CampaignsCreate,
+    CampaignsList,
+    CampaignsGet,
+    CampaignsUpdate,
+    CampaignsClose,
+    CampaignsIncentives,
 }
 
 #[derive(Debug, PartialEq)]
@@ -131,6 +137,42 @@ pub const ROUTES: &[Route] = &[
         path: "/v2/policies/cee/{uuid}",
         function: "cee-delete",
     },
+    Route {
+        id: RouteId::CampaignsCreate,
+        method: Method::POST,
+        path: "/v2/campaigns",
+        function: "campaigns-create",
+    },
+    Route {
+        id: RouteId::CampaignsList,
+        method: Method::GET,
+        path: "/v2/campaigns",
+        function: "campaigns-list",
+    },
+    Route {
+        id: RouteId::CampaignsGet,
+        method: Method::GET,
+        path: "/v2/campaigns/{campaign_id}",
+        function: "campaigns-get",
+    },
+    Route {
+        id: RouteId::CampaignsUpdate,
+        method: Method::PUT,
+        path: "/v2/campaigns/{campaign_id}",
+        function: "campaigns-update",
+    },
+    Route {
+        id: RouteId::CampaignsClose,
+        method: Method::POST,
+        path: "/v2/campaigns/{campaign_id}/close",
+        function: "campaigns-close",
+    },
+    Route {
+        id: RouteId::CampaignsIncentives,
+        method: Method::GET,
+        path: "/v2/campaigns/{campaign_id}/incentives",
+        function: "campaigns-incentives",
+    },
 ];
 
 impl RouteId {
@@ -199,7 +241,7 @@ fn match_path(pattern: &'static str, segments: &[&str]) -> Option<Params> {
 }
 
 /// Decodes `%XX` escapes; `None` when the result is not UTF-8 or an escape is broken.
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -242,6 +284,12 @@ mod tests {
             RouteId::CeeImportIdentity,
             RouteId::CeeFind,
             RouteId::CeeDelete,
+            RouteId::CampaignsCreate,
+            RouteId::CampaignsList,
+            RouteId::CampaignsGet,
+            RouteId::CampaignsUpdate,
+            RouteId::CampaignsClose,
+            RouteId::CampaignsIncentives,
         ];
         assert_eq!(ids.len(), ROUTES.len());
         for id in ids {

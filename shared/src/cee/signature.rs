@@ -1,20 +1,21 @@
 //! The registry's signature on CEE applications: RSASSA-PKCS1-v1_5 with SHA-512 and an
 //! RSA 4096-bit key (PKCS#8 PEM from `REGISTRY_SIGNING_KEY`), base64 with padding. PKCS#1
 //! v1.5 signatures are deterministic: the same key and message give the same token.
-//! RustCrypto's `rsa` (pure Rust, no C toolchain for the Lambda build); signing is blinded
-//! with the OS random generator, which does not change the signature.
+//! Signing is `ring`'s (constant-time, blinded, assembly big-number code from BoringSSL:
+//! ~4× faster than RustCrypto's `rsa` for a 4096-bit key, and already in the build through
+//! rustls); `rsa` (pure Rust) reads and generates keys and exports the public key, which
+//! ring cannot do.
 
 use std::fmt;
 use std::path::Path;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use rsa::pkcs1v15::SigningKey;
+use ring::rand::SystemRandom;
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA512};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
-use rsa::signature::{RandomizedSigner, SignatureEncoding};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
-use sha2::Sha512;
 
 use super::fields::JourneyType;
 use crate::clock::rfc3339;
@@ -22,7 +23,8 @@ use crate::clock::rfc3339;
 pub const KEY_BITS: usize = 4096;
 
 pub struct Signer {
-    key: SigningKey<Sha512>,
+    key: RsaKeyPair,
+    rng: SystemRandom,
     public_pem: String,
 }
 
@@ -54,8 +56,14 @@ impl Signer {
             .to_public_key()
             .to_public_key_pem(LineEnding::LF)
             .map_err(|e| format!("cannot encode the public key: {e}"))?;
+        let der = key
+            .to_pkcs8_der()
+            .map_err(|e| format!("cannot encode the key: {e}"))?;
+        let key = RsaKeyPair::from_pkcs8(der.as_bytes())
+            .map_err(|e| format!("the key cannot sign: {e}"))?;
         Ok(Signer {
-            key: SigningKey::<Sha512>::new(key),
+            key,
+            rng: SystemRandom::new(),
             public_pem,
         })
     }
@@ -112,10 +120,19 @@ impl Signer {
 
     /// Base64 (standard, padded) of the signature of `message`.
     pub fn sign(&self, message: &str) -> String {
-        let signature = self
-            .key
-            .sign_with_rng(&mut rsa::rand_core::OsRng, message.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+        let mut signature = vec![0; self.key.public().modulus_len()];
+        // Fails only for a buffer of the wrong size or a broken system random generator
+        // (blinding); an empty token is then refused by every verifier, never a wrong one.
+        if let Err(e) = self.key.sign(
+            &RSA_PKCS1_SHA512,
+            &self.rng,
+            message.as_bytes(),
+            &mut signature,
+        ) {
+            tracing::error!(error = %e, "CEE signature failed");
+            return String::new();
+        }
+        base64::engine::general_purpose::STANDARD.encode(signature)
     }
 }
 
@@ -181,6 +198,7 @@ mod tests {
         use rsa::pkcs1v15::{Signature, VerifyingKey};
         use rsa::pkcs8::DecodePublicKey;
         use rsa::signature::Verifier;
+        use sha2::Sha512;
         let signer = test_signer();
         let a = signer.sign("x/short/1/2024-01-01T00:00:00.000Z");
         assert_eq!(a, signer.sign("x/short/1/2024-01-01T00:00:00.000Z"));
@@ -222,5 +240,22 @@ mod tests {
         assert!(Signer::from_pkcs8_pem(&one_line)
             .unwrap_err()
             .contains("2048"));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    /// `cargo test -p registry-core --release sign_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn sign_timing() {
+        let signer = super::test_signer();
+        let start = std::time::Instant::now();
+        for i in 0..50 {
+            signer.sign(&format!(
+                "89248032800012/short/{i}/2024-03-15T00:15:00.000Z"
+            ));
+        }
+        println!("{:?} per signature", start.elapsed() / 50);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use super::geo::{Area, Point};
 use super::journey_v2::{Coordinates, Place};
 
 /// Where a position is, as far as the registry needs to know.
@@ -45,45 +46,6 @@ impl Country {
     }
 }
 
-/// Longitude, latitude.
-type Point = [f64; 2];
-
-struct Polygon {
-    /// min lon, min lat, max lon, max lat of the outer ring.
-    bbox: [f64; 4],
-    /// Outer ring then holes.
-    rings: Vec<Vec<Point>>,
-}
-
-struct Outline(Vec<Polygon>);
-
-impl Outline {
-    fn contains(&self, lon: f64, lat: f64) -> bool {
-        self.0.iter().any(|p| {
-            let [x0, y0, x1, y1] = p.bbox;
-            (x0..=x1).contains(&lon)
-                && (y0..=y1).contains(&lat)
-                // Even-odd over all rings: a point in a hole crosses the outer ring and the hole.
-                && p.rings.iter().filter(|r| crosses_odd(r, lon, lat)).count() % 2 == 1
-        })
-    }
-}
-
-/// Ray casting towards +lon: does a horizontal ray from the point cross the ring an odd
-/// number of times?
-fn crosses_odd(ring: &[Point], lon: f64, lat: f64) -> bool {
-    let mut inside = false;
-    let mut j = ring.len().wrapping_sub(1);
-    for (i, &[xi, yi]) in ring.iter().enumerate() {
-        let [xj, yj] = ring[j];
-        if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
-            inside = !inside;
-        }
-        j = i;
-    }
-    inside
-}
-
 #[derive(Deserialize)]
 struct Feature {
     geometry: MultiPolygon,
@@ -94,30 +56,12 @@ struct MultiPolygon {
     coordinates: Vec<Vec<Vec<Point>>>,
 }
 
-fn outline() -> &'static Outline {
-    static OUTLINE: OnceLock<Outline> = OnceLock::new();
+fn outline() -> &'static Area {
+    static OUTLINE: OnceLock<Area> = OnceLock::new();
     OUTLINE.get_or_init(|| {
         let feature: Feature = serde_json::from_str(include_str!("../../data/france.geojson"))
             .expect("shared/data/france.geojson is a GeoJSON MultiPolygon feature (tested)");
-        Outline(
-            feature
-                .geometry
-                .coordinates
-                .into_iter()
-                .map(|rings| {
-                    let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-                    for &[lon, lat] in rings.first().into_iter().flatten() {
-                        bbox = [
-                            bbox[0].min(lon),
-                            bbox[1].min(lat),
-                            bbox[2].max(lon),
-                            bbox[3].max(lat),
-                        ];
-                    }
-                    Polygon { bbox, rings }
-                })
-                .collect(),
-        )
+        Area::new(feature.geometry.coordinates)
     })
 }
 
@@ -181,20 +125,5 @@ mod tests {
         ] {
             assert_eq!(at(lat, lon), Country::Abroad, "{name}");
         }
-    }
-
-    #[test]
-    fn ray_casting_on_a_square_with_a_hole() {
-        let outer = vec![[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0], [0.0, 0.0]];
-        let hole = vec![[1.0, 1.0], [3.0, 1.0], [3.0, 3.0], [1.0, 3.0], [1.0, 1.0]];
-        let square = Outline(vec![Polygon {
-            bbox: [0.0, 0.0, 4.0, 4.0],
-            rings: vec![outer, hole],
-        }]);
-        assert!(square.contains(0.5, 0.5));
-        assert!(square.contains(3.5, 2.0));
-        assert!(!square.contains(2.0, 2.0), "in the hole");
-        assert!(!square.contains(4.5, 2.0));
-        assert!(!square.contains(-0.1, 2.0));
     }
 }

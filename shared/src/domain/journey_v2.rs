@@ -1052,7 +1052,7 @@ fn integral(n: &Number) -> Option<i128> {
 }
 
 /// `^[0-9][0-9AB][0-9]{3}$`
-fn is_insee(s: &str) -> bool {
+pub fn is_insee(s: &str) -> bool {
     match s.as_bytes() {
         [a, b, rest @ ..] if rest.len() == 3 => {
             a.is_ascii_digit()

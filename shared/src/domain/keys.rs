@@ -1,5 +1,6 @@
 //! The single-table key design (docs/DATA_MODEL.md explains each access pattern).
 
+use super::campaign::CampaignId;
 use super::operator::OperatorId;
 use crate::store::Key;
 
@@ -163,4 +164,54 @@ pub fn cee_deleted(operator: OperatorId, deleted_at: &str, uuid: &str) -> Key {
 /// Partition of an operator's refused registrations (error log), in time order.
 pub fn cee_errors(operator: OperatorId) -> String {
     format!("CEEERR#{operator}")
+}
+
+/// Partition holding the current version of every campaign (sk = campaign id): read whole,
+/// strongly consistent, when the campaigns change (see [`campaigns_generation`]).
+pub const CAMPAIGNS: &str = "CAMPAIGNS";
+
+pub fn campaign(id: &CampaignId) -> Key {
+    Key::new(CAMPAIGNS, id.as_str())
+}
+
+/// Every version a campaign had (history), in order.
+pub fn campaign_versions(id: &CampaignId) -> String {
+    format!("CAMPAIGN#{id}")
+}
+
+pub fn campaign_version(id: &CampaignId, version: i64) -> Key {
+    Key::new(campaign_versions(id), format!("V#{version:010}"))
+}
+
+/// Incremented by every campaign change: processing re-reads the campaigns only when it
+/// moved (one small strongly consistent read per journey otherwise).
+pub fn campaigns_generation() -> Key {
+    Key::new("COUNTER", "campaigns")
+}
+
+/// A draft counter of a campaign (see `campaign::counters::CounterKey::storage`): one
+/// partition per person (or `*` for campaign-wide counters).
+pub fn draft_counter(id: &CampaignId, holder: &str, rest: &str) -> Key {
+    Key::new(format!("CTR#{id}#{holder}"), format!("draft#{rest}"))
+}
+
+/// A journey's draft incentive from one campaign for one paid role: in the journey's
+/// partition, so the status route and the cancellation find them with the journey.
+pub fn draft_incentive(operator: OperatorId, journey_id: &str, id: &CampaignId, role: &str) -> Key {
+    Key::new(
+        journey(operator, journey_id).pk,
+        format!("{DRAFT_PREFIX}{id}#{role}"),
+    )
+}
+
+pub const DRAFT_PREFIX: &str = "INCENTIVE#";
+
+/// Index partition of a campaign's incentives of one month (YYYY-MM, campaign time zone).
+pub fn incentives_index(id: &CampaignId, month: &str) -> String {
+    format!("INCENTIVES#{id}#{month}")
+}
+
+/// Counts and cents of a campaign's incentives of one month, per status.
+pub fn incentive_totals(id: &CampaignId, month: &str) -> Key {
+    Key::new(campaign_versions(id), format!("TOTAL#{month}"))
 }

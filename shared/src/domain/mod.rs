@@ -1,8 +1,10 @@
 //! Domain types: what the registry knows, independent of HTTP and storage.
 
 pub mod anomaly;
+pub mod campaign;
 pub mod country;
 pub mod fraud;
+pub mod geo;
 pub mod identity;
 pub mod journey;
 pub mod journey_v2;

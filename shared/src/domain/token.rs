@@ -85,6 +85,9 @@ pub enum Role {
     OperatorAdmin(OperatorId),
     /// A platform's server: calls the operator routes it has permissions for.
     Application(OperatorId, BTreeSet<Permission>),
+    /// An incentive authority: reads the campaigns whose `territory_id` is this one, and
+    /// their incentives; nothing else.
+    Territory(String),
 }
 
 impl Role {
@@ -93,13 +96,21 @@ impl Role {
             Role::RegistryAdmin => RoleKind::RegistryAdmin,
             Role::OperatorAdmin(_) => RoleKind::OperatorAdmin,
             Role::Application(..) => RoleKind::Application,
+            Role::Territory(_) => RoleKind::Territory,
         }
     }
 
     pub fn operator(&self) -> Option<OperatorId> {
         match self {
-            Role::RegistryAdmin => None,
+            Role::RegistryAdmin | Role::Territory(_) => None,
             Role::OperatorAdmin(op) | Role::Application(op, _) => Some(*op),
+        }
+    }
+
+    pub fn territory(&self) -> Option<&str> {
+        match self {
+            Role::Territory(t) => Some(t),
+            _ => None,
         }
     }
 
@@ -117,6 +128,7 @@ pub enum RoleKind {
     RegistryAdmin,
     OperatorAdmin,
     Application,
+    Territory,
 }
 
 impl RoleKind {
@@ -125,6 +137,7 @@ impl RoleKind {
             RoleKind::RegistryAdmin => "registry_admin",
             RoleKind::OperatorAdmin => "operator_admin",
             RoleKind::Application => "application",
+            RoleKind::Territory => "territory",
         }
     }
     pub fn parse(s: &str) -> Option<RoleKind> {
@@ -132,6 +145,7 @@ impl RoleKind {
             RoleKind::RegistryAdmin,
             RoleKind::OperatorAdmin,
             RoleKind::Application,
+            RoleKind::Territory,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

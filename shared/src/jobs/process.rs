@@ -1,7 +1,8 @@
 //! Processing of an accepted journey (SPEC §3, "Normalisation"): the country of the trip's
 //! start and end, the anomaly checks that decide between `ok` and `anomaly_error` (with
-//! labels), and the journey's people become evidence for the fraud pass. Idempotent: only a
-//! `pending` journey changes.
+//! labels), for an `ok` journey its draft incentives (`campaigns::drafts`), and the
+//! journey's people become evidence for the fraud pass. Idempotent: only a `pending`
+//! journey changes.
 
 use super::{fraud, TaskError};
 use crate::app::App;
@@ -61,6 +62,13 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         // Leaves the pending index: the sweeper no longer sees it.
         .remove(GSI1_PK)
         .remove(GSI1_SK);
+    // Its draft incentives first, then the status (SPEC §4 "Draft"); `false`: canceled
+    // meanwhile, the cancellation stands.
+    if status == JourneyStatus::Ok
+        && !crate::campaigns::drafts::process(app, &key, &item, &journey, operator).await?
+    {
+        return Ok(());
+    }
     let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
     let mut ops = vec![WriteOp::Update {
         key,

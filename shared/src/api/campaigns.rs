@@ -1,0 +1,259 @@
+//! Campaign routes: registry admins load, update (before the start) and close campaigns;
+//! registry admins and territory tokens read them and their draft incentives (JSON or CSV).
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{json_response, ApiError, Detail};
+use super::{auth, Ctx};
+use crate::app::App;
+use crate::campaigns::{self, drafts};
+use crate::domain::campaign::CampaignId;
+use crate::store::Cursor;
+
+pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    auth::authenticate(app, &ctx.headers)
+        .await?
+        .require_registry_admin()?;
+    let created = campaigns::create(app, &ctx.body).await?;
+    Ok(json_response(StatusCode::CREATED, &created))
+}
+
+pub async fn update(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    auth::authenticate(app, &ctx.headers)
+        .await?
+        .require_registry_admin()?;
+    let updated = campaigns::update(app, ctx.param("campaign_id"), &ctx.body).await?;
+    Ok(json_response(StatusCode::OK, &updated))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Close {
+    last_day: Option<String>,
+}
+
+pub async fn close(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    auth::authenticate(app, &ctx.headers)
+        .await?
+        .require_registry_admin()?;
+    let body: Close = ctx.json()?;
+    let closed = campaigns::close(app, ctx.param("campaign_id"), body.last_day.as_deref()).await?;
+    Ok(json_response(StatusCode::OK, &closed))
+}
+
+pub async fn list(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let territory = match &principal.role {
+        crate::domain::token::Role::RegistryAdmin => None,
+        crate::domain::token::Role::Territory(t) => Some(t.as_str()),
+        _ => {
+            return Err(ApiError::forbidden(
+                "registry admins and territory tokens only",
+            ))
+        }
+    };
+    let found = campaigns::list(app, territory).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "campaigns": found }),
+    ))
+}
+
+/// `?version=N` answers that version's document; the current one carries the history.
+pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let found = campaigns::find(app, ctx.param("campaign_id")).await?;
+    principal.require_campaign_reader(found.territory_id.as_deref())?;
+    let id = CampaignId::parse(&found.id).ok_or_else(ApiError::internal)?;
+    let query = query_pairs(&ctx.query)?;
+    if let Some(v) = value(&query, "version") {
+        let wanted: i64 = v
+            .parse()
+            .map_err(|_| ApiError::invalid_field("version", "must be a version number"))?;
+        let version = campaigns::versions(app, &id, true)
+            .await?
+            .into_iter()
+            .find(|v| v.version == wanted)
+            .ok_or_else(|| ApiError::not_found("campaign version"))?;
+        return Ok(json_response(StatusCode::OK, &version));
+    }
+    let history = campaigns::versions(app, &id, false).await?;
+    let mut body = serde_json::to_value(&found).map_err(|_| ApiError::internal())?;
+    body["history"] = json!(history);
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+const DEFAULT_LIMIT: usize = 1000;
+const MAX_LIMIT: usize = 5000;
+
+/// `GET /v2/campaigns/{id}/incentives?month=YYYY-MM[&status=draft|canceled][&limit=N]
+/// [&cursor=…]`: one page of the month's incentives (journey start order) with the month's
+/// totals; `Accept: text/csv` gives the same page as CSV, totals and the next cursor in
+/// headers.
+pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let found = campaigns::find(app, ctx.param("campaign_id")).await?;
+    principal.require_campaign_reader(found.territory_id.as_deref())?;
+    let id = CampaignId::parse(&found.id).ok_or_else(ApiError::internal)?;
+
+    let query = query_pairs(&ctx.query)?;
+    let mut errors = Vec::new();
+    let month = value(&query, "month").unwrap_or_default();
+    let month_ok = month.len() == 7
+        && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok();
+    if !month_ok {
+        errors.push(Detail::new(
+            "month",
+            "required query parameter: a month YYYY-MM (campaign time zone)",
+        ));
+    }
+    let status = value(&query, "status");
+    if status.is_some_and(|s| s != drafts::DRAFT && s != drafts::CANCELED) {
+        errors.push(Detail::new("status", "must be draft or canceled"));
+    }
+    let limit = match value(&query, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                errors.push(Detail::new("limit", format!("must be 1 to {MAX_LIMIT}")));
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    let cursor = match value(&query, "cursor") {
+        None => None,
+        Some(c) => match base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+        {
+            Some(c) => Some(Cursor(c)),
+            None => {
+                errors.push(Detail::new("cursor", "is not a cursor of this listing"));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::invalid("invalid_request", errors));
+    }
+    let (lines, totals, next) = drafts::list(app, &id, month, status, limit, cursor).await?;
+    let next = next.map(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.0));
+
+    let wants_csv = ctx
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/csv"));
+    if !wants_csv {
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({
+                "campaign_id": id.as_str(),
+                "month": month,
+                "status": status,
+                "totals": totals,
+                "incentives": lines,
+                "next_cursor": next,
+            }),
+        ));
+    }
+    let mut csv = String::from(
+        "journey_id,operator_id,operator_journey_id,role,status,amount,computed,capped_by,start,local_date\r\n",
+    );
+    for l in &lines {
+        let fields = [
+            csv_field(&l.journey_id),
+            l.operator_id.to_string(),
+            csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
+            l.role.clone(),
+            l.status.clone(),
+            l.amount.to_string(),
+            l.computed.to_string(),
+            l.capped_by.clone().unwrap_or_default(),
+            l.start.clone(),
+            l.local_date.clone(),
+        ];
+        csv.push_str(&fields.join(","));
+        csv.push_str("\r\n");
+    }
+    let mut response = Response::new(Bytes::from(csv));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    for (name, v) in [
+        ("x-total-count", totals.count.to_string()),
+        ("x-total-amount", totals.amount.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(name, v);
+        }
+    }
+    if let Some(v) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        h.insert("x-next-cursor", v);
+    }
+    Ok(response)
+}
+
+/// RFC 4180: quoted when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| super::router::percent_decode(&s.replace('+', " "));
+            match (decode(k), decode(v)) {
+                (Some(k), Some(v)) => Ok((k, v)),
+                _ => Err(ApiError::invalid_field(
+                    "",
+                    "the query string is not valid percent-encoded UTF-8",
+                )),
+            }
+        })
+        .collect()
+}
+
+fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("j-1"), "j-1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn query_strings_are_decoded() {
+        let q = query_pairs("month=2025-03&cursor=a%2Bb&x=1+2&empty").unwrap();
+        assert_eq!(value(&q, "month"), Some("2025-03"));
+        assert_eq!(value(&q, "cursor"), Some("a+b"));
+        assert_eq!(value(&q, "x"), Some("1 2"));
+        assert_eq!(value(&q, "empty"), Some(""));
+        assert!(query_pairs("a=%zz").is_err());
+    }
+}

@@ -1,0 +1,437 @@
+//! Campaign management (SPEC §4): create, read, list, update before the start, close early,
+//! every version kept. Used by the admin routes and by `registry admin campaign ...`, so
+//! both behave the same. Drafts (per journey) are in [`drafts`].
+
+pub mod drafts;
+
+use std::sync::{Arc, RwLock};
+
+use chrono::{NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::error::{ApiError, Detail};
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::campaign::{self, document, Campaign, CampaignId};
+use crate::domain::keys;
+use crate::store::{Condition, Item, Query, StoreError, StoreResult, Update, WriteOp};
+
+/// A campaign as stored: its document (as loaded) and what management added.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stored {
+    pub id: String,
+    pub name: String,
+    pub territory_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub territory_id: Option<String>,
+    pub version: i64,
+    /// upcoming, active, ended or closed (on the day it is read, campaign time zone).
+    pub status: &'static str,
+    pub start: String,
+    pub end: String,
+    /// Last eligible day when closed early.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_on: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Value>,
+}
+
+/// One entry of a campaign's history.
+#[derive(Clone, Debug, Serialize)]
+pub struct Version {
+    pub version: i64,
+    /// created, updated or closed.
+    pub action: String,
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Value>,
+}
+
+fn invalid(details: Vec<Detail>) -> ApiError {
+    ApiError::invalid("invalid_campaign", details)
+}
+
+/// The parsed campaign of a stored item, closed early if it was.
+fn parsed(item: &Item) -> Option<(Value, Campaign)> {
+    let document: Value = serde_json::from_str(item.s("document")?).ok()?;
+    let mut campaign = campaign::parse(&document).ok()?;
+    if let Some(day) = item.s("closed_on").and_then(date) {
+        campaign.close_on(day);
+    }
+    Some((document, campaign))
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn stored(item: &Item, with_document: bool, now: chrono::DateTime<Utc>) -> Option<Stored> {
+    let (document, campaign) = parsed(item)?;
+    let today = campaign.today(now);
+    let closed_on = item.s("closed_on").map(str::to_owned);
+    let status = if closed_on.is_some() {
+        "closed"
+    } else if today < campaign.start {
+        "upcoming"
+    } else if today > campaign.end {
+        "ended"
+    } else {
+        "active"
+    };
+    Some(Stored {
+        id: campaign.id.to_string(),
+        name: campaign.name.clone(),
+        territory_name: campaign.territory_name.clone(),
+        territory_id: campaign.territory_id.clone(),
+        version: item.n("version")?,
+        status,
+        start: document["start"].as_str()?.to_owned(),
+        end: document["end"].as_str()?.to_owned(),
+        closed_on,
+        created_at: item.s("created_at")?.to_owned(),
+        updated_at: item.s("updated_at")?.to_owned(),
+        document: with_document.then_some(document),
+    })
+}
+
+fn current_item(
+    campaign: &Campaign,
+    document: &Value,
+    version: i64,
+    created_at: &str,
+    now: &str,
+) -> Item {
+    let mut item = Item::new(keys::campaign(&campaign.id))
+        .with("document", document.to_string())
+        .with("version", version)
+        .with("created_at", created_at.to_owned())
+        .with("updated_at", now.to_owned());
+    if let Some(t) = &campaign.territory_id {
+        item.set("territory_id", t.clone());
+    }
+    item
+}
+
+fn version_item(
+    id: &CampaignId,
+    version: i64,
+    action: &str,
+    at: &str,
+    document: &Value,
+    closed_on: Option<&str>,
+) -> Item {
+    let mut item = Item::new(keys::campaign_version(id, version))
+        .with("version", version)
+        .with("action", action)
+        .with("at", at.to_owned())
+        .with("document", document.to_string());
+    if let Some(day) = closed_on {
+        item.set("closed_on", day.to_owned());
+    }
+    item
+}
+
+fn generation_bump() -> WriteOp {
+    WriteOp::Update {
+        key: keys::campaigns_generation(),
+        update: Update::new().add("value", 1),
+        condition: None,
+    }
+}
+
+/// Loads a new campaign (version 1). 409 when the id exists.
+pub async fn create(app: &App, body: &[u8]) -> Result<Stored, ApiError> {
+    let (document, campaign) = document::parse_bytes(body).map_err(invalid)?;
+    let now = rfc3339(app.clock.now());
+    let ops = vec![
+        WriteOp::Put {
+            item: current_item(&campaign, &document, 1, &now, &now),
+            condition: Some(Condition::NotExists),
+        },
+        WriteOp::Put {
+            item: version_item(&campaign.id, 1, "created", &now, &document, None),
+            condition: Some(Condition::NotExists),
+        },
+        generation_bump(),
+    ];
+    match app.store.transact(ops).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCanceled { index: 0 | 1, .. }) => {
+            return Err(ApiError::conflict(format!(
+                "campaign {} already exists; update it (before its start) or close it",
+                campaign.id
+            ))
+            .with_details(vec![Detail::new("/id", "already exists")]))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    get(app, &campaign.id, true)
+        .await?
+        .ok_or_else(ApiError::internal)
+}
+
+fn parse_id(id: &str) -> Result<CampaignId, ApiError> {
+    CampaignId::parse(id).ok_or_else(|| ApiError::not_found("campaign"))
+}
+
+async fn current(app: &App, id: &CampaignId) -> Result<(Item, Value, Campaign), ApiError> {
+    let item = app
+        .store
+        .get(&keys::campaign(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign"))?;
+    let (document, campaign) = parsed(&item).ok_or_else(|| {
+        tracing::error!(campaign = %id, "stored campaign does not parse");
+        ApiError::internal()
+    })?;
+    Ok((item, document, campaign))
+}
+
+fn same_version(item: &Item) -> Condition {
+    Condition::equals("version", item.n("version").unwrap_or(0))
+}
+
+/// Replaces the document of a campaign that has not started (in its time zone), keeping
+/// the previous one in its history. The new document must keep the id and start later
+/// than today too.
+pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, ApiError> {
+    let id = parse_id(id)?;
+    let (document, campaign) = document::parse_bytes(body).map_err(invalid)?;
+    if campaign.id != id {
+        return Err(invalid(vec![Detail::new(
+            "/id",
+            format!("must be {id}, the campaign updated"),
+        )]));
+    }
+    let (item, _, old) = current(app, &id).await?;
+    let now = app.clock.now();
+    if item.s("closed_on").is_some() {
+        return Err(ApiError::conflict(format!("campaign {id} is closed")));
+    }
+    let today = old.today(now);
+    if today >= old.start {
+        return Err(ApiError::conflict(format!(
+            "campaign {id} started on {}: it can only be closed, not updated",
+            old.start
+        )));
+    }
+    if campaign.today(now) >= campaign.start {
+        return Err(invalid(vec![Detail::new(
+            "/start",
+            "must be after today: an update cannot start a campaign in the past",
+        )]));
+    }
+    let version = item.n("version").unwrap_or(0) + 1;
+    let at = rfc3339(now);
+    let created_at = item.s("created_at").unwrap_or(&at).to_owned();
+    let ops = vec![
+        WriteOp::Put {
+            item: current_item(&campaign, &document, version, &created_at, &at),
+            condition: Some(same_version(&item)),
+        },
+        WriteOp::Put {
+            item: version_item(&id, version, "updated", &at, &document, None),
+            condition: Some(Condition::NotExists),
+        },
+        generation_bump(),
+    ];
+    match app.store.transact(ops).await {
+        Ok(()) => get(app, &id, true).await?.ok_or_else(ApiError::internal),
+        Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::conflict(format!(
+            "campaign {id} was changed meanwhile; read it again"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Closes a campaign early: journeys after `last_day` (default: today, campaign time
+/// zone) are no longer eligible. Not in the past (drafts were computed), not after the
+/// end; closing again earlier is allowed, the same day again changes nothing.
+pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored, ApiError> {
+    let id = parse_id(id)?;
+    let (item, document, campaign) = current(app, &id).await?;
+    let now = app.clock.now();
+    let today = campaign.today(now);
+    let day = match last_day {
+        Some(s) => date(s)
+            .filter(|_| s.len() == 10)
+            .ok_or_else(|| ApiError::invalid_field("/last_day", "must be a date YYYY-MM-DD"))?,
+        None => today,
+    };
+    if day < today {
+        return Err(ApiError::invalid_field(
+            "/last_day",
+            "must be today or later: journeys up to now may already have draft incentives",
+        ));
+    }
+    if today > campaign.end {
+        return Err(ApiError::conflict(format!(
+            "campaign {id} ended on {}",
+            campaign.end
+        )));
+    }
+    if day >= campaign.end {
+        if item.s("closed_on").is_some() {
+            // Closed already on this day or earlier: nothing to do.
+            return stored(&item, true, now).ok_or_else(ApiError::internal);
+        }
+        return Err(ApiError::invalid_field(
+            "/last_day",
+            "must be before the campaign's end",
+        ));
+    }
+    let version = item.n("version").unwrap_or(0) + 1;
+    let at = rfc3339(now);
+    let closed_on = day.format("%Y-%m-%d").to_string();
+    let ops = vec![
+        WriteOp::Update {
+            key: keys::campaign(&id),
+            update: Update::new()
+                .set("closed_on", closed_on.clone())
+                .set("version", version)
+                .set("updated_at", at.clone()),
+            condition: Some(same_version(&item)),
+        },
+        WriteOp::Put {
+            item: version_item(&id, version, "closed", &at, &document, Some(&closed_on)),
+            condition: Some(Condition::NotExists),
+        },
+        generation_bump(),
+    ];
+    match app.store.transact(ops).await {
+        Ok(()) => get(app, &id, true).await?.ok_or_else(ApiError::internal),
+        Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::conflict(format!(
+            "campaign {id} was changed meanwhile; read it again"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn get(
+    app: &App,
+    id: &CampaignId,
+    with_document: bool,
+) -> Result<Option<Stored>, ApiError> {
+    let Some(item) = app.store.get(&keys::campaign(id)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        stored(&item, with_document, app.clock.now()).ok_or_else(ApiError::internal)?,
+    ))
+}
+
+/// A campaign by its id as given in a URL (404 for an impossible id).
+pub async fn find(app: &App, id: &str) -> Result<Stored, ApiError> {
+    get(app, &parse_id(id)?, true)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign"))
+}
+
+async fn partition(app: &App, pk: String) -> StoreResult<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(Query::partition(pk.clone()).limit(100).after(cursor))
+            .await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Every campaign (without documents), by id; `territory` keeps only its own.
+pub async fn list(app: &App, territory: Option<&str>) -> Result<Vec<Stored>, ApiError> {
+    let now = app.clock.now();
+    let items = partition(app, keys::CAMPAIGNS.to_owned()).await?;
+    Ok(items
+        .iter()
+        .filter(|i| territory.is_none() || i.s("territory_id") == territory)
+        .filter_map(|i| stored(i, false, now))
+        .collect())
+}
+
+/// A campaign's history, oldest first (documents included when asked).
+pub async fn versions(
+    app: &App,
+    id: &CampaignId,
+    with_documents: bool,
+) -> Result<Vec<Version>, ApiError> {
+    let items = partition(app, keys::campaign_versions(id)).await?;
+    Ok(items
+        .iter()
+        .filter(|i| i.key.sk.starts_with("V#"))
+        .filter_map(|i| {
+            Some(Version {
+                version: i.n("version")?,
+                action: i.s("action")?.to_owned(),
+                at: i.s("at")?.to_owned(),
+                closed_on: i.s("closed_on").map(str::to_owned),
+                document: if with_documents {
+                    Some(serde_json::from_str(i.s("document")?).ok()?)
+                } else {
+                    None
+                },
+            })
+        })
+        .collect())
+}
+
+/// The campaigns processing evaluates journeys against, re-read only when a campaign
+/// changed (the generation counter moved): one small read per journey otherwise.
+#[derive(Default)]
+pub struct Cache(RwLock<Option<(i64, Campaigns)>>);
+
+/// Every stored campaign, parsed (closed ones with their early end).
+pub type Campaigns = Arc<Vec<Arc<Campaign>>>;
+
+impl Cache {
+    pub async fn campaigns(&self, app: &App) -> StoreResult<Campaigns> {
+        let generation = app
+            .store
+            .get(&keys::campaigns_generation())
+            .await?
+            .and_then(|i| i.n("value"))
+            .unwrap_or(0);
+        if let Ok(guard) = self.0.read() {
+            if let Some((g, campaigns)) = guard.as_ref() {
+                if *g == generation {
+                    return Ok(campaigns.clone());
+                }
+            }
+        }
+        // No generation yet: no campaign was ever loaded.
+        let items = if generation == 0 {
+            Vec::new()
+        } else {
+            partition(app, keys::CAMPAIGNS.to_owned()).await?
+        };
+        let campaigns: Vec<Arc<Campaign>> = items
+            .iter()
+            .filter_map(|item| {
+                let parsed = parsed(item);
+                if parsed.is_none() {
+                    // Validated at load: a stored document that no longer parses is a bug.
+                    tracing::error!(campaign = %item.key.sk, "stored campaign does not parse; skipped");
+                }
+                parsed.map(|(_, c)| Arc::new(c))
+            })
+            .collect();
+        let campaigns = Arc::new(campaigns);
+        if let Ok(mut guard) = self.0.write() {
+            // A newer generation read by another task meanwhile wins.
+            if guard.as_ref().is_none_or(|(g, _)| *g <= generation) {
+                *guard = Some((generation, campaigns.clone()));
+            }
+        }
+        Ok(campaigns)
+    }
+}

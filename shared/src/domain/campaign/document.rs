@@ -1,0 +1,871 @@
+//! The JSON campaign document (../shared/campaigns.md) → [`Campaign`]. Types are checked by
+//! serde (unknown fields refused); then every rule is checked and every violation reported
+//! at once with its JSON pointer: overlapping bands, max < min, unknown cap kinds, reversed
+//! dates, bad GeoJSON, unknown time zones, caps on a role the campaign does not pay…
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::*;
+use crate::api::error::Detail;
+use crate::domain::geo;
+use crate::domain::journey_v2::is_insee;
+
+/// Largest document accepted (a DynamoDB item holds 400 KB; the HTTP routes take 64 KiB).
+pub const MAX_DOCUMENT_BYTES: usize = 350_000;
+/// At most this many caps, so that one journey's drafts and counters of one campaign fit
+/// in one store transaction (25 writes: 2 drafts, 2 × 10 counters, the journey, a total).
+pub const MAX_CAPS: usize = 10;
+const MAX_BANDS: usize = 20;
+const MAX_TEXT: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCampaign {
+    id: String,
+    name: String,
+    territory_name: String,
+    #[serde(default)]
+    territory_id: Option<String>,
+    start: String,
+    end: String,
+    time_zone: String,
+    territory: RawTerritory,
+    #[serde(default)]
+    operators: Vec<String>,
+    #[serde(default)]
+    operator_classes: Vec<String>,
+    #[serde(default)]
+    operator_windows: Vec<RawWindow>,
+    #[serde(default)]
+    adult_only: bool,
+    #[serde(default)]
+    distance: Option<RawDistance>,
+    #[serde(default)]
+    days: Option<RawDays>,
+    #[serde(default)]
+    exclude_territory: Option<RawTerritory>,
+    pays: Vec<String>,
+    amount: RawAmount,
+    #[serde(default)]
+    caps: Vec<RawCap>,
+    #[serde(default)]
+    priority: i32,
+    #[serde(default)]
+    stacking: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerritory {
+    rule: String,
+    #[serde(default)]
+    insee: Vec<String>,
+    #[serde(default)]
+    geojson: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    operator: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    until: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDistance {
+    #[serde(default)]
+    min: u32,
+    #[serde(default)]
+    max: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDays {
+    #[serde(default)]
+    weekdays: Option<Vec<u8>>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    boost: Vec<RawBoost>,
+    #[serde(default)]
+    hours: Vec<RawHours>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoost {
+    date: String,
+    factor: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHours {
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAmount {
+    mode: String,
+    bands: Vec<RawBand>,
+    #[serde(default)]
+    per_seat: bool,
+    #[serde(default)]
+    min_per_trip: Option<u64>,
+    #[serde(default)]
+    max_per_trip: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBand {
+    from: u32,
+    #[serde(default)]
+    to: Option<u32>,
+    #[serde(default)]
+    fixed: Option<u32>,
+    #[serde(default)]
+    per_km: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCap {
+    kind: String,
+    #[serde(default)]
+    per: Option<String>,
+    max: u64,
+    #[serde(default)]
+    who: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// Collects violations; each reader returns `None` when it reported one.
+#[derive(Default)]
+struct Errors(Vec<Detail>);
+
+impl Errors {
+    fn add(&mut self, path: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(Detail::new(path, reason));
+    }
+
+    fn date(&mut self, s: &str, path: &str) -> Option<NaiveDate> {
+        let parsed = (s.len() == 10)
+            .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .flatten();
+        if parsed.is_none() {
+            self.add(path, "must be a date YYYY-MM-DD");
+        }
+        parsed
+    }
+
+    fn one_of<T: Copy>(&mut self, s: &str, path: &str, choices: &[(&str, T)]) -> Option<T> {
+        let found = choices.iter().find(|(name, _)| *name == s).map(|(_, v)| *v);
+        if found.is_none() {
+            let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+            self.add(
+                path,
+                format!("unknown value {s:?} (expected {})", names.join(", ")),
+            );
+        }
+        found
+    }
+
+    fn text(&mut self, s: &str, path: &str) -> String {
+        if s.trim().is_empty() || s.chars().count() > MAX_TEXT {
+            self.add(path, format!("must be 1 to {MAX_TEXT} characters"));
+        }
+        s.to_owned()
+    }
+}
+
+/// The document as JSON bytes (size-checked), then as a value.
+pub fn parse_bytes(body: &[u8]) -> Result<(Value, Campaign), Vec<Detail>> {
+    if body.len() > MAX_DOCUMENT_BYTES {
+        return Err(vec![Detail::new(
+            "",
+            format!("the document must not exceed {MAX_DOCUMENT_BYTES} bytes"),
+        )]);
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| vec![Detail::new("", format!("not valid JSON: {e}"))])?;
+    let campaign = parse(&value)?;
+    Ok((value, campaign))
+}
+
+/// Parses and checks a campaign document; every violation with its JSON pointer.
+pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
+    if !value.is_object() {
+        return Err(vec![Detail::new("", "the document must be a JSON object")]);
+    }
+    let raw: RawCampaign =
+        serde_path_to_error::deserialize(value).map_err(|e| vec![crate::api::serde_detail(e)])?;
+    let mut e = Errors::default();
+
+    let id = CampaignId::parse(&raw.id);
+    if id.is_none() {
+        e.add("/id", "must be 1 to 64 lowercase letters, digits, - or _");
+    }
+    let name = e.text(&raw.name, "/name");
+    let territory_name = e.text(&raw.territory_name, "/territory_name");
+    if let Some(t) = &raw.territory_id {
+        if CampaignId::parse(t).is_none() {
+            e.add(
+                "/territory_id",
+                "must be 1 to 64 lowercase letters, digits, - or _",
+            );
+        }
+    }
+    let start = e.date(&raw.start, "/start");
+    let end = e.date(&raw.end, "/end");
+    if let (Some(s), Some(en)) = (start, end) {
+        if en < s {
+            e.add("/end", format!("is before the start {s}: dates reversed"));
+        }
+    }
+    let time_zone = chrono_tz::Tz::from_str(&raw.time_zone).ok();
+    if time_zone.is_none() {
+        e.add(
+            "/time_zone",
+            "must be an IANA time zone such as Europe/Paris",
+        );
+    }
+
+    let territory = territory(&mut e, &raw.territory, "/territory", false);
+    let exclude_territory = raw
+        .exclude_territory
+        .as_ref()
+        .and_then(|t| territory_opt(&mut e, t, "/exclude_territory"));
+
+    let operators: Vec<Option<OperatorRef>> = raw
+        .operators
+        .iter()
+        .enumerate()
+        .map(|(i, s)| operator_ref(&mut e, s, &format!("/operators/{i}")))
+        .collect();
+    let mut operator_classes = [raw.operator_classes.is_empty(); 3];
+    for (i, c) in raw.operator_classes.iter().enumerate() {
+        let classes = [("A", 0), ("B", 1), ("C", 2)];
+        if let Some(k) = e.one_of(c, &format!("/operator_classes/{i}"), &classes) {
+            operator_classes[k] = true;
+        }
+    }
+    let mut operator_windows = Vec::new();
+    for (i, w) in raw.operator_windows.iter().enumerate() {
+        let at = format!("/operator_windows/{i}");
+        let operator = operator_ref(&mut e, &w.operator, &format!("{at}/operator"));
+        let from = w.from.as_deref().map(|d| e.date(d, &format!("{at}/from")));
+        let until = w
+            .until
+            .as_deref()
+            .map(|d| e.date(d, &format!("{at}/until")));
+        if from.is_none() && until.is_none() {
+            e.add(&at, "needs from, until or both");
+        }
+        if let (Some(Some(f)), Some(Some(u))) = (from, until) {
+            if u < f {
+                e.add(format!("{at}/until"), "is before from: dates reversed");
+            }
+        }
+        if let Some(operator) = operator {
+            operator_windows.push(OperatorWindow {
+                operator,
+                from: from.flatten(),
+                until: until.flatten(),
+            });
+        }
+    }
+
+    let distance = match &raw.distance {
+        None => DistanceRange { min: 0, max: None },
+        Some(d) => {
+            if d.max.is_some_and(|max| max <= d.min) {
+                e.add(
+                    "/distance/max",
+                    "must be greater than min ([min, max) metres)",
+                );
+            }
+            DistanceRange {
+                min: d.min,
+                max: d.max,
+            }
+        }
+    };
+
+    let days = days(&mut e, raw.days.as_ref());
+    let mut driver_paid = false;
+    let mut passenger_paid = false;
+    if raw.pays.is_empty() {
+        e.add("/pays", "must name driver, passenger or both");
+    }
+    for (i, p) in raw.pays.iter().enumerate() {
+        match PaidRole::parse(p) {
+            Some(PaidRole::Driver) => driver_paid = true,
+            Some(PaidRole::Passenger) => passenger_paid = true,
+            None => e.add(
+                format!("/pays/{i}"),
+                format!("unknown value {p:?} (expected driver, passenger)"),
+            ),
+        }
+    }
+    let amount = amount(&mut e, &raw.amount);
+    let caps = caps(&mut e, &raw.caps);
+    let mut counters: Vec<CounterSpec> = Vec::new();
+    let cap_counters = caps
+        .iter()
+        .map(|(_, cap)| {
+            let spec = CounterSpec::of(cap)?;
+            Some(match counters.iter().position(|s| *s == spec) {
+                Some(i) => i,
+                None => {
+                    counters.push(spec);
+                    counters.len() - 1
+                }
+            })
+        })
+        .collect();
+    let stacking = match raw.stacking.as_deref() {
+        None => Some(Stacking::Exclusive),
+        Some(s) => e.one_of(
+            s,
+            "/stacking",
+            &[
+                ("exclusive", Stacking::Exclusive),
+                ("stackable", Stacking::Stackable),
+            ],
+        ),
+    };
+
+    match (id, start, end, time_zone, territory, amount, stacking) {
+        (
+            Some(id),
+            Some(start),
+            Some(end),
+            Some(time_zone),
+            Some(territory),
+            Some(amount),
+            Some(stacking),
+        ) if e.0.is_empty() => Ok(Campaign {
+            id,
+            name,
+            territory_name,
+            territory_id: raw.territory_id,
+            start,
+            end,
+            time_zone,
+            territory,
+            exclude_territory,
+            operators: operators.into_iter().flatten().collect(),
+            operator_classes,
+            operator_windows,
+            adult_only: raw.adult_only,
+            distance,
+            days,
+            driver_paid,
+            passenger_paid,
+            amount,
+            caps,
+            counters,
+            cap_counters,
+            priority: raw.priority,
+            stacking,
+        }),
+        _ => Err(e.0),
+    }
+}
+
+fn territory_rule(e: &mut Errors, s: &str, path: &str) -> Option<TerritoryRule> {
+    e.one_of(
+        s,
+        path,
+        &[
+            ("start", TerritoryRule::Start),
+            ("end", TerritoryRule::End),
+            ("start_or_end", TerritoryRule::StartOrEnd),
+            ("start_and_end", TerritoryRule::StartAndEnd),
+        ],
+    )
+}
+
+fn territory(
+    e: &mut Errors,
+    raw: &RawTerritory,
+    path: &str,
+    may_be_empty: bool,
+) -> Option<Territory> {
+    let rule = territory_rule(e, &raw.rule, &format!("{path}/rule"));
+    let mut insee = Vec::with_capacity(raw.insee.len());
+    for (i, code) in raw.insee.iter().enumerate() {
+        if is_insee(code) {
+            insee.push(code.clone());
+        } else {
+            e.add(
+                format!("{path}/insee/{i}"),
+                "must be an INSEE code: digit, digit or A or B, 3 digits",
+            );
+        }
+    }
+    insee.sort();
+    insee.dedup();
+    let area = match &raw.geojson {
+        None | Some(Value::Null) => None,
+        Some(g) => match geo::parse_geojson(g, &format!("{path}/geojson")) {
+            Ok(area) => Some(area),
+            Err(errors) => {
+                for (p, r) in errors {
+                    e.add(p, r);
+                }
+                return None;
+            }
+        },
+    };
+    if !may_be_empty && raw.insee.is_empty() && area.is_none() {
+        e.add(path, "needs INSEE codes, a GeoJSON area or both");
+    }
+    Some(Territory {
+        rule: rule?,
+        insee,
+        area,
+    })
+}
+
+/// An exclusion with neither codes nor area excludes nothing.
+fn territory_opt(e: &mut Errors, raw: &RawTerritory, path: &str) -> Option<Territory> {
+    territory(e, raw, path, true).filter(|t| !t.is_empty())
+}
+
+fn operator_ref(e: &mut Errors, s: &str, path: &str) -> Option<OperatorRef> {
+    if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(OperatorRef::Siret(s.to_owned()));
+    }
+    match s.parse::<OperatorId>() {
+        Ok(id) => Some(OperatorRef::Id(id)),
+        Err(()) => {
+            e.add(
+                path,
+                "must be an operator id (integer) or a SIRET (14 digits)",
+            );
+            None
+        }
+    }
+}
+
+fn days(e: &mut Errors, raw: Option<&RawDays>) -> Days {
+    let mut days = Days {
+        weekdays: 0b1111_1110,
+        exclude: Vec::new(),
+        boost: Vec::new(),
+        hours: Vec::new(),
+    };
+    let Some(raw) = raw else {
+        return days;
+    };
+    if let Some(weekdays) = &raw.weekdays {
+        days.weekdays = 0;
+        if weekdays.is_empty() {
+            e.add(
+                "/days/weekdays",
+                "must name at least one day (1 Monday … 7 Sunday)",
+            );
+        }
+        for (i, d) in weekdays.iter().enumerate() {
+            if (1..=7).contains(d) {
+                days.weekdays |= 1 << d;
+            } else {
+                e.add(
+                    format!("/days/weekdays/{i}"),
+                    "must be 1 (Monday) to 7 (Sunday)",
+                );
+            }
+        }
+    }
+    for (i, d) in raw.exclude.iter().enumerate() {
+        if let Some(d) = e.date(d, &format!("/days/exclude/{i}")) {
+            days.exclude.push(d);
+        }
+    }
+    days.exclude.sort();
+    let mut seen = BTreeSet::new();
+    for (i, b) in raw.boost.iter().enumerate() {
+        let at = format!("/days/boost/{i}");
+        let date = e.date(&b.date, &format!("{at}/date"));
+        let hundredths = (b.factor * 100.0).round();
+        if !(b.factor > 0.0 && b.factor <= 10.0 && (hundredths / 100.0 - b.factor).abs() < 1e-9) {
+            e.add(
+                format!("{at}/factor"),
+                "must be a number above 0, at most 10, with at most 2 decimals",
+            );
+        } else if let Some(date) = date {
+            if !seen.insert(date) {
+                e.add(format!("{at}/date"), "is boosted twice");
+            }
+            days.boost.push((date, hundredths as u32));
+        }
+    }
+    days.boost.sort();
+    for (i, h) in raw.hours.iter().enumerate() {
+        let at = format!("/days/hours/{i}");
+        let from = minutes(e, &h.from, &format!("{at}/from"));
+        let to = minutes(e, &h.to, &format!("{at}/to"));
+        if let (Some(from), Some(to)) = (from, to) {
+            if to <= from {
+                e.add(format!("{at}/to"), "must be after from (HH:MM, [from, to))");
+            } else {
+                days.hours.push((from, to));
+            }
+        }
+    }
+    days
+}
+
+/// `HH:MM` → minutes since midnight; `24:00` is the end of the day.
+fn minutes(e: &mut Errors, s: &str, path: &str) -> Option<u16> {
+    let parsed = s.split_once(':').and_then(|(h, m)| {
+        let ok = h.len() == 2 && m.len() == 2;
+        let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
+        (ok && m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+    });
+    if parsed.is_none() {
+        e.add(path, "must be a time HH:MM (00:00 to 24:00)");
+    }
+    parsed
+}
+
+fn amount(e: &mut Errors, raw: &RawAmount) -> Option<Amount> {
+    let mode = e.one_of(
+        &raw.mode,
+        "/amount/mode",
+        &[
+            ("first_matching_band", Mode::FirstMatchingBand),
+            ("sum_of_bands", Mode::SumOfBands),
+        ],
+    );
+    if raw.bands.is_empty() || raw.bands.len() > MAX_BANDS {
+        e.add("/amount/bands", format!("must have 1 to {MAX_BANDS} bands"));
+    }
+    let mut bands = Vec::with_capacity(raw.bands.len());
+    for (i, b) in raw.bands.iter().enumerate() {
+        let at = format!("/amount/bands/{i}");
+        if b.to.is_some_and(|to| to <= b.from) {
+            e.add(
+                format!("{at}/to"),
+                "must be greater than from ([from, to) metres)",
+            );
+        }
+        if b.fixed.is_none() && b.per_km.is_none() {
+            e.add(&at, "needs fixed, per_km or both");
+        }
+        if b.fixed.is_some_and(|f| f > 1_000_000) {
+            e.add(format!("{at}/fixed"), "must be at most 1 000 000 cents");
+        }
+        let mut per_km_millicents = 0;
+        if let Some(per_km) = b.per_km {
+            let millis = (per_km * 1000.0).round();
+            if !(0.0..=100_000.0).contains(&per_km) || (millis / 1000.0 - per_km).abs() > 1e-9 {
+                e.add(
+                    format!("{at}/per_km"),
+                    "must be 0 to 100 000 cents per km, with at most 3 decimals",
+                );
+            } else {
+                per_km_millicents = millis as u32;
+            }
+        }
+        bands.push(Band {
+            from: b.from,
+            to: b.to,
+            fixed: b.fixed.unwrap_or(0),
+            per_km_millicents,
+        });
+    }
+    if mode == Some(Mode::FirstMatchingBand) {
+        // One band per distance: sorted by start, each must end before the next starts.
+        let mut order: Vec<usize> = (0..bands.len()).collect();
+        order.sort_by_key(|&i| bands[i].from);
+        for pair in order.windows(2) {
+            let (a, b) = (&bands[pair[0]], &bands[pair[1]]);
+            if a.to.is_none_or(|to| to > b.from) {
+                e.add(
+                    format!("/amount/bands/{}", pair[1]),
+                    format!(
+                        "overlaps band {} ([{}, {}) metres); first_matching_band needs disjoint bands",
+                        pair[0],
+                        a.from,
+                        a.to.map_or("∞".to_owned(), |t| t.to_string())
+                    ),
+                );
+            }
+        }
+    }
+    if let (Some(min), Some(max)) = (raw.min_per_trip, raw.max_per_trip) {
+        if max < min {
+            e.add("/amount/max_per_trip", "must be at least min_per_trip");
+        }
+    }
+    Some(Amount {
+        mode: mode?,
+        bands,
+        per_seat: raw.per_seat,
+        min_per_trip: raw.min_per_trip,
+        max_per_trip: raw.max_per_trip,
+    })
+}
+
+fn caps(e: &mut Errors, raw: &[RawCap]) -> Vec<(usize, Cap)> {
+    if raw.len() > MAX_CAPS {
+        e.add("/caps", format!("at most {MAX_CAPS} caps"));
+    }
+    let periods = [
+        ("day", Period::Day),
+        ("month", Period::Month),
+        ("year", Period::Year),
+        ("campaign", Period::Campaign),
+    ];
+    let scopes = [
+        ("person", Scope::Person),
+        ("operator_person", Scope::OperatorPerson),
+        ("campaign", Scope::Campaign),
+    ];
+    let mut out = Vec::new();
+    let mut seen_single = BTreeSet::new();
+    for (i, c) in raw.iter().enumerate() {
+        let at = format!("/caps/{i}");
+        let not_here = |e: &mut Errors, field: &str, present: bool| {
+            if present {
+                e.add(
+                    format!("{at}/{field}"),
+                    format!("does not apply to a {} cap", c.kind),
+                );
+            }
+        };
+        let per = |e: &mut Errors| match c.per.as_deref() {
+            Some(p) => e.one_of(p, &format!("{at}/per"), &periods),
+            None => {
+                e.add(
+                    format!("{at}/per"),
+                    "is required: day, month, year or campaign",
+                );
+                None
+            }
+        };
+        let who = |e: &mut Errors| -> Option<Option<PaidRole>> {
+            match c.who.as_deref() {
+                None => Some(None),
+                Some(_) if c.scope.as_deref() == Some("campaign") => {
+                    e.add(format!("{at}/who"), "does not apply to a campaign-wide cap");
+                    None
+                }
+                Some(w) => e
+                    .one_of(
+                        w,
+                        &format!("{at}/who"),
+                        &[
+                            ("driver", PaidRole::Driver),
+                            ("passenger", PaidRole::Passenger),
+                        ],
+                    )
+                    .map(Some),
+            }
+        };
+        let scope = |e: &mut Errors| match c.scope.as_deref() {
+            None => Some(Scope::Person),
+            Some(s) => e.one_of(s, &format!("{at}/scope"), &scopes),
+        };
+        if c.max == 0 {
+            e.add(format!("{at}/max"), "must be at least 1");
+        }
+        let cap = match c.kind.as_str() {
+            "seats_per_trip" => {
+                not_here(e, "per", c.per.is_some());
+                not_here(e, "who", c.who.is_some());
+                not_here(e, "scope", c.scope.is_some());
+                if c.max > 8 {
+                    e.add(format!("{at}/max"), "a journey has at most 8 seats");
+                }
+                Some(Cap::SeatsPerTrip {
+                    max: c.max.min(8) as u8,
+                })
+            }
+            "trips" | "amount" => {
+                let (per, who, scope) = (per(e), who(e), scope(e));
+                match (per, who, scope) {
+                    (Some(per), Some(who), Some(scope)) if c.kind == "trips" => Some(Cap::Trips {
+                        per,
+                        max: c.max,
+                        who,
+                        scope,
+                    }),
+                    (Some(per), Some(who), Some(scope)) => Some(Cap::Amount {
+                        per,
+                        max: c.max,
+                        who,
+                        scope,
+                    }),
+                    _ => None,
+                }
+            }
+            "budget" => {
+                not_here(e, "per", c.per.is_some());
+                not_here(e, "who", c.who.is_some());
+                not_here(e, "scope", c.scope.is_some());
+                Some(Cap::Budget { max: c.max })
+            }
+            other => {
+                e.add(
+                    format!("{at}/kind"),
+                    format!(
+                        "unknown cap kind {other:?} (expected seats_per_trip, trips, amount, budget)"
+                    ),
+                );
+                None
+            }
+        };
+        if let Some(cap) = cap {
+            if matches!(cap, Cap::SeatsPerTrip { .. } | Cap::Budget { .. })
+                && !seen_single.insert(cap.rank())
+            {
+                e.add(format!("{at}/kind"), format!("at most one {} cap", c.kind));
+            }
+            out.push((i, cap));
+        }
+    }
+    out.sort_by_key(|(_, cap)| cap.rank());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn minimal() -> Value {
+        json!({
+            "id": "test-2025", "name": "Test", "territory_name": "Testville",
+            "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+            "territory": {"rule": "start_or_end", "insee": ["17300"]},
+            "pays": ["driver"],
+            "amount": {"mode": "first_matching_band", "bands": [{"from": 2000, "to": 150000, "fixed": 50}]}
+        })
+    }
+
+    fn paths(doc: Value) -> Vec<String> {
+        let mut p: Vec<String> = parse(&doc)
+            .unwrap_err()
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
+        p.sort();
+        p
+    }
+
+    #[test]
+    fn a_minimal_document_parses_with_defaults() {
+        let c = parse(&minimal()).unwrap();
+        assert_eq!(c.id.as_str(), "test-2025");
+        assert_eq!(c.operator_classes, [true; 3]);
+        assert_eq!(c.days.weekdays, 0b1111_1110);
+        assert!(c.driver_paid && !c.passenger_paid);
+        assert_eq!(c.stacking, Stacking::Exclusive);
+        assert!(c.caps.is_empty());
+    }
+
+    #[test]
+    fn every_violation_is_reported_with_its_path() {
+        let mut doc = minimal();
+        doc["end"] = json!("2024-12-31");
+        doc["time_zone"] = json!("Europe/Lutece");
+        doc["distance"] = json!({"min": 5000, "max": 2000});
+        doc["amount"]["bands"] = json!([
+            {"from": 2000, "to": 20000, "fixed": 50},
+            {"from": 10000, "to": 30000, "per_km": 10},
+            {"from": 40000, "to": 30000, "fixed": 1}
+        ]);
+        doc["amount"]["min_per_trip"] = json!(100);
+        doc["amount"]["max_per_trip"] = json!(50);
+        doc["caps"] = json!([
+            {"kind": "trips", "per": "week", "max": 3},
+            {"kind": "coupons", "max": 3},
+            {"kind": "amount", "per": "month", "max": 100, "who": "passenger", "scope": "campaign"}
+        ]);
+        doc["territory"]["geojson"] =
+            json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]});
+        assert_eq!(
+            paths(doc),
+            vec![
+                "/amount/bands/1",
+                "/amount/bands/2/to",
+                "/amount/max_per_trip",
+                "/caps/0/per",
+                "/caps/1/kind",
+                "/caps/2/who",
+                "/distance/max",
+                "/end",
+                "/territory/geojson/coordinates/0",
+                "/time_zone",
+            ]
+        );
+    }
+
+    #[test]
+    fn type_errors_and_unknown_fields_name_their_path() {
+        let mut doc = minimal();
+        doc["amount"]["bands"][0]["fixed"] = json!("50");
+        assert_eq!(paths(doc), vec!["/amount/bands/0/fixed"]);
+        let mut doc = minimal();
+        doc.as_object_mut().unwrap().remove("pays");
+        assert_eq!(paths(doc), vec!["/pays"]);
+        let mut doc = minimal();
+        doc["territory"]["radius"] = json!(3);
+        let details = parse(&doc).unwrap_err();
+        assert!(details[0].path.starts_with("/territory"), "{details:?}");
+        assert!(details[0].reason.contains("radius"));
+        assert_eq!(paths(json!([1])), vec![""]);
+    }
+
+    #[test]
+    fn territories_need_codes_or_an_area_and_exclusions_may_be_empty() {
+        let mut doc = minimal();
+        doc["territory"] = json!({"rule": "start", "insee": []});
+        assert_eq!(paths(doc), vec!["/territory"]);
+        let mut doc = minimal();
+        doc["territory"]["insee"] = json!(["1730", "2A004"]);
+        doc["territory"]["rule"] = json!("anywhere");
+        assert_eq!(paths(doc), vec!["/territory/insee/0", "/territory/rule"]);
+        let mut doc = minimal();
+        doc["exclude_territory"] = json!({"rule": "start_and_end", "insee": []});
+        assert!(parse(&doc).unwrap().exclude_territory.is_none());
+    }
+
+    #[test]
+    fn caps_are_sorted_in_the_documented_order() {
+        let mut doc = minimal();
+        doc["pays"] = json!(["driver", "passenger"]);
+        doc["caps"] = json!([
+            {"kind": "budget", "max": 5000000},
+            {"kind": "amount", "per": "month", "max": 9000},
+            {"kind": "amount", "per": "year", "max": 54000},
+            {"kind": "trips", "per": "campaign", "max": 10000000, "scope": "campaign"},
+            {"kind": "trips", "per": "month", "max": 10},
+            {"kind": "trips", "per": "day", "max": 6, "who": "driver"},
+            {"kind": "seats_per_trip", "max": 3}
+        ]);
+        let c = parse(&doc).unwrap();
+        let order: Vec<usize> = c.caps.iter().map(|(i, _)| *i).collect();
+        assert_eq!(order, vec![6, 5, 4, 3, 2, 1, 0]);
+        let mut doc = minimal();
+        doc["caps"] = json!([{"kind": "budget", "max": 1}, {"kind": "budget", "max": 2}]);
+        assert_eq!(paths(doc), vec!["/caps/1/kind"]);
+    }
+}

@@ -1,0 +1,212 @@
+//! Campaigns and draft incentives on the production store: DynamoDB (a local moto
+//! server), requests built like API Gateway builds them, processing as the queue consumer
+//! runs it.
+
+mod support;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use registry_core::admin::{self, TokenRequest};
+use registry_core::api::{self, router::RouteId};
+use registry_core::app::App;
+use registry_core::config::{Config, StoreKind};
+use registry_core::domain::operator::OperatorId;
+use registry_core::domain::token::RoleKind;
+use registry_core::queue::memory::MemoryQueue;
+use registry_core::store::dynamodb::DynamoStore;
+use serde_json::{json, Value};
+use support::*;
+
+fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> http::Request<Bytes> {
+    http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
+        .unwrap()
+}
+
+async fn send(app: &App, route: RouteId, req: http::Request<Bytes>) -> (u16, Value) {
+    let response = api::handle(app, req, Some(route), None).await;
+    (
+        response.status().as_u16(),
+        serde_json::from_slice(response.body()).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
+    let store = DynamoStore::new(dynamodb_client(), unique_name("campaigns"));
+    store.create_table().await.unwrap();
+    let config = Config {
+        store: StoreKind::DynamoDb,
+        hash_secret: "test-secret".into(),
+        ..Config::default()
+    };
+    let app = App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config);
+    let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
+    let op = admin::create_operator(&app, "Covoit".into(), None)
+        .await
+        .unwrap();
+    let token = |role, operator, territory: Option<&str>| TokenRequest {
+        name: "t".into(),
+        role,
+        operator,
+        permissions: None,
+        territory: territory.map(str::to_owned),
+    };
+    let app_token = admin::create_token(&app, token(RoleKind::Application, Some(op.id), None))
+        .await
+        .unwrap()
+        .token;
+    let territory = admin::create_token(&app, token(RoleKind::Territory, None, Some("paris")))
+        .await
+        .unwrap()
+        .token;
+
+    let started = chrono::Utc::now() - chrono::Duration::minutes(90);
+    let today = started.date_naive();
+    let campaign = json!({
+        "id": "paris-aws", "name": "Paris", "territory_name": "Paris", "territory_id": "paris",
+        "start": (today - chrono::Days::new(5)).to_string(),
+        "end": (today + chrono::Days::new(5)).to_string(),
+        "time_zone": "UTC",
+        "territory": {"rule": "start_and_end", "geojson": {"type": "Polygon", "coordinates": [[
+            [1.9, 48.6], [2.6, 48.6], [2.6, 49.0], [1.9, 49.0], [1.9, 48.6]]]}},
+        "pays": ["driver", "passenger"],
+        "amount": {"mode": "first_matching_band", "per_seat": true,
+                   "bands": [{"from": 2000, "to": 100000, "fixed": 150}]},
+        "caps": [{"kind": "amount", "per": "month", "max": 200}, {"kind": "budget", "max": 100000}]
+    });
+    let (s, created) = send(
+        &app,
+        RouteId::CampaignsCreate,
+        request("POST", "/v2/campaigns", &admin, Some(campaign)),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+
+    for id in ["a-1", "a-2"] {
+        let doc = registry_core::domain::journey::example_document(
+            id,
+            started + chrono::Duration::minutes(90),
+        );
+        let (s, r) = send(
+            &app,
+            RouteId::JourneysCreate,
+            request("POST", "/v2/journeys", &app_token, Some(doc)),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        registry_core::jobs::process::journey(&app, OperatorId(op.id.0), id)
+            .await
+            .unwrap();
+        // A redelivery adds nothing.
+        registry_core::jobs::process::journey(&app, OperatorId(op.id.0), id)
+            .await
+            .unwrap();
+    }
+    let incentives = |status: &Value| -> Vec<(String, i64, String)> {
+        let mut v: Vec<_> = status["incentives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["role"].as_str().unwrap().to_owned(),
+                    i["amount"].as_i64().unwrap(),
+                    i["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (_, first) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/a-1", &app_token, None),
+    )
+    .await;
+    assert_eq!(
+        incentives(&first),
+        vec![
+            ("driver".into(), 150, "draft".into()),
+            ("passenger".into(), 150, "draft".into())
+        ]
+    );
+    // 200 c a month per person: the second trip pays the 50 c left.
+    let (_, second) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/a-2", &app_token, None),
+    )
+    .await;
+    assert_eq!(
+        incentives(&second),
+        vec![
+            ("driver".into(), 50, "draft".into()),
+            ("passenger".into(), 50, "draft".into())
+        ]
+    );
+    let month = today.format("%Y-%m");
+    let listing = format!("/v2/campaigns/paris-aws/incentives?month={month}&status=draft");
+    let (s, page) = send(
+        &app,
+        RouteId::CampaignsIncentives,
+        request("GET", &listing, &territory, None),
+    )
+    .await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["totals"], json!({"count": 4, "amount": 400}));
+
+    // Canceled: drafts with it, and the month's room given back.
+    let (s, _) = send(
+        &app,
+        RouteId::JourneysCancel,
+        request("DELETE", "/v2/journeys/a-1", &app_token, None),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, first) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/a-1", &app_token, None),
+    )
+    .await;
+    assert_eq!(
+        incentives(&first),
+        vec![
+            ("driver".into(), 150, "canceled".into()),
+            ("passenger".into(), 150, "canceled".into())
+        ]
+    );
+    let (_, page) = send(
+        &app,
+        RouteId::CampaignsIncentives,
+        request("GET", &listing, &territory, None),
+    )
+    .await;
+    assert_eq!(page["totals"], json!({"count": 2, "amount": 100}));
+    let doc = registry_core::domain::journey::example_document(
+        "a-3",
+        started + chrono::Duration::minutes(90),
+    );
+    send(
+        &app,
+        RouteId::JourneysCreate,
+        request("POST", "/v2/journeys", &app_token, Some(doc)),
+    )
+    .await;
+    registry_core::jobs::process::journey(&app, OperatorId(op.id.0), "a-3")
+        .await
+        .unwrap();
+    let (_, third) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/a-3", &app_token, None),
+    )
+    .await;
+    assert_eq!(incentives(&third)[0].1, 150, "{third}");
+}

@@ -1,0 +1,456 @@
+//! Campaigns and draft incentives through real HTTP on loopback, against the `registry
+//! serve` binary, with the `registry admin` CLI on the same store file.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::*;
+
+async fn wait_status(server: &Server, token: &str, journey_id: &str, want: &str) -> Value {
+    for _ in 0..100 {
+        let (s, _, body) = call(
+            Method::GET,
+            &server.url(&format!("/v2/journeys/{journey_id}")),
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        if body["status"] == want {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("journey {journey_id} never reached {want}");
+}
+
+/// A campaign running around today: drivers and passengers of trips starting or ending in
+/// a drawn area around Paris and Versailles (where `journey()` goes), 100 c per seat plus
+/// 1 c per km, 2 trips a day per person.
+fn campaign(id: &str, today: chrono::NaiveDate) -> Value {
+    json!({
+        "id": id, "name": "Paris test", "territory_name": "Paris area", "territory_id": "paris",
+        "start": (today - chrono::Days::new(10)).to_string(),
+        "end": (today + chrono::Days::new(30)).to_string(),
+        "time_zone": "Europe/Paris",
+        "territory": {"rule": "start_or_end", "geojson": {"type": "Polygon", "coordinates": [[
+            [1.95, 48.70], [2.55, 48.70], [2.55, 48.98], [1.95, 48.98], [1.95, 48.70]]]}},
+        "distance": {"min": 2000, "max": 150000},
+        "pays": ["driver", "passenger"],
+        "amount": {"mode": "sum_of_bands", "per_seat": true,
+                   "bands": [{"from": 2000, "fixed": 100}, {"from": 0, "to": 100000, "per_km": 1}]},
+        "caps": [{"kind": "trips", "per": "day", "max": 2}]
+    })
+}
+
+fn amounts(status: &Value) -> Vec<(String, i64, String)> {
+    let mut v: Vec<(String, i64, String)> = status["incentives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["role"].as_str().unwrap().to_owned(),
+                i["amount"].as_i64().unwrap(),
+                i["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn paths(e: &Value) -> Vec<String> {
+    let mut p: Vec<String> = e["error"]["details"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|d| d["path"].as_str().unwrap_or("?").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    p.sort();
+    p
+}
+
+#[tokio::test]
+async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journey() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let server = Server::start(&data, &[]);
+    let admin = server.admin_token.clone().unwrap();
+    let (_, token) = operator_with_token(&server, None).await;
+
+    // The trips start 90 minutes before the test started; their day in Paris time.
+    let start: DateTime<Utc> = journey("x")["passenger"]["start"]["datetime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let doc = campaign("paris-test", start.date_naive());
+    let today = registry_core::domain::campaign::parse(&doc)
+        .unwrap()
+        .today(start);
+    let doc = campaign("paris-test", today);
+    let month = today.format("%Y-%m").to_string();
+
+    // Loaded by a registry admin; territory and application tokens may not.
+    let (s, _, created) = call(
+        Method::POST,
+        &server.url("/v2/campaigns"),
+        Some(&token),
+        Some(doc.clone()),
+    )
+    .await;
+    assert_eq!(s, 403, "{created}");
+    let (s, _, created) = call(
+        Method::POST,
+        &server.url("/v2/campaigns"),
+        Some(&admin),
+        Some(doc.clone()),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    assert_eq!(
+        (created["version"].clone(), created["status"].clone()),
+        (json!(1), json!("active"))
+    );
+    let (s, _, _) = call(
+        Method::POST,
+        &server.url("/v2/campaigns"),
+        Some(&admin),
+        Some(doc.clone()),
+    )
+    .await;
+    assert_eq!(s, 409, "the id exists");
+
+    // The passenger's declared 21.5 km: 100 + 21.5 = 121.5 → 122 c per seat.
+    for id in ["d-1", "d-2", "d-3"] {
+        let (s, _, r) = call(
+            Method::POST,
+            &server.url("/v2/journeys"),
+            Some(&token),
+            Some(journey(id)),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        let status = wait_status(&server, &token, id, "ok").await;
+        let want = if id == "d-3" { 0 } else { 122 };
+        assert_eq!(
+            amounts(&status),
+            vec![
+                ("driver".into(), want, "draft".into()),
+                ("passenger".into(), want, "draft".into())
+            ],
+            "{id}: {status}"
+        );
+        if id == "d-3" {
+            // Third trip of the day for both: capped, shown with its reason.
+            assert_eq!(status["incentives"][0]["capped_by"], "trips_per_day");
+        }
+    }
+
+    // A journey known only by INSEE codes cannot be placed in a drawn area: not eligible,
+    // no draft, still ok.
+    let mut insee_only = journey("d-insee");
+    for p in ["passenger", "driver"] {
+        for end in ["start", "end"] {
+            let dt = insee_only[p][end]["datetime"].clone();
+            insee_only[p][end] = json!({"datetime": dt, "insee": "75056"});
+        }
+    }
+    call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(insee_only),
+    )
+    .await;
+    let status = wait_status(&server, &token, "d-insee", "ok").await;
+    assert_eq!(status["incentives"], json!([]));
+
+    // The territory reads its campaign's drafts, with totals, as JSON and CSV.
+    let (ok, out) = cli(&[
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        "admin",
+        "token",
+        "create",
+        "--role",
+        "territory",
+        "--territory",
+        "paris",
+        "--name",
+        "Paris",
+    ]);
+    assert!(ok, "{out}");
+    let territory = serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, out) = cli(&[
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        "admin",
+        "token",
+        "create",
+        "--role",
+        "territory",
+        "--territory",
+        "lyon",
+        "--name",
+        "Lyon",
+    ]);
+    assert!(ok, "{out}");
+    let other = serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listing = server.url(&format!(
+        "/v2/campaigns/paris-test/incentives?month={month}&status=draft"
+    ));
+    let (s, _, page) = call(Method::GET, &listing, Some(&territory), None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["totals"], json!({"count": 6, "amount": 4 * 122}));
+    assert_eq!(page["incentives"].as_array().unwrap().len(), 6);
+    assert_eq!(status_code(&listing, &other).await, 404);
+    assert_eq!(status_code(&listing, &token).await, 403);
+    let (s, _, e) = call(
+        Method::GET,
+        &server.url("/v2/campaigns/paris-test/incentives?month=2025-13"),
+        Some(&territory),
+        None,
+    )
+    .await;
+    assert_eq!((s, paths(&e)), (400, vec!["month".to_owned()]));
+    let csv = client()
+        .get(&listing)
+        .bearer_auth(&territory)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["x-total-amount"], "488");
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(
+        lines[1].starts_with("d-1,")
+            || lines[1].starts_with("d-2,")
+            || lines[1].starts_with("d-3,")
+    );
+    assert!(text.contains(",trips_per_day,"));
+    // Pages of 4: a cursor to the rest.
+    let (_, _, first) = call(
+        Method::GET,
+        &format!("{listing}&limit=4"),
+        Some(&territory),
+        None,
+    )
+    .await;
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, _, second) = call(
+        Method::GET,
+        &format!("{listing}&limit=4&cursor={cursor}"),
+        Some(&territory),
+        None,
+    )
+    .await;
+    assert_eq!(
+        first["incentives"].as_array().unwrap().len()
+            + second["incentives"].as_array().unwrap().len(),
+        6
+    );
+
+    // Canceling d-1 cancels its drafts at once and frees its place under the daily cap.
+    let (s, _, _) = call(
+        Method::DELETE,
+        &server.url("/v2/journeys/d-1"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, _, status) = call(
+        Method::GET,
+        &server.url("/v2/journeys/d-1"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        amounts(&status),
+        vec![
+            ("driver".into(), 122, "canceled".into()),
+            ("passenger".into(), 122, "canceled".into())
+        ]
+    );
+    let (_, _, page) = call(Method::GET, &listing, Some(&territory), None).await;
+    assert_eq!(page["totals"], json!({"count": 4, "amount": 2 * 122}));
+    let canceled = listing.replace("status=draft", "status=canceled");
+    let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
+    assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
+    call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(journey("d-4")),
+    )
+    .await;
+    let status = wait_status(&server, &token, "d-4", "ok").await;
+    assert_eq!(amounts(&status)[0].1, 122, "{status}");
+    // Canceling again changes nothing.
+    let (s, _, _) = call(
+        Method::DELETE,
+        &server.url("/v2/journeys/d-1"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
+    assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
+
+    // A started campaign cannot be updated, only closed (not in the past).
+    let url = server.url("/v2/campaigns/paris-test");
+    let (s, _, _) = call(Method::PUT, &url, Some(&admin), Some(doc.clone())).await;
+    assert_eq!(s, 409);
+    let (s, _, e) = call(
+        Method::POST,
+        &format!("{url}/close"),
+        Some(&admin),
+        Some(json!({"last_day": "2020-01-01"})),
+    )
+    .await;
+    assert_eq!((s, paths(&e)), (400, vec!["/last_day".to_owned()]));
+    let (s, _, closed) = call(
+        Method::POST,
+        &format!("{url}/close"),
+        Some(&admin),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, 200, "{closed}");
+    assert_eq!(
+        (closed["status"].clone(), closed["version"].clone()),
+        (json!("closed"), json!(2))
+    );
+    let (_, _, read) = call(Method::GET, &url, Some(&territory), None).await;
+    assert_eq!(read["history"].as_array().unwrap().len(), 2);
+    assert_eq!(read["history"][1]["action"], "closed");
+}
+
+async fn status_code(url: &str, token: &str) -> u16 {
+    status(Method::GET, url, Some(token), None).await
+}
+
+#[tokio::test]
+async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let server = Server::start(&data, &[]);
+    let admin = server.admin_token.clone().unwrap();
+    let today = Utc::now().date_naive();
+    let post = |doc: Value| {
+        let url = server.url("/v2/campaigns");
+        let admin = admin.clone();
+        async move { call(Method::POST, &url, Some(&admin), Some(doc)).await }
+    };
+    let mut bad = campaign("bad", today);
+    bad["amount"] = json!({"mode": "first_matching_band", "bands": [
+        {"from": 2000, "to": 20000, "fixed": 100}, {"from": 10000, "to": 30000, "fixed": 50}]});
+    bad["distance"] = json!({"min": 5000, "max": 1000});
+    bad["caps"] = json!([{"kind": "trips_per_week", "max": 3}]);
+    bad["start"] = json!("2026-02-01");
+    bad["end"] = json!("2026-01-01");
+    bad["territory"]["geojson"] = json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]});
+    let (s, _, e) = post(bad).await;
+    assert_eq!(s, 400, "{e}");
+    assert_eq!(e["error"]["code"], "invalid_campaign");
+    assert_eq!(
+        paths(&e),
+        vec![
+            "/amount/bands/1",
+            "/caps/0/kind",
+            "/distance/max",
+            "/end",
+            "/territory/geojson/coordinates/0"
+        ]
+    );
+    let (s, _, e) = post(json!({"id": "x"})).await;
+    assert_eq!((s, paths(&e)), (400, vec!["/name".to_owned()]));
+    let raw = client()
+        .post(server.url("/v2/campaigns"))
+        .bearer_auth(&admin)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 400);
+    let (_, _, list) = call(
+        Method::GET,
+        &server.url("/v2/campaigns"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(list["campaigns"], json!([]), "nothing written");
+
+    // The CLI refuses the same way, and loads the shipped examples.
+    let file = dir.path().join("bad.json");
+    let mut bad = campaign("bad", today);
+    bad["pays"] = json!(["nobody"]);
+    std::fs::write(&file, bad.to_string()).unwrap();
+    let data = data.to_str().unwrap();
+    let (ok, _) = cli(&[
+        "admin",
+        "campaign",
+        "load",
+        file.to_str().unwrap(),
+        "--data",
+        data,
+    ]);
+    assert!(!ok);
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/campaigns");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(examples).unwrap() {
+        let path = entry.unwrap().path();
+        let (ok, out) = cli(&[
+            "admin",
+            "campaign",
+            "load",
+            path.to_str().unwrap(),
+            "--data",
+            data,
+        ]);
+        assert!(ok, "{}: {out}", path.display());
+        loaded += 1;
+    }
+    assert_eq!(loaded, 5);
+    let (ok, out) = cli(&["--json", "admin", "campaign", "list", "--data", data]);
+    assert!(ok);
+    let list: Value = serde_json::from_str(out.trim()).unwrap();
+    let mut ids: Vec<&str> = list["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![
+            "example-boost-days",
+            "example-driver-150c",
+            "example-fixed-plus-per-km",
+            "example-passengers-50c",
+            "example-seat-or-distance"
+        ]
+    );
+}
