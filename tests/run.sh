@@ -32,6 +32,9 @@ failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
 step "cfn-lint template.yaml"
 cfn-lint template.yaml
 
+step "template.yaml: an errors and a throttles alarm for every function"
+python3 tests/check_template.py template.yaml
+
 step "sam validate --lint"
 AWS_DEFAULT_REGION=eu-west-3 sam validate --lint --template-file template.yaml
 

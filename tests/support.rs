@@ -18,6 +18,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_with_stderr(data, env, Stdio::null())
+    }
+
+    /// [`Server::start`] with the server's log (stderr) sent to `stderr`.
+    pub fn start_with_stderr(data: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--json", "--data"])
             .arg(data)
@@ -26,7 +31,7 @@ impl Server {
             // One key per test binary (generating one per server would cost seconds each).
             .env("REGISTRY_SIGNING_KEY", signing_key_pem())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }

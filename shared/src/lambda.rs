@@ -29,7 +29,7 @@ pub async fn handle_http(
     route: RouteId,
     request: lambda_http::Request,
 ) -> lambda_http::Response<Body> {
-    let request_id = request.lambda_context_ref().map(|c| c.request_id.clone());
+    let request_id = request_id(&request);
     let (parts, body) = request.into_parts();
     let body = match body {
         Body::Empty => Bytes::new(),
@@ -45,6 +45,16 @@ pub async fn handle_http(
     )
     .await;
     to_lambda(response)
+}
+
+/// API Gateway's request id: the one of the API access log, so one id (also answered in
+/// `x-request-id`) finds a request in both logs; else the Lambda invocation's.
+fn request_id(request: &lambda_http::Request) -> Option<String> {
+    let gateway = match request.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.request_id.clone(),
+        _ => None,
+    };
+    gateway.or_else(|| request.lambda_context_ref().map(|c| c.request_id.clone()))
 }
 
 fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {

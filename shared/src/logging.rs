@@ -14,9 +14,20 @@ pub fn filter() -> Targets {
         .unwrap_or_else(|| Targets::new().with_default(Level::INFO))
 }
 
-/// One JSON object per line, with the request span's fields (request id, route, operator).
+/// One JSON object per line on stdout (CloudWatch), with the request span's fields
+/// (`span`: request_id, route, operator_id) beside the event's (`fields`: status,
+/// latency_ms, ...).
 pub fn init_json() {
+    init_json_to(std::io::stdout);
+}
+
+/// [`init_json`] to another writer (tests read what Lambda would log).
+pub fn init_json_to<W>(writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let layer = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
         .json()
         .with_current_span(true)
         .with_span_list(false)

@@ -56,6 +56,9 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
             serde_json::to_string(&labels).unwrap_or_else(|_| "[]".into()),
         )
         .set("updated_at", rfc3339(app.clock.now()))
+        // Counts the processings that took effect: the condition below keeps it at 1, which
+        // the crash and redelivery tests check.
+        .add("processings", 1)
         // Leaves the pending index: the sweeper no longer sees it.
         .remove(GSI1_PK)
         .remove(GSI1_SK);
