@@ -32,6 +32,9 @@ pub struct Config {
     /// How long the embedded worker hides a message it is running (`REGISTRY_VISIBILITY_SECS`):
     /// after a crash, the message is delivered again once this has passed.
     pub visibility_secs: u64,
+    /// Public base URL of the API (`REGISTRY_PUBLIC_URL`): the QR code of a certificate
+    /// points to `<it>/v2/certificates/<uuid>`. `registry serve` defaults it to its address.
+    pub public_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,7 @@ pub struct Config {
 pub struct ConfigError(pub String);
 
 pub const DEFAULT_DB_PATH: &str = "./data/registry.db";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 /// Only for local runs: production sets `REGISTRY_HASH_SECRET` (template.yaml requires it).
 const LOCAL_HASH_SECRET: &str = "local-development-secret-change-me";
 
@@ -55,6 +59,7 @@ impl Default for Config {
             other_rate_limit_per_min: 600,
             max_receives: crate::queue::DEFAULT_MAX_RECEIVES,
             visibility_secs: 30,
+            public_url: DEFAULT_PUBLIC_URL.into(),
         }
     }
 }
@@ -89,6 +94,15 @@ impl Config {
             c.queue_url = q;
         }
         c.dlq_url = var("REGISTRY_DLQ_URL");
+        if let Some(url) = var("REGISTRY_PUBLIC_URL") {
+            let url = url.trim().trim_end_matches('/').to_owned();
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError(format!(
+                    "REGISTRY_PUBLIC_URL={url:?}: expected an http(s) URL"
+                )));
+            }
+            c.public_url = url;
+        }
         if let Some(s) = var("REGISTRY_HASH_SECRET") {
             c.hash_secret = s;
         } else if c.store == StoreKind::DynamoDb {
@@ -166,6 +180,13 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         assert!(with(&[("REGISTRY_STORE", "postgres")]).is_err());
+        assert!(with(&[("REGISTRY_PUBLIC_URL", "registry.example")]).is_err());
+        assert_eq!(
+            with(&[("REGISTRY_PUBLIC_URL", "https://registry.example/")])
+                .unwrap()
+                .public_url,
+            "https://registry.example"
+        );
         assert!(with(&[("REGISTRY_RATE_LIMIT_PER_MIN", "0")]).is_err());
         assert!(with(&[("REGISTRY_RATE_LIMIT_PER_MIN", "lots")]).is_err());
         assert_eq!(

@@ -49,8 +49,16 @@ pub async fn handle_http(
 
 fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {
     let (parts, body) = response.into_parts();
+    // PDF and PNG go back base64-encoded (API Gateway's binary bodies), even when their
+    // bytes happen to be valid UTF-8.
+    let binary = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/pdf") || t.starts_with("image/"));
     let body = match String::from_utf8(body.to_vec()) {
-        Ok(text) => Body::Text(text),
+        Ok(text) if !binary => Body::Text(text),
+        Ok(text) => Body::Binary(text.into_bytes()),
         Err(e) => Body::Binary(e.into_bytes()),
     };
     lambda_http::Response::from_parts(parts, body)

@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+#[cfg(feature = "render")]
+pub mod certificate;
 mod aws_error;
 pub mod clock;
 pub mod config;

@@ -16,6 +16,7 @@ use super::ratelimit::{self, RateClass};
 use super::{auth, Ctx};
 use crate::app::App;
 use crate::clock::rfc3339;
+use crate::domain::certificate;
 use crate::domain::identity::identity_key;
 use crate::domain::journey::{
     pack_document, CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS, STORED_DOCUMENT,
@@ -203,6 +204,13 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     }
 
     let key = keys::journey(operator, journey_id);
+    // Read first: the journey's trip-index entries (certificates) are named by its identity
+    // keys and instants, which never change.
+    let journey = app
+        .store
+        .get(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("journey"))?;
     let now = rfc3339(app.clock.now());
     let mut update = Update::new()
         .set("status", JourneyStatus::Canceled.as_str())
@@ -217,7 +225,7 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     if let Some(message) = &reason.message {
         update = update.set("cancel_message", message.clone());
     }
-    let ops = vec![
+    let mut ops = vec![
         WriteOp::Update {
             key: key.clone(),
             update,
@@ -233,6 +241,15 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             condition: None,
         },
     ];
+    // Out of the certificates issued from now on (those issued before stay as they are).
+    ops.extend(
+        certificate::index_keys(operator, &journey)
+            .into_iter()
+            .map(|(_, key)| WriteOp::Delete {
+                key,
+                condition: None,
+            }),
+    );
     let canceled_at = match app.store.transact(ops).await {
         Ok(()) => now,
         Err(StoreError::TransactionCanceled { index: 0, .. }) => app

@@ -2,6 +2,7 @@
 //! API Gateway (one Lambda per route) and behind `registry serve` (all routes).
 
 pub mod auth;
+pub mod certificates;
 pub mod error;
 pub mod journeys;
 pub mod operators;
@@ -181,6 +182,9 @@ async fn dispatch(
         RouteId::ApplicationsCreate => operators::create_token(app, &ctx).await,
         RouteId::ApplicationsList => operators::list_tokens(app, &ctx).await,
         RouteId::ApplicationsRevoke => operators::revoke_token(app, &ctx).await,
+        RouteId::CertificatesCreate => certificates::create(app, &ctx).await,
+        RouteId::CertificatesFind => certificates::find(app, &ctx).await,
+        RouteId::CertificatesAttachment => certificates::attachment(app, &ctx).await,
     };
     result.unwrap_or_else(ApiError::into_response)
 }

@@ -14,6 +14,9 @@ pub enum RouteId {
     ApplicationsCreate,
     ApplicationsList,
     ApplicationsRevoke,
+    CertificatesCreate,
+    CertificatesFind,
+    CertificatesAttachment,
 }
 
 #[derive(Debug, PartialEq)]
@@ -80,6 +83,24 @@ pub const ROUTES: &[Route] = &[
         method: Method::DELETE,
         path: "/v2/operators/{operator_id}/applications/{token_id}",
         function: "applications-revoke",
+    },
+    Route {
+        id: RouteId::CertificatesCreate,
+        method: Method::POST,
+        path: "/v2/certificates",
+        function: "certificates-create",
+    },
+    Route {
+        id: RouteId::CertificatesFind,
+        method: Method::GET,
+        path: "/v2/certificates/{uuid}",
+        function: "certificates-find",
+    },
+    Route {
+        id: RouteId::CertificatesAttachment,
+        method: Method::GET,
+        path: "/v2/certificates/{uuid}/attachment",
+        function: "certificates-attachment",
     },
 ];
 
@@ -185,6 +206,9 @@ mod tests {
             RouteId::ApplicationsCreate,
             RouteId::ApplicationsList,
             RouteId::ApplicationsRevoke,
+            RouteId::CertificatesCreate,
+            RouteId::CertificatesFind,
+            RouteId::CertificatesAttachment,
         ];
         assert_eq!(ids.len(), ROUTES.len());
         for id in ids {

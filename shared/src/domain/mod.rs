@@ -1,6 +1,7 @@
 //! Domain types: what the registry knows, independent of HTTP and storage.
 
 pub mod anomaly;
+pub mod certificate;
 pub mod country;
 pub mod identity;
 pub mod journey;

@@ -6,12 +6,13 @@ use super::TaskError;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
+use crate::domain::certificate::{self, Trip};
 use crate::domain::country::Country;
 use crate::domain::journey::{self, JourneyStatus};
 use crate::domain::journey_v2;
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
-use crate::store::{Condition, StoreError, Update, GSI1_PK, GSI1_SK};
+use crate::store::{Condition, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
 
 pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Result<(), TaskError> {
     let key = keys::journey(operator, journey_id);
@@ -58,9 +59,24 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         .remove(GSI1_PK)
         .remove(GSI1_SK);
     let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
-    match app.store.update(&key, update, Some(only_if_pending)).await {
+    let mut ops = vec![WriteOp::Update {
+        key,
+        update,
+        condition: Some(only_if_pending),
+    }];
+    // An `ok` journey enters the trip index of both its persons (certificates), in the same
+    // transaction: never a journey `ok` without its entries, nor entries of a canceled one.
+    if status == JourneyStatus::Ok {
+        for (role, entry) in certificate::index_keys(operator, &item) {
+            ops.push(WriteOp::Put {
+                item: Trip::of(&journey, role).to_item(entry),
+                condition: None,
+            });
+        }
+    }
+    match app.store.commit(ops, Vec::new()).await {
         // Canceled between the read and the write: the cancellation stands.
-        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Ok(_) | Err(StoreError::TransactionCanceled { index: 0, .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
