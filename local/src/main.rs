@@ -2,6 +2,7 @@
 //! operations tool (admin, jobs) that also works against DynamoDB/SQS in production.
 
 mod admin;
+mod bench;
 mod jobs;
 mod journeys;
 mod serve;
@@ -44,6 +45,9 @@ enum Command {
     /// Runs a scheduled job by hand.
     #[command(subcommand)]
     Jobs(jobs::JobCommand),
+    /// Set-ups and loops of docs/BENCHMARKS.md.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn config(data: Option<PathBuf>) -> Result<Config, String> {
@@ -71,6 +75,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { addr } => serve::run(open(data).await?, addr, json).await,
         Command::Admin(command) => admin::run(&open(data).await?, command, json).await,
         Command::Jobs(command) => jobs::run(&open(data).await?, command, json).await,
+        Command::Bench(command) => bench::run(&open(data).await?, command).await,
     }
 }
 
