@@ -172,17 +172,27 @@ async fn certificates_count_ok_journeys_of_this_operator_and_render_as_pdf_and_p
     let driver = certify(&server, &token, recent(json!({"phone": DRIVER}))).await;
     let total = &driver["meta"]["total"];
     assert_eq!(
-        (&total["driver_trips"], &total["driver_earned"], &total["distance"]),
+        (
+            &total["driver_trips"],
+            &total["driver_earned"],
+            &total["distance"]
+        ),
         (&json!(2), &json!(750), &json!(43_000)),
         "{driver}"
     );
     // Positions: 1 km around the start of the journeys, or far away (Lyon).
     let mut near = recent(json!({"phone": PASSENGER}));
     near["positions"] = json!([{"lat": 45.76, "lon": 4.83}, {"lat": 48.8600, "lon": 2.3522}]);
-    assert_eq!(certify(&server, &token, near).await["meta"]["total"]["trips"], 2);
+    assert_eq!(
+        certify(&server, &token, near).await["meta"]["total"]["trips"],
+        2
+    );
     let mut far = recent(json!({"phone": PASSENGER}));
     far["positions"] = json!([{"lat": 45.76, "lon": 4.83}]);
-    assert_eq!(certify(&server, &token, far).await["meta"]["total"]["trips"], 0);
+    assert_eq!(
+        certify(&server, &token, far).await["meta"]["total"]["trips"],
+        0
+    );
     // The default period ends 6 days ago: none of these journeys yet.
     let default = certify(&server, &token, json!({"identity": {"phone": PASSENGER}})).await;
     assert_eq!(default["meta"]["total"]["trips"], 0);
@@ -224,7 +234,10 @@ async fn certificates_count_ok_journeys_of_this_operator_and_render_as_pdf_and_p
     let path = path.to_str().unwrap();
     let info = poppler("pdfinfo", &[path]);
     assert!(info.contains("Pages:           1"), "{info}");
-    assert!(info.contains("Page size:       595.28 x 841.89 pts (A4)"), "{info}");
+    assert!(
+        info.contains("Page size:       595.28 x 841.89 pts (A4)"),
+        "{info}"
+    );
     let text = poppler("pdftotext", &["-layout", path, "-"]);
     assert!(text.contains("Attestation de covoiturage"), "{text}");
     assert!(text.contains(uuid), "{text}");
@@ -269,7 +282,12 @@ async fn certificate_auth_and_bad_input() {
     let url = server.url("/v2/certificates");
 
     // An identity the registry never saw: 201, zero totals (documented choice).
-    let unknown = certify(&server, &token, json!({"identity": {"phone_trunc": "+336999999", "operator_user_id": "nobody"}})).await;
+    let unknown = certify(
+        &server,
+        &token,
+        json!({"identity": {"phone_trunc": "+336999999", "operator_user_id": "nobody"}}),
+    )
+    .await;
     assert_eq!(unknown["meta"]["total"]["trips"], 0);
     assert_eq!(unknown["meta"]["months"], json!([]));
     assert_eq!(unknown["meta"]["tz"], "Europe/Paris");
@@ -277,7 +295,10 @@ async fn certificate_auth_and_bad_input() {
 
     // Auth: 401 without or with a bad token, 403 without the permission.
     let body = json!({"identity": {"phone": PASSENGER}});
-    assert_eq!(status(Method::POST, &url, None, Some(body.clone())).await, 401);
+    assert_eq!(
+        status(Method::POST, &url, None, Some(body.clone())).await,
+        401
+    );
     assert_eq!(
         status(Method::POST, &url, Some("rpc.nope"), Some(body.clone())).await,
         401
@@ -317,7 +338,10 @@ async fn certificate_auth_and_bad_input() {
     // Bad bodies: 400 with every path, nothing written.
     let eleven: Vec<Value> = (0..11).map(|_| json!({"lat": 48.0, "lon": 2.0})).collect();
     for (body, paths) in [
-        (json!({"identity": {"phone": "12 34"}}), vec!["/identity/phone"]),
+        (
+            json!({"identity": {"phone": "12 34"}}),
+            vec!["/identity/phone"],
+        ),
         (
             json!({"identity": {"phone": PASSENGER}, "start_at": "2025-03-01T00:00:00Z", "end_at": "2025-02-01T00:00:00Z"}),
             vec!["/end_at"],

@@ -393,7 +393,10 @@ async fn certificate_events_are_served_by_their_functions() {
 
     let with_uuid = |name: &str| {
         let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
-        assert!(text.contains(SAMPLE_UUID), "{name}.json names the sample uuid");
+        assert!(
+            text.contains(SAMPLE_UUID),
+            "{name}.json names the sample uuid"
+        );
         let text = text
             .replace(SAMPLE_UUID, uuid)
             .replace("REPLACE_WITH_TOKEN", &token);

@@ -88,7 +88,10 @@ async fn seed(app: &App, operator: OperatorId, journeys: u32, years: u32) -> Res
                 .map_err(|e| e.to_string())?;
         }
     }
-    println!("{}", json!({"operator": operator, "journeys": journeys, "from": rfc3339(end - span), "to": rfc3339(end)}));
+    println!(
+        "{}",
+        json!({"operator": operator, "journeys": journeys, "from": rfc3339(end - span), "to": rfc3339(end)})
+    );
     Ok(())
 }
 
@@ -130,8 +133,8 @@ fn render(app: &App, runs: u32, format: Format) -> Result<(), String> {
     let mut size = 0;
     for _ in 0..runs.max(1) {
         let started = Instant::now();
-        let bytes = registry_core::certificate::render(&cert, &url, format)
-            .map_err(|e| e.to_string())?;
+        let bytes =
+            registry_core::certificate::render(&cert, &url, format).map_err(|e| e.to_string())?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         size = bytes.len();
     }

@@ -3,9 +3,9 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+mod aws_error;
 #[cfg(feature = "render")]
 pub mod certificate;
-mod aws_error;
 pub mod clock;
 pub mod config;
 pub mod domain;

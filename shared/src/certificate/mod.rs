@@ -65,9 +65,11 @@ pub fn render(cert: &Certificate, check_url: &str, format: Format) -> Result<Vec
         .map_err(|e| RenderError::Pdf(e.to_string())),
         Format::Png => {
             let scale = PNG_DPI / 72.0;
-            let size = tree.size().to_int_size().scale_by(scale).ok_or_else(|| {
-                RenderError::Png("page size out of range".into())
-            })?;
+            let size = tree
+                .size()
+                .to_int_size()
+                .scale_by(scale)
+                .ok_or_else(|| RenderError::Png("page size out of range".into()))?;
             let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
                 .ok_or_else(|| RenderError::Png("cannot allocate the image".into()))?;
             pixmap.fill(resvg::tiny_skia::Color::WHITE);
@@ -76,7 +78,9 @@ pub fn render(cert: &Certificate, check_url: &str, format: Format) -> Result<Vec
                 resvg::tiny_skia::Transform::from_scale(scale, scale),
                 &mut pixmap.as_mut(),
             );
-            pixmap.encode_png().map_err(|e| RenderError::Png(e.to_string()))
+            pixmap
+                .encode_png()
+                .map_err(|e| RenderError::Png(e.to_string()))
         }
     }
 }
@@ -148,10 +152,23 @@ mod tests {
     #[ignore = "writes /tmp/certificate-sample.png and .pdf to look at"]
     fn write_samples() {
         let mut cert = sample(36);
-        cert.meta.positions.push(crate::domain::certificate::Position { lat: 48.0, lon: 2.0 });
+        cert.meta
+            .positions
+            .push(crate::domain::certificate::Position {
+                lat: 48.0,
+                lon: 2.0,
+            });
         let url = cert.check_url("https://registre.example.org");
-        std::fs::write("/tmp/certificate-sample.png", render(&cert, &url, Format::Png).unwrap()).unwrap();
-        std::fs::write("/tmp/certificate-sample.pdf", render(&cert, &url, Format::Pdf).unwrap()).unwrap();
+        std::fs::write(
+            "/tmp/certificate-sample.png",
+            render(&cert, &url, Format::Png).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            "/tmp/certificate-sample.pdf",
+            render(&cert, &url, Format::Pdf).unwrap(),
+        )
+        .unwrap();
     }
 
     #[test]

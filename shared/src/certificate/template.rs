@@ -53,7 +53,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -180,7 +180,13 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
     let grey = r##"fill="#5a6675""##;
     let right = r#"text-anchor="end""#;
 
-    page.text(MARGIN, 60.0, 10.0, grey, "Registre de preuve de covoiturage");
+    page.text(
+        MARGIN,
+        60.0,
+        10.0,
+        grey,
+        "Registre de preuve de covoiturage",
+    );
     page.text(MARGIN, 92.0, 22.0, bold, "Attestation de covoiturage");
     page.line(MARGIN, 104.0, WIDTH - MARGIN, 104.0, 1.5);
 
@@ -284,10 +290,7 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
     }
     page.line(MARGIN, y + 4.0, WIDTH - MARGIN, y + 4.0, 0.8);
     y += 4.0 + ROW + 2.0;
-    for ((x, _, anchor), cell) in columns
-        .iter()
-        .zip(cells("Total".into(), &meta.total))
-    {
+    for ((x, _, anchor), cell) in columns.iter().zip(cells("Total".into(), &meta.total)) {
         page.text(*x, y, 9.0, &format!("{bold} {anchor}"), &cell);
     }
 
@@ -299,11 +302,29 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
     let block = 640.0;
     page.line(MARGIN, block - 16.0, WIDTH - MARGIN, block - 16.0, 0.8);
     page.text(MARGIN, block, 9.5, "", &format!("Émise le {created}"));
-    page.text(MARGIN, block + 15.0, 9.5, "", "Identifiant de l'attestation :");
+    page.text(
+        MARGIN,
+        block + 15.0,
+        9.5,
+        "",
+        "Identifiant de l'attestation :",
+    );
     page.text(MARGIN, block + 28.0, 9.5, bold, &cert.uuid.to_string());
     page.text(MARGIN, block + 46.0, 8.0, grey, "Empreinte SHA-256 :");
-    page.text(MARGIN, block + 57.0, 7.0, grey, &fingerprint[..32.min(fingerprint.len())]);
-    page.text(MARGIN, block + 66.0, 7.0, grey, fingerprint.get(32..).unwrap_or(""));
+    page.text(
+        MARGIN,
+        block + 57.0,
+        7.0,
+        grey,
+        &fingerprint[..32.min(fingerprint.len())],
+    );
+    page.text(
+        MARGIN,
+        block + 66.0,
+        7.0,
+        grey,
+        fingerprint.get(32..).unwrap_or(""),
+    );
     page.text(
         MARGIN,
         block + 84.0,
@@ -312,7 +333,13 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
         "Vérifiez cette attestation en ligne (QR code ci-contre) :",
     );
     page.text(MARGIN, block + 95.0, 7.0, grey, &clip(check_url, 90));
-    qr(&mut page, check_url, WIDTH - MARGIN - 120.0, block - 8.0, 120.0);
+    qr(
+        &mut page,
+        check_url,
+        WIDTH - MARGIN - 120.0,
+        block - 8.0,
+        120.0,
+    );
 
     // Signature lines.
     let sign = block + 130.0;
@@ -343,7 +370,10 @@ mod tests {
         assert_eq!(kilometres(21_550), "21,6");
         assert_eq!(kilometres(1_234_500), "1 234,5");
         assert_eq!(month_label("2025-08"), "août 2025");
-        assert_eq!(escape("A&B <i>\"x\"</i>\u{1}"), "A&amp;B &lt;i&gt;&quot;x&quot;&lt;/i&gt; ");
+        assert_eq!(
+            escape("A&B <i>\"x\"</i>\u{1}"),
+            "A&amp;B &lt;i&gt;&quot;x&quot;&lt;/i&gt; "
+        );
         assert_eq!(clip("abcdef", 4), "abc…");
     }
 }

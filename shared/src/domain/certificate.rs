@@ -151,7 +151,10 @@ fn positions(value: &Value, details: &mut Vec<Detail>) -> Vec<Coordinates> {
             details.push(Detail::new(at, "must be an object {lat, lon}"));
             continue;
         };
-        for key in object.keys().filter(|k| !["lat", "lon"].contains(&k.as_str())) {
+        for key in object
+            .keys()
+            .filter(|k| !["lat", "lon"].contains(&k.as_str()))
+        {
             details.push(Detail::new(format!("{at}/{key}"), "unknown field"));
         }
         let mut coordinate = |name: &str, limit: f64| {
@@ -166,7 +169,10 @@ fn positions(value: &Value, details: &mut Vec<Detail>) -> Vec<Coordinates> {
             v
         };
         let (lat, lon) = (coordinate("lat", 90.0), coordinate("lon", 180.0));
-        if let Some(c) = lat.zip(lon).and_then(|(lat, lon)| Coordinates::new(lat, lon)) {
+        if let Some(c) = lat
+            .zip(lon)
+            .and_then(|(lat, lon)| Coordinates::new(lat, lon))
+        {
             out.push(c);
         }
     }
@@ -401,8 +407,7 @@ pub fn summarise(
     let mut rides: HashMap<(String, String), u32> = HashMap::new();
     let mut first = None;
     for trip in trips {
-        let in_period =
-            period.start.is_none_or(|s| trip.start >= s) && trip.start <= period.end;
+        let in_period = period.start.is_none_or(|s| trip.start >= s) && trip.start <= period.end;
         if !in_period || (!positions.is_empty() && !trip.near(positions)) {
             continue;
         }
@@ -490,7 +495,10 @@ impl Certificate {
 
     pub fn to_item(&self) -> Item {
         Item::new(keys::certificate(&self.uuid))
-            .with("operator_id", i64::try_from(self.operator.id.0).unwrap_or(i64::MAX))
+            .with(
+                "operator_id",
+                i64::try_from(self.operator.id.0).unwrap_or(i64::MAX),
+            )
             .with("created_at", self.created_at.clone())
             .with(RECORD, serde_json::to_string(self).unwrap_or_default())
     }
@@ -533,7 +541,9 @@ mod tests {
         .unwrap();
         assert_eq!(ok.positions.len(), 1);
         assert_eq!(ok.tz, chrono_tz::Europe::Paris);
-        let minimal = request(json!({"identity": {"phone_trunc": "+336123456", "operator_user_id": "u1"}})).unwrap();
+        let minimal =
+            request(json!({"identity": {"phone_trunc": "+336123456", "operator_user_id": "u1"}}))
+                .unwrap();
         assert_eq!((minimal.tz, minimal.start_at), (DEFAULT_TZ, None));
 
         assert_eq!(
@@ -589,7 +599,9 @@ mod tests {
         Trip {
             role,
             ride: ride.into(),
-            start: DateTime::parse_from_rfc3339(start).unwrap().with_timezone(&Utc),
+            start: DateTime::parse_from_rfc3339(start)
+                .unwrap()
+                .with_timezone(&Utc),
             distance,
             amount,
             from: Coordinates::new(48.8566, 2.3522),
@@ -636,9 +648,17 @@ mod tests {
 
         // Far from every position: nothing; 900 m from the end: kept.
         let far = [Coordinates::new(45.76, 4.83).unwrap()];
-        assert_eq!(summarise(trips.clone(), &period, DEFAULT_TZ, &far).total, Totals::default());
+        assert_eq!(
+            summarise(trips.clone(), &period, DEFAULT_TZ, &far).total,
+            Totals::default()
+        );
         let near = [Coordinates::new(48.8130, 2.1204).unwrap()];
-        assert_eq!(summarise(trips.clone(), &period, DEFAULT_TZ, &near).total.trips, 3);
+        assert_eq!(
+            summarise(trips.clone(), &period, DEFAULT_TZ, &near)
+                .total
+                .trips,
+            3
+        );
         // The period bounds are inclusive.
         let march = Period {
             start: Some(trips[3].start),
