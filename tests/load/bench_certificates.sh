@@ -30,9 +30,16 @@ curl -sf -X POST "http://127.0.0.1:$port/v2/certificates" -H "Authorization: Bea
     -d '{"identity": {"phone": "06 12 34 56 78"}, "start_at": "2000-01-01T00:00:00Z"}' |
     python3 -c 'import json,sys; m=json.load(sys.stdin)["meta"]; print("months", len(m["months"]), "total", m["total"])'
 
+# CPU time of the server process (user + system, clock ticks) around each run.
+cpu() { awk '{print $14 + $15}' /proc/$server/stat; }
 echo "== POST /v2/certificates, 1 connection (latency), then 4"
 for c in 1 4; do
-    wrk -t1 -c$c -d"${duration}s" --latency -s tests/load/certificates.lua "http://127.0.0.1:$port"
+    before=$(cpu)
+    wrk -t1 -c$c -d"${duration}s" --latency -s tests/load/certificates.lua "http://127.0.0.1:$port" | tee "$dir/wrk.txt"
+    after=$(cpu)
+    requests=$(grep -Eo '^ *[0-9]+ requests in' "$dir/wrk.txt" | grep -Eo '[0-9]+')
+    if grep -q "Non-2xx" "$dir/wrk.txt"; then echo "some answers were not 201" >&2; exit 1; fi
+    python3 -c "import os,sys; t=os.sysconf('SC_CLK_TCK'); b,a,n=map(int,sys.argv[1:]); print(f'server CPU per certificate: {(a-b)/t/n*1000:.2f} ms ({n} certificates)')" "$before" "$after" "$requests"
 done
 kill $server; wait $server 2>/dev/null || true
 

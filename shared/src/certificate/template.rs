@@ -241,7 +241,7 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
         y,
         9.0,
         grey,
-        "Montants déclarés par l'opérateur, incitations déduites ; distances en kilomètres.",
+        "Montants déclarés par l'opérateur (perçus par le conducteur, payés par le passager) ; distances en km.",
     );
 
     // The table.

@@ -232,8 +232,8 @@ pub struct Trip {
     pub start: DateTime<Utc>,
     /// Metres: declared, else the straight line between start and end, else 0.
     pub distance: u32,
-    /// Cents: the driver's `revenue` or the passenger's `contribution` (both declared by the
-    /// operator after incentives, journey-v2.md).
+    /// Cents: the driver's `revenue` (what the driver received) or the passenger's
+    /// `contribution` (what the passenger paid), as the operator declared them.
     pub amount: u32,
     pub from: Option<Coordinates>,
     pub to: Option<Coordinates>,
