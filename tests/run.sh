@@ -22,7 +22,8 @@ if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then
         sudo apt-get update -qq && sudo apt-get install -y -qq poppler-utils >/dev/null
     fi
 fi
-pdftotext -v 2>&1 | head -n 1
+# (sed, not head: head would close the pipe early and pipefail would stop the script)
+pdftotext -v 2>&1 | sed -n 1p
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

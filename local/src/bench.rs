@@ -5,10 +5,9 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, Utc};
 use clap::Subcommand;
-use registry_core::api::certificates::Format;
 use registry_core::app::App;
 use registry_core::clock::rfc3339;
-use registry_core::domain::certificate::{self, Certificate, Issuer, Month, Totals, Trip};
+use registry_core::domain::certificate::{self, Certificate, Format, Issuer, Month, Totals, Trip};
 use registry_core::domain::identity::identity_key;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::journey_v2;
@@ -46,11 +45,8 @@ pub async fn run(app: &App, command: BenchCommand) -> Result<(), String> {
             years,
         } => seed(app, OperatorId(operator), journeys, years).await,
         BenchCommand::CertificateRender { runs, format } => {
-            let format = match format.as_str() {
-                "pdf" => Format::Pdf,
-                "png" => Format::Png,
-                other => return Err(format!("--format {other}: pdf or png")),
-            };
+            let format =
+                Format::parse(&format).ok_or_else(|| format!("--format {format}: pdf or png"))?;
             render(app, runs, format)
         }
     }

@@ -56,10 +56,13 @@ fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/pdf") || t.starts_with("image/"));
-    let body = match String::from_utf8(body.to_vec()) {
-        Ok(text) if !binary => Body::Text(text),
-        Ok(text) => Body::Binary(text.into_bytes()),
-        Err(e) => Body::Binary(e.into_bytes()),
+    let body = if binary {
+        Body::Binary(body.to_vec())
+    } else {
+        match String::from_utf8(body.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
     };
     lambda_http::Response::from_parts(parts, body)
 }

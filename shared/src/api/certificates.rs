@@ -17,7 +17,7 @@ use super::{auth, Ctx};
 use crate::admin;
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::certificate::{self, Certificate, Issuer, Period, Trip};
+use crate::domain::certificate::{self, Certificate, Format, Issuer, Period, Trip};
 use crate::domain::identity::identifiers_key;
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
@@ -135,53 +135,27 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     ))
 }
 
-/// The requested format of an attachment (`?format=`, default `pdf`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Pdf,
-    Png,
-}
-
-impl Format {
-    fn from_query(query: &str) -> Result<Format, ApiError> {
-        let mut format = Format::Pdf;
-        for (name, value) in query.split('&').filter_map(|p| p.split_once('=')) {
-            if name == "format" {
-                format = match value {
-                    "pdf" => Format::Pdf,
-                    "png" => Format::Png,
-                    _ => {
-                        return Err(ApiError::invalid(
-                            "invalid_request",
-                            vec![Detail::new("/format", "must be pdf or png")],
-                        ))
-                    }
-                };
-            }
-        }
-        Ok(format)
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Pdf => "application/pdf",
-            Format::Png => "image/png",
+/// `?format=pdf|png` (default `pdf`).
+fn format_of(query: &str) -> Result<Format, ApiError> {
+    let mut format = Format::Pdf;
+    for (name, value) in query.split('&').filter_map(|p| p.split_once('=')) {
+        if name == "format" {
+            format = Format::parse(value).ok_or_else(|| {
+                ApiError::invalid(
+                    "invalid_request",
+                    vec![Detail::new("/format", "must be pdf or png")],
+                )
+            })?;
         }
     }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Pdf => "pdf",
-            Format::Png => "png",
-        }
-    }
+    Ok(format)
 }
 
 pub async fn attachment(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let principal = auth::authenticate(app, &ctx.headers).await?;
     let operator = principal.require(Permission::CertificateRead)?;
     ratelimit::check(app, operator, RateClass::Other).await?;
-    let format = Format::from_query(&ctx.query)?;
+    let format = format_of(&ctx.query)?;
     let record = load(app, ctx).await?;
     if record.operator.id != operator {
         return Err(ApiError::not_found("certificate"));

@@ -9,8 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use resvg::usvg::{self, fontdb};
 
-use crate::api::certificates::Format;
-use crate::domain::certificate::Certificate;
+use crate::domain::certificate::{Certificate, Format};
 
 /// DejaVu Sans (Bitstream Vera licence, see shared/assets/fonts/LICENSE-DejaVu.txt).
 const FONTS: [&[u8]; 2] = [
