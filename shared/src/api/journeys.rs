@@ -242,14 +242,7 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         },
     ];
     // Out of the certificates issued from now on (those issued before stay as they are).
-    ops.extend(
-        certificate::index_keys(operator, &journey)
-            .into_iter()
-            .map(|(_, key)| WriteOp::Delete {
-                key,
-                condition: None,
-            }),
-    );
+    ops.extend(certificate::unlist(operator, &journey));
     let canceled_at = match app.store.transact(ops).await {
         Ok(()) => now,
         Err(StoreError::TransactionCanceled { index: 0, .. }) => app

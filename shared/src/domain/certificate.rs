@@ -18,7 +18,7 @@ use super::journey_v2::{self, Coordinates, Identity, Invalid, Journey, Person};
 use super::keys;
 use super::operator::OperatorId;
 use crate::api::error::{ApiError, Detail};
-use crate::store::{Item, Key};
+use crate::store::{Item, Key, WriteOp};
 
 /// At most this many positions in a request.
 pub const MAX_POSITIONS: usize = 10;
@@ -332,6 +332,19 @@ pub fn index_keys(operator: OperatorId, journey: &Item) -> Vec<(Role, Key)> {
                 role,
                 keys::person_trip(operator, person, start, role.tag(), journey_id),
             ))
+        })
+        .collect()
+}
+
+/// The writes that take a journey out of its persons' trip indexes: to add to the
+/// transaction of any change that moves an `ok` journey to another status (cancellation;
+/// the fraud pass when it flags one).
+pub fn unlist(operator: OperatorId, journey: &Item) -> Vec<WriteOp> {
+    index_keys(operator, journey)
+        .into_iter()
+        .map(|(_, key)| WriteOp::Delete {
+            key,
+            condition: None,
         })
         .collect()
 }
