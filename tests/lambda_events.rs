@@ -452,10 +452,11 @@ async fn an_accepted_journey_costs_at_most_three_write_units() {
     // The token, then nothing else: duplicates are found by the conditional write.
     assert_eq!(accepted.read, 1.0);
     // The journey read and the campaigns' generation counter (no campaign here), then one
-    // transaction (twice the units): its update and the fraud evidence of its two people,
-    // plus the pending-index entry leaving.
+    // transaction (twice the units): its update, the fraud evidence of its two people and
+    // their two certificate trip-index entries (~250 bytes each), plus the pending-index
+    // entry leaving: 2 × (1 + 2 + 2) + 1 = 11.
     assert_eq!(processed.read, 2.0);
-    assert!(processed.write <= 7.0, "{processed:?}");
+    assert!(processed.write <= 11.0, "{processed:?}");
 
     // Long ids (UUIDs) make the item cross 1 KB: reported, see docs/BENCHMARKS.md.
     let uuid = "0b6f1d2e-8c41-4c1b-9a57-3f0e2d9c7a11";
@@ -550,5 +551,82 @@ async fn cee_events_are_served_by_their_functions() {
     ] {
         let r = handle_http(&app, route, event(name, &token)).await;
         assert_eq!(r.status(), 404, "{name}");
+    }
+}
+
+/// The certificate samples: create (no journeys in 2025 for that phone: zero totals), then
+/// the public check and the PDF, which API Gateway gets base64-encoded.
+#[tokio::test]
+async fn certificate_events_are_served_by_their_functions() {
+    const SAMPLE_UUID: &str = "3d8f6a2e-6b1c-4f0e-9a57-2c1d0b9e8f41";
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let op = admin::create_operator(&app, "Demo".into(), None)
+        .await
+        .unwrap();
+    let token = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "srv".into(),
+            role: RoleKind::Application,
+            operator: Some(op.id),
+            permissions: None,
+            territory: None,
+        },
+    )
+    .await
+    .unwrap()
+    .token;
+    let r = handle_http(
+        &app,
+        RouteId::CertificatesCreate,
+        event("certificates-create", &token),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let created = body(&r);
+    assert_eq!(created["meta"]["total"]["trips"], 0);
+    let uuid = created["uuid"].as_str().unwrap();
+
+    let with_uuid = |name: &str| {
+        let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
+        assert!(
+            text.contains(SAMPLE_UUID),
+            "{name}.json names the sample uuid"
+        );
+        let text = text
+            .replace(SAMPLE_UUID, uuid)
+            .replace("REPLACE_WITH_TOKEN", &token);
+        lambda_http::request::from_str(&text).unwrap()
+    };
+    // The sample uuid itself is unknown: 404.
+    let r = handle_http(
+        &app,
+        RouteId::CertificatesFind,
+        event("certificates-find", ""),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    let r = handle_http(
+        &app,
+        RouteId::CertificatesFind,
+        with_uuid("certificates-find"),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    assert_eq!(body(&r)["uuid"], uuid);
+    assert_eq!(body(&r)["meta"]["positions"], 1);
+
+    let r = handle_http(
+        &app,
+        RouteId::CertificatesAttachment,
+        with_uuid("certificates-attachment"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    match r.body() {
+        lambda_http::Body::Binary(pdf) => assert!(pdf.starts_with(b"%PDF-")),
+        other => panic!("a PDF must be a binary body, got {other:?}"),
     }
 }

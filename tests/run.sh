@@ -14,6 +14,17 @@ fi
 .venv/bin/python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 export PATH="$PWD/.venv/bin:$PATH"
 
+step "poppler-utils (pdfinfo, pdftotext, pdftoppm: the certificate tests read PDFs with them)"
+if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq poppler-utils >/dev/null
+    fi
+fi
+# (sed, not head: head would close the pipe early and pipefail would stop the script)
+pdftotext -v 2>&1 | sed -n 1p
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -21,6 +32,11 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 # The Lambda functions alone build the core without the embedded store: lint that too.
 cargo clippy -p registry-functions -- -D warnings
+# Only the certificates-attachment function (functions/render) carries the PDF/PNG renderer.
+if cargo tree -p registry-functions -e normal | grep -E ' (resvg|svg2pdf|qrcode) '; then
+    echo "registry-functions must not depend on the certificate renderer" >&2
+    exit 1
+fi
 
 step "cargo test"
 log=$(mktemp)

@@ -34,6 +34,8 @@ pub enum BenchCommand {
         #[arg(long)]
         parallel: Option<usize>,
     },
+    #[command(flatten)]
+    Certificate(crate::bench_certificates::CertificateBench),
 }
 
 /// splitmix64: a fixed seed gives the same data on every machine.
@@ -185,11 +187,19 @@ fn dynamodb_size(item: &Item) -> usize {
 }
 
 pub async fn run(config: Config, command: BenchCommand, json_out: bool) -> Result<(), String> {
-    let BenchCommand::FraudPass {
-        journeys,
-        people,
-        parallel,
-    } = command;
+    let (journeys, people, parallel) = match command {
+        BenchCommand::FraudPass {
+            journeys,
+            people,
+            parallel,
+        } => (journeys, people, parallel),
+        BenchCommand::Certificate(command) => {
+            let app = App::from_config(config)
+                .await
+                .map_err(|e| format!("cannot open the store: {e}"))?;
+            return crate::bench_certificates::run(&app, command).await;
+        }
+    };
     if people < 2 || journeys > people / 2 * 35 {
         return Err("--people: at least 2, and 2 per journey of a slot (journeys / 35)".into());
     }

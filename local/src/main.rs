@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod bench_certificates;
 mod jobs;
 mod journeys;
 mod serve;

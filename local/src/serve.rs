@@ -93,6 +93,11 @@ pub async fn run(app: App, addr: SocketAddr, json_output: bool) -> Result<(), St
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut app = app;
+    if std::env::var_os("REGISTRY_PUBLIC_URL").is_none() {
+        // Certificates' QR codes point to this server unless told otherwise.
+        std::sync::Arc::make_mut(&mut app.config).public_url = format!("http://{local}");
+    }
     if json_output {
         let mut line =
             json!({ "listening": format!("http://{local}"), "data": app.config.db_path });

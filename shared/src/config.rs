@@ -48,6 +48,9 @@ pub struct Config {
     /// The registry's CEE signing key (`REGISTRY_SIGNING_KEY`: RSA 4096 PKCS#8 PEM).
     /// `registry serve` generates one beside its data file when none is configured.
     pub signing_key: Option<Arc<Signer>>,
+    /// Public base URL of the API (`REGISTRY_PUBLIC_URL`): the QR code of a certificate
+    /// points to `<it>/v2/certificates/<uuid>`. `registry serve` defaults it to its address.
+    pub public_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,7 @@ pub struct Config {
 pub struct ConfigError(pub String);
 
 pub const DEFAULT_DB_PATH: &str = "./data/registry.db";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 /// Only for local runs: production sets `REGISTRY_HASH_SECRET` (template.yaml requires it).
 const LOCAL_HASH_SECRET: &str = "local-development-secret-change-me";
 
@@ -75,6 +79,7 @@ impl Default for Config {
             cee: Campaign::default(),
             cee_rate_limit_per_min: 20_000,
             signing_key: None,
+            public_url: DEFAULT_PUBLIC_URL.into(),
         }
     }
 }
@@ -109,6 +114,15 @@ impl Config {
             c.queue_url = q;
         }
         c.dlq_url = var("REGISTRY_DLQ_URL");
+        if let Some(url) = var("REGISTRY_PUBLIC_URL") {
+            let url = url.trim().trim_end_matches('/').to_owned();
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError(format!(
+                    "REGISTRY_PUBLIC_URL={url:?}: expected an http(s) URL"
+                )));
+            }
+            c.public_url = url;
+        }
         if let Some(s) = var("REGISTRY_HASH_SECRET") {
             c.hash_secret = s;
         } else if c.store == StoreKind::DynamoDb {
@@ -243,6 +257,13 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         assert!(with(&[("REGISTRY_STORE", "postgres")]).is_err());
+        assert!(with(&[("REGISTRY_PUBLIC_URL", "registry.example")]).is_err());
+        assert_eq!(
+            with(&[("REGISTRY_PUBLIC_URL", "https://registry.example/")])
+                .unwrap()
+                .public_url,
+            "https://registry.example"
+        );
         assert!(with(&[("REGISTRY_RATE_LIMIT_PER_MIN", "0")]).is_err());
         assert!(with(&[("REGISTRY_RATE_LIMIT_PER_MIN", "lots")]).is_err());
         assert_eq!(

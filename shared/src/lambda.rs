@@ -59,9 +59,20 @@ fn request_id(request: &lambda_http::Request) -> Option<String> {
 
 fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {
     let (parts, body) = response.into_parts();
-    let body = match String::from_utf8(body.to_vec()) {
-        Ok(text) => Body::Text(text),
-        Err(e) => Body::Binary(e.into_bytes()),
+    // PDF and PNG go back base64-encoded (API Gateway's binary bodies), even when their
+    // bytes happen to be valid UTF-8.
+    let binary = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/pdf") || t.starts_with("image/"));
+    let body = if binary {
+        Body::Binary(body.to_vec())
+    } else {
+        match String::from_utf8(body.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
     };
     lambda_http::Response::from_parts(parts, body)
 }

@@ -6,6 +6,8 @@ pub mod app;
 mod aws_error;
 pub mod campaigns;
 pub mod cee;
+#[cfg(feature = "render")]
+pub mod certificate;
 pub mod clock;
 pub mod config;
 pub mod domain;

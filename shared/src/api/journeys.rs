@@ -17,6 +17,7 @@ use super::{auth, Ctx};
 use crate::app::App;
 use crate::campaigns::drafts as incentives;
 use crate::clock::rfc3339;
+use crate::domain::certificate;
 use crate::domain::identity::identity_key;
 use crate::domain::journey::{
     pack_document, CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS, STORED_DOCUMENT,
@@ -278,6 +279,8 @@ async fn cancel_with_drafts(
                     condition: None,
                 }),
         );
+        // Out of the certificates issued from now on (those issued before stay as they are).
+        ops.extend(certificate::unlist(operator, &journey));
         let mut rest = Vec::new();
         for group in groups {
             if rest.is_empty() && ops.len() + group.len() <= MAX_TRANSACTION_WRITES {

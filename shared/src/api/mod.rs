@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod campaigns;
 pub mod cee;
+pub mod certificates;
 pub mod error;
 pub mod journeys;
 pub mod operators;
@@ -213,6 +214,9 @@ async fn dispatch(
         RouteId::CampaignsUpdate => campaigns::update(app, &ctx).await,
         RouteId::CampaignsClose => campaigns::close(app, &ctx).await,
         RouteId::CampaignsIncentives => campaigns::incentives(app, &ctx).await,
+        RouteId::CertificatesCreate => certificates::create(app, &ctx).await,
+        RouteId::CertificatesFind => certificates::find(app, &ctx).await,
+        RouteId::CertificatesAttachment => certificates::attachment(app, &ctx).await,
     };
     result.unwrap_or_else(ApiError::into_response)
 }

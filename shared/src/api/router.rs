@@ -27,6 +27,9 @@ pub enum RouteId {
     CampaignsUpdate,
     CampaignsClose,
     CampaignsIncentives,
+    CertificatesCreate,
+    CertificatesFind,
+    CertificatesAttachment,
 }
 
 #[derive(Debug, PartialEq)]
@@ -173,6 +176,24 @@ pub const ROUTES: &[Route] = &[
         path: "/v2/campaigns/{campaign_id}/incentives",
         function: "campaigns-incentives",
     },
+    Route {
+        id: RouteId::CertificatesCreate,
+        method: Method::POST,
+        path: "/v2/certificates",
+        function: "certificates-create",
+    },
+    Route {
+        id: RouteId::CertificatesFind,
+        method: Method::GET,
+        path: "/v2/certificates/{uuid}",
+        function: "certificates-find",
+    },
+    Route {
+        id: RouteId::CertificatesAttachment,
+        method: Method::GET,
+        path: "/v2/certificates/{uuid}/attachment",
+        function: "certificates-attachment",
+    },
 ];
 
 impl RouteId {
@@ -290,6 +311,9 @@ mod tests {
             RouteId::CampaignsUpdate,
             RouteId::CampaignsClose,
             RouteId::CampaignsIncentives,
+            RouteId::CertificatesCreate,
+            RouteId::CertificatesFind,
+            RouteId::CertificatesAttachment,
         ];
         assert_eq!(ids.len(), ROUTES.len());
         for id in ids {

@@ -27,7 +27,12 @@ pub fn keyed_hash(secret: &str, parts: &[&str]) -> String {
 
 /// The identity key of a person of a journey sent by `operator`.
 pub fn identity_key(secret: &str, operator: OperatorId, identity: &Identity) -> String {
-    match &identity.identifiers {
+    identifiers_key(secret, operator, &identity.identifiers)
+}
+
+/// [`identity_key`] from the identifiers alone.
+pub fn identifiers_key(secret: &str, operator: OperatorId, identifiers: &Identifiers) -> String {
+    match identifiers {
         Identifiers::Phone { phone, .. } => keyed_hash(secret, &["phone", phone.as_str()]),
         Identifiers::Truncated {
             phone_trunc,

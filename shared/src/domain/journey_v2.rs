@@ -317,6 +317,20 @@ pub fn parse_value(value: &Value) -> Result<Journey, Invalid> {
     }
 }
 
+/// An identity object alone, with the rules of a journey's `…/identity` (the certificate
+/// request names its person this way); errors are reported under `path`.
+pub fn parse_identity(value: &Value, path: &str) -> Result<Identity, Invalid> {
+    let mut parser = Parser::default();
+    let identity = parser.identity(value, At::of(path));
+    match (identity, parser.details.is_empty()) {
+        (Some(identity), true) => Ok(identity),
+        (_, false) => Err(Invalid {
+            details: parser.details,
+        }),
+        (None, true) => Err(Invalid::at(path, "invalid identity")),
+    }
+}
+
 /// The checks after the schema (422 on error), `received_at` being the reception time.
 pub fn check(journey: &Journey, received_at: DateTime<Utc>) -> Result<(), Invalid> {
     let mut details = Vec::new();

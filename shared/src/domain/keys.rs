@@ -215,3 +215,28 @@ pub fn incentives_index(id: &CampaignId, month: &str) -> String {
 pub fn incentive_totals(id: &CampaignId, month: &str) -> Key {
     Key::new(campaign_versions(id), format!("TOTAL#{month}"))
 }
+
+/// Partition of one person's trips with one operator (the certificate index): one entry
+/// per role per `ok` journey, written at processing, deleted on cancellation.
+pub fn person_trips(operator: OperatorId, identity_key: &str) -> String {
+    format!("PERSON#{operator}#{identity_key}")
+}
+
+/// An entry of [`person_trips`]: sorted by the person's start instant (periods are sk ranges).
+pub fn person_trip(
+    operator: OperatorId,
+    identity_key: &str,
+    start: &str,
+    role: &str,
+    journey_id: &str,
+) -> Key {
+    Key::new(
+        person_trips(operator, identity_key),
+        format!("{start}#{role}#{journey_id}"),
+    )
+}
+
+/// An issued certificate (a record: written once, never changed).
+pub fn certificate(uuid: &uuid::Uuid) -> Key {
+    Key::new(format!("CERTIFICATE#{uuid}"), "CERTIFICATE")
+}

@@ -2,6 +2,7 @@
 
 pub mod anomaly;
 pub mod campaign;
+pub mod certificate;
 pub mod country;
 pub mod fraud;
 pub mod geo;

@@ -8,6 +8,7 @@ use super::{fraud, TaskError};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
+use crate::domain::certificate::{self, Trip};
 use crate::domain::country::Country;
 use crate::domain::journey::{self, JourneyStatus};
 use crate::domain::journey_v2;
@@ -85,6 +86,16 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
                 condition: None,
             }),
     );
+    // An `ok` journey enters the trip index of both its persons (certificates), in the same
+    // transaction: never a journey `ok` without its entries, nor entries of a canceled one.
+    if status == JourneyStatus::Ok {
+        for (role, entry) in certificate::index_keys(operator, &item) {
+            ops.push(WriteOp::Put {
+                item: Trip::of(&journey, role).to_item(entry),
+                condition: None,
+            });
+        }
+    }
     match app.store.transact(ops).await {
         // Canceled between the read and the write: the cancellation stands.
         Ok(()) | Err(StoreError::TransactionCanceled { index: 0, .. }) => Ok(()),

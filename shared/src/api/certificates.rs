@@ -1,0 +1,200 @@
+//! `POST /v2/certificates`, `GET /v2/certificates/{uuid}` (public) and
+//! `GET /v2/certificates/{uuid}/attachment?format=pdf|png` (SPEC §6).
+//!
+//! A certificate is computed from the person's trip index with this operator (one query on
+//! one partition, see docs/DATA_MODEL.md) and stored once as a record; the check and the
+//! attachment only read that record. An identity without journeys gets a certificate with
+//! zero totals: "no carpooling in this period" is a valid answer, and answering 404 would
+//! let a caller probe which phone numbers carpool.
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+use serde_json::json;
+
+use super::error::{json_response, ApiError, Detail};
+use super::ratelimit::{self, RateClass};
+use super::{auth, Ctx};
+use crate::admin;
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::certificate::{self, Certificate, Format, Issuer, Period, Trip};
+use crate::domain::identity::identifiers_key;
+use crate::domain::keys;
+use crate::domain::operator::OperatorId;
+use crate::domain::token::Permission;
+use crate::store::{Condition, Query};
+
+/// Trip-index entries read per query page (a ~250-byte entry: far below DynamoDB's 1 MB).
+const PAGE: usize = 1_000;
+
+pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let operator = principal.require(Permission::CertificateCreate)?;
+    ratelimit::check(app, operator, RateClass::Other).await?;
+    let request = certificate::parse_request(&ctx.body).map_err(certificate::bad_request)?;
+    let now = app.clock.now();
+    let period = request.period(now).map_err(certificate::bad_request)?;
+
+    let person = identifiers_key(
+        &app.config.hash_secret,
+        operator,
+        &request.identity.identifiers,
+    );
+    let trips = person_trips(app, operator, &person, &period).await?;
+    let meta = certificate::summarise(trips, &period, request.tz, &request.positions);
+    let name = admin::get_operator(app, operator)
+        .await?
+        .map(|o| o.name)
+        .ok_or_else(|| {
+            tracing::error!("token of an operator that does not exist");
+            ApiError::internal()
+        })?;
+    let record = Certificate {
+        uuid: uuid::Uuid::new_v4(),
+        created_at: rfc3339(now),
+        operator: Issuer { id: operator, name },
+        meta,
+    };
+    app.store
+        .put(record.to_item(), Some(Condition::NotExists))
+        .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"uuid": record.uuid, "created_at": record.created_at, "meta": record.meta}),
+    ))
+}
+
+/// The person's trips of the period, in start order.
+async fn person_trips(
+    app: &App,
+    operator: OperatorId,
+    person: &str,
+    period: &Period,
+) -> Result<Vec<Trip>, ApiError> {
+    let mut trips = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(
+                Query::partition(keys::person_trips(operator, person))
+                    .range(certificate::index_range(period))
+                    .limit(PAGE)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            match Trip::from_item(item) {
+                Some(trip) => trips.push(trip),
+                // Only processing writes entries: an unreadable one is a bug, not input.
+                None => tracing::error!(sk = %item.key.sk, "unreadable trip-index entry skipped"),
+            }
+        }
+        cursor = page.next;
+        if cursor.is_none() {
+            return Ok(trips);
+        }
+    }
+}
+
+/// The record, or 404 for a malformed or unknown uuid.
+async fn load(app: &App, ctx: &Ctx) -> Result<Certificate, ApiError> {
+    let not_found = || ApiError::not_found("certificate");
+    let uuid = uuid::Uuid::try_parse(ctx.param("uuid")).map_err(|_| not_found())?;
+    let item = app
+        .store
+        .get(&keys::certificate(&uuid))
+        .await?
+        .ok_or_else(not_found)?;
+    Certificate::from_item(&item).ok_or_else(|| {
+        tracing::error!(%uuid, "unreadable certificate record");
+        ApiError::internal()
+    })
+}
+
+/// Public: what a third party needs to check a paper copy. Shows no personal data (the
+/// record holds none) and not the person's positions.
+pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let record = load(app, ctx).await?;
+    let mut meta = serde_json::to_value(&record.meta).map_err(|_| ApiError::internal())?;
+    if let Some(positions) = meta.get_mut("positions") {
+        // Where someone lives or works is not for the public: only how many places.
+        *positions = json!(record.meta.positions.len());
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "uuid": record.uuid,
+            "created_at": record.created_at,
+            "valid": true,
+            "issuer": "Registre de preuve de covoiturage",
+            "operator": {"id": record.operator.id, "name": record.operator.name},
+            "meta": meta,
+            "fingerprint": record.fingerprint(),
+        }),
+    ))
+}
+
+/// `?format=pdf|png` (default `pdf`).
+fn format_of(query: &str) -> Result<Format, ApiError> {
+    let mut format = Format::Pdf;
+    for (name, value) in query.split('&').filter_map(|p| p.split_once('=')) {
+        if name == "format" {
+            format = Format::parse(value).ok_or_else(|| {
+                ApiError::invalid(
+                    "invalid_request",
+                    vec![Detail::new("/format", "must be pdf or png")],
+                )
+            })?;
+        }
+    }
+    Ok(format)
+}
+
+pub async fn attachment(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let operator = principal.require(Permission::CertificateRead)?;
+    ratelimit::check(app, operator, RateClass::Other).await?;
+    let format = format_of(&ctx.query)?;
+    let record = load(app, ctx).await?;
+    if record.operator.id != operator {
+        return Err(ApiError::not_found("certificate"));
+    }
+    let bytes = render(app, record.clone(), format).await?;
+    let mut response = Response::new(Bytes::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    let disposition = format!(
+        "attachment; filename=\"attestation-{}.{}\"",
+        record.uuid,
+        format.extension()
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+#[cfg(feature = "render")]
+async fn render(app: &App, record: Certificate, format: Format) -> Result<Vec<u8>, ApiError> {
+    let url = record.check_url(&app.config.public_url);
+    // CPU work (tens of ms): off the async workers.
+    tokio::task::spawn_blocking(move || crate::certificate::render(&record, &url, format))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "certificate rendering failed");
+            ApiError::internal()
+        })
+}
+
+/// Only the `certificates-attachment` function (functions/render) and `registry` carry the
+/// renderer; the other functions never serve this route.
+#[cfg(not(feature = "render"))]
+async fn render(_: &App, _: Certificate, _: Format) -> Result<Vec<u8>, ApiError> {
+    tracing::error!("this binary was built without the certificate renderer (feature `render`)");
+    Err(ApiError::internal())
+}
