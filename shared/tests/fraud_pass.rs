@@ -472,6 +472,33 @@ async fn overlapping_windows_change_nothing_the_second_time() {
     assert_eq!(third.totals.flagged, 4);
 }
 
+/// Entries of a journey in its persons' certificate trip indexes (only `ok` journeys).
+async fn listed(w: &World, op: usize, id: &str) -> usize {
+    let operator = registry_core::domain::operator::OperatorId(op as u64 + 1);
+    let item = w
+        .app
+        .store
+        .get(&keys::journey(operator, id))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut n = 0;
+    for role in ["passenger_key", "driver_key"] {
+        let pk = keys::person_trips(operator, item.s(role).unwrap());
+        n += w
+            .app
+            .store
+            .query(Query::partition(pk).limit(100))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|i| i.key.sk.ends_with(&format!("#{id}")))
+            .count();
+    }
+    n
+}
+
 #[tokio::test]
 async fn a_canceled_journey_is_no_evidence_against_others() {
     let w = memory_world().await;
@@ -491,8 +518,18 @@ async fn a_canceled_journey_is_no_evidence_against_others() {
         trip("dup", 1, 51, "2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z"),
     )
     .await;
+    assert_eq!(
+        listed(&w, 0, "kept").await,
+        2,
+        "ok: in both persons' trip indexes"
+    );
     w.pass(None).await;
     assert_eq!(w.verdict(0, "kept").await, flagged(&["temporal_overlap"]));
+    assert_eq!(
+        listed(&w, 0, "kept").await,
+        0,
+        "fraud_error: out of certificates"
+    );
 
     // The second operator invalidates its copy: its evidence goes with the cancellation ...
     let (s, _) = w
@@ -525,6 +562,11 @@ async fn a_canceled_journey_is_no_evidence_against_others() {
     let run = w.pass(None).await;
     assert_eq!(run.totals.written, 1);
     assert_eq!(w.verdict(0, "kept").await, ok());
+    assert_eq!(
+        listed(&w, 0, "kept").await,
+        2,
+        "ok again: back in certificates"
+    );
     assert_eq!(w.verdict(1, "dup").await.0, "canceled");
     assert_eq!(w.pass(None).await.totals.written, 0);
 

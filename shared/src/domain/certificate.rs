@@ -336,6 +336,18 @@ pub fn index_keys(operator: OperatorId, journey: &Item) -> Vec<(Role, Key)> {
         .collect()
 }
 
+/// The writes that put an `ok` journey in its persons' trip indexes: to add to the
+/// transaction that makes it `ok` (processing; the fraud pass when it clears one).
+pub fn list(operator: OperatorId, item: &Item, journey: &Journey) -> Vec<WriteOp> {
+    index_keys(operator, item)
+        .into_iter()
+        .map(|(role, entry)| WriteOp::Put {
+            item: Trip::of(journey, role).to_item(entry),
+            condition: None,
+        })
+        .collect()
+}
+
 /// The writes that take a journey out of its persons' trip indexes: to add to the
 /// transaction of any change that moves an `ok` journey to another status (cancellation;
 /// the fraud pass when it flags one).

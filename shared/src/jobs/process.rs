@@ -8,7 +8,7 @@ use super::{fraud, TaskError};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
-use crate::domain::certificate::{self, Trip};
+use crate::domain::certificate;
 use crate::domain::country::Country;
 use crate::domain::journey::{self, JourneyStatus};
 use crate::domain::journey_v2;
@@ -89,12 +89,7 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
     // An `ok` journey enters the trip index of both its persons (certificates), in the same
     // transaction: never a journey `ok` without its entries, nor entries of a canceled one.
     if status == JourneyStatus::Ok {
-        for (role, entry) in certificate::index_keys(operator, &item) {
-            ops.push(WriteOp::Put {
-                item: Trip::of(&journey, role).to_item(entry),
-                condition: None,
-            });
-        }
+        ops.extend(certificate::list(operator, &item, &journey));
     }
     match app.store.transact(ops).await {
         // Canceled between the read and the write: the cancellation stands.

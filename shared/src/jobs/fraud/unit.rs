@@ -13,10 +13,12 @@ use super::evidence::{self, LABELS};
 use super::{FraudError, Unit, UnitReport};
 use crate::app::App;
 use crate::clock::rfc3339;
+use crate::domain::certificate;
 use crate::domain::fraud::{
     labels_json, parse_labels, person_labels, Evidence, FraudRules, Labels, Role,
 };
-use crate::domain::journey::JourneyStatus;
+use crate::domain::journey::{stored_document, JourneyStatus};
+use crate::domain::journey_v2;
 use crate::domain::keys;
 use crate::store::{Condition, Query, StoreError, Update, WriteOp};
 
@@ -210,7 +212,7 @@ async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, Sto
             Some(v) => Update::new().set(LABELS, v),
             None => Update::new().remove(LABELS),
         };
-        let ops = vec![
+        let mut ops = vec![
             WriteOp::Update {
                 key: key.clone(),
                 update: journey_update,
@@ -222,6 +224,22 @@ async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, Sto
                 condition: Some(Condition::Exists),
             },
         ];
+        // Only `ok` journeys count in certificates: flagged, it leaves its persons' trip
+        // indexes; cleared (its only evidence was canceled), it comes back.
+        match (status, new_status) {
+            (JourneyStatus::Ok, JourneyStatus::FraudError) => {
+                ops.extend(certificate::unlist(e.operator, &journey));
+            }
+            (JourneyStatus::FraudError, JourneyStatus::Ok) => {
+                let parsed = stored_document(&journey)
+                    .and_then(|doc| journey_v2::parse(&doc).ok())
+                    .ok_or_else(|| {
+                        StoreError::Invalid("stored journey document not readable".into())
+                    })?;
+                ops.extend(certificate::list(e.operator, &journey, &parsed));
+            }
+            _ => {}
+        }
         match app.store.transact(ops).await {
             Ok(()) => return Ok(true),
             // Changed meanwhile (the other role's labels, a cancellation): read again.
