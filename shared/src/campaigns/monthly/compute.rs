@@ -120,7 +120,7 @@ pub struct Count {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub journeys: u64,
-    /// Validated and capped lines together: what is to be paid.
+    /// Validated and capped lines paying something: what is to be paid.
     pub paid: Count,
     /// Per line status.
     pub by_status: BTreeMap<LineStatus, Count>,
@@ -259,7 +259,7 @@ pub fn run(
         let c = totals.by_status.entry(l.status).or_default();
         c.count += 1;
         c.amount += l.amount;
-        if matches!(l.status, LineStatus::Validated | LineStatus::Capped) {
+        if matches!(l.status, LineStatus::Validated | LineStatus::Capped) && l.amount > 0 {
             totals.paid.count += 1;
             totals.paid.amount += l.amount;
         }

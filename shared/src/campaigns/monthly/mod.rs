@@ -133,6 +133,29 @@ pub fn results_bytes(totals: &Totals, lines: &[Line]) -> Vec<u8> {
     serde_json::to_vec(&(totals, lines)).unwrap_or_default()
 }
 
+/// Day of the month and Europe/Paris hour of the scheduled run.
+pub const RUN_DAY: u32 = 6;
+pub const RUN_HOUR: u32 = 4;
+
+/// The next scheduled run after `now`: the 6th at 04:00 Europe/Paris.
+pub fn next_run(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let paris = chrono_tz::Europe::Paris;
+    let mut month = Month::of(now.with_timezone(&paris).date_naive());
+    loop {
+        let at = month
+            .first
+            .with_day(RUN_DAY)
+            .and_then(|d| d.and_hms_opt(RUN_HOUR, 0, 0))
+            .and_then(|t| paris.from_local_datetime(&t).earliest())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(at) = at.filter(|at| *at > now) {
+            return at;
+        }
+        month = Month::of(month.last_day().succ_opt().unwrap_or(month.first));
+    }
+}
+
 /// Campaigns whose dates overlap the month (in their own time zone).
 pub fn overlapping(campaigns: &[Arc<Campaign>], month: Month) -> Vec<Arc<Campaign>> {
     campaigns

@@ -436,3 +436,14 @@ async fn a_month_not_over_is_refused() {
     let now = Utc.with_ymd_and_hms(2025, 1, 6, 3, 0, 0).unwrap();
     assert_eq!(Month::previous(now).to_string(), "2024-12");
 }
+
+#[test]
+fn the_schedule_is_the_6th_at_4_in_paris() {
+    let at = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+    // 04:00 Paris = 03:00 UTC in winter, 02:00 UTC in summer.
+    assert_eq!(next_run(at(2025, 1, 20, 0, 0)), at(2025, 2, 6, 3, 0));
+    assert_eq!(next_run(at(2025, 2, 6, 2, 59)), at(2025, 2, 6, 3, 0));
+    assert_eq!(next_run(at(2025, 2, 6, 3, 0)), at(2025, 3, 6, 3, 0));
+    assert_eq!(next_run(at(2025, 6, 1, 0, 0)), at(2025, 6, 6, 2, 0));
+    assert_eq!(next_run(at(2025, 12, 7, 0, 0)), at(2026, 1, 6, 3, 0));
+}
