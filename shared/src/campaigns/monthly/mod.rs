@@ -458,13 +458,27 @@ async fn siret(
     Ok(s)
 }
 
-/// A campaign's final record of a month: its current version, or the one asked.
-pub async fn read_final(
+/// What identifies a final record, without its lines.
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalHeader {
+    pub version: i64,
+    pub finalized_at: String,
+    pub forced: bool,
+    pub digest: String,
+    #[serde(skip)]
+    pub totals: Totals,
+    #[serde(skip)]
+    line_chunks: usize,
+}
+
+/// The header of a month's final record: its current version, or the one asked; `None`
+/// while the month is not final (or the version does not exist).
+pub async fn final_header(
     app: &App,
     id: &CampaignId,
     month: Month,
     version: Option<i64>,
-) -> Result<Option<Final>, StoreError> {
+) -> Result<Option<FinalHeader>, StoreError> {
     let m = month.to_string();
     let version = match version {
         Some(v) => v,
@@ -480,23 +494,7 @@ pub async fn read_final(
     else {
         return Ok(None);
     };
-    let chunks = all_items(
-        app,
-        Query::partition(keys::monthly_results(id, &m))
-            .range(SkRange::BeginsWith(format!("V#{version:04}#L#"))),
-    )
-    .await?;
-    let mut lines = Vec::new();
-    for chunk in chunks {
-        let part: Vec<Line> = chunk
-            .s("data")
-            .and_then(|d| serde_json::from_str(d).ok())
-            .ok_or_else(|| StoreError::Invalid(format!("unreadable lines in {:?}", chunk.key)))?;
-        lines.extend(part);
-    }
-    Ok(Some(Final {
-        campaign_id: id.to_string(),
-        month: m,
+    Ok(Some(FinalHeader {
         version,
         finalized_at: header.s("finalized_at").unwrap_or_default().to_owned(),
         forced: header.b("forced").unwrap_or(false),
@@ -505,6 +503,79 @@ pub async fn read_final(
             .s("totals")
             .and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_default(),
+        line_chunks: header
+            .n("line_chunks")
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
+    }))
+}
+
+async fn chunk(
+    app: &App,
+    id: &CampaignId,
+    month: &str,
+    version: i64,
+    n: usize,
+) -> Result<Vec<Line>, StoreError> {
+    let key = keys::monthly_chunk(id, month, version, 'L', n);
+    let item = app.store.get(&key).await?;
+    item.as_ref()
+        .and_then(|c| c.s("data"))
+        .and_then(|d| serde_json::from_str(d).ok())
+        .ok_or_else(|| StoreError::Invalid(format!("lines missing or unreadable in {key:?}")))
+}
+
+/// Up to `limit` lines of a final record from line `from` (in start order), those of
+/// `status` only when given; the index to continue from when there are more.
+pub async fn final_page(
+    app: &App,
+    id: &CampaignId,
+    month: Month,
+    header: &FinalHeader,
+    status: Option<compute::LineStatus>,
+    from: usize,
+    limit: usize,
+) -> Result<(Vec<Line>, Option<usize>), StoreError> {
+    let m = month.to_string();
+    let mut lines = Vec::new();
+    let mut n = from / LINES_PER_CHUNK;
+    while n < header.line_chunks {
+        let part = chunk(app, id, &m, header.version, n).await?;
+        let base = n * LINES_PER_CHUNK;
+        for (i, line) in part.into_iter().enumerate() {
+            let index = base + i;
+            if index < from || status.is_some_and(|s| s != line.status) {
+                continue;
+            }
+            if lines.len() == limit {
+                return Ok((lines, Some(index)));
+            }
+            lines.push(line);
+        }
+        n += 1;
+    }
+    Ok((lines, None))
+}
+
+/// A campaign's final record of a month: its current version, or the one asked.
+pub async fn read_final(
+    app: &App,
+    id: &CampaignId,
+    month: Month,
+    version: Option<i64>,
+) -> Result<Option<Final>, StoreError> {
+    let Some(header) = final_header(app, id, month, version).await? else {
+        return Ok(None);
+    };
+    let (lines, _) = final_page(app, id, month, &header, None, 0, usize::MAX).await?;
+    Ok(Some(Final {
+        campaign_id: id.to_string(),
+        month: month.to_string(),
+        version: header.version,
+        finalized_at: header.finalized_at,
+        forced: header.forced,
+        digest: header.digest,
+        totals: header.totals,
         lines,
     }))
 }
