@@ -247,6 +247,14 @@ async fn policy_monthly(app: &App, month: Month, force: bool, json: bool) -> Res
                             .map(|m| format!(", counters carried from {m}"))
                             .unwrap_or_default()
                     );
+                    if let Some(c) = t.by_status.get(&monthly::compute::LineStatus::Correction) {
+                        println!(
+                            "    {} corrections of earlier months = {:.2} EUR, net {:.2} EUR",
+                            c.count,
+                            c.amount as f64 / 100.0,
+                            t.net.amount as f64 / 100.0
+                        );
+                    }
                 }
                 Err(e) => println!("  refused: {e}"),
             }

@@ -95,7 +95,8 @@ const MAX_LIMIT: usize = 5000;
 /// `GET /v2/campaigns/{id}/incentives?month=YYYY-MM[&status=…][&limit=N][&cursor=…]`: one
 /// page of the month's incentives (journey start order) with the month's totals. Until the
 /// monthly run, the drafts (`draft`, `canceled`); once the month is final, the lines of its
-/// current final record (`validated`, `capped`, `canceled`, `not_eligible`) and `final`
+/// current final record (`validated`, `capped`, `canceled`, `not_eligible`, `correction`:
+/// negative, for an earlier month's journey canceled since) and `final`
 /// (version, time, digest). `Accept: text/csv` gives the same page as CSV, totals and the
 /// next cursor in headers.
 pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
@@ -119,7 +120,7 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
     {
         errors.push(Detail::new(
             "status",
-            "must be draft, canceled, validated, capped or not_eligible",
+            "must be draft, canceled, validated, capped, not_eligible or correction",
         ));
     }
     let limit = match value(&query, "limit") {
@@ -189,7 +190,7 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
             let next = next.map(|i| encode(format!("{FINAL_CURSOR}{}:{i}", header.version)));
             (
                 lines,
-                (totals.count as i64, totals.amount as i64),
+                (totals.count as i64, totals.amount),
                 next,
                 Some(header),
             )

@@ -64,6 +64,8 @@ pub enum LineStatus {
     Capped,
     Canceled,
     NotEligible,
+    /// Negative: gives back what an earlier final month paid a journey canceled since.
+    Correction,
 }
 
 impl LineStatus {
@@ -73,6 +75,7 @@ impl LineStatus {
             LineStatus::Capped => "capped",
             LineStatus::Canceled => "canceled",
             LineStatus::NotEligible => "not_eligible",
+            LineStatus::Correction => "correction",
         }
     }
 
@@ -82,6 +85,7 @@ impl LineStatus {
             LineStatus::Capped,
             LineStatus::Canceled,
             LineStatus::NotEligible,
+            LineStatus::Correction,
         ]
         .into_iter()
         .find(|l| l.as_str() == s)
@@ -99,8 +103,8 @@ pub struct Line {
     pub start: String,
     pub local_date: String,
     pub status: LineStatus,
-    /// Cents paid.
-    pub amount: u64,
+    /// Cents paid (negative for a correction).
+    pub amount: i64,
     /// Cents of the trip before caps (as drafted, for a canceled journey).
     pub computed: u64,
     /// The cap that bit (`capped`), why not (`not_eligible`, `canceled`).
@@ -109,12 +113,15 @@ pub struct Line {
     /// The exclusive campaign that pays the journey instead (op3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_by: Option<String>,
+    /// The final month a correction line corrects (`YYYY-MM`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     pub count: u64,
-    pub amount: u64,
+    pub amount: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +129,8 @@ pub struct Totals {
     pub journeys: u64,
     /// Validated and capped lines paying something: what is to be paid.
     pub paid: Count,
+    /// Paid, less the corrections of earlier months.
+    pub net: Count,
     /// Per line status.
     pub by_status: BTreeMap<LineStatus, Count>,
 }
@@ -150,13 +159,15 @@ fn pays(c: &Campaign, trip: &Trip) -> bool {
 }
 
 /// Runs `campaign` over the month's `entries`; `campaigns` are all campaigns (op3),
-/// `counters` those carried from earlier finalized months, `year` the month's year.
+/// `counters` those carried from earlier finalized months, `year` the month's year;
+/// `corrections` (of earlier months' lines) follow the month's lines.
 pub fn run(
     campaign: &Campaign,
     campaigns: &[&Campaign],
     entries: &mut [Entry],
     mut counters: MemoryCounters,
     year: i32,
+    mut corrections: Vec<Line>,
 ) -> Run {
     entries.sort_by(|a, b| {
         (a.start, a.operator, &a.journey_id).cmp(&(b.start, b.operator, &b.journey_id))
@@ -190,6 +201,7 @@ pub fn run(
             computed,
             reason: reason.map(str::to_owned),
             paid_by: None,
+            corrects: None,
         };
         let drafted = |lines: &mut Vec<Line>, status, reason: &str| {
             for &(role, computed) in &e.drafts {
@@ -242,7 +254,8 @@ pub fn run(
                         Outcome::Capped { label, .. } => (LineStatus::Capped, Some(label)),
                         Outcome::NotEligible(r) => (LineStatus::NotEligible, Some(r.as_str())),
                     };
-                    lines.push(line(i.role, status, i.amount, i.computed, reason));
+                    let amount = i64::try_from(i.amount).unwrap_or(i64::MAX);
+                    lines.push(line(i.role, status, amount, i.computed, reason));
                 }
                 for i in &incentives {
                     counters.add(&i.counted);
@@ -251,6 +264,16 @@ pub fn run(
         }
     }
 
+    corrections.sort_by(|a, b| {
+        (&a.corrects, &a.start, a.operator_id, &a.journey_id, a.role).cmp(&(
+            &b.corrects,
+            &b.start,
+            b.operator_id,
+            &b.journey_id,
+            b.role,
+        ))
+    });
+    lines.extend(corrections);
     let mut totals = Totals {
         journeys: entries.len() as u64,
         ..Totals::default()
@@ -262,6 +285,10 @@ pub fn run(
         if matches!(l.status, LineStatus::Validated | LineStatus::Capped) && l.amount > 0 {
             totals.paid.count += 1;
             totals.paid.amount += l.amount;
+        }
+        if l.amount != 0 {
+            totals.net.count += 1;
+            totals.net.amount += l.amount;
         }
     }
     let mut carry: Vec<(CounterKey, Tally)> = counters

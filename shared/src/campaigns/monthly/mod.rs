@@ -210,7 +210,8 @@ pub async fn run_campaign(
     let (seed, carried_from) = carried_counters(app, id, month).await?;
     let mut entries = read_entries(app, id, &m).await?;
     let all: Vec<&Campaign> = campaigns.iter().map(|c| c.as_ref()).collect();
-    let run = compute::run(campaign, &all, &mut entries, seed, month.year());
+    let late = corrections(app, id, month).await?;
+    let run = compute::run(campaign, &all, &mut entries, seed, month.year(), late);
     let bytes = results_bytes(&run.totals, &run.lines);
     let digest = hex::encode(Sha256::digest(&bytes));
 
@@ -339,6 +340,78 @@ async fn carried_counters(
         }
     }
     Ok((counters, Some(earlier)))
+}
+
+/// Negative lines for what earlier final months paid journeys canceled (or flagged) since,
+/// unless a final month before this one corrected them already. Counters are not given
+/// back: what was paid counted on the caps when it was paid.
+async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Line>, StoreError> {
+    let markers = all_items(
+        app,
+        Query::partition(keys::campaign_versions(id)).range(SkRange::Between(
+            keys::MONTHLY_FINAL_PREFIX.to_owned(),
+            format!("{}{month}", keys::MONTHLY_FINAL_PREFIX),
+        )),
+    )
+    .await?;
+    let mut paid: BTreeMap<(String, u64, String, PaidRole), Line> = BTreeMap::new();
+    let mut corrected = std::collections::BTreeSet::new();
+    for marker in markers {
+        let Some(earlier) = Month::parse(&marker.key.sk[keys::MONTHLY_FINAL_PREFIX.len()..]) else {
+            continue;
+        };
+        if earlier >= month {
+            continue;
+        }
+        let Some(header) = final_header(app, id, earlier, None).await? else {
+            continue;
+        };
+        let (lines, _) = final_page(app, id, earlier, &header, None, 0, usize::MAX).await?;
+        for l in lines {
+            match l.status {
+                compute::LineStatus::Correction => {
+                    if let Some(m) = &l.corrects {
+                        corrected.insert((m.clone(), l.operator_id, l.journey_id, l.role));
+                    }
+                }
+                compute::LineStatus::Validated | compute::LineStatus::Capped if l.amount > 0 => {
+                    let key = (
+                        earlier.to_string(),
+                        l.operator_id,
+                        l.journey_id.clone(),
+                        l.role,
+                    );
+                    paid.insert(key, l);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, l) in paid {
+        if corrected.contains(&key) {
+            continue;
+        }
+        let journey = app
+            .store
+            .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
+            .await?;
+        let reason = match &journey {
+            None => Some("journey_missing"),
+            Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
+        };
+        if let Some(reason) = reason {
+            out.push(Line {
+                status: compute::LineStatus::Correction,
+                amount: -l.amount,
+                reason: Some(reason.to_owned()),
+                paid_by: None,
+                corrects: Some(key.0),
+                ..l
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The month's journeys with drafts from the campaign, with their current state.

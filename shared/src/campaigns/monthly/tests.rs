@@ -116,7 +116,7 @@ async fn lines(
     app: &App,
     id: &str,
     month: Month,
-) -> Vec<(String, LineStatus, u64, Option<String>)> {
+) -> Vec<(String, LineStatus, i64, Option<String>)> {
     let f = read_final(app, &CampaignId::parse(id).unwrap(), month, None)
         .await
         .unwrap()
@@ -130,9 +130,9 @@ async fn lines(
 fn line(
     j: &str,
     s: LineStatus,
-    amount: u64,
+    amount: i64,
     reason: Option<&str>,
-) -> (String, LineStatus, u64, Option<String>) {
+) -> (String, LineStatus, i64, Option<String>) {
     (j.to_owned(), s, amount, reason.map(str::to_owned))
 }
 
@@ -446,4 +446,69 @@ fn the_schedule_is_the_6th_at_4_in_paris() {
     assert_eq!(next_run(at(2025, 2, 6, 3, 0)), at(2025, 3, 6, 3, 0));
     assert_eq!(next_run(at(2025, 6, 1, 0, 0)), at(2025, 6, 6, 2, 0));
     assert_eq!(next_run(at(2025, 12, 7, 0, 0)), at(2026, 1, 6, 3, 0));
+}
+
+/// A journey canceled after its month was final gets a negative line in the next run, once.
+#[tokio::test]
+async fn a_journey_canceled_after_its_final_month_is_corrected_next_month_once() {
+    let app = app();
+    load(&app, campaign("c1", json!({}))).await;
+    journey(&app, "f1", 1, 2, 10, 8).await;
+    journey(&app, "f2", 2, 2, 11, 8).await;
+    journey(&app, "m1", 1, 3, 10, 8).await;
+    let (feb, apr) = (
+        Month::parse("2025-02").unwrap(),
+        Month::parse("2025-04").unwrap(),
+    );
+    run(&app, "c1", feb, false).await.unwrap();
+    cancel(&app, "f1").await;
+    let report = run(&app, "c1", march(), false).await.unwrap();
+    assert_eq!(
+        report.totals.paid,
+        compute::Count {
+            count: 1,
+            amount: 100
+        }
+    );
+    assert_eq!(
+        report.totals.net,
+        compute::Count {
+            count: 2,
+            amount: 0
+        }
+    );
+    let f = read_final(&app, &CampaignId::parse("c1").unwrap(), march(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.lines.len(), 2);
+    let c = &f.lines[1];
+    assert_eq!(
+        (
+            c.journey_id.as_str(),
+            c.status,
+            c.amount,
+            c.reason.as_deref(),
+            c.corrects.as_deref()
+        ),
+        (
+            "f1",
+            LineStatus::Correction,
+            -100,
+            Some("journey_canceled"),
+            Some("2025-02")
+        )
+    );
+    // February itself stays as it was final.
+    assert_eq!(
+        lines(&app, "c1", feb).await[0],
+        line("f1", LineStatus::Validated, 100, None)
+    );
+    // April (any month after) does not correct it again; a forced March does.
+    let clock = FixedClock::new(Utc.with_ymd_and_hms(2025, 5, 6, 2, 0, 0).unwrap());
+    let later = app.clone().with_clock(Arc::new(clock));
+    let april = run(&later, "c1", apr, false).await.unwrap();
+    assert_eq!(april.totals.net.count, 0);
+    let again = run(&app, "c1", march(), true).await.unwrap();
+    assert_eq!((again.version, again.digest), (2, report.digest));
 }
