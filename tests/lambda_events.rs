@@ -62,6 +62,7 @@ fn there_is_one_event_per_route_and_function() {
     assert!(files.remove("queue-consumer"));
     assert!(files.remove("sweeper"));
     assert!(files.remove("fraud-pass"));
+    assert!(files.remove("policy-monthly"));
     assert!(files.remove("queue-consumer-fraud-unit"));
     assert!(files.remove("not-found"));
     let routes: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
@@ -628,5 +629,78 @@ async fn certificate_events_are_served_by_their_functions() {
     match r.body() {
         lambda_http::Body::Binary(pdf) => assert!(pdf.starts_with(b"%PDF-")),
         other => panic!("a PDF must be a binary body, got {other:?}"),
+    }
+}
+
+/// The scheduled sample finalizes the previous month (Paris); a manual invocation names a
+/// month, is refused on a final month unless forced, and a bad month is an error.
+#[tokio::test]
+async fn policy_monthly_event_makes_a_month_final() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let doc = json!({
+        "id": "m-2025", "name": "m", "territory_name": "t",
+        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
+            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
+        "pays": ["driver"],
+        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
+    });
+    registry_core::campaigns::create(&app, doc.to_string().as_bytes())
+        .await
+        .unwrap();
+    let op = OperatorId(1);
+    let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
+    let journey = registry_core::domain::journey::example_document("m-1", at);
+    let item = registry_core::store::Item::new(registry_core::domain::keys::journey(op, "m-1"))
+        .with("journey_id", "m-1")
+        .with("status", "pending")
+        .with("driver_key", "07".repeat(32))
+        .with("passenger_key", "08".repeat(32))
+        .with(
+            registry_core::domain::journey::STORED_DOCUMENT,
+            registry_core::domain::journey::pack_document(journey.to_string().as_bytes()),
+        );
+    app.store.put(item, None).await.unwrap();
+    registry_core::jobs::process::journey(&app, op, "m-1")
+        .await
+        .unwrap();
+
+    let text = std::fs::read_to_string(events_dir().join("policy-monthly.json")).unwrap();
+    let scheduled: Value = serde_json::from_str(&text).unwrap();
+    let r = registry_core::lambda::handle_policy_monthly(&app, scheduled)
+        .await
+        .unwrap();
+    let previous = registry_core::campaigns::monthly::Month::previous(chrono::Utc::now());
+    assert_eq!(r["month"], previous.to_string());
+
+    let manual = json!({"month": "2025-03"});
+    let r = registry_core::lambda::handle_policy_monthly(&app, manual.clone())
+        .await
+        .unwrap();
+    assert_eq!(r["campaigns"][0]["version"], 1, "{r}");
+    assert_eq!(
+        r["campaigns"][0]["totals"]["paid"],
+        json!({"count": 1, "amount": 100})
+    );
+    let again = registry_core::lambda::handle_policy_monthly(&app, manual)
+        .await
+        .unwrap();
+    assert!(again["campaigns"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("final already"));
+    let forced = json!({"detail": {"month": "2025-03", "force": true}});
+    let r = registry_core::lambda::handle_policy_monthly(&app, forced)
+        .await
+        .unwrap();
+    assert_eq!(r["campaigns"][0]["version"], 2, "{r}");
+    for bad in [
+        json!({"month": "2025-3"}),
+        json!({"month": "2025-03", "force": "yes"}),
+    ] {
+        assert!(registry_core::lambda::handle_policy_monthly(&app, bad)
+            .await
+            .is_err());
     }
 }

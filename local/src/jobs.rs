@@ -4,6 +4,11 @@ use std::io::IsTerminal;
 
 use clap::Subcommand;
 use registry_core::app::App;
+use registry_core::campaigns::monthly::{self, Month};
+
+fn parse_month(s: &str) -> Result<Month, String> {
+    Month::parse(s).ok_or_else(|| format!("{s:?} is not a month YYYY-MM"))
+}
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -24,6 +29,16 @@ pub enum JobCommand {
         /// Units run at once (default: the number of cores).
         #[arg(long)]
         parallel: Option<usize>,
+    },
+    /// The monthly policy run (normally on the 6th, 04:00 Europe/Paris): makes a month's
+    /// incentives final for every campaign overlapping it; prints a summary per campaign.
+    PolicyMonthly {
+        /// Month to finalize (campaign time zones); default: the previous month in Paris.
+        #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+        month: Option<Month>,
+        /// Reruns a month already final: writes a new version, keeps the earlier ones.
+        #[arg(long)]
+        force: bool,
     },
     /// Lists messages that failed too often (read only: nothing is consumed).
     DeadLetters {
@@ -53,6 +68,10 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
             last,
             parallel,
         } => fraud_pass(app, since, last, parallel, json).await,
+        JobCommand::PolicyMonthly { month, force } => {
+            let month = month.unwrap_or_else(|| Month::previous(app.clock.now()));
+            policy_monthly(app, month, force, json).await
+        }
         JobCommand::DeadLetters { max } => {
             let dead = app
                 .queue
@@ -156,6 +175,93 @@ async fn fraud_pass(
             "  {} without coordinates (no distance rule), {} unreadable evidence items skipped",
             t.without_coordinates, t.skipped
         );
+    }
+    Ok(())
+}
+
+async fn policy_monthly(app: &App, month: Month, force: bool, json: bool) -> Result<(), String> {
+    let campaigns = app
+        .campaigns
+        .campaigns(app)
+        .await
+        .map_err(|e| format!("cannot read the campaigns: {e}"))?;
+    let count = monthly::overlapping(&campaigns, month).len() as u64;
+    let bar = (std::io::stdout().is_terminal() && !json).then(|| {
+        let bar = indicatif::ProgressBar::new(count);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "policy-monthly {bar:30} {pos}/{len} campaigns [{elapsed}]",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick = |_: &Result<monthly::Report, monthly::RunError>| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let results = monthly::run_all(app, month, force, &tick)
+        .await
+        .map_err(|e| format!("policy-monthly failed: {e}"))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if json {
+        let list: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| match r {
+                Ok(report) => serde_json::to_value(report).unwrap_or_default(),
+                Err(e) => serde_json::json!({"error": e.to_string()}),
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"month": month.to_string(), "campaigns": list})
+        );
+    } else {
+        println!("policy-monthly {month}: {} campaigns", results.len());
+        for r in &results {
+            match r {
+                Ok(r) => {
+                    let t = &r.totals;
+                    let count = |s: &str| {
+                        monthly::compute::LineStatus::parse(s)
+                            .and_then(|s| t.by_status.get(&s))
+                            .map_or(0, |c| c.count)
+                    };
+                    println!(
+                        "  {} v{}: {} journeys, {} paid lines = {:.2} EUR ({} validated, {} capped, {} canceled, {} not eligible){}",
+                        r.campaign_id,
+                        r.version,
+                        t.journeys,
+                        t.paid.count,
+                        t.paid.amount as f64 / 100.0,
+                        count("validated"),
+                        count("capped"),
+                        count("canceled"),
+                        count("not_eligible"),
+                        r.carried_from
+                            .as_ref()
+                            .map(|m| format!(", counters carried from {m}"))
+                            .unwrap_or_default()
+                    );
+                    if let Some(c) = t.by_status.get(&monthly::compute::LineStatus::Correction) {
+                        println!(
+                            "    {} corrections of earlier months = {:.2} EUR, net {:.2} EUR",
+                            c.count,
+                            c.amount as f64 / 100.0,
+                            t.net.amount as f64 / 100.0
+                        );
+                    }
+                }
+                Err(e) => println!("  refused: {e}"),
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(format!("{failed} campaigns not finalized"));
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use registry_core::admin;
 use registry_core::api::{self, error::ApiError, MAX_REQUEST_BYTES};
 use registry_core::app::App;
+use registry_core::campaigns::monthly;
 use registry_core::cee::signature::Signer;
 use registry_core::config::Config;
 use registry_core::jobs::{fraud, sweep, worker};
@@ -134,13 +135,15 @@ pub async fn run(app: App, addr: SocketAddr, json_output: bool) -> Result<(), St
 }
 
 /// The schedules of template.yaml, in process: the sweeper every 5 minutes, the fraud pass
-/// every day at 03:00 Europe/Paris.
+/// every day at 03:00 Europe/Paris, the monthly policy run on the 6th at 04:00 Europe/Paris.
 async fn scheduler(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(5 * 60));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut fraud_at = fraud::next_daily_run(app.clock.now());
+    let mut monthly_at = monthly::next_run(app.clock.now());
     loop {
         let until_fraud = (fraud_at - app.clock.now()).to_std().unwrap_or_default();
+        let until_monthly = (monthly_at - app.clock.now()).to_std().unwrap_or_default();
         tokio::select! {
             _ = every.tick() => {
                 let delay = chrono::Duration::minutes(sweep::DEFAULT_DELAY_MINUTES);
@@ -154,6 +157,19 @@ async fn scheduler(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
                 // The run logs its own summary line and keeps its record (`--last`).
                 if let Err(e) = fraud::run_here(&app, None, parallel, std::sync::Arc::new(|_: &fraud::UnitReport| {})).await {
                     tracing::warn!(error = %e, "scheduled fraud pass failed; the next run covers the same days");
+                }
+            }
+            _ = tokio::time::sleep(until_monthly) => {
+                monthly_at = monthly::next_run(app.clock.now());
+                let month = monthly::Month::previous(app.clock.now());
+                // Never forced: a month final already (run by hand) stays as it is.
+                let log = |r: &Result<monthly::Report, monthly::RunError>| {
+                    if let Err(e) = r {
+                        tracing::warn!(error = %e, "scheduled policy-monthly: campaign not finalized");
+                    }
+                };
+                if let Err(e) = monthly::run_all(&app, month, false, &log).await {
+                    tracing::warn!(error = %e, %month, "scheduled policy-monthly failed; run it by hand");
                 }
             }
             _ = stop.changed() => return,

@@ -197,6 +197,61 @@ pub async fn run_fraud_pass() -> Result<(), Error> {
     .await
 }
 
+/// Handles one invocation of the `policy-monthly` function: the monthly policy run of the
+/// previous month (Europe/Paris) for every campaign overlapping it, in this invocation.
+/// A manual invocation may name the month and force a rerun: `{"month": "YYYY-MM",
+/// "force": true}` (or in `detail`). A month final already is reported, not an error: a
+/// retried scheduled event changes nothing.
+pub async fn handle_policy_monthly(
+    app: &App,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
+    use crate::campaigns::monthly::{self, Month};
+    let field = |name: &str| {
+        event
+            .get(name)
+            .or_else(|| event.get("detail").and_then(|d| d.get(name)))
+            .filter(|v| !v.is_null())
+    };
+    let month = match field("month") {
+        None => Month::previous(app.clock.now()),
+        Some(v) => v
+            .as_str()
+            .and_then(Month::parse)
+            .ok_or_else(|| format!("month: {v} is not a month YYYY-MM"))?,
+    };
+    let force = match field("force") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| format!("force: {v} is not true or false"))?,
+    };
+    let results = monthly::run_all(app, month, force, &|_| {}).await?;
+    let campaigns: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| match r {
+            Ok(report) => serde_json::to_value(report).unwrap_or_default(),
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        })
+        .collect();
+    tracing::info!(%month, campaigns = campaigns.len(), "policy-monthly done");
+    Ok(serde_json::json!({"month": month.to_string(), "campaigns": campaigns}))
+}
+
+/// The whole `main` of the scheduled `policy-monthly` function (EventBridge Scheduler, the
+/// 6th at 04:00 Europe/Paris).
+pub async fn run_policy_monthly() -> Result<(), Error> {
+    init_logging();
+    let app = app_from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| {
+            let app = app.clone();
+            async move { handle_policy_monthly(&app, event.payload).await }
+        },
+    ))
+    .await
+}
+
 /// The whole `main` of the `not-found` function (API Gateway's `$default` route): JSON 404
 /// or 405 for what no route takes. It needs no store, so it builds no adapters.
 pub async fn run_not_found() -> Result<(), Error> {

@@ -4,12 +4,14 @@
 use base64::Engine;
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::{json_response, ApiError, Detail};
 use super::{auth, Ctx};
 use crate::app::App;
+use crate::campaigns::monthly::compute::{Count, LineStatus};
+use crate::campaigns::monthly::{self, Month};
 use crate::campaigns::{self, drafts};
 use crate::domain::campaign::CampaignId;
 use crate::store::Cursor;
@@ -90,10 +92,13 @@ pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 const DEFAULT_LIMIT: usize = 1000;
 const MAX_LIMIT: usize = 5000;
 
-/// `GET /v2/campaigns/{id}/incentives?month=YYYY-MM[&status=draft|canceled][&limit=N]
-/// [&cursor=…]`: one page of the month's incentives (journey start order) with the month's
-/// totals; `Accept: text/csv` gives the same page as CSV, totals and the next cursor in
-/// headers.
+/// `GET /v2/campaigns/{id}/incentives?month=YYYY-MM[&status=…][&limit=N][&cursor=…]`: one
+/// page of the month's incentives (journey start order) with the month's totals. Until the
+/// monthly run, the drafts (`draft`, `canceled`); once the month is final, the lines of its
+/// current final record (`validated`, `capped`, `canceled`, `not_eligible`, `correction`:
+/// negative, for an earlier month's journey canceled since) and `final`
+/// (version, time, digest). `Accept: text/csv` gives the same page as CSV, totals and the
+/// next cursor in headers.
 pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let principal = auth::authenticate(app, &ctx.headers).await?;
     let found = campaigns::find(app, ctx.param("campaign_id")).await?;
@@ -102,18 +107,21 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
 
     let query = query_pairs(&ctx.query)?;
     let mut errors = Vec::new();
-    let month = value(&query, "month").unwrap_or_default();
-    let month_ok = month.len() == 7
-        && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok();
-    if !month_ok {
+    let month = value(&query, "month").and_then(Month::parse);
+    if month.is_none() {
         errors.push(Detail::new(
             "month",
             "required query parameter: a month YYYY-MM (campaign time zone)",
         ));
     }
     let status = value(&query, "status");
-    if status.is_some_and(|s| s != drafts::DRAFT && s != drafts::CANCELED) {
-        errors.push(Detail::new("status", "must be draft or canceled"));
+    let final_status = status.and_then(LineStatus::parse);
+    if status.is_some_and(|s| s != drafts::DRAFT && s != drafts::CANCELED && final_status.is_none())
+    {
+        errors.push(Detail::new(
+            "status",
+            "must be draft, canceled, validated, capped, not_eligible or correction",
+        ));
     }
     let limit = match value(&query, "limit") {
         None => DEFAULT_LIMIT,
@@ -132,18 +140,91 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
         {
-            Some(c) => Some(Cursor(c)),
+            Some(c) => Some(c),
             None => {
                 errors.push(Detail::new("cursor", "is not a cursor of this listing"));
                 None
             }
         },
     };
-    if !errors.is_empty() {
+    let (Some(month), true) = (month, errors.is_empty()) else {
         return Err(ApiError::invalid("invalid_request", errors));
-    }
-    let (lines, totals, next) = drafts::list(app, &id, month, status, limit, cursor).await?;
-    let next = next.map(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.0));
+    };
+    let bad_cursor = || ApiError::invalid_field("cursor", "is not a cursor of this listing");
+    let encode = |c: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c);
+
+    // A page continues the version it started on, even if the month was rerun meanwhile.
+    let pinned = match cursor.as_deref().and_then(|c| c.strip_prefix(FINAL_CURSOR)) {
+        Some(rest) => {
+            let (v, i) = rest.split_once(':').ok_or_else(bad_cursor)?;
+            let v: i64 = v.parse().map_err(|_| bad_cursor())?;
+            let i: usize = i.parse().map_err(|_| bad_cursor())?;
+            Some((v, i))
+        }
+        None => None,
+    };
+    let header = monthly::final_header(app, &id, month, pinned.map(|(v, _)| v)).await?;
+    let (lines, totals, next, final_meta) = match header {
+        Some(header) => {
+            let from = pinned.map_or(0, |(_, i)| i);
+            if cursor.is_some() && pinned.is_none() {
+                return Err(bad_cursor());
+            }
+            let (lines, next) = match (status, final_status) {
+                // A final month has no drafts left.
+                (Some(_), None) => (Vec::new(), None),
+                (_, wanted) => {
+                    monthly::final_page(app, &id, month, &header, wanted, from, limit).await?
+                }
+            };
+            let t = &header.totals;
+            let totals = match (status, final_status) {
+                (Some(_), Some(s)) => t.by_status.get(&s).copied().unwrap_or_default(),
+                (Some(_), None) => Count::default(),
+                (None, _) => t.by_status.values().fold(Count::default(), |a, c| Count {
+                    count: a.count + c.count,
+                    amount: a.amount + c.amount,
+                }),
+            };
+            let lines: Vec<ListedLine> = lines.into_iter().map(ListedLine::Final).collect();
+            let next = next.map(|i| encode(format!("{FINAL_CURSOR}{}:{i}", header.version)));
+            (
+                lines,
+                (totals.count as i64, totals.amount),
+                next,
+                Some(header),
+            )
+        }
+        None => {
+            if pinned.is_some() {
+                return Err(bad_cursor());
+            }
+            let (lines, totals, next) = match final_status {
+                // Nothing is validated, capped or not eligible before the monthly run.
+                Some(_) if status != Some(drafts::CANCELED) => {
+                    (Vec::new(), drafts::Totals::default(), None)
+                }
+                _ => {
+                    drafts::list(
+                        app,
+                        &id,
+                        &month.to_string(),
+                        status,
+                        limit,
+                        cursor.map(Cursor),
+                    )
+                    .await?
+                }
+            };
+            let lines: Vec<ListedLine> = lines.into_iter().map(ListedLine::Draft).collect();
+            (
+                lines,
+                (totals.count, totals.amount),
+                next.map(|c| encode(c.0)),
+                None,
+            )
+        }
+    };
 
     let wants_csv = ctx
         .headers
@@ -155,31 +236,20 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
             StatusCode::OK,
             &json!({
                 "campaign_id": id.as_str(),
-                "month": month,
+                "month": month.to_string(),
                 "status": status,
-                "totals": totals,
+                "final": final_meta,
+                "totals": {"count": totals.0, "amount": totals.1},
                 "incentives": lines,
                 "next_cursor": next,
             }),
         ));
     }
     let mut csv = String::from(
-        "journey_id,operator_id,operator_journey_id,role,status,amount,computed,capped_by,start,local_date\r\n",
+        "journey_id,operator_id,operator_journey_id,role,status,amount,computed,capped_by,start,local_date,reason,paid_by\r\n",
     );
     for l in &lines {
-        let fields = [
-            csv_field(&l.journey_id),
-            l.operator_id.to_string(),
-            csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
-            l.role.clone(),
-            l.status.clone(),
-            l.amount.to_string(),
-            l.computed.to_string(),
-            l.capped_by.clone().unwrap_or_default(),
-            l.start.clone(),
-            l.local_date.clone(),
-        ];
-        csv.push_str(&fields.join(","));
+        csv.push_str(&l.csv_fields().join(","));
         csv.push_str("\r\n");
     }
     let mut response = Response::new(Bytes::from(csv));
@@ -188,10 +258,15 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    for (name, v) in [
-        ("x-total-count", totals.count.to_string()),
-        ("x-total-amount", totals.amount.to_string()),
-    ] {
+    let mut headers = vec![
+        ("x-total-count", totals.0.to_string()),
+        ("x-total-amount", totals.1.to_string()),
+    ];
+    if let Some(f) = &final_meta {
+        headers.push(("x-final-version", f.version.to_string()));
+        headers.push(("x-final-digest", f.digest.clone()));
+    }
+    for (name, v) in headers {
         if let Ok(v) = HeaderValue::from_str(&v) {
             h.insert(name, v);
         }
@@ -200,6 +275,54 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
         h.insert("x-next-cursor", v);
     }
     Ok(response)
+}
+
+/// Cursors of final listings: `F<version>:<line index>` (draft cursors are store cursors).
+const FINAL_CURSOR: &str = "F";
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ListedLine {
+    Draft(drafts::Line),
+    Final(monthly::compute::Line),
+}
+
+impl ListedLine {
+    fn csv_fields(&self) -> [String; 12] {
+        match self {
+            ListedLine::Draft(l) => [
+                csv_field(&l.journey_id),
+                l.operator_id.to_string(),
+                csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
+                l.role.clone(),
+                l.status.clone(),
+                l.amount.to_string(),
+                l.computed.to_string(),
+                l.capped_by.clone().unwrap_or_default(),
+                l.start.clone(),
+                l.local_date.clone(),
+                String::new(),
+                String::new(),
+            ],
+            ListedLine::Final(l) => [
+                csv_field(&l.journey_id),
+                l.operator_id.to_string(),
+                csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
+                l.role.as_str().to_owned(),
+                l.status.as_str().to_owned(),
+                l.amount.to_string(),
+                l.computed.to_string(),
+                match l.status {
+                    LineStatus::Capped => l.reason.clone().unwrap_or_default(),
+                    _ => String::new(),
+                },
+                l.start.clone(),
+                l.local_date.clone(),
+                l.reason.clone().unwrap_or_default(),
+                l.paid_by.clone().unwrap_or_default(),
+            ],
+        }
+    }
 }
 
 /// RFC 4180: quoted when it holds a comma, a quote or a line break.

@@ -3,6 +3,7 @@
 //! both behave the same. Drafts (per journey) are in [`drafts`].
 
 pub mod drafts;
+pub mod monthly;
 
 use std::sync::{Arc, RwLock};
 

@@ -240,3 +240,33 @@ pub fn person_trip(
 pub fn certificate(uuid: &uuid::Uuid) -> Key {
     Key::new(format!("CERTIFICATE#{uuid}"), "CERTIFICATE")
 }
+
+/// Marker of a campaign's finalized month (monthly run), holding its current version: in
+/// the campaign's partition, so the latest finalized month before another is one query.
+pub fn monthly_final(id: &CampaignId, month: &str) -> Key {
+    Key::new(
+        campaign_versions(id),
+        format!("{MONTHLY_FINAL_PREFIX}{month}"),
+    )
+}
+
+pub const MONTHLY_FINAL_PREFIX: &str = "FINAL#";
+
+/// Partition of every version of a campaign's monthly results for one month: per version
+/// a header (`V#0001`), its lines (`V#0001#L#000000`...) and the counters it carries to
+/// the next months (`V#0001#C#000000`...).
+pub fn monthly_results(id: &CampaignId, month: &str) -> String {
+    format!("MONTHLY#{id}#{month}")
+}
+
+pub fn monthly_version(id: &CampaignId, month: &str, version: i64) -> Key {
+    Key::new(monthly_results(id, month), format!("V#{version:04}"))
+}
+
+/// A chunk (`part` = `L` lines, `C` carried counters) of a version.
+pub fn monthly_chunk(id: &CampaignId, month: &str, version: i64, part: char, n: usize) -> Key {
+    Key::new(
+        monthly_results(id, month),
+        format!("V#{version:04}#{part}#{n:06}"),
+    )
+}

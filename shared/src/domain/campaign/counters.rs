@@ -152,6 +152,45 @@ impl CounterKey {
     }
 }
 
+impl CounterKey {
+    /// The inverse of [`CounterKey::storage`] (counters carried between monthly runs).
+    pub fn from_storage(holder: &str, rest: &str) -> Option<CounterKey> {
+        let holder = match holder {
+            "*" => Holder::Campaign,
+            h => match h.strip_prefix("op").and_then(|r| r.split_once('.')) {
+                Some((op, p)) => {
+                    Holder::OperatorPerson(OperatorId(op.parse().ok()?), PersonKey::from_hex(p)?)
+                }
+                None => Holder::Person(PersonKey::from_hex(h)?),
+            },
+        };
+        let (slot, period) = rest.split_once('#')?;
+        let slot = match slot {
+            "*" => Slot::All,
+            s => match s.strip_prefix("of_") {
+                Some(r) => Slot::JourneysOf(PaidRole::parse(r)?),
+                None => Slot::Paid(PaidRole::parse(s)?),
+            },
+        };
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let period = match period.split_at_checked(1)? {
+            ("C", "") => PeriodKey::Whole,
+            ("D", d) => PeriodKey::Day(date(d)?),
+            ("Y", y) if y.len() == 4 => PeriodKey::Year(y.parse().ok()?),
+            ("M", m) => {
+                let d = date(&format!("{m}-01"))?;
+                PeriodKey::Month(d.year(), d.month())
+            }
+            _ => return None,
+        };
+        Some(CounterKey {
+            holder,
+            slot,
+            period,
+        })
+    }
+}
+
 /// What a counter holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -304,12 +343,17 @@ mod tests {
                 "of_passenger#D2025-03-14".into()
             )
         );
+        let (h, r) = k.storage();
+        assert_eq!(CounterKey::from_storage(&h, &r), Some(k));
+        assert_eq!(CounterKey::from_storage("*", "*#X"), None);
         let k = CounterKey {
             holder: Holder::Campaign,
             slot: Slot::All,
             period: PeriodKey::of(Period::Month, d),
         };
         assert_eq!(k.storage(), ("*".into(), "*#M2025-03".into()));
+        let (h, r) = k.storage();
+        assert_eq!(CounterKey::from_storage(&h, &r), Some(k));
         assert_eq!(PersonKey::from_hex(&"ab".repeat(32)), Some(p));
         assert_eq!(PersonKey::from_hex("ab"), None);
     }

@@ -1,0 +1,309 @@
+//! The monthly run of one campaign over one month, as a pure function of the month's
+//! journeys (in any order), the campaigns and the counters carried from earlier finalized
+//! months: op1 (journeys no longer `ok` cancel their incentives), op3 (a higher-priority
+//! exclusive campaign that pays the journey takes it) before op2 (caps recomputed from
+//! scratch in journey start order, ties by operator then journey id). No clock, no store,
+//! no hash-map order reaches the output: the same inputs give the same bytes.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PeriodKey, PersonKey, Tally};
+use crate::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
+use crate::domain::campaign::{Campaign, PaidRole, Stacking};
+use crate::domain::journey_v2::Journey;
+use crate::domain::operator::OperatorId;
+
+/// A journey of the month that has drafts from the campaign.
+#[derive(Debug)]
+pub struct Entry {
+    pub operator: OperatorId,
+    pub journey_id: String,
+    pub operator_journey_id: Option<String>,
+    pub start: DateTime<Utc>,
+    /// `YYYY-MM-DD`, campaign time zone (as the drafts recorded it).
+    pub local_date: String,
+    /// Paid roles of its drafts and the cents computed then (lines of canceled journeys).
+    pub drafts: Vec<(PaidRole, u64)>,
+    pub state: State,
+}
+
+#[derive(Debug)]
+pub enum State {
+    /// Status `ok`: evaluated again.
+    Payable {
+        journey: Box<Journey>,
+        siret: Option<String>,
+        driver: Option<PersonKey>,
+        passenger: Option<PersonKey>,
+    },
+    /// op1: canceled, fraud, anomaly or expired, with this reason.
+    Canceled(&'static str),
+    /// Cannot be paid this month (not processed yet, document unreadable).
+    NotEligible(&'static str),
+}
+
+/// Reason of op1 for a journey status, `None` for `ok` and `pending`.
+pub fn cancel_reason(status: &str) -> Option<&'static str> {
+    match status {
+        "canceled" => Some("journey_canceled"),
+        "fraud_error" => Some("fraud"),
+        "anomaly_error" => Some("anomaly"),
+        "expired" => Some("expired"),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    Validated,
+    Capped,
+    Canceled,
+    NotEligible,
+    /// Negative: gives back what an earlier final month paid a journey canceled since.
+    Correction,
+}
+
+impl LineStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineStatus::Validated => "validated",
+            LineStatus::Capped => "capped",
+            LineStatus::Canceled => "canceled",
+            LineStatus::NotEligible => "not_eligible",
+            LineStatus::Correction => "correction",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LineStatus> {
+        [
+            LineStatus::Validated,
+            LineStatus::Capped,
+            LineStatus::Canceled,
+            LineStatus::NotEligible,
+            LineStatus::Correction,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+    }
+}
+
+/// One final incentive: one per (journey, paid role).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub journey_id: String,
+    pub operator_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_journey_id: Option<String>,
+    pub role: PaidRole,
+    pub start: String,
+    pub local_date: String,
+    pub status: LineStatus,
+    /// Cents paid (negative for a correction).
+    pub amount: i64,
+    /// Cents of the trip before caps (as drafted, for a canceled journey).
+    pub computed: u64,
+    /// The cap that bit (`capped`), why not (`not_eligible`, `canceled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The exclusive campaign that pays the journey instead (op3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_by: Option<String>,
+    /// The final month a correction line corrects (`YYYY-MM`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub count: u64,
+    pub amount: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub journeys: u64,
+    /// Validated and capped lines paying something: what is to be paid.
+    pub paid: Count,
+    /// Paid, less the corrections of earlier months.
+    pub net: Count,
+    /// Per line status.
+    pub by_status: BTreeMap<LineStatus, Count>,
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub lines: Vec<Line>,
+    pub totals: Totals,
+    /// Counters to carry to later months (yearly from `year` on, whole campaign), sorted.
+    pub carry: Vec<(CounterKey, Tally)>,
+}
+
+/// True when `a` goes before `b` for op3: higher priority, then earlier start, then id.
+fn outranks(a: &Campaign, b: &Campaign) -> bool {
+    (Reverse(a.priority), a.start, &a.id) < (Reverse(b.priority), b.start, &b.id)
+}
+
+/// Whether the campaign pays someone for the trip, caps aside.
+fn pays(c: &Campaign, trip: &Trip) -> bool {
+    match engine::evaluate(c, trip, &MemoryCounters::default()) {
+        Evaluation::Eligible { incentives, .. } => incentives
+            .iter()
+            .any(|i| !matches!(i.outcome, Outcome::NotEligible(_))),
+        Evaluation::NotEligible(_) => false,
+    }
+}
+
+/// Runs `campaign` over the month's `entries`; `campaigns` are all campaigns (op3),
+/// `counters` those carried from earlier finalized months, `year` the month's year;
+/// `corrections` (of earlier months' lines) follow the month's lines.
+pub fn run(
+    campaign: &Campaign,
+    campaigns: &[&Campaign],
+    entries: &mut [Entry],
+    mut counters: MemoryCounters,
+    year: i32,
+    mut corrections: Vec<Line>,
+) -> Run {
+    entries.sort_by(|a, b| {
+        (a.start, a.operator, &a.journey_id).cmp(&(b.start, b.operator, &b.journey_id))
+    });
+    // The exclusive campaigns that take a journey from this one when they pay it, best first.
+    let mut rivals: Vec<&Campaign> = if campaign.stacking == Stacking::Exclusive {
+        campaigns
+            .iter()
+            .copied()
+            .filter(|c| c.id != campaign.id && c.stacking == Stacking::Exclusive)
+            .filter(|c| outranks(c, campaign))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    rivals.sort_by(|a, b| {
+        (Reverse(a.priority), a.start, &a.id).cmp(&(Reverse(b.priority), b.start, &b.id))
+    });
+
+    let mut lines = Vec::new();
+    for e in entries.iter() {
+        let line = |role: PaidRole, status, amount, computed, reason: Option<&str>| Line {
+            journey_id: e.journey_id.clone(),
+            operator_id: e.operator.0,
+            operator_journey_id: e.operator_journey_id.clone(),
+            role,
+            start: crate::clock::rfc3339(e.start),
+            local_date: e.local_date.clone(),
+            status,
+            amount,
+            computed,
+            reason: reason.map(str::to_owned),
+            paid_by: None,
+            corrects: None,
+        };
+        let drafted = |lines: &mut Vec<Line>, status, reason: &str| {
+            for &(role, computed) in &e.drafts {
+                lines.push(line(role, status, 0, computed, Some(reason)));
+            }
+        };
+        let (journey, siret, driver, passenger) = match &e.state {
+            State::Canceled(reason) => {
+                drafted(&mut lines, LineStatus::Canceled, reason);
+                continue;
+            }
+            State::NotEligible(reason) => {
+                drafted(&mut lines, LineStatus::NotEligible, reason);
+                continue;
+            }
+            State::Payable {
+                journey,
+                siret,
+                driver,
+                passenger,
+            } => (journey, siret, driver, passenger),
+        };
+        let trip = Trip::from_journey(journey, e.operator, siret.as_deref(), *driver, *passenger);
+        // op3 before the caps: a journey this campaign does not pay consumes none of its
+        // counters.
+        if let Some(winner) = rivals.iter().find(|c| pays(c, &trip)) {
+            for role in campaign.paid_roles() {
+                let mut l = line(role, LineStatus::NotEligible, 0, 0, Some("lower_priority"));
+                l.paid_by = Some(winner.id.to_string());
+                lines.push(l);
+            }
+            continue;
+        }
+        match engine::evaluate(campaign, &trip, &counters) {
+            Evaluation::NotEligible(reason) => {
+                for role in campaign.paid_roles() {
+                    lines.push(line(
+                        role,
+                        LineStatus::NotEligible,
+                        0,
+                        0,
+                        Some(reason.as_str()),
+                    ));
+                }
+            }
+            Evaluation::Eligible { incentives, .. } => {
+                for i in &incentives {
+                    let (status, reason) = match i.outcome {
+                        Outcome::Granted => (LineStatus::Validated, None),
+                        Outcome::Capped { label, .. } => (LineStatus::Capped, Some(label)),
+                        Outcome::NotEligible(r) => (LineStatus::NotEligible, Some(r.as_str())),
+                    };
+                    let amount = i64::try_from(i.amount).unwrap_or(i64::MAX);
+                    lines.push(line(i.role, status, amount, i.computed, reason));
+                }
+                for i in &incentives {
+                    counters.add(&i.counted);
+                }
+            }
+        }
+    }
+
+    corrections.sort_by(|a, b| {
+        (&a.corrects, &a.start, a.operator_id, &a.journey_id, a.role).cmp(&(
+            &b.corrects,
+            &b.start,
+            b.operator_id,
+            &b.journey_id,
+            b.role,
+        ))
+    });
+    lines.extend(corrections);
+    let mut totals = Totals {
+        journeys: entries.len() as u64,
+        ..Totals::default()
+    };
+    for l in &lines {
+        let c = totals.by_status.entry(l.status).or_default();
+        c.count += 1;
+        c.amount += l.amount;
+        if matches!(l.status, LineStatus::Validated | LineStatus::Capped) && l.amount > 0 {
+            totals.paid.count += 1;
+            totals.paid.amount += l.amount;
+        }
+        if l.amount != 0 {
+            totals.net.count += 1;
+            totals.net.amount += l.amount;
+        }
+    }
+    let mut carry: Vec<(CounterKey, Tally)> = counters
+        .iter()
+        .filter(|(k, _)| match k.period {
+            PeriodKey::Year(y) => y >= year,
+            PeriodKey::Whole => true,
+            PeriodKey::Day(_) | PeriodKey::Month(..) => false,
+        })
+        .copied()
+        .collect();
+    carry.sort_by_key(|(k, _)| *k);
+    Run {
+        lines,
+        totals,
+        carry,
+    }
+}

@@ -1,0 +1,657 @@
+//! The monthly policy run (SPEC §4 "Monthly run", issue 7): on the 6th the incentives of
+//! the previous month become final. Per campaign overlapping the month: its journeys with
+//! drafts (the month's incentives index) are read with their current status and document,
+//! [`compute::run`] decides every line, and the result is stored as a new version of the
+//! campaign's final record for that month: a header (totals, digest), the lines and the
+//! counters carried to later months, in chunks, then the `FINAL#` marker pointing at it.
+//! A month already final is refused unless forced; a forced run writes the next version
+//! and keeps the earlier ones. The marker is written last, conditioned on the version
+//! read: a crashed run leaves only unreferenced chunks, two concurrent runs cannot both
+//! win.
+
+pub mod compute;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use self::compute::{Entry, Line, State, Totals};
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, Tally};
+use crate::domain::campaign::{Campaign, CampaignId, PaidRole};
+use crate::domain::journey::{self, JourneyStatus};
+use crate::domain::keys;
+use crate::domain::operator::OperatorId;
+use crate::store::{Condition, Item, Query, SkRange, StoreError};
+
+/// Lines per stored chunk (a line is ~250 bytes: far below DynamoDB's 400 KB per item).
+const LINES_PER_CHUNK: usize = 500;
+const COUNTERS_PER_CHUNK: usize = 1000;
+/// Journeys read at once.
+const READS_IN_FLIGHT: usize = 32;
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Month {
+    first: NaiveDate,
+}
+
+impl Month {
+    pub fn parse(s: &str) -> Option<Month> {
+        if s.len() != 7 || s.as_bytes()[4] != b'-' {
+            return None;
+        }
+        let first = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok()?;
+        Some(Month { first })
+    }
+
+    pub fn of(day: NaiveDate) -> Month {
+        Month {
+            first: day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    /// The month before the one of `now` in Europe/Paris: what the run of the 6th
+    /// finalizes.
+    pub fn previous(now: DateTime<Utc>) -> Month {
+        let today = now.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+        Month::of(Month::of(today).first.pred_opt().unwrap_or(today))
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        self.first
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.first
+            .checked_add_months(chrono::Months::new(1))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(self.first)
+    }
+
+    pub fn year(self) -> i32 {
+        self.first.year()
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.first.format("%Y-%m"))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{campaign} {month} is final already (version {version}); rerun with force to write version {next}", next = version + 1)]
+    AlreadyFinal {
+        campaign: CampaignId,
+        month: Month,
+        version: i64,
+    },
+    #[error("{month} is not over yet in the time zone of {campaign}")]
+    NotOver { campaign: CampaignId, month: Month },
+    #[error("{campaign} {month} was finalized by another run meanwhile")]
+    Conflict { campaign: CampaignId, month: Month },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a run of one campaign wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub campaign_id: String,
+    pub month: String,
+    pub version: i64,
+    pub digest: String,
+    pub totals: Totals,
+    /// The finalized month whose counters were carried in, if any.
+    pub carried_from: Option<String>,
+}
+
+/// A stored final record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Final {
+    pub campaign_id: String,
+    pub month: String,
+    pub version: i64,
+    pub finalized_at: String,
+    pub forced: bool,
+    /// SHA-256 of [`results_bytes`]: equal digests, byte-identical results.
+    pub digest: String,
+    pub totals: Totals,
+    pub lines: Vec<Line>,
+}
+
+/// The canonical bytes of a month's results (what the digest covers): totals then lines,
+/// JSON.
+pub fn results_bytes(totals: &Totals, lines: &[Line]) -> Vec<u8> {
+    serde_json::to_vec(&(totals, lines)).unwrap_or_default()
+}
+
+/// Day of the month and Europe/Paris hour of the scheduled run.
+pub const RUN_DAY: u32 = 6;
+pub const RUN_HOUR: u32 = 4;
+
+/// The next scheduled run after `now`: the 6th at 04:00 Europe/Paris.
+pub fn next_run(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let paris = chrono_tz::Europe::Paris;
+    let mut month = Month::of(now.with_timezone(&paris).date_naive());
+    loop {
+        let at = month
+            .first
+            .with_day(RUN_DAY)
+            .and_then(|d| d.and_hms_opt(RUN_HOUR, 0, 0))
+            .and_then(|t| paris.from_local_datetime(&t).earliest())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(at) = at.filter(|at| *at > now) {
+            return at;
+        }
+        month = Month::of(month.last_day().succ_opt().unwrap_or(month.first));
+    }
+}
+
+/// Campaigns whose dates overlap the month (in their own time zone).
+pub fn overlapping(campaigns: &[Arc<Campaign>], month: Month) -> Vec<Arc<Campaign>> {
+    campaigns
+        .iter()
+        .filter(|c| c.start <= month.last_day() && c.end >= month.first_day())
+        .cloned()
+        .collect()
+}
+
+/// Runs every campaign overlapping the month, one after the other; `done` is told of each.
+pub async fn run_all(
+    app: &App,
+    month: Month,
+    force: bool,
+    done: &(dyn Fn(&std::result::Result<Report, RunError>) + Sync),
+) -> Result<Vec<std::result::Result<Report, RunError>>, StoreError> {
+    let campaigns = app.campaigns.campaigns(app).await?;
+    let mut reports = Vec::new();
+    for c in overlapping(&campaigns, month) {
+        let r = run_campaign(app, &campaigns, &c, month, force).await;
+        done(&r);
+        reports.push(r);
+    }
+    Ok(reports)
+}
+
+/// The monthly run of one campaign (`campaigns`: all of them, for op3).
+pub async fn run_campaign(
+    app: &App,
+    campaigns: &[Arc<Campaign>],
+    campaign: &Campaign,
+    month: Month,
+    force: bool,
+) -> Result<Report, RunError> {
+    let id = &campaign.id;
+    let m = month.to_string();
+    if campaign.today(app.clock.now()) <= month.last_day() {
+        return Err(RunError::NotOver {
+            campaign: id.clone(),
+            month,
+        });
+    }
+    let current = app.store.get(&keys::monthly_final(id, &m)).await?;
+    let previous = current.as_ref().and_then(|i| i.n("version"));
+    if let (Some(version), false) = (previous, force) {
+        return Err(RunError::AlreadyFinal {
+            campaign: id.clone(),
+            month,
+            version,
+        });
+    }
+    let (seed, carried_from) = carried_counters(app, id, month).await?;
+    let mut entries = read_entries(app, id, &m).await?;
+    let all: Vec<&Campaign> = campaigns.iter().map(|c| c.as_ref()).collect();
+    let late = corrections(app, id, month).await?;
+    let run = compute::run(campaign, &all, &mut entries, seed, month.year(), late);
+    let bytes = results_bytes(&run.totals, &run.lines);
+    let digest = hex::encode(Sha256::digest(&bytes));
+
+    let version = previous.unwrap_or(0) + 1;
+    let lines = run.lines.chunks(LINES_PER_CHUNK).collect::<Vec<_>>();
+    for (n, chunk) in lines.iter().enumerate() {
+        let item = Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
+            .with("data", serde_json::to_string(chunk).unwrap_or_default());
+        app.store.put(item, None).await?;
+    }
+    let carry = run.carry.chunks(COUNTERS_PER_CHUNK).collect::<Vec<_>>();
+    for (n, chunk) in carry.iter().enumerate() {
+        let rows: Vec<(String, String, u64, u64)> = chunk
+            .iter()
+            .map(|(k, t)| {
+                let (holder, rest) = k.storage();
+                (holder, rest, t.trips, t.amount)
+            })
+            .collect();
+        let item = Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
+            .with("data", serde_json::to_string(&rows).unwrap_or_default());
+        app.store.put(item, None).await?;
+    }
+    let now = rfc3339(app.clock.now());
+    let header = Item::new(keys::monthly_version(id, &m, version))
+        .with("campaign_id", id.as_str())
+        .with("month", m.clone())
+        .with("version", version)
+        .with("finalized_at", now.clone())
+        .with("forced", previous.is_some())
+        .with("digest", digest.clone())
+        .with(
+            "totals",
+            serde_json::to_string(&run.totals).unwrap_or_default(),
+        )
+        .with("line_chunks", lines.len() as i64)
+        .with("carry_chunks", carry.len() as i64);
+    app.store.put(header, None).await?;
+    let marker = Item::new(keys::monthly_final(id, &m))
+        .with("version", version)
+        .with("finalized_at", now);
+    let condition = match previous {
+        Some(v) => Condition::equals("version", v),
+        None => Condition::NotExists,
+    };
+    match app.store.put(marker, Some(condition)).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { .. }) => {
+            return Err(RunError::Conflict {
+                campaign: id.clone(),
+                month,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(campaign = %id, month = %m, version, journeys = run.totals.journeys,
+        paid = run.totals.paid.amount, "monthly run finalized");
+    Ok(Report {
+        campaign_id: id.to_string(),
+        month: m,
+        version,
+        digest,
+        totals: run.totals,
+        carried_from,
+    })
+}
+
+/// Every item of a partition in a sort-key range.
+async fn all_items(app: &App, query: Query) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app.store.query(query.clone().after(cursor)).await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// The counters carried by the latest finalized month before `month` (its current
+/// version), and that month.
+async fn carried_counters(
+    app: &App,
+    id: &CampaignId,
+    month: Month,
+) -> Result<(MemoryCounters, Option<String>), StoreError> {
+    let mut counters = MemoryCounters::default();
+    let page = app
+        .store
+        .query(
+            Query::partition(keys::campaign_versions(id))
+                .range(SkRange::Between(
+                    keys::MONTHLY_FINAL_PREFIX.to_owned(),
+                    format!("{}{month}", keys::MONTHLY_FINAL_PREFIX),
+                ))
+                .descending()
+                .limit(2),
+        )
+        .await?;
+    let own = keys::monthly_final(id, &month.to_string()).sk;
+    let Some(marker) = page.items.into_iter().find(|i| i.key.sk != own) else {
+        return Ok((counters, None));
+    };
+    let earlier = marker.key.sk[keys::MONTHLY_FINAL_PREFIX.len()..].to_owned();
+    let version = marker.n("version").unwrap_or(1);
+    let prefix = format!("V#{version:04}#C#");
+    let chunks = all_items(
+        app,
+        Query::partition(keys::monthly_results(id, &earlier)).range(SkRange::BeginsWith(prefix)),
+    )
+    .await?;
+    for chunk in chunks {
+        let rows: Vec<(String, String, u64, u64)> = chunk
+            .s("data")
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        for (holder, rest, trips, amount) in rows {
+            match CounterKey::from_storage(&holder, &rest) {
+                Some(k) => counters.set(k, Tally { trips, amount }),
+                None => {
+                    tracing::error!(campaign = %id, holder, rest, "unreadable carried counter; skipped")
+                }
+            }
+        }
+    }
+    Ok((counters, Some(earlier)))
+}
+
+/// Negative lines for what earlier final months paid journeys canceled (or flagged) since,
+/// unless a final month before this one corrected them already. Counters are not given
+/// back: what was paid counted on the caps when it was paid.
+async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Line>, StoreError> {
+    let markers = all_items(
+        app,
+        Query::partition(keys::campaign_versions(id)).range(SkRange::Between(
+            keys::MONTHLY_FINAL_PREFIX.to_owned(),
+            format!("{}{month}", keys::MONTHLY_FINAL_PREFIX),
+        )),
+    )
+    .await?;
+    let mut paid: BTreeMap<(String, u64, String, PaidRole), Line> = BTreeMap::new();
+    let mut corrected = std::collections::BTreeSet::new();
+    for marker in markers {
+        let Some(earlier) = Month::parse(&marker.key.sk[keys::MONTHLY_FINAL_PREFIX.len()..]) else {
+            continue;
+        };
+        if earlier >= month {
+            continue;
+        }
+        let Some(header) = final_header(app, id, earlier, None).await? else {
+            continue;
+        };
+        let (lines, _) = final_page(app, id, earlier, &header, None, 0, usize::MAX).await?;
+        for l in lines {
+            match l.status {
+                compute::LineStatus::Correction => {
+                    if let Some(m) = &l.corrects {
+                        corrected.insert((m.clone(), l.operator_id, l.journey_id, l.role));
+                    }
+                }
+                compute::LineStatus::Validated | compute::LineStatus::Capped if l.amount > 0 => {
+                    let key = (
+                        earlier.to_string(),
+                        l.operator_id,
+                        l.journey_id.clone(),
+                        l.role,
+                    );
+                    paid.insert(key, l);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, l) in paid {
+        if corrected.contains(&key) {
+            continue;
+        }
+        let journey = app
+            .store
+            .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
+            .await?;
+        let reason = match &journey {
+            None => Some("journey_missing"),
+            Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
+        };
+        if let Some(reason) = reason {
+            out.push(Line {
+                status: compute::LineStatus::Correction,
+                amount: -l.amount,
+                reason: Some(reason.to_owned()),
+                paid_by: None,
+                corrects: Some(key.0),
+                ..l
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The month's journeys with drafts from the campaign, with their current state.
+async fn read_entries(app: &App, id: &CampaignId, month: &str) -> Result<Vec<Entry>, StoreError> {
+    let drafts = all_items(
+        app,
+        Query::index(keys::incentives_index(id, month))
+            .range(SkRange::All)
+            .limit(500),
+    )
+    .await?;
+    let mut journeys: BTreeMap<(u64, String), Vec<Item>> = BTreeMap::new();
+    for d in drafts {
+        let (Some(op), Some(j)) = (d.n("operator_id"), d.s("journey_id")) else {
+            continue;
+        };
+        let op = u64::try_from(op).unwrap_or(0);
+        journeys.entry((op, j.to_owned())).or_default().push(d);
+    }
+    let sirets: Arc<tokio::sync::Mutex<BTreeMap<u64, Option<String>>>> = Arc::default();
+    let entries = futures::stream::iter(journeys)
+        .map(|((op, journey_id), drafts)| {
+            let sirets = sirets.clone();
+            async move { entry(app, OperatorId(op), journey_id, drafts, &sirets).await }
+        })
+        .buffer_unordered(READS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+    entries.into_iter().filter_map(|e| e.transpose()).collect()
+}
+
+async fn entry(
+    app: &App,
+    operator: OperatorId,
+    journey_id: String,
+    drafts: Vec<Item>,
+    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+) -> Result<Option<Entry>, StoreError> {
+    let Some(first) = drafts.first() else {
+        return Ok(None);
+    };
+    let Some(start) = first
+        .s("start")
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+    else {
+        tracing::error!(%operator, journey_id, "draft without a start; skipped");
+        return Ok(None);
+    };
+    let local_date = first.s("local_date").unwrap_or_default().to_owned();
+    let operator_journey_id = first.s("operator_journey_id").map(str::to_owned);
+    let mut roles: Vec<(PaidRole, u64)> = drafts
+        .iter()
+        .filter_map(|d| {
+            let role = PaidRole::parse(d.s("role")?)?;
+            Some((role, u64::try_from(d.n("computed")?).ok()?))
+        })
+        .collect();
+    roles.sort();
+    let item = app.store.get(&keys::journey(operator, &journey_id)).await?;
+    let state = match item {
+        None => State::Canceled("journey_missing"),
+        Some(item) => {
+            let status = item.s("status").unwrap_or_default();
+            if let Some(reason) = compute::cancel_reason(status) {
+                State::Canceled(reason)
+            } else if status != JourneyStatus::Ok.as_str() {
+                State::NotEligible("journey_not_processed")
+            } else {
+                match journey::stored_document(&item)
+                    .and_then(|doc| crate::domain::journey_v2::parse(&doc).ok())
+                {
+                    None => {
+                        tracing::error!(%operator, journey_id, "stored journey does not parse");
+                        State::NotEligible("journey_unreadable")
+                    }
+                    Some(journey) => {
+                        let siret = siret(app, operator, sirets).await?;
+                        let person = |name: &str| item.s(name).and_then(PersonKey::from_hex);
+                        State::Payable {
+                            journey: Box::new(journey),
+                            siret,
+                            driver: person("driver_key"),
+                            passenger: person("passenger_key"),
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Some(Entry {
+        operator,
+        journey_id,
+        operator_journey_id,
+        start,
+        local_date,
+        drafts: roles,
+        state,
+    }))
+}
+
+async fn siret(
+    app: &App,
+    operator: OperatorId,
+    cache: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+) -> Result<Option<String>, StoreError> {
+    let mut cache = cache.lock().await;
+    if let Some(s) = cache.get(&operator.0) {
+        return Ok(s.clone());
+    }
+    let s = app
+        .store
+        .get(&keys::operator(operator))
+        .await?
+        .and_then(|o| o.s("siret").map(str::to_owned));
+    cache.insert(operator.0, s.clone());
+    Ok(s)
+}
+
+/// What identifies a final record, without its lines.
+#[derive(Clone, Debug, Serialize)]
+pub struct FinalHeader {
+    pub version: i64,
+    pub finalized_at: String,
+    pub forced: bool,
+    pub digest: String,
+    #[serde(skip)]
+    pub totals: Totals,
+    #[serde(skip)]
+    line_chunks: usize,
+}
+
+/// The header of a month's final record: its current version, or the one asked; `None`
+/// while the month is not final (or the version does not exist).
+pub async fn final_header(
+    app: &App,
+    id: &CampaignId,
+    month: Month,
+    version: Option<i64>,
+) -> Result<Option<FinalHeader>, StoreError> {
+    let m = month.to_string();
+    let version = match version {
+        Some(v) => v,
+        None => match app.store.get(&keys::monthly_final(id, &m)).await? {
+            Some(marker) => marker.n("version").unwrap_or(1),
+            None => return Ok(None),
+        },
+    };
+    let Some(header) = app
+        .store
+        .get(&keys::monthly_version(id, &m, version))
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(FinalHeader {
+        version,
+        finalized_at: header.s("finalized_at").unwrap_or_default().to_owned(),
+        forced: header.b("forced").unwrap_or(false),
+        digest: header.s("digest").unwrap_or_default().to_owned(),
+        totals: header
+            .s("totals")
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default(),
+        line_chunks: header
+            .n("line_chunks")
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
+    }))
+}
+
+async fn chunk(
+    app: &App,
+    id: &CampaignId,
+    month: &str,
+    version: i64,
+    n: usize,
+) -> Result<Vec<Line>, StoreError> {
+    let key = keys::monthly_chunk(id, month, version, 'L', n);
+    let item = app.store.get(&key).await?;
+    item.as_ref()
+        .and_then(|c| c.s("data"))
+        .and_then(|d| serde_json::from_str(d).ok())
+        .ok_or_else(|| StoreError::Invalid(format!("lines missing or unreadable in {key:?}")))
+}
+
+/// Up to `limit` lines of a final record from line `from` (in start order), those of
+/// `status` only when given; the index to continue from when there are more.
+pub async fn final_page(
+    app: &App,
+    id: &CampaignId,
+    month: Month,
+    header: &FinalHeader,
+    status: Option<compute::LineStatus>,
+    from: usize,
+    limit: usize,
+) -> Result<(Vec<Line>, Option<usize>), StoreError> {
+    let m = month.to_string();
+    let mut lines = Vec::new();
+    let mut n = from / LINES_PER_CHUNK;
+    while n < header.line_chunks {
+        let part = chunk(app, id, &m, header.version, n).await?;
+        let base = n * LINES_PER_CHUNK;
+        for (i, line) in part.into_iter().enumerate() {
+            let index = base + i;
+            if index < from || status.is_some_and(|s| s != line.status) {
+                continue;
+            }
+            if lines.len() == limit {
+                return Ok((lines, Some(index)));
+            }
+            lines.push(line);
+        }
+        n += 1;
+    }
+    Ok((lines, None))
+}
+
+/// A campaign's final record of a month: its current version, or the one asked.
+pub async fn read_final(
+    app: &App,
+    id: &CampaignId,
+    month: Month,
+    version: Option<i64>,
+) -> Result<Option<Final>, StoreError> {
+    let Some(header) = final_header(app, id, month, version).await? else {
+        return Ok(None);
+    };
+    let (lines, _) = final_page(app, id, month, &header, None, 0, usize::MAX).await?;
+    Ok(Some(Final {
+        campaign_id: id.to_string(),
+        month: month.to_string(),
+        version: header.version,
+        finalized_at: header.finalized_at,
+        forced: header.forced,
+        digest: header.digest,
+        totals: header.totals,
+        lines,
+    }))
+}
+
+#[cfg(test)]
+mod tests;

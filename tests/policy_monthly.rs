@@ -1,0 +1,222 @@
+//! `registry jobs policy-monthly` on a SQLite file: journeys of a past month stored and
+//! processed by the core (the API would call them expired today), then the month made
+//! final by the real binary; a rerun is refused unless `--force`; the territory reads the
+//! final lines over HTTP from a running `registry serve` on the same file.
+
+mod support;
+
+use chrono::{TimeZone, Utc};
+use registry_core::app::App;
+use registry_core::config::{Config, StoreKind};
+use registry_core::domain::journey::{example_document, pack_document, STORED_DOCUMENT};
+use registry_core::domain::keys;
+use registry_core::domain::operator::OperatorId;
+use registry_core::store::Item;
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::*;
+
+fn token(data: &str, territory: &str) -> String {
+    let (ok, out) = cli(&[
+        "--json",
+        "--data",
+        data,
+        "admin",
+        "token",
+        "create",
+        "--role",
+        "territory",
+        "--territory",
+        territory,
+        "--name",
+        territory,
+    ]);
+    assert!(ok, "{out}");
+    serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_path = data_file(&dir);
+    let data = data_path.to_str().unwrap();
+    let server = Server::start(&data_path, &[]);
+    let campaign = dir.path().join("c.json");
+    std::fs::write(
+        &campaign,
+        json!({
+            "id": "paris-2025", "name": "Paris", "territory_name": "Paris", "territory_id": "paris",
+            "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+            "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
+                [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
+            "pays": ["driver"],
+            "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 150}]},
+            "caps": [{"kind": "trips", "per": "month", "max": 2}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (ok, out) = cli(&[
+        "admin",
+        "campaign",
+        "load",
+        campaign.to_str().unwrap(),
+        "--data",
+        data,
+    ]);
+    assert!(ok, "{out}");
+
+    {
+        let app = App::from_config(Config {
+            store: StoreKind::Sqlite,
+            db_path: data_path.clone(),
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let op = OperatorId(1);
+        for (id, day) in [("m3", 20), ("m1", 4), ("m2", 11)] {
+            let at = Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap();
+            let doc = example_document(id, at);
+            let item = Item::new(keys::journey(op, id))
+                .with("journey_id", id)
+                .with("operator_journey_id", format!("trip-{id}"))
+                .with("status", "pending")
+                .with("driver_key", "07".repeat(32))
+                .with("passenger_key", "08".repeat(32))
+                .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
+            app.store.put(item, None).await.unwrap();
+            registry_core::jobs::process::journey(&app, op, id)
+                .await
+                .unwrap();
+        }
+    }
+
+    let (ok, out) = cli(&[
+        "jobs",
+        "policy-monthly",
+        "--month",
+        "2025-03",
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert!(ok, "{out}");
+    let run: Value = serde_json::from_str(out.trim()).unwrap();
+    let c = &run["campaigns"][0];
+    assert_eq!(c["campaign_id"], "paris-2025", "{run}");
+    assert_eq!(c["version"], 1);
+    assert_eq!(c["totals"]["journeys"], 3);
+    assert_eq!(c["totals"]["paid"], json!({"count": 2, "amount": 300}));
+    assert_eq!(c["totals"]["by_status"]["capped"]["count"], 1);
+
+    let (ok, out) = cli(&[
+        "jobs",
+        "policy-monthly",
+        "--month",
+        "2025-03",
+        "--data",
+        data,
+    ]);
+    assert!(!ok, "a final month is refused: {out}");
+    assert!(out.contains("final already (version 1)"), "{out}");
+
+    let (ok, out) = cli(&[
+        "jobs",
+        "policy-monthly",
+        "--month",
+        "2025-03",
+        "--force",
+        "--data",
+        data,
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("paris-2025 v2: 3 journeys, 2 paid lines = 3.00 EUR"),
+        "{out}"
+    );
+    assert!(out.contains("1 capped"), "{out}");
+
+    let (ok, _) = cli(&[
+        "jobs",
+        "policy-monthly",
+        "--month",
+        "2025-3",
+        "--data",
+        data,
+    ]);
+    assert!(!ok);
+    // The territory reads the final lines (version 2), by status, in pages, as CSV.
+    let paris = token(data, "paris");
+    let lyon = token(data, "lyon");
+    let listing = server.url("/v2/campaigns/paris-2025/incentives?month=2025-03");
+    let (s, _, page) = call(Method::GET, &listing, Some(&paris), None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["final"]["version"], 2, "{page}");
+    assert_eq!(page["totals"], json!({"count": 3, "amount": 300}));
+    let ids: Vec<&str> = page["incentives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["journey_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["m1", "m2", "m3"]);
+    assert_eq!(page["incentives"][2]["status"], "capped");
+    assert_eq!(page["incentives"][2]["reason"], "trips_per_month");
+    let validated = format!("{listing}&status=validated&limit=1");
+    let (_, _, first) = call(Method::GET, &validated, Some(&paris), None).await;
+    assert_eq!(first["totals"], json!({"count": 2, "amount": 300}));
+    assert_eq!(first["incentives"][0]["journey_id"], "m1");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, _, second) = call(
+        Method::GET,
+        &format!("{validated}&cursor={cursor}"),
+        Some(&paris),
+        None,
+    )
+    .await;
+    assert_eq!(second["incentives"][0]["journey_id"], "m2");
+    assert_eq!(second["next_cursor"], Value::Null, "{second}");
+    let (_, _, drafts) = call(
+        Method::GET,
+        &format!("{listing}&status=draft"),
+        Some(&paris),
+        None,
+    )
+    .await;
+    assert_eq!(
+        drafts["incentives"],
+        json!([]),
+        "a final month has no drafts"
+    );
+    let (s, _, e) = call(
+        Method::GET,
+        &format!("{listing}&status=paid"),
+        Some(&paris),
+        None,
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(e["error"]["details"][0]["path"], "status", "{e}");
+    let (s, _, _) = call(Method::GET, &listing, Some(&lyon), None).await;
+    assert_eq!(s, 404);
+    let csv = client()
+        .get(format!("{listing}&status=capped"))
+        .bearer_auth(&paris)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["x-final-version"], "2");
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].ends_with(",reason,paid_by"), "{text}");
+    assert!(
+        lines[1].starts_with("m3,1,trip-m3,driver,capped,0,150,trips_per_month,"),
+        "{text}"
+    );
+}
