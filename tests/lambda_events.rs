@@ -47,6 +47,31 @@ async fn app(dir: &tempfile::TempDir) -> App {
     App::from_config(config).await.unwrap()
 }
 
+/// An operator and an application token with every permission.
+async fn operator_with_token(
+    app: &App,
+    name: String,
+    siret: Option<String>,
+) -> (
+    registry_core::domain::operator::Operator,
+    admin::CreatedToken,
+) {
+    let op = admin::create_operator(app, name, siret).await.unwrap();
+    let token = admin::create_token(
+        app,
+        TokenRequest {
+            name: "srv".into(),
+            role: RoleKind::Application,
+            operator: Some(op.id),
+            permissions: None,
+            territory: None,
+        },
+    )
+    .await
+    .unwrap();
+    (op, token)
+}
+
 #[test]
 fn there_is_one_event_per_route_and_function() {
     let mut files: BTreeSet<String> = std::fs::read_dir(events_dir())
@@ -324,21 +349,7 @@ async fn campaign_route_events_are_served_by_their_functions() {
 async fn queue_consumer_event_processes_and_reports_failures() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    let op = admin::create_operator(&app, "Demo".into(), None)
-        .await
-        .unwrap();
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "srv".into(),
-            role: RoleKind::Application,
-            operator: Some(op.id),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap();
+    let (op, token) = operator_with_token(&app, "Demo".into(), None).await;
     assert_eq!(op.id, OperatorId(1));
     let r = handle_http(
         &app,
@@ -417,21 +428,7 @@ async fn an_accepted_journey_costs_at_most_three_write_units() {
     let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
     let queue = Arc::new(MemoryQueue::default());
     let app = App::new(metered.clone(), queue.clone(), Config::default());
-    let op = admin::create_operator(&app, "Demo".into(), None)
-        .await
-        .unwrap();
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "srv".into(),
-            role: RoleKind::Application,
-            operator: Some(op.id),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap();
+    let (_, token) = operator_with_token(&app, "Demo".into(), None).await;
     metered.take();
 
     let r = handle_http(
@@ -504,23 +501,10 @@ async fn cee_events_are_served_by_their_functions() {
         ..Config::default()
     };
     let app = App::from_config(config).await.unwrap();
-    let op = admin::create_operator(&app, "Covoit".into(), Some("89248032800012".into()))
-        .await
-        .unwrap();
+    let (op, token) =
+        operator_with_token(&app, "Covoit".into(), Some("89248032800012".into())).await;
     assert_eq!(op.id, OperatorId(1));
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "srv".into(),
-            role: RoleKind::Application,
-            operator: Some(op.id),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = token.token;
     let r = handle_http(&app, RouteId::CeePublicKey, event("cee-public-key", "")).await;
     assert_eq!(r.status(), 200);
     assert!(std::str::from_utf8(r.body().as_ref())
@@ -562,22 +546,7 @@ async fn certificate_events_are_served_by_their_functions() {
     const SAMPLE_UUID: &str = "3d8f6a2e-6b1c-4f0e-9a57-2c1d0b9e8f41";
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    let op = admin::create_operator(&app, "Demo".into(), None)
-        .await
-        .unwrap();
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "srv".into(),
-            role: RoleKind::Application,
-            operator: Some(op.id),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = operator_with_token(&app, "Demo".into(), None).await.1.token;
     let r = handle_http(
         &app,
         RouteId::CertificatesCreate,
