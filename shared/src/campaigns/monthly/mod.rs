@@ -595,4 +595,6 @@ pub async fn read_final(
 }
 
 #[cfg(test)]
+mod fanout_tests;
+#[cfg(test)]
 mod tests;
