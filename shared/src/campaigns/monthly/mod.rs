@@ -322,31 +322,33 @@ async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Lin
             }
         }
     }
-    let mut out = Vec::new();
-    for (key, l) in paid {
-        if corrected.contains(&key) {
-            continue;
-        }
-        let journey = app
-            .store
-            .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
-            .await?;
-        let reason = match &journey {
-            None => Some("journey_missing"),
-            Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
-        };
-        if let Some(reason) = reason {
-            out.push(Line {
+    // One read per journey paid earlier, many at once (the final step sorts the lines).
+    let checks = paid
+        .into_iter()
+        .filter(|(key, _)| !corrected.contains(key))
+        .map(|(key, l)| async move {
+            let journey = app
+                .store
+                .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
+                .await?;
+            let reason = match &journey {
+                None => Some("journey_missing"),
+                Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
+            };
+            Ok::<_, StoreError>(reason.map(|reason| Line {
                 status: compute::LineStatus::Correction,
                 amount: -l.amount,
                 reason: Some(reason.to_owned()),
                 paid_by: None,
                 corrects: Some(key.0),
                 ..l
-            });
-        }
-    }
-    Ok(out)
+            }))
+        });
+    let lines: Vec<Result<Option<Line>, StoreError>> = futures::stream::iter(checks)
+        .buffer_unordered(READS_IN_FLIGHT)
+        .collect()
+        .await;
+    lines.into_iter().filter_map(|l| l.transpose()).collect()
 }
 
 /// The month's journeys with drafts from the campaign (those whose drafts' index sort key,
