@@ -42,6 +42,8 @@ use crate::store::{Item, Query, SkRange, StoreError};
 const MAX_SHARDS: u32 = 256;
 /// Bytes of prepared journeys per stored chunk (DynamoDB items stop at 400 KB).
 const CHUNK_BYTES: usize = 256 * 1024;
+/// Prepared chunks read at once by a final step.
+const CHUNKS_IN_FLIGHT: usize = 8;
 /// How long a delivery that lost its unit to another delivery waits for it to complete
 /// before handing the message back to the queue.
 const WAIT_FOR_TWIN: Duration = Duration::from_secs(60);
@@ -425,14 +427,16 @@ async fn previous_done(app: &App, run_id: &str, group: &Group) -> Result<bool, S
     }
 }
 
-/// Every journey the shards of a group prepared.
+/// Every journey the shards of a group prepared (chunks read several at once: the final
+/// step sorts them).
 async fn read_prepared(
     app: &App,
     run_id: &str,
     group: &Group,
 ) -> Result<Vec<Prepared>, MonthlyError> {
+    use futures::StreamExt;
     let (id, m) = (&group.campaign, group.month.to_string());
-    let mut prepared = Vec::new();
+    let mut wanted = Vec::new();
     for n in 0..group.shards {
         let shard = app
             .store
@@ -441,10 +445,11 @@ async fn read_prepared(
             .filter(|s| s.b("done") == Some(true))
             .ok_or_else(|| MonthlyError::Invalid(format!("{id} {m}: shard {n} is not done")))?;
         let chunks = usize::try_from(shard.n("chunks").unwrap_or(0)).unwrap_or(0);
-        for i in 0..chunks {
-            let key = keys::monthly_run_prepared(run_id, id, &m, n, i);
-            let part: Vec<Prepared> = app
-                .store
+        wanted.extend((0..chunks).map(|i| keys::monthly_run_prepared(run_id, id, &m, n, i)));
+    }
+    let chunks: Vec<Result<Vec<Prepared>, MonthlyError>> = futures::stream::iter(wanted)
+        .map(|key| async move {
+            app.store
                 .get(&key)
                 .await?
                 .as_ref()
@@ -454,9 +459,14 @@ async fn read_prepared(
                     MonthlyError::Invalid(format!(
                         "prepared journeys missing or unreadable in {key:?}"
                     ))
-                })?;
-            prepared.extend(part);
-        }
+                })
+        })
+        .buffer_unordered(CHUNKS_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut prepared = Vec::new();
+    for chunk in chunks {
+        prepared.extend(chunk?);
     }
     Ok(prepared)
 }
