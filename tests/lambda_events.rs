@@ -34,6 +34,11 @@ fn fresh_event(name: &str, token: &str) -> lambda_http::Request {
     lambda_http::request::from_str(&event.to_string()).unwrap()
 }
 
+fn sample_worker_event() -> Value {
+    let text = std::fs::read_to_string(events_dir().join("policy-monthly-worker.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
     serde_json::from_slice(response.body().as_ref()).unwrap()
 }
@@ -88,6 +93,7 @@ fn there_is_one_event_per_route_and_function() {
     assert!(files.remove("sweeper"));
     assert!(files.remove("fraud-pass"));
     assert!(files.remove("policy-monthly"));
+    assert!(files.remove("policy-monthly-worker"));
     assert!(files.remove("queue-consumer-fraud-unit"));
     assert!(files.remove("not-found"));
     let routes: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
@@ -601,8 +607,38 @@ async fn certificate_events_are_served_by_their_functions() {
     }
 }
 
-/// The scheduled sample finalizes the previous month (Paris); a manual invocation names a
-/// month, is refused on a final month unless forced, and a bad month is an error.
+/// Runs what the monthly queue holds as SQS delivers it to `policy-monthly-worker` (the
+/// sample event with each message's body), until the queue is empty; returns the run.
+async fn monthly_worker(app: &App, run: &Value) -> Value {
+    let sample = sample_worker_event();
+    loop {
+        let messages = app
+            .monthly_queue
+            .receive(10, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            let mut event = sample.clone();
+            event["Records"][0]["body"] = Value::String(m.body.clone());
+            let sqs: SqsEvent = serde_json::from_value(event).unwrap();
+            assert!(handle_sqs(app, sqs).await.batch_item_failures.is_empty());
+            app.monthly_queue.ack(&m.receipt).await.unwrap();
+        }
+    }
+    let run_id = run["run_id"].as_str().unwrap();
+    let record = registry_core::campaigns::monthly::progress::read_run(app, run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    serde_json::to_value(record).unwrap()
+}
+
+/// The scheduled sample plans the previous month (Paris); a manual invocation names a
+/// month, is refused on a final month unless forced, and a bad month is an error. The
+/// worker sample's shape carries the units; a unit of an unknown run is a failure.
 #[tokio::test]
 async fn policy_monthly_event_makes_a_month_final() {
     let dir = tempfile::tempdir().unwrap();
@@ -642,19 +678,30 @@ async fn policy_monthly_event_makes_a_month_final() {
         .unwrap();
     let previous = registry_core::campaigns::monthly::Month::previous(chrono::Utc::now());
     assert_eq!(r["month"], previous.to_string());
+    monthly_worker(&app, &r).await;
 
     let manual = json!({"month": "2025-03"});
     let r = registry_core::lambda::handle_policy_monthly(&app, manual.clone())
         .await
         .unwrap();
-    assert_eq!(r["campaigns"][0]["version"], 1, "{r}");
     assert_eq!(
-        r["campaigns"][0]["totals"]["paid"],
+        (r["units"].as_u64(), r["units_done"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(r["finished_at"], Value::Null);
+    let run = monthly_worker(&app, &r).await;
+    assert_ne!(run["finished_at"], Value::Null, "{run}");
+    let c = &run["campaigns"][0];
+    assert_eq!(c["report"]["version"], 1, "{run}");
+    assert_eq!(
+        c["report"]["totals"]["paid"],
         json!({"count": 1, "amount": 100})
     );
+    // Refused at once: nothing to send, the run is done.
     let again = registry_core::lambda::handle_policy_monthly(&app, manual)
         .await
         .unwrap();
+    assert_ne!(again["finished_at"], Value::Null, "{again}");
     assert!(again["campaigns"][0]["error"]
         .as_str()
         .unwrap()
@@ -663,7 +710,17 @@ async fn policy_monthly_event_makes_a_month_final() {
     let r = registry_core::lambda::handle_policy_monthly(&app, forced)
         .await
         .unwrap();
-    assert_eq!(r["campaigns"][0]["version"], 2, "{r}");
+    // Resuming a run sends its pending units again: delivered twice, done once.
+    let resumed = json!({"resume": r["run_id"]});
+    let sent = registry_core::lambda::handle_policy_monthly(&app, resumed)
+        .await
+        .unwrap();
+    assert_eq!(sent["units_sent"], 1, "{sent}");
+    let run = monthly_worker(&app, &r).await;
+    assert_eq!(run["campaigns"][0]["report"]["version"], 2, "{run}");
+    assert_eq!(run["units_done"], 1, "{run}");
+    let sqs: SqsEvent = serde_json::from_value(sample_worker_event()).unwrap();
+    assert_eq!(handle_sqs(&app, sqs).await.batch_item_failures.len(), 1);
     for bad in [
         json!({"month": "2025-3"}),
         json!({"month": "2025-03", "force": "yes"}),

@@ -135,7 +135,7 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
     ]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("paris-2025 v2: 3 journeys, 2 paid lines = 3.00 EUR"),
+        out.contains("paris-2025 2025-03 v2: 3 journeys, 2 paid lines = 3.00 EUR"),
         "{out}"
     );
     assert!(out.contains("1 capped"), "{out}");

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use registry_core::app::App;
+use registry_core::campaigns::monthly;
 use registry_core::clock::FixedClock;
 use registry_core::config::Config;
 use registry_core::jobs::{self, fraud, Task};
@@ -32,6 +33,8 @@ fn kind(task: &Task) -> &'static str {
     match task {
         Task::ProcessJourney { .. } => "process_journey",
         Task::FraudUnit { .. } => "fraud_unit",
+        Task::MonthlyUnit { unit, .. } if unit.shard.is_some() => "monthly_shard",
+        Task::MonthlyUnit { .. } => "monthly_final",
     }
 }
 
@@ -40,6 +43,8 @@ fn open(path: &Path, now: chrono::DateTime<chrono::Utc>) -> App {
     let queue = store.queue(5);
     let config = Config {
         db_path: path.to_owned(),
+        // Small shards: the monthly run of a few journeys is split as a big one is.
+        monthly_shard_drafts: 4,
         ..Config::default()
     };
     App::new(Arc::new(store), Arc::new(queue), config).with_clock(Arc::new(FixedClock::new(now)))
@@ -76,43 +81,48 @@ async fn contents(store: &dyn Store) -> Vec<Item> {
     items
 }
 
-/// Runs every queued message once in queue order, or twice. Twice: in the same order of
-/// first deliveries (processing order legitimately matters: draft incentives are computed
-/// with provisional counters, campaigns.md "Draft"), the even-numbered messages with their
-/// duplicate racing them, the odd-numbered ones duplicated late, after all the others, in
-/// reverse order. Returns how many messages of each kind there were.
+/// Runs every queued message once in queue order, or twice, round after round until the
+/// queue is empty (a task may send others). Twice: in the same order of first deliveries
+/// (processing order legitimately matters: draft incentives are computed with provisional
+/// counters, campaigns.md "Draft"), the even-numbered messages with their duplicate
+/// racing them, the odd-numbered ones duplicated late, after all the others, in reverse
+/// order. Returns how many distinct messages of each kind there were (a task delivered
+/// twice may send its follow-up twice: the same message).
 async fn deliver(app: &App, twice: bool) -> BTreeMap<&'static str, usize> {
-    let deliveries = app
-        .queue
-        .receive(100_000, Duration::from_secs(3600))
-        .await
-        .expect("receive");
-    let mut kinds = BTreeMap::new();
-    for d in &deliveries {
-        let task = Task::from_body(&d.body).expect("a task");
-        *kinds.entry(kind(&task)).or_default() += 1;
-    }
-    let mut late = Vec::new();
-    for (i, d) in deliveries.iter().enumerate() {
-        if !twice {
-            jobs::run(app, &d.body).await.expect("single delivery");
-        } else if i % 2 == 0 {
-            let (a, b) = tokio::join!(jobs::run(app, &d.body), jobs::run(app, &d.body));
-            a.and(b).expect("racing deliveries");
-        } else {
-            jobs::run(app, &d.body).await.expect("first delivery");
-            late.push(d);
+    let mut kinds: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    loop {
+        let deliveries = app
+            .queue
+            .receive(100_000, Duration::from_secs(3600))
+            .await
+            .expect("receive");
+        if deliveries.is_empty() {
+            break;
+        }
+        for d in &deliveries {
+            let task = Task::from_body(&d.body).expect("a task");
+            kinds.entry(kind(&task)).or_default().insert(d.body.clone());
+        }
+        let mut late = Vec::new();
+        for (i, d) in deliveries.iter().enumerate() {
+            if !twice {
+                jobs::run(app, &d.body).await.expect("single delivery");
+            } else if i % 2 == 0 {
+                let (a, b) = tokio::join!(jobs::run(app, &d.body), jobs::run(app, &d.body));
+                a.and(b).expect("racing deliveries");
+            } else {
+                jobs::run(app, &d.body).await.expect("first delivery");
+                late.push(d);
+            }
+        }
+        for d in late.into_iter().rev() {
+            jobs::run(app, &d.body).await.expect("late delivery");
+        }
+        for d in &deliveries {
+            app.queue.ack(&d.receipt).await.expect("ack");
         }
     }
-    for d in late.into_iter().rev() {
-        jobs::run(app, &d.body).await.expect("late delivery");
-    }
-    for d in &deliveries {
-        app.queue.ack(&d.receipt).await.expect("ack");
-    }
-    let left = app.queue.receive(10, Duration::from_secs(1)).await.unwrap();
-    assert!(left.is_empty(), "messages left: {left:?}");
-    kinds
+    kinds.into_iter().map(|(k, v)| (k, v.len())).collect()
 }
 
 /// Delivers what `base` holds once in one copy and twice out of order in another; the two
@@ -238,6 +248,11 @@ async fn every_task_delivered_twice_out_of_order_ends_as_single_delivery() {
         .iter()
         .filter(|i| i.key.sk.starts_with("INCENTIVE#"))
         .collect();
+    let month = drafts
+        .iter()
+        .find_map(|d| d.s("month"))
+        .and_then(monthly::Month::parse)
+        .expect("a draft's month");
     assert!(
         drafts.iter().any(|i| i.n("amount") > Some(0)),
         "no paid draft"
@@ -261,13 +276,44 @@ async fn every_task_delivered_twice_out_of_order_ends_as_single_delivery() {
         assert_eq!(j.s("status"), Some(want), "{j:?}");
     }
 
+    // The monthly run of the journeys' month, fanned out as in AWS once the month is over:
+    // shards of the campaign (small shards here), then its final step, with the caps.
+    let later = now + chrono::TimeDelta::days(35);
+    let processed = processed.with_clock(Arc::new(FixedClock::new(later)));
+    let run = monthly::fanout::fan_out(&processed, month, false)
+        .await
+        .expect("monthly fan out");
+    drop(processed);
+    let base = dir.path().join("process-once.db");
+    let (paid, kinds) = once_and_twice(dir.path(), &base, "monthly", later).await;
+    let shards = run.campaigns[0].shards as usize;
+    assert!(shards > 1, "{run:?}");
+    assert_eq!(
+        kinds,
+        BTreeMap::from([("monthly_final", 1), ("monthly_shard", shards)])
+    );
+    let record = monthly::progress::read_run(&paid, &run.run_id)
+        .await
+        .unwrap()
+        .expect("run");
+    assert!(record.finished_at.is_some(), "{record:?}");
+    assert_eq!(record.units_done, record.units);
+    let report = record.campaigns[0].report.as_ref().expect("finalized");
+    assert_eq!(report.version, 1);
+    // Every journey but the anomaly has drafts; the daily cap bites in the final run too.
+    assert_eq!(report.totals.journeys, docs.len() as u64 - 1);
+    use monthly::compute::LineStatus;
+    assert!(report.totals.by_status[&LineStatus::Validated].count > 0);
+    assert!(report.totals.by_status[&LineStatus::Capped].count > 0);
+
     // A fraud pass fanned out as in AWS: one message per (day, shard).
+    let processed = paid.with_clock(Arc::new(FixedClock::new(now)));
     let since = now.date_naive() - chrono::TimeDelta::days(1);
     let run = fraud::fan_out(&processed, Some(since))
         .await
         .expect("fan out");
     drop(processed);
-    let base = dir.path().join("process-once.db");
+    let base = dir.path().join("monthly-once.db");
     let (judged, kinds) = once_and_twice(dir.path(), &base, "fraud", now).await;
     assert_eq!(kinds, BTreeMap::from([("fraud_unit", run.units as usize)]));
     let record = fraud::read_run(&judged, &run.run_id)

@@ -31,14 +31,29 @@ pub enum JobCommand {
         parallel: Option<usize>,
     },
     /// The monthly policy run (normally on the 6th, 04:00 Europe/Paris): makes a month's
-    /// incentives final for every campaign overlapping it; prints a summary per campaign.
+    /// incentives final for every campaign overlapping it, as a recorded run of units (a
+    /// campaign, or a shard of a big one) run in this process; prints a summary per
+    /// campaign. `--last` / `--run ID`: a run's progress; `--resume ID`: finishes a run.
     PolicyMonthly {
         /// Month to finalize (campaign time zones); default: the previous month in Paris.
-        #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+        #[arg(long, value_name = "YYYY-MM", value_parser = parse_month, conflicts_with_all = ["last", "run", "resume"])]
         month: Option<Month>,
-        /// Reruns a month already final: writes a new version, keeps the earlier ones.
-        #[arg(long)]
+        /// Reruns a month already final: writes a new version, keeps the earlier ones, and
+        /// recomputes the campaign's later final months (they carried its counters).
+        #[arg(long, conflicts_with_all = ["last", "run", "resume"])]
         force: bool,
+        /// Prints the record of the most recent run instead of running one.
+        #[arg(long, conflicts_with_all = ["run", "resume"])]
+        last: bool,
+        /// Prints the record of this run instead of running one.
+        #[arg(long, value_name = "RUN_ID", conflicts_with = "resume")]
+        run: Option<String>,
+        /// Runs the units of this run not done yet (after a crash or dead letters).
+        #[arg(long, value_name = "RUN_ID")]
+        resume: Option<String>,
+        /// Units run at once (default: the number of cores).
+        #[arg(long)]
+        parallel: Option<usize>,
     },
     /// Lists messages that failed too often (read only: nothing is consumed).
     DeadLetters {
@@ -68,9 +83,26 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
             last,
             parallel,
         } => fraud_pass(app, since, last, parallel, json).await,
-        JobCommand::PolicyMonthly { month, force } => {
-            let month = month.unwrap_or_else(|| Month::previous(app.clock.now()));
-            policy_monthly(app, month, force, json).await
+        JobCommand::PolicyMonthly {
+            month,
+            force,
+            last,
+            run,
+            resume,
+            parallel,
+        } => {
+            let what = match (last, run, resume) {
+                (true, _, _) => Monthly::Last,
+                (_, Some(id), _) => Monthly::Show(id),
+                (_, _, Some(id)) => Monthly::Resume(id),
+                _ => Monthly::Run {
+                    month: month.unwrap_or_else(|| Month::previous(app.clock.now())),
+                    force,
+                },
+            };
+            let parallel = parallel
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            policy_monthly(app, what, parallel, json).await
         }
         JobCommand::DeadLetters { max } => {
             let dead = app
@@ -179,50 +211,126 @@ async fn fraud_pass(
     Ok(())
 }
 
-async fn policy_monthly(app: &App, month: Month, force: bool, json: bool) -> Result<(), String> {
-    let campaigns = app
-        .campaigns
-        .campaigns(app)
-        .await
-        .map_err(|e| format!("cannot read the campaigns: {e}"))?;
-    let count = monthly::overlapping(&campaigns, month).len() as u64;
-    let bar = (std::io::stdout().is_terminal() && !json).then(|| {
-        let bar = indicatif::ProgressBar::new(count);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "policy-monthly {bar:30} {pos}/{len} campaigns [{elapsed}]",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let tick = |_: &Result<monthly::Report, monthly::RunError>| {
-        if let Some(bar) = &bar {
-            bar.inc(1);
+enum Monthly {
+    Run { month: Month, force: bool },
+    Resume(String),
+    Show(String),
+    Last,
+}
+
+async fn policy_monthly(
+    app: &App,
+    what: Monthly,
+    parallel: usize,
+    json: bool,
+) -> Result<(), String> {
+    use monthly::fanout;
+    let failed = |e: fanout::MonthlyError| format!("policy-monthly failed: {e}");
+    let (record, units) = match what {
+        Monthly::Last => (
+            monthly::progress::last_run(app)
+                .await
+                .map_err(|e| format!("cannot read the runs: {e}"))?
+                .ok_or("no monthly run yet")?,
+            None,
+        ),
+        Monthly::Show(id) => (
+            monthly::progress::read_run(app, &id)
+                .await
+                .map_err(|e| format!("cannot read the run: {e}"))?
+                .ok_or_else(|| format!("no monthly run {id}"))?,
+            None,
+        ),
+        Monthly::Run { month, force } => {
+            let (record, units) = fanout::plan(app, month, force).await.map_err(failed)?;
+            (record, Some(units))
+        }
+        Monthly::Resume(id) => {
+            let units = fanout::pending(app, &id).await.map_err(failed)?;
+            let record = monthly::progress::read_run(app, &id)
+                .await
+                .map_err(|e| format!("cannot read the run: {e}"))?
+                .ok_or_else(|| format!("no monthly run {id}"))?;
+            (record, Some(units))
         }
     };
-    let results = monthly::run_all(app, month, force, &tick)
-        .await
-        .map_err(|e| format!("policy-monthly failed: {e}"))?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let failed = results.iter().filter(|r| r.is_err()).count();
+    let record = match units {
+        None => record,
+        Some(units) => {
+            // A progress bar only for a person watching: not in pipes, logs or --json.
+            let bar = (std::io::stdout().is_terminal() && !json).then(|| {
+                let bar = indicatif::ProgressBar::new(record.units);
+                bar.set_position(record.units_done);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "policy-monthly {bar:30} {pos}/{len} units [{elapsed}]",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let tick: std::sync::Arc<dyn Fn(&fanout::Unit) + Send + Sync> = match &bar {
+                Some(bar) => {
+                    let bar = bar.clone();
+                    std::sync::Arc::new(move |_: &fanout::Unit| bar.inc(1))
+                }
+                None => std::sync::Arc::new(|_: &fanout::Unit| {}),
+            };
+            let done = fanout::run_units(app, &record.run_id, units, parallel, tick)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{}; finish it with: registry jobs policy-monthly --resume {}",
+                        failed(e),
+                        record.run_id
+                    )
+                })?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            done
+        }
+    };
+    let results = fanout::results(&record);
+    let failed = record
+        .campaigns
+        .iter()
+        .filter(|c| c.error.is_some())
+        .count();
     if json {
-        let list: Vec<serde_json::Value> = results
+        let list: Vec<serde_json::Value> = record
+            .campaigns
             .iter()
-            .map(|r| match r {
-                Ok(report) => serde_json::to_value(report).unwrap_or_default(),
-                Err(e) => serde_json::json!({"error": e.to_string()}),
+            .map(|c| match (&c.report, &c.error) {
+                (Some(report), _) => serde_json::to_value(report).unwrap_or_default(),
+                (None, error) => serde_json::json!({
+                    "campaign_id": c.campaign_id, "month": c.month,
+                    "shards": c.shards, "shards_done": c.shards_done, "error": error,
+                }),
             })
             .collect();
         println!(
             "{}",
-            serde_json::json!({"month": month.to_string(), "campaigns": list})
+            serde_json::json!({
+                "run_id": record.run_id, "month": record.month, "force": record.force,
+                "started_at": record.started_at, "finished_at": record.finished_at,
+                "units": record.units, "units_done": record.units_done,
+                "warnings": record.warnings, "campaigns": list,
+            })
         );
     } else {
-        println!("policy-monthly {month}: {} campaigns", results.len());
-        for r in &results {
+        println!(
+            "policy-monthly {} (run {}{}): {} campaigns, {}",
+            record.month,
+            record.run_id,
+            if record.force { ", forced" } else { "" },
+            record.campaigns.len(),
+            match &record.finished_at {
+                Some(at) => format!("finished {at}"),
+                None => format!("running: {}/{} units done", record.units_done, record.units),
+            }
+        );
+        for (c, r) in record.campaigns.iter().zip(&results) {
             match r {
                 Ok(r) => {
                     let t = &r.totals;
@@ -232,8 +340,9 @@ async fn policy_monthly(app: &App, month: Month, force: bool, json: bool) -> Res
                             .map_or(0, |c| c.count)
                     };
                     println!(
-                        "  {} v{}: {} journeys, {} paid lines = {:.2} EUR ({} validated, {} capped, {} canceled, {} not eligible){}",
+                        "  {} {} v{}: {} journeys, {} paid lines = {:.2} EUR ({} validated, {} capped, {} canceled, {} not eligible){}",
                         r.campaign_id,
+                        r.month,
                         r.version,
                         t.journeys,
                         t.paid.count,
@@ -256,8 +365,15 @@ async fn policy_monthly(app: &App, month: Month, force: bool, json: bool) -> Res
                         );
                     }
                 }
+                Err(_) if c.error.is_none() => println!(
+                    "  {} {}: pending ({}/{} shards done)",
+                    c.campaign_id, c.month, c.shards_done, c.shards
+                ),
                 Err(e) => println!("  refused: {e}"),
             }
+        }
+        for w in &record.warnings {
+            println!("  warning: {w}");
         }
     }
     if failed > 0 {

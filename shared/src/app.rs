@@ -14,6 +14,9 @@ use crate::store::{
 pub struct App {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// Where the monthly run's units go (`policy-monthly-worker`'s queue in AWS; the work
+    /// queue otherwise).
+    pub monthly_queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     /// Rate-limit windows this process already saw exceeded.
@@ -43,6 +46,7 @@ impl App {
     pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>, config: Config) -> App {
         App {
             store,
+            monthly_queue: queue.clone(),
             queue,
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
@@ -54,6 +58,11 @@ impl App {
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
         self.clock = clock;
+        self
+    }
+
+    pub fn with_monthly_queue(mut self, queue: Arc<dyn Queue>) -> App {
+        self.monthly_queue = queue;
         self
     }
 
@@ -83,7 +92,17 @@ impl App {
                 let store = DynamoStore::from_env(config.table.clone()).await;
                 let queue =
                     SqsQueue::from_env(config.queue_url.clone(), config.dlq_url.clone()).await;
-                App::new(Arc::new(store), Arc::new(queue), config)
+                let monthly = match &config.monthly_queue_url {
+                    Some(url) => {
+                        Some(SqsQueue::from_env(url.clone(), config.dlq_url.clone()).await)
+                    }
+                    None => None,
+                };
+                let app = App::new(Arc::new(store), Arc::new(queue), config);
+                match monthly {
+                    Some(q) => app.with_monthly_queue(Arc::new(q)),
+                    None => app,
+                }
             }
         })
     }

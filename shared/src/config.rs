@@ -24,6 +24,12 @@ pub struct Config {
     /// SQS work queue (`REGISTRY_QUEUE_URL`) and its dead-letter queue (`REGISTRY_DLQ_URL`).
     pub queue_url: String,
     pub dlq_url: Option<String>,
+    /// SQS queue of the monthly run's units (`REGISTRY_MONTHLY_QUEUE_URL`), consumed by
+    /// `policy-monthly-worker`; the work queue when unset.
+    pub monthly_queue_url: Option<String>,
+    /// Drafts per shard of a campaign's month in the monthly run
+    /// (`REGISTRY_MONTHLY_SHARD_DRAFTS`, 100 000): a bigger month is split in shards.
+    pub monthly_shard_drafts: u64,
     /// Key of the keyed hashes of personal data (`REGISTRY_HASH_SECRET`).
     pub hash_secret: String,
     /// Requests per minute and operator on `POST /v2/journeys` (`REGISTRY_RATE_LIMIT_PER_MIN`).
@@ -70,6 +76,8 @@ impl Default for Config {
             table: "registry".into(),
             queue_url: String::new(),
             dlq_url: None,
+            monthly_queue_url: None,
+            monthly_shard_drafts: 100_000,
             hash_secret: LOCAL_HASH_SECRET.into(),
             rate_limit_per_min: 20_000,
             other_rate_limit_per_min: 600,
@@ -114,6 +122,7 @@ impl Config {
             c.queue_url = q;
         }
         c.dlq_url = var("REGISTRY_DLQ_URL");
+        c.monthly_queue_url = var("REGISTRY_MONTHLY_QUEUE_URL");
         if let Some(url) = var("REGISTRY_PUBLIC_URL") {
             let url = url.trim().trim_end_matches('/').to_owned();
             if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -149,6 +158,7 @@ impl Config {
             c.other_rate_limit_per_min,
         )?;
         c.visibility_secs = number("REGISTRY_VISIBILITY_SECS", c.visibility_secs)?;
+        c.monthly_shard_drafts = number("REGISTRY_MONTHLY_SHARD_DRAFTS", c.monthly_shard_drafts)?;
         c.max_receives = u32::try_from(number("REGISTRY_MAX_RECEIVES", u64::from(c.max_receives))?)
             .map_err(|_| ConfigError("REGISTRY_MAX_RECEIVES is too large".into()))?;
         c.fraud.window_days = u32::try_from(number(

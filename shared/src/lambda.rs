@@ -197,22 +197,32 @@ pub async fn run_fraud_pass() -> Result<(), Error> {
     .await
 }
 
-/// Handles one invocation of the `policy-monthly` function: the monthly policy run of the
-/// previous month (Europe/Paris) for every campaign overlapping it, in this invocation.
-/// A manual invocation may name the month and force a rerun: `{"month": "YYYY-MM",
-/// "force": true}` (or in `detail`). A month final already is reported, not an error: a
-/// retried scheduled event changes nothing.
+/// Handles one invocation of the `policy-monthly` function: plans the monthly policy run
+/// of the previous month (Europe/Paris) for every campaign overlapping it and sends its
+/// units to the monthly queue (`policy-monthly-worker` runs them). A manual invocation may
+/// name the month and force a rerun, `{"month": "YYYY-MM", "force": true}`, or send again
+/// the units of a run not done (after dead letters), `{"resume": "RUN_ID"}` (or in
+/// `detail`). A month final already is recorded as refused, not an error: a retried
+/// scheduled event changes nothing.
 pub async fn handle_policy_monthly(
     app: &App,
     event: serde_json::Value,
 ) -> Result<serde_json::Value, Error> {
-    use crate::campaigns::monthly::{self, Month};
+    use crate::campaigns::monthly::{fanout, Month};
     let field = |name: &str| {
         event
             .get(name)
             .or_else(|| event.get("detail").and_then(|d| d.get(name)))
             .filter(|v| !v.is_null())
     };
+    if let Some(v) = field("resume") {
+        let run_id = v
+            .as_str()
+            .ok_or_else(|| format!("resume: {v} is not a run id"))?;
+        let units = fanout::resume(app, run_id).await?;
+        tracing::info!(run_id, units = units.len(), "policy-monthly resumed");
+        return Ok(serde_json::json!({"run_id": run_id, "units_sent": units.len()}));
+    }
     let month = match field("month") {
         None => Month::previous(app.clock.now()),
         Some(v) => v
@@ -226,16 +236,9 @@ pub async fn handle_policy_monthly(
             .as_bool()
             .ok_or_else(|| format!("force: {v} is not true or false"))?,
     };
-    let results = monthly::run_all(app, month, force, &|_| {}).await?;
-    let campaigns: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| match r {
-            Ok(report) => serde_json::to_value(report).unwrap_or_default(),
-            Err(e) => serde_json::json!({"error": e.to_string()}),
-        })
-        .collect();
-    tracing::info!(%month, campaigns = campaigns.len(), "policy-monthly done");
-    Ok(serde_json::json!({"month": month.to_string(), "campaigns": campaigns}))
+    let run = fanout::fan_out(app, month, force).await?;
+    tracing::info!(run_id = %run.run_id, %month, units = run.units, "policy-monthly fanned out");
+    Ok(serde_json::to_value(&run)?)
 }
 
 /// The whole `main` of the scheduled `policy-monthly` function (EventBridge Scheduler, the
@@ -250,6 +253,12 @@ pub async fn run_policy_monthly() -> Result<(), Error> {
         },
     ))
     .await
+}
+
+/// The whole `main` of the `policy-monthly-worker` function: the monthly queue's units,
+/// one per invocation (a unit can take minutes), failures reported for retry.
+pub async fn run_policy_monthly_worker() -> Result<(), Error> {
+    run_queue_consumer().await
 }
 
 /// The whole `main` of the `not-found` function (API Gateway's `$default` route): JSON 404

@@ -270,3 +270,48 @@ pub fn monthly_chunk(id: &CampaignId, month: &str, version: i64, part: char, n: 
         format!("V#{version:04}#{part}#{n:06}"),
     )
 }
+
+// ---- Monthly runs (docs/DATA_MODEL.md, "Monthly runs"): one partition per run with its
+// header, one item per campaign and month it covers, one per unit done.
+
+pub fn monthly_run(run_id: &str) -> Key {
+    Key::new(format!("MONTHLYRUN#{run_id}"), "RUN")
+}
+
+/// A campaign and month of a run: its shards and how many are done, its place in a chain.
+pub fn monthly_run_group(run_id: &str, id: &CampaignId, month: &str) -> Key {
+    Key::new(
+        format!("MONTHLYRUN#{run_id}"),
+        format!("GROUP#{id}#{month}"),
+    )
+}
+
+/// A unit of a run, recorded once done: a shard (`S0003`) or the final step (`F`).
+pub fn monthly_run_unit(run_id: &str, id: &CampaignId, month: &str, shard: Option<u32>) -> Key {
+    let part = match shard {
+        Some(n) => format!("S{n:04}"),
+        None => "F".to_owned(),
+    };
+    Key::new(
+        format!("MONTHLYRUN#{run_id}"),
+        format!("UNIT#{id}#{month}#{part}"),
+    )
+}
+
+/// A chunk of the journeys a shard prepared for the final step (its own partition: a big
+/// shard's writes do not all land on the run's partition).
+pub fn monthly_run_prepared(
+    run_id: &str,
+    id: &CampaignId,
+    month: &str,
+    shard: u32,
+    n: usize,
+) -> Key {
+    Key::new(
+        format!("MONTHLYPREP#{run_id}#{id}#{month}#{shard:04}"),
+        format!("{n:06}"),
+    )
+}
+
+/// Index partition listing monthly runs (gsi1sk = `<started_at>#<run_id>`).
+pub const MONTHLY_RUNS_INDEX: &str = "MONTHLY_RUNS";

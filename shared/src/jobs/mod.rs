@@ -19,6 +19,12 @@ pub enum Task {
     },
     /// One unit of a fraud pass run (sent by the `fraud-pass` Lambda).
     FraudUnit { run_id: String, unit: fraud::Unit },
+    /// One unit of a monthly policy run (sent by the `policy-monthly` Lambda and by the
+    /// units that make others ready; run by `policy-monthly-worker`).
+    MonthlyUnit {
+        run_id: String,
+        unit: crate::campaigns::monthly::fanout::Unit,
+    },
 }
 
 impl Task {
@@ -54,6 +60,11 @@ pub async fn run(app: &crate::app::App, body: &str) -> Result<(), TaskError> {
             .await
             .map(|_| ())
             .map_err(|e| TaskError(format!("fraud pass unit: {e}"))),
+        Task::MonthlyUnit { run_id, unit } => {
+            crate::campaigns::monthly::fanout::run_delivered(app, &run_id, &unit)
+                .await
+                .map_err(|e| TaskError(format!("monthly run unit: {e}")))
+        }
     }
 }
 
@@ -87,5 +98,28 @@ mod tests {
             r#"{"type":"fraud_unit","run_id":"r1","unit":{"shard":7,"first_day":"2026-11-20","last_day":"2026-11-20"}}"#
         );
         assert_eq!(Task::from_body(&unit.to_body()), Ok(unit));
+        let monthly = Task::MonthlyUnit {
+            run_id: "r2".into(),
+            unit: crate::campaigns::monthly::fanout::Unit {
+                campaign: "c1".into(),
+                month: "2025-03".into(),
+                shard: Some(2),
+            },
+        };
+        assert_eq!(
+            monthly.to_body(),
+            r#"{"type":"monthly_unit","run_id":"r2","unit":{"campaign":"c1","month":"2025-03","shard":2}}"#
+        );
+        assert_eq!(Task::from_body(&monthly.to_body()), Ok(monthly));
+        let last =
+            r#"{"type":"monthly_unit","run_id":"r2","unit":{"campaign":"c1","month":"2025-03"}}"#;
+        assert!(matches!(
+            Task::from_body(last),
+            Ok(Task::MonthlyUnit { unit, .. }) if unit.shard.is_none()
+        ));
+        assert!(Task::from_body(
+            r#"{"type":"monthly_unit","run_id":"r2","unit":{"campaign":"c1","month":"2025-03","x":1}}"#
+        )
+        .is_err());
     }
 }

@@ -8,7 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PeriodKey, PersonKey, Tally};
@@ -158,6 +158,109 @@ fn pays(c: &Campaign, trip: &Trip) -> bool {
     }
 }
 
+/// A journey of the month as far as it is decided without the counters: op1, op3,
+/// eligibility and amount. What a shard of a big campaign hands to the campaign's final
+/// step ([`finish`]), which applies the caps in start order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prepared {
+    pub operator_id: u64,
+    pub journey_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_journey_id: Option<String>,
+    pub start: DateTime<Utc>,
+    pub local_date: String,
+    pub decision: Decision,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "is", rename_all = "snake_case")]
+pub enum Decision {
+    /// op1 (`canceled`) or not payable this month (`not_eligible`): a line per draft.
+    Drafted {
+        status: LineStatus,
+        reason: String,
+        drafts: Vec<(PaidRole, u64)>,
+    },
+    /// op3: this exclusive campaign pays the journey instead.
+    LowerPriority { paid_by: String },
+    /// The engine's reason.
+    NotEligible { reason: String },
+    /// Eligible: the caps decide.
+    Payable {
+        local_date: NaiveDate,
+        computed: u64,
+        driver: Option<PersonKey>,
+        passenger: Option<PersonKey>,
+    },
+}
+
+/// The exclusive campaigns that take a journey from `campaign` when they pay it, best
+/// first. They depend on the campaign documents only, never on another campaign's run:
+/// each campaign's op3 is decided alone, whichever worker runs it and in whatever order.
+pub fn rivals<'a>(campaign: &Campaign, campaigns: &[&'a Campaign]) -> Vec<&'a Campaign> {
+    if campaign.stacking != Stacking::Exclusive {
+        return Vec::new();
+    }
+    let mut rivals: Vec<&Campaign> = campaigns
+        .iter()
+        .copied()
+        .filter(|c| c.id != campaign.id && c.stacking == Stacking::Exclusive)
+        .filter(|c| outranks(c, campaign))
+        .collect();
+    rivals.sort_by(|a, b| {
+        (Reverse(a.priority), a.start, &a.id).cmp(&(Reverse(b.priority), b.start, &b.id))
+    });
+    rivals
+}
+
+/// op1, op3 (before the caps: a journey this campaign does not pay consumes none of its
+/// counters), eligibility and amount of one journey.
+pub fn prepare(campaign: &Campaign, rivals: &[&Campaign], e: &Entry) -> Prepared {
+    let drafted = |status, reason: &str| Decision::Drafted {
+        status,
+        reason: reason.to_owned(),
+        drafts: e.drafts.clone(),
+    };
+    let decision = match &e.state {
+        State::Canceled(reason) => drafted(LineStatus::Canceled, reason),
+        State::NotEligible(reason) => drafted(LineStatus::NotEligible, reason),
+        State::Payable {
+            journey,
+            siret,
+            driver,
+            passenger,
+        } => {
+            let trip =
+                Trip::from_journey(journey, e.operator, siret.as_deref(), *driver, *passenger);
+            if let Some(winner) = rivals.iter().find(|c| pays(c, &trip)) {
+                Decision::LowerPriority {
+                    paid_by: winner.id.to_string(),
+                }
+            } else {
+                match engine::assess(campaign, &trip) {
+                    Err(reason) => Decision::NotEligible {
+                        reason: reason.as_str().to_owned(),
+                    },
+                    Ok(a) => Decision::Payable {
+                        local_date: a.local_date,
+                        computed: a.computed,
+                        driver: a.driver,
+                        passenger: a.passenger,
+                    },
+                }
+            }
+        }
+    };
+    Prepared {
+        operator_id: e.operator.0,
+        journey_id: e.journey_id.clone(),
+        operator_journey_id: e.operator_journey_id.clone(),
+        start: e.start,
+        local_date: e.local_date.clone(),
+        decision,
+    }
+}
+
 /// Runs `campaign` over the month's `entries`; `campaigns` are all campaigns (op3),
 /// `counters` those carried from earlier finalized months, `year` the month's year;
 /// `corrections` (of earlier months' lines) follow the month's lines.
@@ -165,37 +268,40 @@ pub fn run(
     campaign: &Campaign,
     campaigns: &[&Campaign],
     entries: &mut [Entry],
+    counters: MemoryCounters,
+    year: i32,
+    corrections: Vec<Line>,
+) -> Run {
+    let rivals = rivals(campaign, campaigns);
+    let mut prepared: Vec<Prepared> = entries
+        .iter()
+        .map(|e| prepare(campaign, &rivals, e))
+        .collect();
+    finish(campaign, &mut prepared, counters, year, corrections)
+}
+
+/// op2 over the month's prepared journeys (in any order; all of them, from every shard):
+/// the caps recomputed from scratch in start order (ties by operator then journey id),
+/// then the lines, totals and counters to carry.
+pub fn finish(
+    campaign: &Campaign,
+    prepared: &mut [Prepared],
     mut counters: MemoryCounters,
     year: i32,
     mut corrections: Vec<Line>,
 ) -> Run {
-    entries.sort_by(|a, b| {
-        (a.start, a.operator, &a.journey_id).cmp(&(b.start, b.operator, &b.journey_id))
+    prepared.sort_by(|a, b| {
+        (a.start, a.operator_id, &a.journey_id).cmp(&(b.start, b.operator_id, &b.journey_id))
     });
-    // The exclusive campaigns that take a journey from this one when they pay it, best first.
-    let mut rivals: Vec<&Campaign> = if campaign.stacking == Stacking::Exclusive {
-        campaigns
-            .iter()
-            .copied()
-            .filter(|c| c.id != campaign.id && c.stacking == Stacking::Exclusive)
-            .filter(|c| outranks(c, campaign))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    rivals.sort_by(|a, b| {
-        (Reverse(a.priority), a.start, &a.id).cmp(&(Reverse(b.priority), b.start, &b.id))
-    });
-
     let mut lines = Vec::new();
-    for e in entries.iter() {
+    for p in prepared.iter() {
         let line = |role: PaidRole, status, amount, computed, reason: Option<&str>| Line {
-            journey_id: e.journey_id.clone(),
-            operator_id: e.operator.0,
-            operator_journey_id: e.operator_journey_id.clone(),
+            journey_id: p.journey_id.clone(),
+            operator_id: p.operator_id,
+            operator_journey_id: p.operator_journey_id.clone(),
             role,
-            start: crate::clock::rfc3339(e.start),
-            local_date: e.local_date.clone(),
+            start: crate::clock::rfc3339(p.start),
+            local_date: p.local_date.clone(),
             status,
             amount,
             computed,
@@ -203,51 +309,42 @@ pub fn run(
             paid_by: None,
             corrects: None,
         };
-        let drafted = |lines: &mut Vec<Line>, status, reason: &str| {
-            for &(role, computed) in &e.drafts {
-                lines.push(line(role, status, 0, computed, Some(reason)));
-            }
-        };
-        let (journey, siret, driver, passenger) = match &e.state {
-            State::Canceled(reason) => {
-                drafted(&mut lines, LineStatus::Canceled, reason);
-                continue;
-            }
-            State::NotEligible(reason) => {
-                drafted(&mut lines, LineStatus::NotEligible, reason);
-                continue;
-            }
-            State::Payable {
-                journey,
-                siret,
-                driver,
-                passenger,
-            } => (journey, siret, driver, passenger),
-        };
-        let trip = Trip::from_journey(journey, e.operator, siret.as_deref(), *driver, *passenger);
-        // op3 before the caps: a journey this campaign does not pay consumes none of its
-        // counters.
-        if let Some(winner) = rivals.iter().find(|c| pays(c, &trip)) {
-            for role in campaign.paid_roles() {
-                let mut l = line(role, LineStatus::NotEligible, 0, 0, Some("lower_priority"));
-                l.paid_by = Some(winner.id.to_string());
-                lines.push(l);
-            }
-            continue;
-        }
-        match engine::evaluate(campaign, &trip, &counters) {
-            Evaluation::NotEligible(reason) => {
-                for role in campaign.paid_roles() {
-                    lines.push(line(
-                        role,
-                        LineStatus::NotEligible,
-                        0,
-                        0,
-                        Some(reason.as_str()),
-                    ));
+        match &p.decision {
+            Decision::Drafted {
+                status,
+                reason,
+                drafts,
+            } => {
+                for &(role, computed) in drafts {
+                    lines.push(line(role, *status, 0, computed, Some(reason)));
                 }
             }
-            Evaluation::Eligible { incentives, .. } => {
+            Decision::LowerPriority { paid_by } => {
+                for role in campaign.paid_roles() {
+                    let mut l = line(role, LineStatus::NotEligible, 0, 0, Some("lower_priority"));
+                    l.paid_by = Some(paid_by.clone());
+                    lines.push(l);
+                }
+            }
+            Decision::NotEligible { reason } => {
+                for role in campaign.paid_roles() {
+                    lines.push(line(role, LineStatus::NotEligible, 0, 0, Some(reason)));
+                }
+            }
+            Decision::Payable {
+                local_date,
+                computed,
+                driver,
+                passenger,
+            } => {
+                let trip = engine::Assessed {
+                    operator: OperatorId(p.operator_id),
+                    local_date: *local_date,
+                    computed: *computed,
+                    driver: *driver,
+                    passenger: *passenger,
+                };
+                let incentives = engine::apply_caps(campaign, &trip, &counters);
                 for i in &incentives {
                     let (status, reason) = match i.outcome {
                         Outcome::Granted => (LineStatus::Validated, None),
@@ -275,7 +372,7 @@ pub fn run(
     });
     lines.extend(corrections);
     let mut totals = Totals {
-        journeys: entries.len() as u64,
+        journeys: prepared.len() as u64,
         ..Totals::default()
     };
     for l in &lines {

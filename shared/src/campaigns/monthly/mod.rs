@@ -10,6 +10,10 @@
 //! win.
 
 pub mod compute;
+pub mod fanout;
+mod fence;
+mod finalize;
+pub mod progress;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,17 +21,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures::StreamExt;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use self::compute::{Entry, Line, State, Totals};
 use crate::app::App;
-use crate::clock::rfc3339;
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, Tally};
 use crate::domain::campaign::{Campaign, CampaignId, PaidRole};
 use crate::domain::journey::{self, JourneyStatus};
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
-use crate::store::{Condition, Item, Query, SkRange, StoreError};
+use crate::store::{Item, Query, SkRange, StoreError};
 
 /// Lines per stored chunk (a line is ~250 bytes: far below DynamoDB's 400 KB per item).
 const LINES_PER_CHUNK: usize = 500;
@@ -97,12 +99,18 @@ pub enum RunError {
     NotOver { campaign: CampaignId, month: Month },
     #[error("{campaign} {month} was finalized by another run meanwhile")]
     Conflict { campaign: CampaignId, month: Month },
+    /// Another delivery of the same unit took over the writing (it completes the unit).
+    #[error("{campaign} {month} is being written by another delivery of this unit")]
+    Fenced { campaign: CampaignId, month: Month },
+    /// A refusal or failure as a recorded run kept it.
+    #[error("{0}")]
+    Recorded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// What a run of one campaign wrote.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Report {
     pub campaign_id: String,
     pub month: String,
@@ -165,24 +173,29 @@ pub fn overlapping(campaigns: &[Arc<Campaign>], month: Month) -> Vec<Arc<Campaig
         .collect()
 }
 
-/// Runs every campaign overlapping the month, one after the other; `done` is told of each.
+/// Runs every campaign overlapping the month in this process, as a recorded run
+/// ([`fanout::run_here`], units two at a time); `done` is told of each campaign's result.
 pub async fn run_all(
     app: &App,
     month: Month,
     force: bool,
     done: &(dyn Fn(&std::result::Result<Report, RunError>) + Sync),
 ) -> Result<Vec<std::result::Result<Report, RunError>>, StoreError> {
-    let campaigns = app.campaigns.campaigns(app).await?;
-    let mut reports = Vec::new();
-    for c in overlapping(&campaigns, month) {
-        let r = run_campaign(app, &campaigns, &c, month, force).await;
-        done(&r);
-        reports.push(r);
+    let record = fanout::run_here(app, month, force, 2, Arc::new(|_: &fanout::Unit| {}))
+        .await
+        .map_err(|e| match e {
+            fanout::MonthlyError::Store(e) => e,
+            other => StoreError::Invalid(other.to_string()),
+        })?;
+    let results = fanout::results(&record);
+    for r in &results {
+        done(r);
     }
-    Ok(reports)
+    Ok(results)
 }
 
-/// The monthly run of one campaign (`campaigns`: all of them, for op3).
+/// The monthly run of one campaign (`campaigns`: all of them, for op3), in this process
+/// and without a run record ([`fanout`] runs campaigns as units of a recorded run).
 pub async fn run_campaign(
     app: &App,
     campaigns: &[Arc<Campaign>],
@@ -190,93 +203,15 @@ pub async fn run_campaign(
     month: Month,
     force: bool,
 ) -> Result<Report, RunError> {
-    let id = &campaign.id;
-    let m = month.to_string();
-    if campaign.today(app.clock.now()) <= month.last_day() {
-        return Err(RunError::NotOver {
-            campaign: id.clone(),
-            month,
-        });
-    }
-    let current = app.store.get(&keys::monthly_final(id, &m)).await?;
-    let previous = current.as_ref().and_then(|i| i.n("version"));
-    if let (Some(version), false) = (previous, force) {
-        return Err(RunError::AlreadyFinal {
-            campaign: id.clone(),
-            month,
-            version,
-        });
-    }
-    let (seed, carried_from) = carried_counters(app, id, month).await?;
-    let mut entries = read_entries(app, id, &m).await?;
+    let previous = finalize::next_version(app, campaign, month, force).await?;
+    let entries = read_entries(app, &campaign.id, &month.to_string(), SkRange::All).await?;
     let all: Vec<&Campaign> = campaigns.iter().map(|c| c.as_ref()).collect();
-    let late = corrections(app, id, month).await?;
-    let run = compute::run(campaign, &all, &mut entries, seed, month.year(), late);
-    let bytes = results_bytes(&run.totals, &run.lines);
-    let digest = hex::encode(Sha256::digest(&bytes));
-
-    let version = previous.unwrap_or(0) + 1;
-    let lines = run.lines.chunks(LINES_PER_CHUNK).collect::<Vec<_>>();
-    for (n, chunk) in lines.iter().enumerate() {
-        let item = Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
-            .with("data", serde_json::to_string(chunk).unwrap_or_default());
-        app.store.put(item, None).await?;
-    }
-    let carry = run.carry.chunks(COUNTERS_PER_CHUNK).collect::<Vec<_>>();
-    for (n, chunk) in carry.iter().enumerate() {
-        let rows: Vec<(String, String, u64, u64)> = chunk
-            .iter()
-            .map(|(k, t)| {
-                let (holder, rest) = k.storage();
-                (holder, rest, t.trips, t.amount)
-            })
-            .collect();
-        let item = Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
-            .with("data", serde_json::to_string(&rows).unwrap_or_default());
-        app.store.put(item, None).await?;
-    }
-    let now = rfc3339(app.clock.now());
-    let header = Item::new(keys::monthly_version(id, &m, version))
-        .with("campaign_id", id.as_str())
-        .with("month", m.clone())
-        .with("version", version)
-        .with("finalized_at", now.clone())
-        .with("forced", previous.is_some())
-        .with("digest", digest.clone())
-        .with(
-            "totals",
-            serde_json::to_string(&run.totals).unwrap_or_default(),
-        )
-        .with("line_chunks", lines.len() as i64)
-        .with("carry_chunks", carry.len() as i64);
-    app.store.put(header, None).await?;
-    let marker = Item::new(keys::monthly_final(id, &m))
-        .with("version", version)
-        .with("finalized_at", now);
-    let condition = match previous {
-        Some(v) => Condition::equals("version", v),
-        None => Condition::NotExists,
-    };
-    match app.store.put(marker, Some(condition)).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed { .. }) => {
-            return Err(RunError::Conflict {
-                campaign: id.clone(),
-                month,
-            })
-        }
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(campaign = %id, month = %m, version, journeys = run.totals.journeys,
-        paid = run.totals.paid.amount, "monthly run finalized");
-    Ok(Report {
-        campaign_id: id.to_string(),
-        month: m,
-        version,
-        digest,
-        totals: run.totals,
-        carried_from,
-    })
+    let rivals = compute::rivals(campaign, &all);
+    let prepared = entries
+        .iter()
+        .map(|e| compute::prepare(campaign, &rivals, e))
+        .collect();
+    finalize::finalize(app, campaign, month, previous, prepared, None).await
 }
 
 /// Every item of a partition in a sort-key range.
@@ -387,39 +322,47 @@ async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Lin
             }
         }
     }
-    let mut out = Vec::new();
-    for (key, l) in paid {
-        if corrected.contains(&key) {
-            continue;
-        }
-        let journey = app
-            .store
-            .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
-            .await?;
-        let reason = match &journey {
-            None => Some("journey_missing"),
-            Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
-        };
-        if let Some(reason) = reason {
-            out.push(Line {
+    // One read per journey paid earlier, many at once (the final step sorts the lines).
+    let checks = paid
+        .into_iter()
+        .filter(|(key, _)| !corrected.contains(key))
+        .map(|(key, l)| async move {
+            let journey = app
+                .store
+                .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
+                .await?;
+            let reason = match &journey {
+                None => Some("journey_missing"),
+                Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
+            };
+            Ok::<_, StoreError>(reason.map(|reason| Line {
                 status: compute::LineStatus::Correction,
                 amount: -l.amount,
                 reason: Some(reason.to_owned()),
                 paid_by: None,
                 corrects: Some(key.0),
                 ..l
-            });
-        }
-    }
-    Ok(out)
+            }))
+        });
+    let lines: Vec<Result<Option<Line>, StoreError>> = futures::stream::iter(checks)
+        .buffer_unordered(READS_IN_FLIGHT)
+        .collect()
+        .await;
+    lines.into_iter().filter_map(|l| l.transpose()).collect()
 }
 
-/// The month's journeys with drafts from the campaign, with their current state.
-async fn read_entries(app: &App, id: &CampaignId, month: &str) -> Result<Vec<Entry>, StoreError> {
+/// The month's journeys with drafts from the campaign (those whose drafts' index sort key,
+/// which starts with the journey's start, is in `range`), with their current state.
+async fn read_entries(
+    app: &App,
+    id: &CampaignId,
+    month: &str,
+    range: SkRange,
+) -> Result<Vec<Entry>, StoreError> {
     let drafts = all_items(
         app,
         Query::index(keys::incentives_index(id, month))
-            .range(SkRange::All)
+            .range(range)
             .limit(500),
     )
     .await?;
@@ -653,5 +596,7 @@ pub async fn read_final(
     }))
 }
 
+#[cfg(test)]
+mod fanout_tests;
 #[cfg(test)]
 mod tests;

@@ -14,25 +14,26 @@ use crate::domain::journey::{example_document, pack_document, STORED_DOCUMENT};
 use crate::queue::memory::MemoryQueue;
 use crate::store::memory::MemoryStore;
 use crate::store::{Store, Update, WriteOp};
+use sha2::{Digest, Sha256};
 
-const OP: OperatorId = OperatorId(1);
+pub(super) const OP: OperatorId = OperatorId(1);
 
-fn march() -> Month {
+pub(super) fn march() -> Month {
     Month::parse("2025-03").unwrap()
 }
 
-fn app_on(store: Arc<dyn Store>) -> App {
+pub(super) fn app_on(store: Arc<dyn Store>) -> App {
     let now = Utc.with_ymd_and_hms(2025, 4, 6, 2, 0, 0).unwrap();
     App::new(store, Arc::new(MemoryQueue::default()), Config::default())
         .with_clock(Arc::new(FixedClock::new(now)))
 }
 
-fn app() -> App {
+pub(super) fn app() -> App {
     app_on(Arc::new(MemoryStore::new()))
 }
 
 /// A campaign around Paris paying the driver 100 c a trip, in 2025 (UTC).
-fn campaign(id: &str, extra: Value) -> Value {
+pub(super) fn campaign(id: &str, extra: Value) -> Value {
     let mut doc = json!({
         "id": id, "name": id, "territory_name": "t",
         "start": "2025-01-01", "end": "2025-12-31", "time_zone": "UTC",
@@ -49,7 +50,7 @@ fn campaign(id: &str, extra: Value) -> Value {
     doc
 }
 
-async fn load(app: &App, doc: Value) {
+pub(super) async fn load(app: &App, doc: Value) {
     crate::campaigns::create(app, doc.to_string().as_bytes())
         .await
         .unwrap();
@@ -57,7 +58,7 @@ async fn load(app: &App, doc: Value) {
 
 /// Stores journey `id` of driver `d` started on `day` of `month` 2025 at `hour` (UTC),
 /// then processes it.
-async fn journey(app: &App, id: &str, d: u8, month: u32, day: u32, hour: u32) {
+pub(super) async fn journey(app: &App, id: &str, d: u8, month: u32, day: u32, hour: u32) {
     // The example's passenger starts 90 minutes before the instant given.
     let at =
         Utc.with_ymd_and_hms(2025, month, day, hour, 0, 0).unwrap() + chrono::Duration::minutes(90);
@@ -73,7 +74,7 @@ async fn journey(app: &App, id: &str, d: u8, month: u32, day: u32, hour: u32) {
 }
 
 /// What DELETE /v2/journeys does: the journey canceled and its drafts with it.
-async fn cancel(app: &App, id: &str) {
+pub(super) async fn cancel(app: &App, id: &str) {
     let key = keys::journey(OP, id);
     let (_, drafts) = crate::campaigns::drafts::journey_with_drafts(app, &key)
         .await
@@ -91,7 +92,7 @@ async fn cancel(app: &App, id: &str) {
 }
 
 /// What the fraud pass does to a journey it flags.
-async fn flag(app: &App, id: &str, status: &str) {
+pub(super) async fn flag(app: &App, id: &str, status: &str) {
     app.store
         .update(
             &keys::journey(OP, id),
@@ -102,7 +103,12 @@ async fn flag(app: &App, id: &str, status: &str) {
         .unwrap();
 }
 
-async fn run(app: &App, id: &str, month: Month, force: bool) -> Result<Report, RunError> {
+pub(super) async fn run(
+    app: &App,
+    id: &str,
+    month: Month,
+    force: bool,
+) -> Result<Report, RunError> {
     let campaigns = app.campaigns.campaigns(app).await.unwrap();
     let c = campaigns
         .iter()
@@ -112,7 +118,7 @@ async fn run(app: &App, id: &str, month: Month, force: bool) -> Result<Report, R
     run_campaign(app, &campaigns, &c, month, force).await
 }
 
-async fn lines(
+pub(super) async fn lines(
     app: &App,
     id: &str,
     month: Month,
@@ -127,7 +133,7 @@ async fn lines(
         .collect()
 }
 
-fn line(
+pub(super) fn line(
     j: &str,
     s: LineStatus,
     amount: i64,

@@ -30,6 +30,21 @@ impl PersonKey {
     }
 }
 
+/// As on journey items: 64 hex characters.
+impl serde::Serialize for PersonKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PersonKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        PersonKey::from_hex(&s)
+            .ok_or_else(|| serde::de::Error::custom("an identity key is 64 hex characters"))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Holder {
     Person(PersonKey),

@@ -60,7 +60,8 @@ impl<'a> Trip<'a> {
         }
     }
 
-    fn person(&self, role: PaidRole) -> Option<PersonKey> {
+    /// The identity key of the person in `role`, when the journey identifies them.
+    pub fn person(&self, role: PaidRole) -> Option<PersonKey> {
         match role {
             PaidRole::Driver => self.driver,
             PaidRole::Passenger => self.passenger,
@@ -333,50 +334,87 @@ pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> O
     Some(amount)
 }
 
-/// Evaluates one trip against the counters as they were before it. Within the trip, the
-/// driver is evaluated first: the passenger's amount caps see the cents granted to the
-/// driver on a shared counter (the budget, campaign-wide caps, a `who` cap), while trip
-/// caps see the trip once.
-pub fn evaluate(c: &Campaign, trip: &Trip, counters: &impl Counters) -> Evaluation {
-    let (date, distance) = match eligibility(c, trip) {
-        Ok(ok) => ok,
-        Err(reason) => return Evaluation::NotEligible(reason),
-    };
-    let Some(computed) = trip_amount(c, distance, trip.seats, date) else {
-        return Evaluation::NotEligible(Reason::NoMatchingBand);
-    };
+/// What the caps need of a trip the campaign pays, caps aside: the result of [`assess`].
+/// The monthly run computes it where the journey is read and applies the caps elsewhere,
+/// in start order ([`apply_caps`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assessed {
+    pub operator: OperatorId,
+    /// The trip's local date in the campaign's time zone (the day of its counters).
+    pub local_date: NaiveDate,
+    /// Cents of the trip before the caps.
+    pub computed: u64,
+    pub driver: Option<PersonKey>,
+    pub passenger: Option<PersonKey>,
+}
+
+impl Assessed {
+    fn person(&self, role: PaidRole) -> Option<PersonKey> {
+        match role {
+            PaidRole::Driver => self.driver,
+            PaidRole::Passenger => self.passenger,
+        }
+    }
+}
+
+/// Eligibility and amount of a trip, without the counters.
+pub fn assess(c: &Campaign, trip: &Trip) -> Result<Assessed, Reason> {
+    let (local_date, distance) = eligibility(c, trip)?;
+    let computed =
+        trip_amount(c, distance, trip.seats, local_date).ok_or(Reason::NoMatchingBand)?;
+    Ok(Assessed {
+        operator: trip.operator,
+        local_date,
+        computed,
+        driver: trip.driver,
+        passenger: trip.passenger,
+    })
+}
+
+/// The caps on an assessed trip, against the counters as they were before it: one
+/// incentive per paid role, in the engine's order.
+pub fn apply_caps(c: &Campaign, trip: &Assessed, counters: &impl Counters) -> Vec<Incentive> {
     let mut incentives: Vec<Incentive> = Vec::with_capacity(2);
     for role in c.paid_roles() {
         let incentive = match trip.person(role) {
-            Some(person) => grant(c, trip, counters, &incentives, role, person, computed, date),
+            Some(person) => grant(c, trip, counters, &incentives, role, person),
             None => Incentive {
                 role,
                 amount: 0,
-                computed,
+                computed: trip.computed,
                 outcome: Outcome::NotEligible(Reason::IdentityUnknown),
                 counted: Vec::new(),
             },
         };
         incentives.push(incentive);
     }
-    Evaluation::Eligible {
-        local_date: date,
-        incentives,
+    incentives
+}
+
+/// Evaluates one trip against the counters as they were before it. Within the trip, the
+/// driver is evaluated first: the passenger's amount caps see the cents granted to the
+/// driver on a shared counter (the budget, campaign-wide caps, a `who` cap), while trip
+/// caps see the trip once.
+pub fn evaluate(c: &Campaign, trip: &Trip, counters: &impl Counters) -> Evaluation {
+    match assess(c, trip) {
+        Err(reason) => Evaluation::NotEligible(reason),
+        Ok(assessed) => Evaluation::Eligible {
+            local_date: assessed.local_date,
+            incentives: apply_caps(c, &assessed, counters),
+        },
     }
 }
 
 /// The caps, in order, on one paid person's incentive.
-#[allow(clippy::too_many_arguments)]
 fn grant(
     c: &Campaign,
-    trip: &Trip,
+    trip: &Assessed,
     counters: &impl Counters,
     earlier: &[Incentive],
     role: PaidRole,
     person: PersonKey,
-    computed: u64,
-    date: NaiveDate,
 ) -> Incentive {
+    let (computed, date) = (trip.computed, trip.local_date);
     // The counters of this incentive, in the order of `c.counters` (on the stack: a
     // campaign has at most MAX_CAPS caps), read on first use only.
     let mut keys = [None::<CounterKey>; MAX_CAPS];

@@ -1,0 +1,157 @@
+//! The final step of a campaign's month: op2 over the month's prepared journeys (from one
+//! process or from every shard), then the new version written: lines and carried counters
+//! in chunks, then, in one transaction, the header, the `FINAL#` marker pointing at it and
+//! what the run records of the unit. Writes hold a [`Fence`] on the header, so a delivery
+//! that crashed halfway is taken over and rewritten, and two at once never mix.
+
+use sha2::{Digest, Sha256};
+
+use super::compute::{self, Prepared};
+use super::fence::Fence;
+use super::{
+    carried_counters, corrections, results_bytes, Month, Report, RunError, COUNTERS_PER_CHUNK,
+    LINES_PER_CHUNK,
+};
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::campaign::Campaign;
+use crate::domain::keys;
+use crate::store::{Condition, Item, StoreError, Update, WriteOp};
+
+/// The current version of the month, which a run replaces (`None`: not final yet). Refused
+/// when the month is not over in the campaign's time zone, or final already and not forced.
+pub(super) async fn next_version(
+    app: &App,
+    campaign: &Campaign,
+    month: Month,
+    force: bool,
+) -> Result<Option<i64>, RunError> {
+    let id = &campaign.id;
+    if campaign.today(app.clock.now()) <= month.last_day() {
+        return Err(RunError::NotOver {
+            campaign: id.clone(),
+            month,
+        });
+    }
+    let current = app
+        .store
+        .get(&keys::monthly_final(id, &month.to_string()))
+        .await?;
+    let previous = current.as_ref().and_then(|i| i.n("version"));
+    match (previous, force) {
+        (Some(version), false) => Err(RunError::AlreadyFinal {
+            campaign: id.clone(),
+            month,
+            version,
+        }),
+        _ => Ok(previous),
+    }
+}
+
+/// op2 over `prepared` (every journey of the month) and the version after `previous`;
+/// with `run_id`, the run's unit is recorded done in the same transaction.
+pub(super) async fn finalize(
+    app: &App,
+    campaign: &Campaign,
+    month: Month,
+    previous: Option<i64>,
+    mut prepared: Vec<Prepared>,
+    run_id: Option<&str>,
+) -> Result<Report, RunError> {
+    let id = &campaign.id;
+    let m = month.to_string();
+    let (seed, carried_from) = carried_counters(app, id, month).await?;
+    let late = corrections(app, id, month).await?;
+    let run = compute::finish(campaign, &mut prepared, seed, month.year(), late);
+    drop(prepared);
+    let digest = hex::encode(Sha256::digest(results_bytes(&run.totals, &run.lines)));
+    let version = previous.unwrap_or(0) + 1;
+    let conflict = || RunError::Conflict {
+        campaign: id.clone(),
+        month,
+    };
+    let fenced = || RunError::Fenced {
+        campaign: id.clone(),
+        month,
+    };
+    // Complete already: written by another run (or another delivery of this one).
+    let Some(fence) = Fence::take(app, &keys::monthly_version(id, &m, version), "digest").await?
+    else {
+        return Err(conflict());
+    };
+
+    let lines = run.lines.chunks(LINES_PER_CHUNK).collect::<Vec<_>>();
+    for (n, chunk) in lines.iter().enumerate() {
+        let item = Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
+            .with("data", serde_json::to_string(chunk).unwrap_or_default());
+        fence.put(app, item).await?.map_err(|_| fenced())?;
+    }
+    let carry = run.carry.chunks(COUNTERS_PER_CHUNK).collect::<Vec<_>>();
+    for (n, chunk) in carry.iter().enumerate() {
+        let rows: Vec<(String, String, u64, u64)> = chunk
+            .iter()
+            .map(|(k, t)| {
+                let (holder, rest) = k.storage();
+                (holder, rest, t.trips, t.amount)
+            })
+            .collect();
+        let item = Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
+            .with("data", serde_json::to_string(&rows).unwrap_or_default());
+        fence.put(app, item).await?.map_err(|_| fenced())?;
+    }
+    let now = rfc3339(app.clock.now());
+    let mut header = Update::new()
+        .set("campaign_id", id.as_str())
+        .set("month", m.clone())
+        .set("version", version)
+        .set("finalized_at", now.clone())
+        .set("forced", previous.is_some())
+        .set("digest", digest.clone())
+        .set(
+            "totals",
+            serde_json::to_string(&run.totals).unwrap_or_default(),
+        )
+        .set("line_chunks", lines.len() as i64)
+        .set("carry_chunks", carry.len() as i64);
+    if let Some(from) = &carried_from {
+        header = header.set("carried_from", from.clone());
+    }
+    if let Some(run_id) = run_id {
+        header = header.set("run_id", run_id);
+    }
+    let marker = Item::new(keys::monthly_final(id, &m))
+        .with("version", version)
+        .with("finalized_at", now);
+    let report = Report {
+        campaign_id: id.to_string(),
+        month: m.clone(),
+        version,
+        digest,
+        totals: run.totals,
+        carried_from,
+    };
+    let mut ops = vec![
+        fence.complete(header),
+        WriteOp::Put {
+            item: marker,
+            condition: Some(match previous {
+                Some(v) => Condition::equals("version", v),
+                None => Condition::NotExists,
+            }),
+        },
+    ];
+    if let Some(run_id) = run_id {
+        ops.extend(super::progress::final_done(run_id, id, month, Ok(&report)));
+    }
+    match app.store.transact(ops).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCanceled { index: 0, .. }) => return Err(fenced()),
+        Err(StoreError::TransactionCanceled { index: 1, .. }) => return Err(conflict()),
+        // The unit was recorded meanwhile: only a delivery holding the fence can.
+        Err(StoreError::TransactionCanceled { .. }) => return Err(fenced()),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(campaign = %id, month = %m, version, journeys = report.totals.journeys,
+        paid = report.totals.paid.amount, "monthly run finalized");
+    Ok(report)
+}
