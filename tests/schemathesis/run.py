@@ -82,7 +82,7 @@ def campaign(source: str, campaign_id: str, start: str, end: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12")))
+    parser.add_argument("--examples", type=int, default=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25")))
     parser.add_argument("--binary", default=str(ROOT / "target" / "debug" / "registry"))
     parser.add_argument("--keep", action="store_true", help="keep the data directory and reports")
     parser.add_argument("st_args", nargs="*", help="more arguments for `st run` (after --)")

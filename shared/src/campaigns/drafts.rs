@@ -434,7 +434,8 @@ pub async fn list(
     limit: usize,
     cursor: Option<crate::store::Cursor>,
 ) -> Result<(Vec<Line>, Totals, Option<crate::store::Cursor>), ApiError> {
-    let page = app
+    let from_client = cursor.is_some();
+    let page = match app
         .store
         .query(
             Query::index(keys::incentives_index(id, month))
@@ -442,7 +443,19 @@ pub async fn list(
                 .limit(limit)
                 .after(cursor),
         )
-        .await?;
+        .await
+    {
+        Ok(page) => page,
+        // The cursor came from the client: one the store cannot read (garbage, or another
+        // listing's) is the client's error, not the registry's.
+        Err(StoreError::Invalid(_)) if from_client => {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "is not a cursor of this listing",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
     let lines = page
         .items
         .iter()
