@@ -162,9 +162,10 @@ def main() -> int:
                 app,
                 {
                     "journey_type": "long",
-                    "driving_license": "051227308989",
-                    "last_name_trunc": "DUP",
-                    "phone_trunc": "+336123456",
+                    # Not the person of the document's example, which then gets its 201.
+                    "driving_license": "123456789012",
+                    "last_name_trunc": "MAR",
+                    "phone_trunc": "+336987654",
                     "datetime": "2024-03-15T01:15:00+01:00",
                     "application_timestamp": (now - timedelta(days=1)).isoformat(),
                     "identity_key": "a" * 64,

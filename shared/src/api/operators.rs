@@ -16,6 +16,10 @@ use crate::domain::token::{Permission, Role, RoleKind};
 /// `POST /v2/operators`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"name": "Covoit Express", "siret": "12345678900011"}))
+)]
 #[serde(deny_unknown_fields)]
 pub struct NewOperator {
     /// 1 to 256 characters, not blank.
@@ -83,6 +87,10 @@ pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 /// `POST /v2/operators/{operator_id}/applications`.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"name": "backend", "permissions": ["journey.create", "journey.read"]}))
+)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// 1 to 256 characters, not blank.

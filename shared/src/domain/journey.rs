@@ -56,6 +56,10 @@ pub const MAX_JOURNEY_ID_CHARS: usize = 256;
 /// Why an operator invalidated a journey (kept for audit).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"code": "user_report", "message": "the ride did not happen"}))
+)]
 #[serde(deny_unknown_fields)]
 pub struct CancelReason {
     /// 1 to 32 letters, digits, `_` or `-` (null: none).

@@ -397,6 +397,10 @@ fn cee_datetime() -> ObjectBuilder {
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
 }
 
+/// SHA-256 of `+33612345678-DUPONT`.
+const EXAMPLE_IDENTITY_KEY: &str =
+    "888145c3f2bece9b082406ba7007c62a8df85cedbd9b27a343fa56fcc491b35a";
+
 /// `POST /v2/policies/cee`. A field given as null counts as absent.
 pub fn cee_registration(s: &mut Schemas) -> RefOr<Schema> {
     let common = |kind: &str| -> Vec<(&'static str, RefOr<Schema>)> {
@@ -457,7 +461,15 @@ pub fn cee_registration(s: &mut Schemas) -> RefOr<Schema> {
     let long = s.named("CeeLongRegistration", object(long, &long_required));
     s.named(
         "CeeRegistration",
-        OneOfBuilder::new().item(short).item(long),
+        OneOfBuilder::new().item(short).item(long).examples([json!({
+            "journey_type": "long",
+            "driving_license": "051227308989",
+            "last_name_trunc": "DUP",
+            "phone_trunc": "+336123456",
+            "datetime": "2024-03-15T01:15:00+01:00",
+            "application_timestamp": "2025-01-02T09:00:00+01:00",
+            "identity_key": EXAMPLE_IDENTITY_KEY,
+        })]),
     )
 }
 
@@ -472,7 +484,13 @@ pub fn cee_simulation(s: &mut Schemas) -> RefOr<Schema> {
             ("identity_key", or_null(identity_key()).into()),
         ],
         &["journey_type", "last_name_trunc", "phone_trunc"],
-    );
+    )
+    .examples([json!({
+        "journey_type": "long",
+        "last_name_trunc": "DUP",
+        "phone_trunc": "+336123456",
+        "driving_license": "051227308989",
+    })]);
     s.named("CeeSimulation", schema)
 }
 
@@ -493,7 +511,15 @@ pub fn cee_import(s: &mut Schemas) -> RefOr<Schema> {
         "CeeImportItem",
         object(specific_fields(), &SPECIFIC_REQUIRED),
     );
-    s.named("CeeImport", array(item, 1, imports::MAX_ITEMS))
+    s.named(
+        "CeeImport",
+        array(item, 1, imports::MAX_ITEMS).examples([json!([{
+            "journey_type": "short",
+            "last_name_trunc": "MAR",
+            "phone_trunc": "06987654",
+            "datetime": "2022-06-01T08:00:00+02:00",
+        }])]),
+    )
 }
 
 /// `POST /v2/policies/cee/import/identity`.
@@ -533,7 +559,17 @@ pub fn cee_import_identity(s: &mut Schemas) -> RefOr<Schema> {
         "CeeIdentityItem",
         OneOfBuilder::new().item(standardized).item(specific),
     );
-    s.named("CeeImportIdentity", array(item, 1, imports::MAX_ITEMS))
+    s.named(
+        "CeeImportIdentity",
+        array(item, 1, imports::MAX_ITEMS).examples([json!([{
+            "cee_application_type": "specific",
+            "identity_key": EXAMPLE_IDENTITY_KEY,
+            "journey_type": "short",
+            "last_name_trunc": "MAR",
+            "phone_trunc": "06987654",
+            "datetime": "2022-06-01T08:00:00+02:00",
+        }])]),
+    )
 }
 
 /// `POST /v2/certificates`.
@@ -577,7 +613,14 @@ pub fn certificate_request(s: &mut Schemas) -> RefOr<Schema> {
             ),
         ],
         &["identity"],
-    );
+    )
+    .examples([json!({
+        "identity": {"phone": "06 12 34 56 78"},
+        "tz": "Europe/Paris",
+        "start_at": "2025-01-01T00:00:00+01:00",
+        "end_at": "2025-12-31T23:59:59+01:00",
+        "positions": [{"lat": 48.8566, "lon": 2.3522}],
+    })]);
     s.named("CertificateRequest", schema)
 }
 

@@ -261,6 +261,14 @@ impl Schemas {
         Ref::from_schema_name(name).into()
     }
 
+    /// Adds an example to the named object schema (for derived schemas whose example is a
+    /// file or a function of the code).
+    fn example(&mut self, name: &str, example: serde_json::Value) {
+        if let Some(RefOr::T(Schema::Object(object))) = self.0.schemas.get_mut(name) {
+            object.examples = vec![example];
+        }
+    }
+
     /// A reference to a schema built in code, added under `name`.
     fn named(&mut self, name: &str, schema: impl Into<RefOr<Schema>>) -> RefOr<Schema> {
         self.0.schemas.insert(name.to_owned(), schema.into());
@@ -483,16 +491,24 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             errors: &[400, 404, 503],
             ..doc("cee", "Delete a CEE application", Access::Application(P::CeeDelete))
         },
-        RouteId::CampaignsCreate => Doc {
+        RouteId::CampaignsCreate => {
+            let document = s.of::<crate::domain::campaign::document::RawCampaign>();
+            // One of the example campaigns of campaigns.md (examples/campaigns/).
+            let example = include_str!("../../../../examples/campaigns/fixed-plus-per-km.json");
+            if let Ok(example) = serde_json::from_str(example) {
+                s.example("CampaignDocument", example);
+            }
+            Doc {
             description: Some(
                 "400 lists every problem of the document with its JSON pointer (overlapping \
                  bands, max < min, unknown cap kinds, reversed dates, bad GeoJSON…).",
             ),
-            body: body(s.of::<crate::domain::campaign::document::RawCampaign>()),
+            body: body(document),
             ok: vec![(201, json_answer("Loaded (version 1).", s.of::<Campaign>()))],
             errors: &[400, 409, 413, 503],
             ..doc("campaigns", "Load a campaign", Access::RegistryAdmin)
-        },
+        }
+        }
         RouteId::CampaignsList => Doc {
             ok: vec![(200, json_answer("The campaigns (a territory's own only).", s.of::<campaigns::CampaignList>()))],
             errors: &[503],
