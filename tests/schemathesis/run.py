@@ -80,6 +80,28 @@ def campaign(source: str, campaign_id: str, start: str, end: str) -> dict:
     return doc
 
 
+def check_known_valid_documents(binary: str, document: dict) -> None:
+    """Documents the validators accept must match their schemas: the journey example of
+    `registry journeys example`, the example campaigns, and every example of the document
+    (the schemas are meant to be never stricter than the validators)."""
+    import jsonschema_rs
+
+    def validate(name: str, value, what: str) -> None:
+        schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+        validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+        errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(value)]
+        if errors:
+            sys.exit(f"{what} does not match the schema {name}: {errors[:5]}")
+
+    journey = json.loads(subprocess.run([binary, "journeys", "example"], check=True, capture_output=True, text=True).stdout)
+    validate("JourneyV2", journey, "`registry journeys example`")
+    for path in sorted((ROOT / "examples" / "campaigns").glob("*.json")):
+        validate("CampaignDocument", json.loads(path.read_text()), str(path.relative_to(ROOT)))
+    for name, schema in document["components"]["schemas"].items():
+        for example in schema.get("examples", []):
+            validate(name, example, f"the example of {name}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25")))
@@ -129,6 +151,8 @@ def main() -> int:
         assert server.stdout is not None
         base = json.loads(server.stdout.readline())["listening"]
         now = datetime.now(timezone.utc)
+        with urllib.request.urlopen(f"{base}/openapi.json", timeout=30) as response:
+            check_known_valid_documents(args.binary, json.loads(response.read()))
 
         journey = json.loads(
             subprocess.run([args.binary, "journeys", "example", "--id", "st-journey-1"], check=True, capture_output=True, text=True).stdout
