@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "python tools (moto, cfn-lint, aws-sam-cli) in .venv"
+step "python tools (moto, cfn-lint, aws-sam-cli, schemathesis) in .venv"
 if [ ! -x .venv/bin/python3 ]; then
     python3 -m venv .venv
 fi
@@ -32,9 +32,14 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 # The Lambda functions alone build the core without the embedded store: lint that too.
 cargo clippy -p registry-functions -- -D warnings
-# Only the certificates-attachment function (functions/render) carries the PDF/PNG renderer.
-if cargo tree -p registry-functions -e normal | grep -E ' (resvg|svg2pdf|qrcode) '; then
-    echo "registry-functions must not depend on the certificate renderer" >&2
+# Only the certificates-attachment function (functions/render) carries the PDF/PNG renderer,
+# and only `registry` the OpenAPI generator (utoipa): no Lambda binary carries it.
+if cargo tree -p registry-functions -e normal | grep -E ' (resvg|svg2pdf|qrcode|utoipa) '; then
+    echo "registry-functions must not depend on the certificate renderer nor on utoipa" >&2
+    exit 1
+fi
+if cargo tree -p registry-functions-render -e normal | grep -E ' utoipa '; then
+    echo "registry-functions-render must not depend on utoipa" >&2
     exit 1
 fi
 
@@ -44,6 +49,10 @@ trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
+
+step "schemathesis against registry serve (docs/openapi.json, every route, ${SCHEMATHESIS_EXAMPLES:-25} examples each)"
+cargo build -q -p registry-local
+python3 tests/schemathesis/run.py
 
 step "cfn-lint template.yaml"
 cfn-lint template.yaml

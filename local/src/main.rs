@@ -49,6 +49,9 @@ enum Command {
     /// Benchmarks on generated data (docs/BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Prints the OpenAPI 3.1 document of every route (what `serve` answers at
+    /// `/openapi.json`; kept in docs/openapi.json).
+    Openapi,
 }
 
 fn config(data: Option<PathBuf>) -> Result<Config, String> {
@@ -84,6 +87,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Admin(command) => admin::run(&open(data).await?, command, json).await,
         Command::Jobs(command) => jobs::run(&open(data).await?, command, json).await,
         Command::Bench(command) => bench::run(config(data)?, command, json).await,
+        Command::Openapi => {
+            print!("{}", registry_core::api::openapi::json());
+            Ok(())
+        }
     }
 }
 

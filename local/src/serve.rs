@@ -16,7 +16,21 @@ use registry_core::config::Config;
 use registry_core::jobs::{fraud, sweep, worker};
 use serde_json::json;
 
+/// The OpenAPI document, built once.
+fn openapi() -> &'static str {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(api::openapi::json)
+}
+
 async fn route(State(app): State<App>, request: Request) -> Response {
+    // Served here only: the document is not a route of the API (no Lambda serves it).
+    if request.uri().path() == "/openapi.json" && request.method() == http::Method::GET {
+        return (
+            [(http::header::CONTENT_TYPE, "application/json")],
+            openapi(),
+        )
+            .into_response();
+    }
     let (parts, body) = request.into_parts();
     // One byte over the limit is enough to refuse it; never buffer more.
     let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES + 1).await {

@@ -105,7 +105,9 @@ pub struct TokenRequest {
 
 /// A new token, with its secret: shown once, never stored (and never in Debug output).
 #[derive(Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
+    /// The bearer token (`rpc.<token_id>.<secret>`): shown once, never again.
     pub token: String,
     #[serde(flatten)]
     pub info: TokenInfo,
@@ -119,6 +121,7 @@ impl std::fmt::Debug for CreatedToken {
 
 /// A token as listed: never its secret nor its hash.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub token_id: String,
     pub name: String,

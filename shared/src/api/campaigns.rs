@@ -5,7 +5,6 @@ use base64::Engine;
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::error::{json_response, ApiError, Detail};
 use super::{auth, Ctx};
@@ -32,10 +31,33 @@ pub async fn update(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     Ok(json_response(StatusCode::OK, &updated))
 }
 
+/// `POST /v2/campaigns/{campaign_id}/close` (an empty body is `{}`).
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignClose))]
 #[serde(deny_unknown_fields)]
-struct Close {
+pub struct Close {
+    /// The last eligible day, `YYYY-MM-DD` in the campaign's time zone: today (the
+    /// default) or later, before the campaign's end.
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     last_day: Option<String>,
+}
+
+/// `GET /v2/campaigns`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignList {
+    /// Without their documents.
+    pub campaigns: Vec<campaigns::Stored>,
+}
+
+/// `GET /v2/campaigns/{campaign_id}`: the current version and every version's entry.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignWithHistory {
+    #[serde(flatten)]
+    pub campaign: campaigns::Stored,
+    pub history: Vec<campaigns::Version>,
 }
 
 pub async fn close(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
@@ -61,7 +83,7 @@ pub async fn list(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let found = campaigns::list(app, territory).await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "campaigns": found }),
+        &CampaignList { campaigns: found },
     ))
 }
 
@@ -84,9 +106,13 @@ pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         return Ok(json_response(StatusCode::OK, &version));
     }
     let history = campaigns::versions(app, &id, false).await?;
-    let mut body = serde_json::to_value(&found).map_err(|_| ApiError::internal())?;
-    body["history"] = json!(history);
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(json_response(
+        StatusCode::OK,
+        &CampaignWithHistory {
+            campaign: found,
+            history,
+        },
+    ))
 }
 
 const DEFAULT_LIMIT: usize = 1000;
@@ -234,15 +260,18 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
     if !wants_csv {
         return Ok(json_response(
             StatusCode::OK,
-            &json!({
-                "campaign_id": id.as_str(),
-                "month": month.to_string(),
-                "status": status,
-                "final": final_meta,
-                "totals": {"count": totals.0, "amount": totals.1},
-                "incentives": lines,
-                "next_cursor": next,
-            }),
+            &IncentivePage {
+                campaign_id: id.as_str().to_owned(),
+                month: month.to_string(),
+                status: status.map(str::to_owned),
+                final_record: final_meta,
+                totals: drafts::Totals {
+                    count: totals.0,
+                    amount: totals.1,
+                },
+                incentives: lines,
+                next_cursor: next,
+            },
         ));
     }
     let mut csv = String::from(
@@ -277,12 +306,47 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
     Ok(response)
 }
 
+/// One page of a campaign's incentives of a month.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncentivePage {
+    pub campaign_id: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The status asked for (`?status=`), else null.
+    pub status: Option<String>,
+    /// The month's final record once the monthly run made it final, else null (drafts).
+    #[serde(rename = "final")]
+    pub final_record: Option<monthly::FinalHeader>,
+    /// The whole month's count and amount (cents) for the status asked for.
+    pub totals: drafts::Totals,
+    /// Draft lines until the month is final, then final lines.
+    #[cfg_attr(feature = "openapi", schema(schema_with = listed_lines))]
+    pub incentives: Vec<ListedLine>,
+    /// Give it as `?cursor=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A draft line and a final line can look alike (`canceled`): any of the two.
+#[cfg(feature = "openapi")]
+fn listed_lines() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
+    use utoipa::openapi::Ref;
+    ArrayBuilder::new()
+        .items(
+            AnyOfBuilder::new()
+                .item(Ref::from_schema_name("DraftIncentive"))
+                .item(Ref::from_schema_name("FinalIncentive")),
+        )
+        .build()
+}
+
 /// Cursors of final listings: `F<version>:<line index>` (draft cursors are store cursors).
 const FINAL_CURSOR: &str = "F";
 
 #[derive(Serialize)]
 #[serde(untagged)]
-enum ListedLine {
+pub enum ListedLine {
     Draft(drafts::Line),
     Final(monthly::compute::Line),
 }

@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::{header, Response, StatusCode};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::error::{json_response, ApiError, Detail};
@@ -18,6 +19,7 @@ use crate::cee::imports::{self, ItemError};
 use crate::cee::rules::{self, Record};
 use crate::cee::signature::{token_message, Signer};
 use crate::clock::rfc3339;
+use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2::{self, OperatorClass};
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
@@ -384,11 +386,14 @@ async fn register_checked(
     };
     match history::register(app, &new).await? {
         Outcome::Created => {
-            let mut body = json!({"uuid": uuid, "datetime": rfc3339(date), "token": token});
-            if let Some((journey_id, status)) = journey {
-                body["journey_id"] = json!(journey_id);
-                body["status"] = json!(status);
-            }
+            let (journey_id, status) = journey.unzip();
+            let body = Registered {
+                uuid,
+                datetime: rfc3339(date),
+                token,
+                journey_id,
+                status: status.as_deref().and_then(JourneyStatus::parse),
+            };
             Ok(json_response(StatusCode::CREATED, &body))
         }
         Outcome::Conflict(record) => Err(refuse(
@@ -397,6 +402,57 @@ async fn register_checked(
         )),
         Outcome::Busy => Err(ApiError::unavailable().into()),
     }
+}
+
+/// `POST /v2/policies/cee`: the application, with the registry's signed token.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CeeRegistered))]
+pub struct Registered {
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub uuid: String,
+    /// The operation date (short: the journey's end).
+    pub datetime: String,
+    /// RSASSA-PKCS1-v1_5 SHA-512 signature, standard base64 (cee.md, "Token").
+    pub token: String,
+    /// Short only: the journey.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub journey_id: Option<String>,
+    /// Short only: the journey's registry status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = JourneyStatus))]
+    pub status: Option<JourneyStatus>,
+}
+
+/// A CEE application as `GET /v2/policies/cee/{uuid}` shows it.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CeeApplication))]
+pub struct Application {
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
+    pub uuid: String,
+    /// `short` or `long`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(short|long)$"))]
+    pub journey_type: String,
+    pub datetime: String,
+    /// Short only (else null): the journey.
+    pub journey_id: Option<String>,
+    /// Short only (else null): the journey's registry status.
+    pub status: Option<JourneyStatus>,
+    pub token: String,
+}
+
+/// The result of an import: each failed item is echoed with its `error`
+/// (`conflict`, `not_found` or `already_set`), in input order.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CeeImportReport))]
+pub struct ImportReport {
+    pub imported: usize,
+    pub failed: usize,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub failed_details: Vec<Value>,
 }
 
 /// 409 naming the earlier record: its operation date, and for the caller's own
@@ -486,11 +542,11 @@ fn batch_response(
     }
     json_response(
         status,
-        &json!({
-            "imported": results.len() - failed_details.len(),
-            "failed": failed_details.len(),
-            "failed_details": failed_details,
-        }),
+        &ImportReport {
+            imported: results.len() - failed_details.len(),
+            failed: failed_details.len(),
+            failed_details,
+        },
     )
 }
 
@@ -538,20 +594,22 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             .store
             .get(&keys::journey(operator, j))
             .await?
-            .and_then(|journey| journey.s("status").map(str::to_owned)),
+            .and_then(|journey| journey.s("status").and_then(JourneyStatus::parse)),
         None => None,
     };
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "uuid": uuid,
-            "journey_type": item.s("journey_type"),
-            "datetime": item.s("datetime"),
-            "journey_id": journey_id,
-            "status": status,
-            "token": item.s("token"),
-        }),
-    ))
+    let unreadable = || {
+        tracing::error!(%uuid, "unreadable CEE application");
+        ApiError::internal()
+    };
+    let application = Application {
+        uuid: uuid.clone(),
+        journey_type: item.s("journey_type").ok_or_else(unreadable)?.to_owned(),
+        datetime: item.s("datetime").ok_or_else(unreadable)?.to_owned(),
+        journey_id: journey_id.map(str::to_owned),
+        status,
+        token: item.s("token").ok_or_else(unreadable)?.to_owned(),
+    };
+    Ok(json_response(StatusCode::OK, &application))
 }
 
 /// `DELETE /v2/policies/cee/{uuid}`: archived with its deletion time, no longer counted.

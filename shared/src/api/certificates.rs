@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
-use serde_json::json;
+use serde::Serialize;
 
 use super::error::{json_response, ApiError, Detail};
 use super::ratelimit::{self, RateClass};
@@ -60,8 +60,52 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         .await?;
     Ok(json_response(
         StatusCode::CREATED,
-        &json!({"uuid": record.uuid, "created_at": record.created_at, "meta": record.meta}),
+        &Issued {
+            uuid: record.uuid,
+            created_at: record.created_at,
+            meta: record.meta,
+        },
     ))
+}
+
+/// `POST /v2/certificates`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificateIssued))]
+pub struct Issued {
+    pub uuid: uuid::Uuid,
+    pub created_at: String,
+    pub meta: certificate::Meta,
+}
+
+/// `GET /v2/certificates/{uuid}`: what a third party needs to check a paper copy.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificateCheck))]
+pub struct Check {
+    pub uuid: uuid::Uuid,
+    pub created_at: String,
+    /// Always true: the registry issued it.
+    pub valid: bool,
+    pub issuer: &'static str,
+    pub operator: Issuer,
+    pub meta: PublicMeta,
+    /// SHA-256 of the record, as printed on the attestation.
+    pub fingerprint: String,
+}
+
+/// A certificate's figures without the person's positions (only how many there were).
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificatePublicMeta))]
+pub struct PublicMeta {
+    pub tz: String,
+    pub start_at: Option<String>,
+    pub end_at: String,
+    /// How many positions the request had.
+    pub positions: usize,
+    pub months: Vec<certificate::Month>,
+    pub total: certificate::Totals,
 }
 
 /// The person's trips of the period, in start order.
@@ -116,22 +160,32 @@ async fn load(app: &App, ctx: &Ctx) -> Result<Certificate, ApiError> {
 /// record holds none) and not the person's positions.
 pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let record = load(app, ctx).await?;
-    let mut meta = serde_json::to_value(&record.meta).map_err(|_| ApiError::internal())?;
-    if let Some(positions) = meta.get_mut("positions") {
-        // Where someone lives or works is not for the public: only how many places.
-        *positions = json!(record.meta.positions.len());
-    }
+    let fingerprint = record.fingerprint();
+    let Certificate {
+        uuid,
+        created_at,
+        operator,
+        meta,
+    } = record;
     Ok(json_response(
         StatusCode::OK,
-        &json!({
-            "uuid": record.uuid,
-            "created_at": record.created_at,
-            "valid": true,
-            "issuer": "Registre de preuve de covoiturage",
-            "operator": {"id": record.operator.id, "name": record.operator.name},
-            "meta": meta,
-            "fingerprint": record.fingerprint(),
-        }),
+        &Check {
+            uuid,
+            created_at,
+            valid: true,
+            issuer: "Registre de preuve de covoiturage",
+            operator,
+            meta: PublicMeta {
+                tz: meta.tz,
+                start_at: meta.start_at,
+                end_at: meta.end_at,
+                // Where someone lives or works is not for the public: only how many places.
+                positions: meta.positions.len(),
+                months: meta.months,
+                total: meta.total,
+            },
+            fingerprint,
+        },
     ))
 }
 

@@ -4,11 +4,12 @@
 use bytes::Bytes;
 use http::{header, Response, StatusCode};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::store::StoreError;
 
+/// One violation of a request.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Detail {
     /// JSON pointer of the offending field (`""` for the whole body).
     pub path: String,
@@ -135,14 +136,15 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> Response<Bytes> {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if !self.details.is_empty() {
-            error["details"] = json!(self.details);
-        }
-        if let Some(data) = self.data {
-            error["data"] = data;
-        }
-        let mut response = json_response(self.status, &json!({ "error": error }));
+        let body = ErrorBody {
+            error: ErrorObject {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+                data: self.data,
+            },
+        };
+        let mut response = json_response(self.status, &body);
         if let Some(secs) = self.retry_after {
             if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -150,6 +152,33 @@ impl ApiError {
         }
         response
     }
+}
+
+/// The body of every error answer.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Error))]
+pub struct ErrorBody {
+    pub error: ErrorObject,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorObject {
+    /// What went wrong, for programs: `invalid_request`, `invalid_json`, `invalid_journey`,
+    /// `impossible_journey`, `invalid_campaign`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `siret_required`, `payload_too_large`, `rate_limited`,
+    /// `method_not_allowed`, `unavailable`, `internal`.
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// Every violation found (400 and 422), each with the JSON pointer of its field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<Detail>,
+    /// Structured facts about the error, e.g. the earlier CEE application behind a 409.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub data: Option<serde_json::Value>,
 }
 
 impl From<StoreError> for ApiError {

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use serde_json::json;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::{json_response, ApiError, Detail};
@@ -170,19 +170,53 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default()
     };
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "journey_id": item.s("journey_id"),
-            "operator_journey_id": item.s("operator_journey_id"),
-            "status": item.s("status"),
-            "created_at": item.s("created_at"),
-            "updated_at": item.s("updated_at"),
-            "fraud_labels": labels("fraud_labels"),
-            "anomaly_labels": labels("anomaly_labels"),
-            "incentives": incentives::status_view(&drafts),
-        }),
-    ))
+    let view = (|| {
+        Some(JourneyView {
+            journey_id: item.s("journey_id")?.to_owned(),
+            operator_journey_id: item.s("operator_journey_id").map(str::to_owned),
+            status: JourneyStatus::parse(item.s("status")?)?,
+            created_at: item.s("created_at")?.to_owned(),
+            updated_at: item.s("updated_at")?.to_owned(),
+            fraud_labels: labels("fraud_labels"),
+            anomaly_labels: labels("anomaly_labels"),
+            incentives: incentives::status_view(&drafts),
+        })
+    })()
+    .ok_or_else(|| {
+        tracing::error!("unreadable journey item");
+        ApiError::internal()
+    })?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+/// `GET /v2/journeys/{journey_id}`: a journey and what became of it.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JourneyView {
+    pub journey_id: String,
+    /// The operator's trip id, when the document had one.
+    pub operator_journey_id: Option<String>,
+    pub status: JourneyStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    /// What the fraud pass found (`too_many_trips_by_day`, `temporal_overlap`,
+    /// `too_close_trips`, `interchangeable_roles`).
+    pub fraud_labels: Vec<String>,
+    /// What processing found (`distance_shorter_than_straight_line`, `speed_too_high`,
+    /// `distance_too_short`).
+    pub anomaly_labels: Vec<String>,
+    pub incentives: Vec<incentives::StatusView>,
+}
+
+/// `DELETE /v2/journeys/{journey_id}`: the journey, canceled.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Canceled {
+    pub journey_id: String,
+    /// Always `canceled`.
+    pub status: JourneyStatus,
+    /// When it was first canceled (a repeated call answers the same time).
+    pub canceled_at: String,
 }
 
 /// `DELETE /v2/journeys/{journey_id}`: the operator invalidates a journey. It stays stored
@@ -223,7 +257,11 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let canceled_at = cancel_with_drafts(app, &key, operator, update, &now).await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"journey_id": journey_id, "status": "canceled", "canceled_at": canceled_at}),
+        &Canceled {
+            journey_id: journey_id.to_owned(),
+            status: JourneyStatus::Canceled,
+            canceled_at,
+        },
     ))
 }
 

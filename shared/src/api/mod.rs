@@ -7,6 +7,8 @@ pub mod cee;
 pub mod certificates;
 pub mod error;
 pub mod journeys;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod operators;
 pub mod ratelimit;
 pub mod router;

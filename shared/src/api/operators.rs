@@ -4,21 +4,44 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::error::{json_response, ApiError};
 use super::{auth, Ctx};
 use crate::admin::{self, TokenRequest};
 use crate::app::App;
-use crate::domain::operator::{self, OperatorId};
+use crate::domain::operator::{self, Operator, OperatorId};
 use crate::domain::token::{Permission, Role, RoleKind};
 
+/// `POST /v2/operators`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"name": "Covoit Express", "siret": "12345678900011"}))
+)]
 #[serde(deny_unknown_fields)]
-struct NewOperator {
+pub struct NewOperator {
+    /// 1 to 256 characters, not blank.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     name: String,
+    /// 14 digits (needed before CEE applications can be signed). Null is absent.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{14}$"))]
     siret: Option<String>,
+}
+
+/// `GET /v2/operators`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OperatorList {
+    pub operators: Vec<Operator>,
+}
+
+/// `GET /v2/operators/{operator_id}/applications`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenList {
+    pub applications: Vec<admin::TokenInfo>,
 }
 
 fn operator_id(ctx: &Ctx) -> Result<OperatorId, ApiError> {
@@ -48,10 +71,7 @@ pub async fn list(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         .await?
         .require_registry_admin()?;
     let operators = admin::list_operators(app).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "operators": operators }),
-    ))
+    Ok(json_response(StatusCode::OK, &OperatorList { operators }))
 }
 
 pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
@@ -64,13 +84,27 @@ pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     Ok(json_response(StatusCode::OK, &found))
 }
 
+/// `POST /v2/operators/{operator_id}/applications`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"name": "backend", "permissions": ["journey.create", "journey.read"]}))
+)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub struct NewToken {
+    /// 1 to 256 characters, not blank.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     name: String,
+    /// `application` (default), or `operator_admin` (registry admins only).
     #[serde(default)]
     role: Option<RoleKind>,
+    /// Application tokens only; default (or null): every permission. Not empty.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<Vec<Permission>>, min_items = 1)
+    )]
     permissions: Option<BTreeSet<Permission>>,
 }
 
@@ -124,7 +158,9 @@ pub async fn list_tokens(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErr
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "applications": tokens }),
+        &TokenList {
+            applications: tokens,
+        },
     ))
 }
 

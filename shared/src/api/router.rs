@@ -222,23 +222,40 @@ pub enum RouteError {
     MethodNotAllowed(Vec<Method>),
 }
 
+/// The route of a request. A fixed path wins over a template that also matches it, as in
+/// OpenAPI (`/v2/policies/cee/import` is never the `{uuid}` of `/v2/policies/cee/{uuid}`):
+/// only the routes whose pattern has the most literal segments are candidates, and a method
+/// none of them takes is 405 with their methods.
 pub fn find(method: &Method, path: &str) -> Result<(&'static Route, Params), RouteError> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let mut allowed = Vec::new();
+    let mut best: Vec<(&'static Route, Params)> = Vec::new();
+    let mut best_literals = 0;
     for route in ROUTES {
         let Some(params) = match_path(route.path, &segments) else {
             continue;
         };
+        let literals = segments.len() - params.0.len();
+        if best.is_empty() || literals > best_literals {
+            best.clear();
+            best_literals = literals;
+        } else if literals < best_literals {
+            continue;
+        }
+        best.push((route, params));
+    }
+    if best.is_empty() {
+        return Err(RouteError::NotFound);
+    }
+    let mut allowed: Vec<Method> = Vec::new();
+    for (route, params) in best {
         if route.method == *method {
             return Ok((route, params));
         }
-        allowed.push(route.method.clone());
+        if !allowed.contains(&route.method) {
+            allowed.push(route.method.clone());
+        }
     }
-    if allowed.is_empty() {
-        Err(RouteError::NotFound)
-    } else {
-        Err(RouteError::MethodNotAllowed(allowed))
-    }
+    Err(RouteError::MethodNotAllowed(allowed))
 }
 
 fn match_path(pattern: &'static str, segments: &[&str]) -> Option<Params> {
@@ -361,6 +378,23 @@ mod tests {
         assert_eq!(
             find(&Method::DELETE, "/v2/policies/cee/abc").unwrap().0.id,
             RouteId::CeeDelete
+        );
+        // ... and a method they do not take is 405 with their methods only, never the
+        // `{uuid}` route with "public-key" as its uuid.
+        assert_eq!(
+            find(&Method::DELETE, "/v2/policies/cee/public-key"),
+            Err(RouteError::MethodNotAllowed(vec![Method::GET]))
+        );
+        assert_eq!(
+            find(&Method::GET, "/v2/policies/cee/import"),
+            Err(RouteError::MethodNotAllowed(vec![Method::POST]))
+        );
+        assert_eq!(
+            find(&Method::OPTIONS, "/v2/journeys/j-1"),
+            Err(RouteError::MethodNotAllowed(vec![
+                Method::GET,
+                Method::DELETE
+            ]))
         );
         assert_eq!(
             find(&Method::GET, "/v2/journeys/%zz"),

@@ -361,27 +361,48 @@ pub async fn journey_with_drafts(
     Ok(journey.map(|j| (j, drafts)))
 }
 
-/// What the status route shows of a journey's incentives.
-pub fn status_view(drafts: &[Item]) -> Vec<Value> {
+/// An incentive of a journey, as the status route shows it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = JourneyIncentive))]
+pub struct StatusView {
+    pub campaign_id: String,
+    /// `driver` or `passenger`.
+    pub role: String,
+    /// Cents.
+    pub amount: i64,
+    /// `draft` or `canceled` (until the monthly run).
+    pub status: String,
+    /// The cap that reduced the amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capped_by: Option<String>,
+}
+
+/// What the status route shows of a journey's incentives (unreadable drafts, never
+/// expected, are logged and left out).
+pub fn status_view(drafts: &[Item]) -> Vec<StatusView> {
     drafts
         .iter()
-        .map(|d| {
-            let mut v = json!({
-                "campaign_id": d.s("campaign_id"),
-                "role": d.s("role"),
-                "amount": d.n("amount"),
-                "status": d.s("status"),
+        .filter_map(|d| {
+            let view = Some(StatusView {
+                campaign_id: d.s("campaign_id")?.to_owned(),
+                role: d.s("role")?.to_owned(),
+                amount: d.n("amount")?,
+                status: d.s("status")?.to_owned(),
+                capped_by: d.s("capped_by").map(str::to_owned),
             });
-            if let Some(label) = d.s("capped_by") {
-                v["capped_by"] = json!(label);
+            if view.is_none() {
+                tracing::error!(sk = %d.key.sk, "unreadable draft incentive left out");
             }
-            v
+            view
         })
         .collect()
 }
 
-/// One line of a campaign's incentive listing.
+/// One line of a campaign's incentive listing (draft).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DraftIncentive))]
 pub struct Line {
     pub journey_id: String,
     pub operator_id: i64,
@@ -396,6 +417,8 @@ pub struct Line {
 }
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = IncentiveTotals))]
 pub struct Totals {
     pub count: i64,
     pub amount: i64,
@@ -411,7 +434,8 @@ pub async fn list(
     limit: usize,
     cursor: Option<crate::store::Cursor>,
 ) -> Result<(Vec<Line>, Totals, Option<crate::store::Cursor>), ApiError> {
-    let page = app
+    let from_client = cursor.is_some();
+    let page = match app
         .store
         .query(
             Query::index(keys::incentives_index(id, month))
@@ -419,7 +443,19 @@ pub async fn list(
                 .limit(limit)
                 .after(cursor),
         )
-        .await?;
+        .await
+    {
+        Ok(page) => page,
+        // The cursor came from the client: one the store cannot read (garbage, or another
+        // listing's) is the client's error, not the registry's.
+        Err(StoreError::Invalid(_)) if from_client => {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "is not a cursor of this listing",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
     let lines = page
         .items
         .iter()

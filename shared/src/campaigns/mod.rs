@@ -20,6 +20,8 @@ use crate::store::{Condition, Item, Query, StoreError, StoreResult, Update, Writ
 
 /// A campaign as stored: its document (as loaded) and what management added.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Campaign))]
 pub struct Stored {
     pub id: String,
     pub name: String,
@@ -28,6 +30,10 @@ pub struct Stored {
     pub territory_id: Option<String>,
     pub version: i64,
     /// upcoming, active, ended or closed (on the day it is read, campaign time zone).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = "^(upcoming|active|ended|closed)$")
+    )]
     pub status: &'static str,
     pub start: String,
     pub end: String,
@@ -36,12 +42,16 @@ pub struct Stored {
     pub closed_on: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The document as loaded (absent from listings).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::campaign::document::RawCampaign))]
     pub document: Option<Value>,
 }
 
 /// One entry of a campaign's history.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignVersion))]
 pub struct Version {
     pub version: i64,
     /// created, updated or closed.
@@ -49,7 +59,9 @@ pub struct Version {
     pub at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_on: Option<String>,
+    /// That version's document (`?version=N` only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::campaign::document::RawCampaign))]
     pub document: Option<Value>,
 }
 

@@ -372,6 +372,8 @@ pub fn index_range(period: &Period) -> crate::store::SkRange {
 
 /// Figures of a month or of the whole period. Distances in metres, amounts in cents.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificateTotals))]
 pub struct Totals {
     /// Trips as driver plus trips as passenger.
     pub trips: u32,
@@ -394,6 +396,8 @@ impl Totals {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificateMonth))]
 pub struct Month {
     /// `YYYY-MM` in the certificate's time zone.
     pub month: String,
@@ -402,6 +406,8 @@ pub struct Month {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificatePosition))]
 pub struct Position {
     pub lat: f64,
     pub lon: f64,
@@ -409,6 +415,8 @@ pub struct Position {
 
 /// What a certificate says.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificateMeta))]
 pub struct Meta {
     pub tz: String,
     /// The start asked for, else the first counted journey (`None`: nothing to count).
@@ -490,6 +498,8 @@ pub fn summarise(
 
 /// The operator a certificate was issued through, as it was named then.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CertificateIssuer))]
 pub struct Issuer {
     pub id: OperatorId,
     pub name: String,

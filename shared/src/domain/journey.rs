@@ -4,6 +4,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JourneyStatus {
     Pending,
@@ -42,6 +43,7 @@ impl JourneyStatus {
 
 /// What `POST /v2/journeys` answers, and answers again for an identical retry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub journey_id: String,
     pub created_at: String,
@@ -53,9 +55,21 @@ pub const MAX_JOURNEY_ID_CHARS: usize = 256;
 
 /// Why an operator invalidated a journey (kept for audit).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"code": "user_report", "message": "the ride did not happen"}))
+)]
 #[serde(deny_unknown_fields)]
 pub struct CancelReason {
+    /// 1 to 32 letters, digits, `_` or `-` (null: none).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9_-]{1,32}$")
+    )]
     pub code: Option<String>,
+    /// 1 to 512 characters (null: none).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 512))]
     pub message: Option<String>,
 }
 

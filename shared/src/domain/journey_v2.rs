@@ -433,11 +433,32 @@ fn distinct_people(journey: &Journey, details: &mut Vec<Detail>) {
 // The parser: one walk over the `Value`, every reader reports its own violations and
 // returns `None` when it did.
 
-const MAX_ITEMS: usize = 20;
-const MAX_DATETIME_CHARS: usize = 64;
-const EMAIL_CHARS: (usize, usize) = (5, 256);
+// The limits of journey-v2.md, shared with the document's OpenAPI schema
+// (`api::openapi::bodies`): one number, one place. Ranges are inclusive.
+pub const MAX_ITEMS: usize = 20;
+pub const MAX_DATETIME_CHARS: usize = 64;
+pub const EMAIL_CHARS: (usize, usize) = (5, 256);
+/// Ids, names, `country`, payment `type`, travel pass `user_id`.
+pub const TEXT_CHARS: (usize, usize) = (1, 256);
+/// `literal` (an address).
+pub const LITERAL_CHARS: (usize, usize) = (1, 512);
+pub const SEATS: (i128, i128) = (1, 8);
+/// `contribution` and `revenue`, cents.
+pub const MONEY: (i128, i128) = (0, 1_000_000);
+/// `index` of incentives and payments.
+pub const ITEM_INDEX: (i128, i128) = (0, 19);
+/// `amount` of incentives (a number) and payments (an integer), cents.
+pub const ITEM_AMOUNT: (i128, i128) = (0, 100_000);
+/// Metres.
+pub const DISTANCE: (i128, i128) = (1, 1_000_000);
+/// Seconds.
+pub const DURATION: (i128, i128) = (1, 86_400);
+pub const LAT: (f64, f64) = (-90.0, 90.0);
+pub const LON: (f64, f64) = (-180.0, 180.0);
+/// Largest `operator_id` (the store keeps operator ids as signed 64-bit integers).
+pub const MAX_OPERATOR_ID: i64 = i64::MAX;
 
-const ROOT_KEYS: &[&str] = &[
+pub(crate) const ROOT_KEYS: &[&str] = &[
     "journey_id",
     "operator_journey_id",
     "operator_class",
@@ -445,7 +466,7 @@ const ROOT_KEYS: &[&str] = &[
     "passenger",
     "driver",
 ];
-const PASSENGER_KEYS: &[&str] = &[
+pub(crate) const PASSENGER_KEYS: &[&str] = &[
     "identity",
     "start",
     "end",
@@ -456,7 +477,7 @@ const PASSENGER_KEYS: &[&str] = &[
     "distance",
     "duration",
 ];
-const DRIVER_KEYS: &[&str] = &[
+pub(crate) const DRIVER_KEYS: &[&str] = &[
     "identity",
     "start",
     "end",
@@ -466,7 +487,7 @@ const DRIVER_KEYS: &[&str] = &[
     "distance",
     "duration",
 ];
-const IDENTITY_KEYS: &[&str] = &[
+pub(crate) const IDENTITY_KEYS: &[&str] = &[
     "phone",
     "phone_trunc",
     "operator_user_id",
@@ -477,10 +498,11 @@ const IDENTITY_KEYS: &[&str] = &[
     "over_18",
     "travel_pass",
 ];
-const TRAVEL_PASS_KEYS: &[&str] = &["name", "user_id"];
-const POSITION_KEYS: &[&str] = &["datetime", "lat", "lon", "insee", "country", "literal"];
-const INCENTIVE_KEYS: &[&str] = &["index", "siret", "amount"];
-const PAYMENT_KEYS: &[&str] = &["index", "siret", "type", "amount"];
+pub(crate) const TRAVEL_PASS_KEYS: &[&str] = &["name", "user_id"];
+pub(crate) const POSITION_KEYS: &[&str] =
+    &["datetime", "lat", "lon", "insee", "country", "literal"];
+pub(crate) const INCENTIVE_KEYS: &[&str] = &["index", "siret", "amount"];
+pub(crate) const PAYMENT_KEYS: &[&str] = &["index", "siret", "type", "amount"];
 
 #[derive(Default)]
 struct Parser {
@@ -574,18 +596,17 @@ fn pointer(path: &str, key: &str) -> String {
     p
 }
 
-fn text(min: usize, max: usize) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<String> {
+fn text((min, max): (usize, usize)) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<String> {
     move |p, v, path| p.text(v, path, min, max)
 }
 
 fn integer<T: TryFrom<i128>>(
-    min: i128,
-    max: i128,
+    (min, max): (i128, i128),
 ) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<T> {
     move |p, v, path| p.integer(v, path, min, max)
 }
 
-fn number(min: f64, max: f64) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<f64> {
+fn number((min, max): (f64, f64)) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<f64> {
     move |p, v, path| p.number(v, path, min, max)
 }
 
@@ -847,8 +868,9 @@ impl Parser {
 
     fn journey(&mut self, value: &Value) -> Option<Journey> {
         let root = self.object(value, At::of(""), ROOT_KEYS)?;
-        let journey_id = self.required(root.field("journey_id"), text(1, 256));
-        let operator_journey_id = self.optional(root.field("operator_journey_id"), text(1, 256));
+        let journey_id = self.required(root.field("journey_id"), text(TEXT_CHARS));
+        let operator_journey_id =
+            self.optional(root.field("operator_journey_id"), text(TEXT_CHARS));
         let operator_class = self.required(root.field("operator_class"), |p, v, path| {
             p.one_of(
                 v,
@@ -860,8 +882,10 @@ impl Parser {
                 ],
             )
         });
-        // The store keeps operator ids as signed 64-bit integers.
-        let operator_id = self.optional(root.field("operator_id"), integer(0, i64::MAX.into()));
+        let operator_id = self.optional(
+            root.field("operator_id"),
+            integer((0, MAX_OPERATOR_ID.into())),
+        );
         let passenger = self.required(root.field("passenger"), Self::passenger);
         let driver = self.required(root.field("driver"), Self::driver);
         Some(Journey {
@@ -877,8 +901,8 @@ impl Parser {
     fn passenger(&mut self, value: &Value, path: At<'_>) -> Option<Passenger> {
         let object = self.object(value, path, PASSENGER_KEYS)?;
         let person = self.person(&object);
-        let seats = self.optional(object.field("seats"), integer(1, 8));
-        let contribution = self.required(object.field("contribution"), integer(0, 1_000_000));
+        let seats = self.optional(object.field("seats"), integer(SEATS));
+        let contribution = self.required(object.field("contribution"), integer(MONEY));
         Some(Passenger {
             person: person?,
             seats: seats?.unwrap_or(1),
@@ -889,7 +913,7 @@ impl Parser {
     fn driver(&mut self, value: &Value, path: At<'_>) -> Option<Driver> {
         let object = self.object(value, path, DRIVER_KEYS)?;
         let person = self.person(&object);
-        let revenue = self.required(object.field("revenue"), integer(0, 1_000_000));
+        let revenue = self.required(object.field("revenue"), integer(MONEY));
         Some(Driver {
             person: person?,
             revenue: revenue?,
@@ -902,8 +926,8 @@ impl Parser {
         let end = self.required(object.field("end"), Self::position);
         let incentives = self.required(object.field("incentives"), list(Self::incentive));
         let payments = self.optional(object.field("payments"), list(Self::payment));
-        let distance = self.optional(object.field("distance"), integer(1, 1_000_000));
-        let duration = self.optional(object.field("duration"), integer(1, 86_400));
+        let distance = self.optional(object.field("distance"), integer(DISTANCE));
+        let duration = self.optional(object.field("duration"), integer(DURATION));
         let (start, end) = (start?, end?);
         if start.datetime >= end.datetime {
             self.report(
@@ -927,10 +951,10 @@ impl Parser {
         let object = self.object(value, path, IDENTITY_KEYS)?;
         let phone = self.optional(object.field("phone"), Self::phone);
         let phone_trunc = self.optional(object.field("phone_trunc"), Self::phone_trunc);
-        let operator_user_id = self.optional(object.field("operator_user_id"), text(1, 256));
-        let firstname = self.optional(object.field("firstname"), text(1, 256));
-        let lastname = self.optional(object.field("lastname"), text(1, 256));
-        let company = self.optional(object.field("company"), text(1, 256));
+        let operator_user_id = self.optional(object.field("operator_user_id"), text(TEXT_CHARS));
+        let firstname = self.optional(object.field("firstname"), text(TEXT_CHARS));
+        let lastname = self.optional(object.field("lastname"), text(TEXT_CHARS));
+        let company = self.optional(object.field("company"), text(TEXT_CHARS));
         let email = self.optional(object.field("email"), Self::email);
         let over_18 = self.nullable(object.field("over_18"), Self::boolean);
         let travel_pass = self.optional(object.field("travel_pass"), Self::travel_pass);
@@ -984,7 +1008,7 @@ impl Parser {
         let name = self.required(object.field("name"), |p, v, path| {
             p.one_of(v, path, &[("navigo", TravelPassName::Navigo)])
         });
-        let user_id = self.required(object.field("user_id"), text(1, 256));
+        let user_id = self.required(object.field("user_id"), text(TEXT_CHARS));
         Some(TravelPass {
             name: name?,
             user_id: user_id?,
@@ -994,11 +1018,11 @@ impl Parser {
     fn position(&mut self, value: &Value, path: At<'_>) -> Option<Position> {
         let object = self.object(value, path, POSITION_KEYS)?;
         let datetime = self.required(object.field("datetime"), Self::datetime);
-        let lat = self.optional(object.field("lat"), number(-90.0, 90.0));
-        let lon = self.optional(object.field("lon"), number(-180.0, 180.0));
+        let lat = self.optional(object.field("lat"), number(LAT));
+        let lon = self.optional(object.field("lon"), number(LON));
         let insee = self.optional(object.field("insee"), Self::insee);
-        let country = self.optional(object.field("country"), text(1, 256));
-        let literal = self.optional(object.field("literal"), text(1, 512));
+        let country = self.optional(object.field("country"), text(TEXT_CHARS));
+        let literal = self.optional(object.field("literal"), text(LITERAL_CHARS));
         self.requires(&object, "lat", "lon");
         self.requires(&object, "lon", "lat");
         self.requires(&object, "country", "literal");
@@ -1027,9 +1051,12 @@ impl Parser {
 
     fn incentive(&mut self, value: &Value, path: At<'_>) -> Option<Incentive> {
         let object = self.object(value, path, INCENTIVE_KEYS)?;
-        let index = self.required(object.field("index"), integer(0, 19));
+        let index = self.required(object.field("index"), integer(ITEM_INDEX));
         let siret = self.required(object.field("siret"), Self::siret);
-        let amount = self.required(object.field("amount"), number(0.0, 100_000.0));
+        let amount = self.required(
+            object.field("amount"),
+            number((ITEM_AMOUNT.0 as f64, ITEM_AMOUNT.1 as f64)),
+        );
         Some(Incentive {
             index: index?,
             siret: siret?,
@@ -1039,10 +1066,10 @@ impl Parser {
 
     fn payment(&mut self, value: &Value, path: At<'_>) -> Option<Payment> {
         let object = self.object(value, path, PAYMENT_KEYS)?;
-        let index = self.required(object.field("index"), integer(0, 19));
+        let index = self.required(object.field("index"), integer(ITEM_INDEX));
         let siret = self.required(object.field("siret"), Self::siret);
-        let kind = self.required(object.field("type"), text(1, 256));
-        let amount = self.required(object.field("amount"), integer(0, 100_000));
+        let kind = self.required(object.field("type"), text(TEXT_CHARS));
+        let amount = self.required(object.field("amount"), integer(ITEM_AMOUNT));
         Some(Payment {
             index: index?,
             siret: siret?,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Operators are numbered like in the public registry (journeys may carry `operator_id`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OperatorId(pub u64);
 
 impl fmt::Display for OperatorId {
@@ -31,6 +32,7 @@ impl std::str::FromStr for OperatorId {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Operator {
     pub id: OperatorId,
     pub name: String,

@@ -36,8 +36,8 @@ impl fmt::Display for PhoneError {
 
 impl std::error::Error for PhoneError {}
 
-const PHONE_CHARS: (usize, usize) = (10, 20);
-const TRUNC_CHARS: (usize, usize) = (8, 20);
+pub const PHONE_CHARS: (usize, usize) = (10, 20);
+pub const TRUNC_CHARS: (usize, usize) = (8, 20);
 
 impl Phone {
     /// `06 98 76 54 32`, `0698765432`, `+33 6 98 76 54 32`, `+44 7911 123456`: 10–20

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 use super::operator::OperatorId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Permission {
     #[serde(rename = "journey.create")]
     JourneyCreate,
@@ -123,6 +124,7 @@ impl Role {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoleKind {
     RegistryAdmin,

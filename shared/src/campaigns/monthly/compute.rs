@@ -58,6 +58,7 @@ pub fn cancel_reason(status: &str) -> Option<&'static str> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
     Validated,
@@ -94,6 +95,8 @@ impl LineStatus {
 
 /// One final incentive: one per (journey, paid role).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = FinalIncentive))]
 pub struct Line {
     pub journey_id: String,
     pub operator_id: u64,

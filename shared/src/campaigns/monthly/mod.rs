@@ -476,6 +476,8 @@ async fn siret(
 
 /// What identifies a final record, without its lines.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = FinalRecord))]
 pub struct FinalHeader {
     pub version: i64,
     pub finalized_at: String,

@@ -24,8 +24,12 @@ const MAX_BANDS: usize = 20;
 const MAX_TEXT: usize = 200;
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignDocument))]
 #[serde(deny_unknown_fields)]
-struct RawCampaign {
+pub struct RawCampaign {
+    /// 1 to 64 lowercase letters, digits, `-` or `_`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
     id: String,
     name: String,
     territory_name: String,
@@ -60,18 +64,24 @@ struct RawCampaign {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignTerritory))]
 #[serde(deny_unknown_fields)]
-struct RawTerritory {
+pub(crate) struct RawTerritory {
     rule: String,
     #[serde(default)]
     insee: Vec<String>,
+    /// A GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection (WGS 84).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     geojson: Option<Value>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignOperatorWindow))]
 #[serde(deny_unknown_fields)]
-struct RawWindow {
+pub(crate) struct RawWindow {
     operator: String,
     #[serde(default)]
     from: Option<String>,
@@ -80,8 +90,10 @@ struct RawWindow {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignDistance))]
 #[serde(deny_unknown_fields)]
-struct RawDistance {
+pub(crate) struct RawDistance {
     #[serde(default)]
     min: u32,
     #[serde(default)]
@@ -89,8 +101,10 @@ struct RawDistance {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignDays))]
 #[serde(deny_unknown_fields)]
-struct RawDays {
+pub(crate) struct RawDays {
     #[serde(default)]
     weekdays: Option<Vec<u8>>,
     #[serde(default)]
@@ -102,22 +116,28 @@ struct RawDays {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignBoost))]
 #[serde(deny_unknown_fields)]
-struct RawBoost {
+pub(crate) struct RawBoost {
     date: String,
     factor: f64,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignHours))]
 #[serde(deny_unknown_fields)]
-struct RawHours {
+pub(crate) struct RawHours {
     from: String,
     to: String,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignAmount))]
 #[serde(deny_unknown_fields)]
-struct RawAmount {
+pub(crate) struct RawAmount {
     mode: String,
     bands: Vec<RawBand>,
     #[serde(default)]
@@ -129,8 +149,10 @@ struct RawAmount {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignBand))]
 #[serde(deny_unknown_fields)]
-struct RawBand {
+pub(crate) struct RawBand {
     from: u32,
     #[serde(default)]
     to: Option<u32>,
@@ -141,8 +163,10 @@ struct RawBand {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CampaignCap))]
 #[serde(deny_unknown_fields)]
-struct RawCap {
+pub(crate) struct RawCap {
     kind: String,
     #[serde(default)]
     per: Option<String>,
