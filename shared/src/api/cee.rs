@@ -59,14 +59,53 @@ fn invalid(details: Vec<Detail>) -> ApiError {
     ApiError::invalid("invalid_request", details)
 }
 
-/// `GET /v2/policies/cee/public-key`: the key that verifies every token (public, SPKI PEM).
-pub async fn public_key(app: &App, _ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let pem = signer(app)?.public_key_pem().to_owned();
-    let mut response = Response::new(Bytes::from(pem));
+/// `GET /v2/policies/cee/public-key` (public): the key that verifies tokens, SPKI PEM, its
+/// id in the `Key-Id` header. During a rotation the previous keys stay published:
+/// `?kid=<id>` answers the key of that id (the `kid` returned with each token), and
+/// `?format=json` lists every published key `{current_kid, keys: [{kid, status, pem}]}`.
+pub async fn public_key(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let current = signer(app)?.published();
+    let previous = app
+        .config
+        .previous_signing_keys
+        .iter()
+        .filter(|k| k.kid != current.kid);
+    let mut kid = None;
+    let mut as_json = false;
+    for (name, value) in ctx.query.split('&').filter_map(|pair| pair.split_once('=')) {
+        match (name, value) {
+            ("kid", v) => kid = Some(v),
+            ("format", "json") => as_json = true,
+            ("format", "pem") => as_json = false,
+            ("format", _) => return Err(ApiError::invalid_field("/format", "must be pem or json")),
+            _ => {}
+        }
+    }
+    if as_json {
+        let keys: Vec<Value> = std::iter::once((current, "current"))
+            .chain(previous.map(|k| (k, "previous")))
+            .map(|(k, status)| json!({"kid": k.kid, "status": status, "pem": k.pem}))
+            .collect();
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({"current_kid": current.kid, "keys": keys}),
+        ));
+    }
+    let key = match kid {
+        None => current,
+        Some(kid) => std::iter::once(current)
+            .chain(previous)
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| ApiError::not_found("signing key"))?,
+    };
+    let mut response = Response::new(Bytes::from(key.pem.clone()));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/x-pem-file"),
     );
+    if let Ok(v) = header::HeaderValue::from_str(&key.kid) {
+        response.headers_mut().insert("key-id", v);
+    }
     Ok(response)
 }
 
@@ -351,7 +390,9 @@ async fn register_checked(
         ));
     }
     let siret = siret(app, operator).await?;
-    let token = signer(app)?.sign(&token_message(
+    let signer = signer(app)?;
+    let kid = signer.key_id().to_owned();
+    let token = signer.sign(&token_message(
         &siret,
         reg.journey_type,
         reg.licence.as_str(),
@@ -373,6 +414,7 @@ async fn register_checked(
         datetime: date,
         journey_id: journey.as_ref().map(|(j, _)| j.clone()),
         token: token.clone(),
+        kid: Some(kid.clone()),
         application_timestamp: reg.application_timestamp,
         person: Person::new(
             &app.config.hash_secret,
@@ -384,7 +426,8 @@ async fn register_checked(
     };
     match history::register(app, &new).await? {
         Outcome::Created => {
-            let mut body = json!({"uuid": uuid, "datetime": rfc3339(date), "token": token});
+            let mut body =
+                json!({"uuid": uuid, "datetime": rfc3339(date), "token": token, "kid": kid});
             if let Some((journey_id, status)) = journey {
                 body["journey_id"] = json!(journey_id);
                 body["status"] = json!(status);
@@ -550,6 +593,8 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             "journey_id": journey_id,
             "status": status,
             "token": item.s("token"),
+            // Absent for applications signed before key ids existed (the first key).
+            "kid": item.s("kid"),
         }),
     ))
 }

@@ -532,6 +532,7 @@ async fn run_history(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     datetime: date,
                     journey_id: (journey_type == JourneyType::Short).then(|| format!("j{journey}")),
                     token: "token".into(),
+                    kid: None,
                     application_timestamp: date,
                     person: who.person(),
                 };
@@ -754,6 +755,7 @@ fn of_two_registrations_of_one_person_exactly_one_wins_in_either_order() {
                             datetime: date,
                             journey_id: None,
                             token: "t".into(),
+                            kid: None,
                             application_timestamp: date,
                             person: who.person(),
                         };
