@@ -546,6 +546,33 @@ async fn a_journey_processed_under_two_campaigns_costs() {
         processed.write > 11.0,
         "drafts and counters are written: {processed:?}"
     );
+
+    // The steady state: another couple, the campaigns already cached by this process and
+    // the campaign-wide counters already there.
+    metered.take();
+    let mut doc = registry_core::domain::journey::example_document("demo-2", chrono::Utc::now());
+    doc["passenger"]["identity"]["phone"] = Value::from("+33611111111");
+    doc["driver"]["identity"]["phone"] = Value::from("+33622222222");
+    let mut api: Value = serde_json::from_str(
+        &std::fs::read_to_string(events_dir().join("journeys-create.json"))
+            .unwrap()
+            .replace("REPLACE_WITH_TOKEN", &token.token),
+    )
+    .unwrap();
+    api["body"] = Value::String(doc.to_string());
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        lambda_http::request::from_str(&api.to_string()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let accepted = metered.take();
+    let sqs: SqsEvent = serde_json::from_str(&text.replace("demo-1", "demo-2")).unwrap();
+    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+    let processed = metered.take();
+    println!("two campaigns, next journey: accepted: {accepted:?}, processed: {processed:?}");
+    assert_eq!((accepted.write, accepted.read), (3.0, 1.0));
 }
 
 /// The CEE sample events through their functions (long registration: no journey needed).
