@@ -1190,6 +1190,160 @@ async fn cee_token_verifies_with_openssl_against_the_published_key() {
     assert_ne!(again["uuid"], created["uuid"]);
 }
 
+/// `openssl dgst -sha512 -verify` of `token` over `message` with the PEM `public_key`.
+fn openssl_verifies(dir: &std::path::Path, public_key: &str, message: &str, token: &str) -> bool {
+    use base64::Engine;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .unwrap();
+    std::fs::write(dir.join("key.pem"), public_key).unwrap();
+    std::fs::write(dir.join("token.bin"), signature).unwrap();
+    std::fs::write(dir.join("message.txt"), message).unwrap();
+    std::process::Command::new("openssl")
+        .args([
+            "dgst",
+            "-sha512",
+            "-verify",
+            "key.pem",
+            "-signature",
+            "token.bin",
+            "message.txt",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+async fn get_key(server: &Server, query: &str) -> (u16, Option<String>, String) {
+    let response = client()
+        .get(server.url(&format!("/v2/policies/cee/public-key{query}")))
+        .send()
+        .await
+        .unwrap();
+    let kid = response
+        .headers()
+        .get("key-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        response.status().as_u16(),
+        kid,
+        response.text().await.unwrap(),
+    )
+}
+
+/// A rotation with an overlap: the new key signs, the previous one stays published under
+/// its key id, and every token names the key that verifies it.
+#[tokio::test]
+async fn cee_signing_keys_rotate_with_an_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let message = "89248032800012/long/051227308989/2024-03-15T00:15:00.000Z";
+
+    let server = Server::start(&data, &[]);
+    let (_, token) = cee_operator(&server).await;
+    let (s, _, first) = call(
+        Method::POST,
+        &server.url("/v2/policies/cee"),
+        Some(&token),
+        Some(long_application("051227308989", 1)),
+    )
+    .await;
+    assert_eq!(s, 201, "{first}");
+    let (s, old_kid, old_pem) = get_key(&server, "").await;
+    assert_eq!(s, 200);
+    let old_kid = old_kid.expect("Key-Id header");
+    assert_eq!(first["kid"], old_kid.as_str());
+    assert!(openssl_verifies(
+        dir.path(),
+        &old_pem,
+        message,
+        first["token"].as_str().unwrap()
+    ));
+    drop(server);
+
+    // The new key signs; the old public key is published as the previous one.
+    let new_key = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:4096",
+        ])
+        .output()
+        .unwrap();
+    let new_key = String::from_utf8(new_key.stdout).unwrap();
+    let server = Server::start(
+        &data,
+        &[
+            ("REGISTRY_SIGNING_KEY", new_key.as_str()),
+            ("REGISTRY_SIGNING_KEY_PREVIOUS", old_pem.as_str()),
+        ],
+    );
+    let (s, new_kid, new_pem) = get_key(&server, "").await;
+    assert_eq!(s, 200);
+    let new_kid = new_kid.unwrap();
+    assert_ne!(new_kid, old_kid);
+    assert_ne!(new_pem, old_pem);
+    let (s, kid, pem) = get_key(&server, &format!("?kid={old_kid}")).await;
+    assert_eq!(
+        (s, kid.as_deref(), pem.as_str()),
+        (200, Some(old_kid.as_str()), old_pem.as_str())
+    );
+    assert_eq!(get_key(&server, "?kid=0000000000000000").await.0, 404);
+    let (s, _, listed) = get_key(&server, "?format=json").await;
+    assert_eq!(s, 200);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["current_kid"], new_kid.as_str());
+    assert_eq!(
+        listed["keys"],
+        json!([
+            {"kid": new_kid, "status": "current", "pem": new_pem},
+            {"kid": old_kid, "status": "previous", "pem": old_pem},
+        ])
+    );
+
+    // The earlier application still names the key that signed it, which still verifies it.
+    let uuid = first["uuid"].as_str().unwrap();
+    let (s, _, found) = call(
+        Method::GET,
+        &server.url(&format!("/v2/policies/cee/{uuid}")),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (&found["kid"], &found["token"]),
+        (&first["kid"], &first["token"])
+    );
+    let (_, _, by_kid) =
+        get_key(&server, &format!("?kid={}", found["kid"].as_str().unwrap())).await;
+    assert!(openssl_verifies(
+        dir.path(),
+        &by_kid,
+        message,
+        found["token"].as_str().unwrap()
+    ));
+
+    // A new application is signed with the new key, and only it verifies the token.
+    let (s, _, second) = call(
+        Method::POST,
+        &server.url("/v2/policies/cee"),
+        Some(&token),
+        Some(long_application("ABC1234", 2)),
+    )
+    .await;
+    assert_eq!(s, 201, "{second}");
+    assert_eq!(second["kid"], new_kid.as_str());
+    let message = "89248032800012/long/ABC1234/2024-03-15T00:15:00.000Z";
+    let signed = second["token"].as_str().unwrap();
+    assert!(openssl_verifies(dir.path(), &new_pem, message, signed));
+    assert!(!openssl_verifies(dir.path(), &old_pem, message, signed));
+}
+
 #[tokio::test]
 async fn cee_simultaneous_registrations_over_http_have_one_winner() {
     let dir = tempfile::tempdir().unwrap();

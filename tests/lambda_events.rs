@@ -483,6 +483,104 @@ async fn an_accepted_journey_costs_at_most_three_write_units() {
     println!("accepted with UUID ids: {:?}", metered.take());
 }
 
+/// The same count with two campaigns the example journey is eligible to (one pays the
+/// driver, the other the passenger, stackable): processing then also reads the campaigns
+/// and the counters, and writes the draft incentives and provisional counters. The figure
+/// of docs/COST.md.
+#[tokio::test]
+async fn a_journey_processed_under_two_campaigns_costs() {
+    use registry_core::queue::memory::MemoryQueue;
+    use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
+    use registry_core::store::memory::MemoryStore;
+    use std::sync::Arc;
+
+    let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
+    let queue = Arc::new(MemoryQueue::default());
+    let app = App::new(metered.clone(), queue.clone(), Config::default());
+    let area = serde_json::json!({"type": "Polygon", "coordinates": [[
+        [1.95, 48.70], [2.20, 48.62], [2.50, 48.70], [2.55, 48.85],
+        [2.45, 48.95], [2.20, 48.98], [2.00, 48.90], [1.95, 48.70]]]});
+    for (id, pays) in [("cost-driver", "driver"), ("cost-passenger", "passenger")] {
+        let campaign = serde_json::json!({
+            "id": id, "name": id, "territory_name": "Paris area",
+            "start": "2020-01-01", "end": "2030-12-31", "time_zone": "Europe/Paris",
+            "territory": {"rule": "start_or_end", "geojson": area},
+            "distance": {"min": 2000, "max": 80000},
+            "pays": [pays],
+            "amount": {"mode": "first_matching_band",
+                       "bands": [{"from": 2000, "to": 80000, "fixed": 150}], "per_seat": true},
+            "caps": [{"kind": "trips", "per": "day", "max": 4},
+                     {"kind": "amount", "per": "month", "max": 9000},
+                     {"kind": "budget", "max": 5000000}],
+            "priority": 10, "stacking": "stackable"
+        });
+        registry_core::campaigns::create(&app, campaign.to_string().as_bytes())
+            .await
+            .unwrap();
+    }
+    let (_, token) = operator_with_token(&app, "Demo".into(), None).await;
+    metered.take();
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        fresh_event("journeys-create", &token.token),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let accepted = metered.take();
+    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
+    let sqs: SqsEvent = serde_json::from_str(&text).unwrap();
+    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+    let processed = metered.take();
+    println!("two campaigns: accepted: {accepted:?}, processed: {processed:?}");
+    // Both campaigns paid: their drafts are what the status route shows.
+    let status = handle_http(
+        &app,
+        RouteId::JourneysStatus,
+        event("journeys-status", &token.token),
+    )
+    .await;
+    assert_eq!(status.status(), 200);
+    assert_eq!(
+        body(&status)["incentives"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        body(&status)
+    );
+    assert_eq!(accepted.write, 3.0);
+    assert!(
+        processed.write > 11.0,
+        "drafts and counters are written: {processed:?}"
+    );
+
+    // The steady state: another couple, the campaigns already cached by this process and
+    // the campaign-wide counters already there.
+    metered.take();
+    let mut doc = registry_core::domain::journey::example_document("demo-2", chrono::Utc::now());
+    doc["passenger"]["identity"]["phone"] = Value::from("+33611111111");
+    doc["driver"]["identity"]["phone"] = Value::from("+33622222222");
+    let mut api: Value = serde_json::from_str(
+        &std::fs::read_to_string(events_dir().join("journeys-create.json"))
+            .unwrap()
+            .replace("REPLACE_WITH_TOKEN", &token.token),
+    )
+    .unwrap();
+    api["body"] = Value::String(doc.to_string());
+    let r = handle_http(
+        &app,
+        RouteId::JourneysCreate,
+        lambda_http::request::from_str(&api.to_string()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let accepted = metered.take();
+    let sqs: SqsEvent = serde_json::from_str(&text.replace("demo-1", "demo-2")).unwrap();
+    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+    let processed = metered.take();
+    println!("two campaigns, next journey: accepted: {accepted:?}, processed: {processed:?}");
+    assert_eq!((accepted.write, accepted.read), (3.0, 1.0));
+}
+
 /// The CEE sample events through their functions (long registration: no journey needed).
 #[tokio::test]
 async fn cee_events_are_served_by_their_functions() {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cee::rules::Campaign;
-use crate::cee::signature::Signer;
+use crate::cee::signature::{PublishedKey, Signer};
 
 /// Which adapters the registry runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +54,9 @@ pub struct Config {
     /// The registry's CEE signing key (`REGISTRY_SIGNING_KEY`: RSA 4096 PKCS#8 PEM).
     /// `registry serve` generates one beside its data file when none is configured.
     pub signing_key: Option<Arc<Signer>>,
+    /// Keys signed with before the current one, still published for verification during a
+    /// rotation (`REGISTRY_SIGNING_KEY_PREVIOUS`: one or more PEM blocks, public or private).
+    pub previous_signing_keys: Vec<PublishedKey>,
     /// Public base URL of the API (`REGISTRY_PUBLIC_URL`): the QR code of a certificate
     /// points to `<it>/v2/certificates/<uuid>`. `registry serve` defaults it to its address.
     pub public_url: String,
@@ -87,6 +90,7 @@ impl Default for Config {
             cee: Campaign::default(),
             cee_rate_limit_per_min: 20_000,
             signing_key: None,
+            previous_signing_keys: Vec::new(),
             public_url: DEFAULT_PUBLIC_URL.into(),
         }
     }
@@ -197,6 +201,10 @@ impl Config {
                 .map_err(|e| ConfigError(format!("REGISTRY_SIGNING_KEY: {e}")))?;
             c.signing_key = Some(Arc::new(signer));
         }
+        if let Some(pem) = var("REGISTRY_SIGNING_KEY_PREVIOUS") {
+            c.previous_signing_keys = PublishedKey::parse_all(&pem)
+                .map_err(|e| ConfigError(format!("REGISTRY_SIGNING_KEY_PREVIOUS: {e}")))?;
+        }
         if c.store == StoreKind::DynamoDb && c.queue_url.is_empty() {
             return Err(ConfigError(
                 "REGISTRY_QUEUE_URL is required with dynamodb".into(),
@@ -262,6 +270,7 @@ mod tests {
         assert!(with(&[("REGISTRY_CEE_END", "2022-01-01T00:00:00Z")]).is_err());
         assert!(with(&[("REGISTRY_CEE_DELAY_DAYS", "-1")]).is_err());
         assert!(with(&[("REGISTRY_SIGNING_KEY", "not a key")]).is_err());
+        assert!(with(&[("REGISTRY_SIGNING_KEY_PREVIOUS", "not a key")]).is_err());
     }
 
     #[test]

@@ -309,6 +309,8 @@ async fn long_registration_and_dedup_across_operators(env: Env) {
     assert_eq!(s, 201, "{first}");
     assert_eq!(first["datetime"], "2024-03-15T00:15:00.000Z");
     let token = first["token"].as_str().unwrap();
+    // The id of the key that signed it: the published key's.
+    assert_eq!(first["kid"].as_str().map(str::len), Some(16));
     assert!(verify(
         &env,
         token,
@@ -395,7 +397,7 @@ async fn long_registration_and_dedup_across_operators(env: Env) {
     assert_eq!(s, 200);
     assert_eq!(
         found,
-        json!({"uuid": uuid, "journey_type": "long", "datetime": "2024-03-15T00:15:00.000Z", "journey_id": null, "status": null, "token": token})
+        json!({"uuid": uuid, "journey_type": "long", "datetime": "2024-03-15T00:15:00.000Z", "journey_id": null, "status": null, "token": token, "kid": first["kid"]})
     );
     let path = format!("/v2/policies/cee/{uuid}");
     assert_eq!(env.call("GET", &path, env.token(1), None).await.0, 404);

@@ -61,15 +61,88 @@ fn invalid(details: Vec<Detail>) -> ApiError {
     ApiError::invalid("invalid_request", details)
 }
 
-/// `GET /v2/policies/cee/public-key`: the key that verifies every token (public, SPKI PEM).
-pub async fn public_key(app: &App, _ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let pem = signer(app)?.public_key_pem().to_owned();
-    let mut response = Response::new(Bytes::from(pem));
+/// `GET /v2/policies/cee/public-key` (public): the key that verifies tokens, SPKI PEM, its
+/// id in the `Key-Id` header. During a rotation the previous keys stay published:
+/// `?kid=<id>` answers the key of that id (the `kid` returned with each token), and
+/// `?format=json` lists every published key `{current_kid, keys: [{kid, status, pem}]}`.
+pub async fn public_key(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let current = signer(app)?.published();
+    let previous = app
+        .config
+        .previous_signing_keys
+        .iter()
+        .filter(|k| k.kid != current.kid);
+    let mut kid = None;
+    let mut as_json = false;
+    for (name, value) in ctx.query.split('&').filter_map(|pair| pair.split_once('=')) {
+        match (name, value) {
+            ("kid", v) => kid = Some(v),
+            ("format", "json") => as_json = true,
+            ("format", "pem") => as_json = false,
+            ("format", _) => return Err(ApiError::invalid_field("/format", "must be pem or json")),
+            _ => {}
+        }
+    }
+    if as_json {
+        let keys = std::iter::once((current, KeyStatus::Current))
+            .chain(previous.map(|k| (k, KeyStatus::Previous)))
+            .map(|(k, status)| PublishedKey {
+                kid: k.kid.clone(),
+                status,
+                pem: k.pem.clone(),
+            })
+            .collect();
+        let body = PublishedKeys {
+            current_kid: current.kid.clone(),
+            keys,
+        };
+        return Ok(json_response(StatusCode::OK, &body));
+    }
+    let key = match kid {
+        None => current,
+        Some(kid) => std::iter::once(current)
+            .chain(previous)
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| ApiError::not_found("signing key"))?,
+    };
+    let mut response = Response::new(Bytes::from(key.pem.clone()));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/x-pem-file"),
     );
+    if let Ok(v) = header::HeaderValue::from_str(&key.kid) {
+        response.headers_mut().insert("key-id", v);
+    }
     Ok(response)
+}
+
+/// `?format=json` of the public-key route: every key whose tokens still verify.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CeePublishedKeys))]
+pub struct PublishedKeys {
+    /// The key that signs new tokens.
+    pub current_kid: String,
+    pub keys: Vec<PublishedKey>,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CeePublishedKey))]
+pub struct PublishedKey {
+    pub kid: String,
+    pub status: KeyStatus,
+    /// RSA public key, SPKI PEM.
+    pub pem: String,
+}
+
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CeeKeyStatus))]
+pub enum KeyStatus {
+    Current,
+    Previous,
 }
 
 // ---------------------------------------------------------------- register
@@ -353,7 +426,9 @@ async fn register_checked(
         ));
     }
     let siret = siret(app, operator).await?;
-    let token = signer(app)?.sign(&token_message(
+    let signer = signer(app)?;
+    let kid = signer.key_id().to_owned();
+    let token = signer.sign(&token_message(
         &siret,
         reg.journey_type,
         reg.licence.as_str(),
@@ -375,6 +450,7 @@ async fn register_checked(
         datetime: date,
         journey_id: journey.as_ref().map(|(j, _)| j.clone()),
         token: token.clone(),
+        kid: Some(kid.clone()),
         application_timestamp: reg.application_timestamp,
         person: Person::new(
             &app.config.hash_secret,
@@ -391,6 +467,7 @@ async fn register_checked(
                 uuid,
                 datetime: rfc3339(date),
                 token,
+                kid,
                 journey_id,
                 status: status.as_deref().and_then(JourneyStatus::parse),
             };
@@ -415,6 +492,8 @@ pub struct Registered {
     pub datetime: String,
     /// RSASSA-PKCS1-v1_5 SHA-512 signature, standard base64 (cee.md, "Token").
     pub token: String,
+    /// Id of the key that signed `token` (`GET /v2/policies/cee/public-key?kid=`).
+    pub kid: String,
     /// Short only: the journey.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
@@ -441,6 +520,10 @@ pub struct Application {
     /// Short only (else null): the journey's registry status.
     pub status: Option<JourneyStatus>,
     pub token: String,
+    /// Id of the key that signed `token`; absent for applications signed before key ids
+    /// existed (the first key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
 }
 
 /// The result of an import: each failed item is echoed with its `error`
@@ -608,6 +691,7 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         journey_id: journey_id.map(str::to_owned),
         status,
         token: item.s("token").ok_or_else(unreadable)?.to_owned(),
+        kid: item.s("kid").map(str::to_owned),
     };
     Ok(json_response(StatusCode::OK, &application))
 }

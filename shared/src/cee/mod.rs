@@ -5,5 +5,7 @@ pub mod errorlog;
 pub mod fields;
 pub mod history;
 pub mod imports;
+#[cfg(test)]
+mod properties;
 pub mod rules;
 pub mod signature;

@@ -25,7 +25,83 @@ pub const KEY_BITS: usize = 4096;
 pub struct Signer {
     key: RsaKeyPair,
     rng: SystemRandom,
-    public_pem: String,
+    public: PublishedKey,
+}
+
+/// A public key that verifies tokens, with its key id: the signer's own, or a previous one
+/// still published during a rotation (`REGISTRY_SIGNING_KEY_PREVIOUS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedKey {
+    /// [`key_id`] of the key.
+    pub kid: String,
+    /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub pem: String,
+}
+
+/// A key's id: the first 16 hex digits of the SHA-256 of its public key in SPKI DER, so
+/// anyone holding the published PEM computes the same id:
+/// `openssl pkey -pubin -in pub.pem -outform DER | sha256sum | cut -c1-16`.
+pub fn key_id(public: &rsa::RsaPublicKey) -> Result<String, String> {
+    use sha2::{Digest, Sha256};
+    let der = public
+        .to_public_key_der()
+        .map_err(|e| format!("cannot encode the public key: {e}"))?;
+    Ok(hex::encode(Sha256::digest(der.as_bytes()))[..16].to_owned())
+}
+
+impl PublishedKey {
+    fn of(public: &rsa::RsaPublicKey) -> Result<PublishedKey, String> {
+        if public.size() * 8 != KEY_BITS {
+            return Err(format!(
+                "the key has {} bits; the CEE signature needs {KEY_BITS}",
+                public.size() * 8
+            ));
+        }
+        Ok(PublishedKey {
+            kid: key_id(public)?,
+            pem: public
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| format!("cannot encode the public key: {e}"))?,
+        })
+    }
+
+    /// Every key in `pem`, one or more PEM blocks: public keys (SPKI, `BEGIN PUBLIC KEY`)
+    /// or PKCS#8 private keys (only their public part is kept). Literal `\n` sequences are
+    /// read as line breaks, as in [`Signer::from_pkcs8_pem`].
+    pub fn parse_all(pem: &str) -> Result<Vec<PublishedKey>, String> {
+        use rsa::pkcs8::DecodePublicKey;
+        let text = pem.trim().replace("\\n", "\n");
+        let mut keys = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("-----BEGIN ") {
+            let block = &rest[start..];
+            let label_end = block[11..]
+                .find("-----")
+                .map(|i| i + 11)
+                .ok_or("a PEM header is not closed")?;
+            let label = &block[11..label_end];
+            let footer = format!("-----END {label}-----");
+            let end = block
+                .find(&footer)
+                .map(|i| i + footer.len())
+                .ok_or_else(|| format!("no {footer}"))?;
+            let one = &block[..end];
+            let public = match label {
+                "PUBLIC KEY" => rsa::RsaPublicKey::from_public_key_pem(one)
+                    .map_err(|e| format!("not an SPKI RSA public key ({e})"))?,
+                "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_pem(one)
+                    .map_err(|e| format!("not a PKCS#8 RSA private key ({e})"))?
+                    .to_public_key(),
+                other => return Err(format!("{other}: expected PUBLIC KEY or PRIVATE KEY")),
+            };
+            keys.push(Self::of(&public)?);
+            rest = &block[end..];
+        }
+        if keys.is_empty() {
+            return Err("no PEM key found".into());
+        }
+        Ok(keys)
+    }
 }
 
 /// Never prints the private key.
@@ -52,10 +128,7 @@ impl Signer {
                 "the key has {bits} bits; the CEE signature needs {KEY_BITS}"
             ));
         }
-        let public_pem = key
-            .to_public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| format!("cannot encode the public key: {e}"))?;
+        let public = PublishedKey::of(&key.to_public_key())?;
         let der = key
             .to_pkcs8_der()
             .map_err(|e| format!("cannot encode the key: {e}"))?;
@@ -64,7 +137,7 @@ impl Signer {
         Ok(Signer {
             key,
             rng: SystemRandom::new(),
-            public_pem,
+            public,
         })
     }
 
@@ -115,7 +188,17 @@ impl Signer {
 
     /// The public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
     pub fn public_key_pem(&self) -> &str {
-        &self.public_pem
+        &self.public.pem
+    }
+
+    /// The id of this key ([`key_id`]), returned with every token it signs.
+    pub fn key_id(&self) -> &str {
+        &self.public.kid
+    }
+
+    /// The public key with its id.
+    pub fn published(&self) -> &PublishedKey {
+        &self.public
     }
 
     /// Base64 (standard, padded) of the signature of `message`.
@@ -216,6 +299,60 @@ mod tests {
         assert!(verifier
             .verify(b"x/short/1/2024-01-01T00:00:00.001Z", &signature)
             .is_err());
+    }
+
+    #[test]
+    fn the_key_id_is_what_openssl_gives_from_the_published_pem() {
+        let signer = test_signer();
+        let kid = signer.key_id();
+        assert_eq!(kid.len(), 16);
+        assert!(kid.bytes().all(|b| b.is_ascii_hexdigit()));
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("pub.pem");
+        std::fs::write(&pem, signer.public_key_pem()).unwrap();
+        let der = std::process::Command::new("openssl")
+            .args(["pkey", "-pubin", "-outform", "DER", "-in"])
+            .arg(&pem)
+            .output()
+            .unwrap();
+        assert!(der.status.success());
+        use sha2::Digest;
+        assert_eq!(&hex::encode(sha2::Sha256::digest(&der.stdout))[..16], kid);
+    }
+
+    #[test]
+    fn previous_keys_are_read_from_public_or_private_pems() {
+        let signer = test_signer();
+        let other = std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:4096",
+            ])
+            .output()
+            .unwrap();
+        let private = String::from_utf8(other.stdout).unwrap();
+        let from_private = PublishedKey::parse_all(&private).unwrap();
+        assert_eq!(from_private.len(), 1);
+        assert_ne!(from_private[0].kid, signer.key_id());
+        // Its public part, alone or after another key, on one line with literal \n.
+        let both = format!("{}\n{}", signer.public_key_pem(), from_private[0].pem);
+        let keys = PublishedKey::parse_all(&both.replace('\n', "\\n")).unwrap();
+        assert_eq!(
+            keys,
+            vec![signer.published().clone(), from_private[0].clone()]
+        );
+        assert!(PublishedKey::parse_all("").is_err());
+        assert!(PublishedKey::parse_all(
+            "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----"
+        )
+        .is_err());
+        assert!(PublishedKey::parse_all(
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
+        )
+        .is_err());
     }
 
     #[test]

@@ -422,17 +422,42 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             ..doc("operators", "Revoke a token", Access::OperatorAdmin)
         },
         RouteId::CeePublicKey => Doc {
+            description: Some(
+                "The current key, its id in the `Key-Id` header. During a key rotation the \
+                 previous keys stay published: `?kid=` answers the key of that id (the `kid` \
+                 returned with each token), `?format=json` lists every published key.",
+            ),
+            query: vec![
+                query(
+                    "kid",
+                    false,
+                    "The key of this id (404 if it is not published).",
+                    string_schema(),
+                ),
+                query(
+                    "format",
+                    false,
+                    "`pem` (default): one key; `json`: every published key.",
+                    string_schema().enum_values(Some(["pem", "json"])),
+                ),
+            ],
             ok: vec![(
                 200,
                 ResponseBuilder::new()
-                    .description("RSA 4096 public key, SPKI PEM.")
+                    .description("RSA 4096 public key, SPKI PEM; or with `format=json` every published key.")
                     .content(
                         "application/x-pem-file",
                         ContentBuilder::new().schema(Some(string_schema())).build(),
                     )
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(s.of::<cee::PublishedKeys>()))
+                            .build(),
+                    )
                     .build(),
             )],
-            errors: &[503],
+            errors: &[400, 404, 503],
             ..doc("cee", "The key that verifies every CEE token", Access::Public)
         },
         RouteId::CeeSimulate => Doc {
