@@ -135,6 +135,23 @@ pub struct Totals {
     pub by_status: BTreeMap<LineStatus, Count>,
 }
 
+impl Totals {
+    /// Counts one line (not `journeys`: callers know what a journey is for them).
+    pub fn count(&mut self, l: &Line) {
+        let c = self.by_status.entry(l.status).or_default();
+        c.count += 1;
+        c.amount += l.amount;
+        if matches!(l.status, LineStatus::Validated | LineStatus::Capped) && l.amount > 0 {
+            self.paid.count += 1;
+            self.paid.amount += l.amount;
+        }
+        if l.amount != 0 {
+            self.net.count += 1;
+            self.net.amount += l.amount;
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Run {
     pub lines: Vec<Line>,
@@ -279,17 +296,7 @@ pub fn run(
         ..Totals::default()
     };
     for l in &lines {
-        let c = totals.by_status.entry(l.status).or_default();
-        c.count += 1;
-        c.amount += l.amount;
-        if matches!(l.status, LineStatus::Validated | LineStatus::Capped) && l.amount > 0 {
-            totals.paid.count += 1;
-            totals.paid.amount += l.amount;
-        }
-        if l.amount != 0 {
-            totals.net.count += 1;
-            totals.net.amount += l.amount;
-        }
+        totals.count(l);
     }
     let mut carry: Vec<(CounterKey, Tally)> = counters
         .iter()

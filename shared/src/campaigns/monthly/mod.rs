@@ -10,6 +10,7 @@
 //! win.
 
 pub mod compute;
+pub mod statement;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -235,6 +236,7 @@ pub async fn run_campaign(
             .with("data", serde_json::to_string(&rows).unwrap_or_default());
         app.store.put(item, None).await?;
     }
+    statement::write_index(app, id, &m, version, &run.lines).await?;
     let now = rfc3339(app.clock.now());
     let header = Item::new(keys::monthly_version(id, &m, version))
         .with("campaign_id", id.as_str())
