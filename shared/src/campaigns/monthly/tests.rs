@@ -686,3 +686,38 @@ async fn statements_and_journey_status_follow_the_final_versions() {
     assert_eq!(k1[2]["status"], "canceled");
     assert_eq!(k1[2]["final_version"], 2);
 }
+
+/// Pages of any size cross chunk boundaries without losing or repeating a line.
+#[tokio::test]
+async fn statement_pages_cross_chunks() {
+    let app = app();
+    load(
+        &app,
+        campaign("c", json!({"pays": ["driver", "passenger"]})),
+    )
+    .await;
+    for n in 0..150u8 {
+        journey(&app, &format!("p-{n:03}"), n, 3, 1 + u32::from(n % 28), 8).await;
+    }
+    run(&app, "c", march(), false).await.unwrap();
+    let chunks = app
+        .store
+        .query(
+            crate::store::Query::partition(keys::operator_finals(
+                OP,
+                &CampaignId::parse("c").unwrap(),
+                "2025-03",
+            ))
+            .limit(100),
+        )
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(chunks >= 4, "{chunks} items");
+    let all = statement_lines(&app, OP, 5000).await;
+    assert_eq!(all.len(), 300);
+    for limit in [7, 50, 299] {
+        assert_eq!(statement_lines(&app, OP, limit).await, all, "limit {limit}");
+    }
+}
