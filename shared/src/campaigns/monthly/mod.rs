@@ -10,6 +10,7 @@
 //! win.
 
 pub mod compute;
+pub mod encode;
 pub mod statement;
 
 use std::collections::BTreeMap;
@@ -18,7 +19,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures::StreamExt;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use self::compute::{Entry, Line, State, Totals};
 use crate::app::App;
@@ -33,8 +33,6 @@ use crate::store::{Condition, Item, Query, SkRange, StoreError};
 /// Lines per stored chunk (a line is ~250 bytes: far below DynamoDB's 400 KB per item).
 const LINES_PER_CHUNK: usize = 500;
 const COUNTERS_PER_CHUNK: usize = 1000;
-/// Journeys read at once.
-const READS_IN_FLIGHT: usize = 32;
 
 /// A calendar month, `YYYY-MM`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -213,30 +211,37 @@ pub async fn run_campaign(
     let all: Vec<&Campaign> = campaigns.iter().map(|c| c.as_ref()).collect();
     let late = corrections(app, id, month).await?;
     let run = compute::run(campaign, &all, &mut entries, seed, month.year(), late);
-    let bytes = results_bytes(&run.totals, &run.lines);
-    let digest = hex::encode(Sha256::digest(&bytes));
+    let encoded = encode::lines(&run.lines);
+    let digest = encode::digest(&run.totals, &encoded);
 
     let version = previous.unwrap_or(0) + 1;
-    let lines = run.lines.chunks(LINES_PER_CHUNK).collect::<Vec<_>>();
-    for (n, chunk) in lines.iter().enumerate() {
-        let item = Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
-            .with("data", serde_json::to_string(chunk).unwrap_or_default());
-        app.store.put(item, None).await?;
-    }
-    let carry = run.carry.chunks(COUNTERS_PER_CHUNK).collect::<Vec<_>>();
-    for (n, chunk) in carry.iter().enumerate() {
-        let rows: Vec<(String, String, u64, u64)> = chunk
-            .iter()
-            .map(|(k, t)| {
-                let (holder, rest) = k.storage();
-                (holder, rest, t.trips, t.amount)
-            })
-            .collect();
-        let item = Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
-            .with("data", serde_json::to_string(&rows).unwrap_or_default());
-        app.store.put(item, None).await?;
-    }
-    statement::write_index(app, id, &m, version, &run.lines).await?;
+    let line_chunks = encoded.chunks(LINES_PER_CHUNK).len();
+    let lines = encoded
+        .chunks(LINES_PER_CHUNK)
+        .enumerate()
+        .map(|(n, chunk)| {
+            Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
+                .with("data", encode::array(chunk))
+        });
+    statement::put_all(app, lines).await?;
+    let carry_chunks = run.carry.chunks(COUNTERS_PER_CHUNK).len();
+    let carry = run
+        .carry
+        .chunks(COUNTERS_PER_CHUNK)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let rows: Vec<(String, String, u64, u64)> = chunk
+                .iter()
+                .map(|(k, t)| {
+                    let (holder, rest) = k.storage();
+                    (holder, rest, t.trips, t.amount)
+                })
+                .collect();
+            Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
+                .with("data", serde_json::to_string(&rows).unwrap_or_default())
+        });
+    statement::put_all(app, carry).await?;
+    statement::write_index(app, id, &m, version, &run.lines, &encoded).await?;
     let now = rfc3339(app.clock.now());
     let header = Item::new(keys::monthly_version(id, &m, version))
         .with("campaign_id", id.as_str())
@@ -249,8 +254,8 @@ pub async fn run_campaign(
             "totals",
             serde_json::to_string(&run.totals).unwrap_or_default(),
         )
-        .with("line_chunks", lines.len() as i64)
-        .with("carry_chunks", carry.len() as i64);
+        .with("line_chunks", line_chunks as i64)
+        .with("carry_chunks", carry_chunks as i64);
     app.store.put(header, None).await?;
     let marker = Item::new(keys::monthly_final(id, &m))
         .with("version", version)
@@ -389,28 +394,33 @@ async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Lin
             }
         }
     }
+    let open: Vec<_> = paid
+        .into_iter()
+        .filter(|(key, _)| !corrected.contains(key))
+        .collect();
     let mut out = Vec::new();
-    for (key, l) in paid {
-        if corrected.contains(&key) {
-            continue;
-        }
-        let journey = app
-            .store
-            .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
-            .await?;
-        let reason = match &journey {
-            None => Some("journey_missing"),
-            Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
-        };
-        if let Some(reason) = reason {
-            out.push(Line {
-                status: compute::LineStatus::Correction,
-                amount: -l.amount,
-                reason: Some(reason.to_owned()),
-                paid_by: None,
-                corrects: Some(key.0),
-                ..l
-            });
+    // Every journey paid in earlier months is read again: in batches.
+    for batch in open.chunks(JOURNEYS_PER_READ) {
+        let keys: Vec<_> = batch
+            .iter()
+            .map(|(_, l)| keys::journey(OperatorId(l.operator_id), &l.journey_id))
+            .collect();
+        let journeys = app.store.get_many(&keys).await?;
+        for ((key, l), journey) in batch.iter().zip(journeys) {
+            let reason = match &journey {
+                None => Some("journey_missing"),
+                Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
+            };
+            if let Some(reason) = reason {
+                out.push(Line {
+                    status: compute::LineStatus::Correction,
+                    amount: -l.amount,
+                    reason: Some(reason.to_owned()),
+                    paid_by: None,
+                    corrects: Some(key.0.clone()),
+                    ..l.clone()
+                });
+            }
         }
     }
     Ok(out)
@@ -433,23 +443,67 @@ async fn read_entries(app: &App, id: &CampaignId, month: &str) -> Result<Vec<Ent
         let op = u64::try_from(op).unwrap_or(0);
         journeys.entry((op, j.to_owned())).or_default().push(d);
     }
-    let sirets: Arc<tokio::sync::Mutex<BTreeMap<u64, Option<String>>>> = Arc::default();
-    let entries = futures::stream::iter(journeys)
-        .map(|((op, journey_id), drafts)| {
-            let sirets = sirets.clone();
-            async move { entry(app, OperatorId(op), journey_id, drafts, &sirets).await }
+    let sirets: Sirets = Arc::default();
+    // Batches of journeys, each read in one call and turned into entries (documents
+    // parsed) on a task of its own: the parsing runs on every core.
+    let mut batches = Vec::new();
+    let mut journeys = journeys.into_iter().peekable();
+    while journeys.peek().is_some() {
+        batches.push(
+            journeys
+                .by_ref()
+                .take(JOURNEYS_PER_READ)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut entries = Vec::new();
+    let mut tasks = futures::stream::iter(batches)
+        .map(|batch| {
+            let (app, sirets) = (app.clone(), sirets.clone());
+            tokio::spawn(async move { read_batch(&app, batch, &sirets).await })
         })
-        .buffer_unordered(READS_IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-    entries.into_iter().filter_map(|e| e.transpose()).collect()
+        .buffer_unordered(BATCHES_IN_FLIGHT);
+    while let Some(done) = tasks.next().await {
+        let batch = done.map_err(|e| StoreError::Unavailable(format!("read task: {e}")))??;
+        entries.extend(batch);
+    }
+    Ok(entries)
 }
 
+type Sirets = Arc<tokio::sync::Mutex<BTreeMap<u64, Option<String>>>>;
+
+/// Journeys read at once ([`crate::store::Store::get_many`]).
+const JOURNEYS_PER_READ: usize = 100;
+/// Batches read and parsed at once.
+const BATCHES_IN_FLIGHT: usize = 8;
+
+/// The entries of a batch of journeys (with their drafts), from one read of them all.
+async fn read_batch(
+    app: &App,
+    batch: Vec<((u64, String), Vec<Item>)>,
+    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+) -> Result<Vec<Entry>, StoreError> {
+    let keys: Vec<_> = batch
+        .iter()
+        .map(|((op, journey_id), _)| keys::journey(OperatorId(*op), journey_id))
+        .collect();
+    let items = app.store.get_many(&keys).await?;
+    let mut entries = Vec::with_capacity(batch.len());
+    for (((op, journey_id), drafts), item) in batch.into_iter().zip(items) {
+        if let Some(e) = entry(app, OperatorId(op), journey_id, drafts, item, sirets).await? {
+            entries.push(e);
+        }
+    }
+    Ok(entries)
+}
+
+/// A journey's entry from its drafts and its item as read now.
 async fn entry(
     app: &App,
     operator: OperatorId,
     journey_id: String,
     drafts: Vec<Item>,
+    item: Option<Item>,
     sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
 ) -> Result<Option<Entry>, StoreError> {
     let Some(first) = drafts.first() else {
@@ -473,7 +527,6 @@ async fn entry(
         })
         .collect();
     roles.sort();
-    let item = app.store.get(&keys::journey(operator, &journey_id)).await?;
     let state = match item {
         None => State::Canceled("journey_missing"),
         Some(item) => {

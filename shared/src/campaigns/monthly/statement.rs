@@ -64,19 +64,19 @@ pub fn operator_items(
     month: &str,
     version: i64,
     operator: OperatorId,
-    mut lines: Vec<&Line>,
+    mut lines: Vec<(&Line, &str)>,
 ) -> Vec<Item> {
-    lines.sort_by(|a, b| order(a).cmp(&order(b)));
+    lines.sort_by(|a, b| order(a.0).cmp(&order(b.0)));
     let mut totals = Totals::default();
     let mut journeys = BTreeSet::new();
     let mut items = Vec::new();
-    let mut chunk: Vec<String> = Vec::new();
+    let mut chunk: Vec<&str> = Vec::new();
     let (mut chunk_key, mut last_key, mut bytes) = ("", "", 0);
-    let mut flush = |chunk: &mut Vec<String>, first: &str| {
+    let mut flush = |chunk: &mut Vec<&str>, first: &str| {
         if chunk.is_empty() {
             return;
         }
-        let data = format!("[{}]", chunk.join(","));
+        let data = super::encode::array(chunk);
         items.push(
             Item::new(keys::operator_final_chunk(
                 operator, id, month, version, first,
@@ -88,16 +88,13 @@ pub fn operator_items(
     };
     let mut i = 0;
     while i < lines.len() {
-        let journey = &lines[i].journey_id;
+        let journey = &lines[i].0.journey_id;
         let end = lines[i..]
             .iter()
-            .position(|l| &l.journey_id != journey)
+            .position(|(l, _)| &l.journey_id != journey)
             .map_or(lines.len(), |n| i + n);
-        let group: Vec<String> = lines[i..end]
-            .iter()
-            .map(|l| serde_json::to_string(l).unwrap_or_default())
-            .collect();
-        let size: usize = group.iter().map(|s| s.len() + 1).sum();
+        let group = lines[i..end].iter().map(|(_, e)| *e);
+        let size: usize = group.clone().map(|s| s.len() + 1).sum();
         let key = key_part(journey);
         if !chunk.is_empty() && bytes + size > CHUNK_BYTES && key != last_key {
             flush(&mut chunk, chunk_key);
@@ -109,7 +106,7 @@ pub fn operator_items(
         chunk.extend(group);
         bytes += size;
         last_key = key;
-        for l in &lines[i..end] {
+        for (l, _) in &lines[i..end] {
             totals.count(l);
             if l.status != LineStatus::Correction {
                 journeys.insert(l.journey_id.as_str());
@@ -127,17 +124,19 @@ pub fn operator_items(
     items
 }
 
-/// Writes the operator index of one version of a campaign's month (before its marker).
+/// Writes the operator index of one version of a campaign's month (before its marker);
+/// `encoded`: each line's JSON ([`super::encode::lines`]).
 pub async fn write_index(
     app: &App,
     id: &CampaignId,
     month: &str,
     version: i64,
     lines: &[Line],
+    encoded: &[String],
 ) -> Result<(), StoreError> {
-    let mut per_operator: BTreeMap<u64, Vec<&Line>> = BTreeMap::new();
-    for l in lines {
-        per_operator.entry(l.operator_id).or_default().push(l);
+    let mut per_operator: BTreeMap<u64, Vec<(&Line, &str)>> = BTreeMap::new();
+    for (l, e) in lines.iter().zip(encoded) {
+        per_operator.entry(l.operator_id).or_default().push((l, e));
     }
     for (operator, lines) in per_operator {
         let items = operator_items(id, month, version, OperatorId(operator), lines);
@@ -595,7 +594,12 @@ mod tests {
                 ]
             })
             .collect();
-        let items = operator_items(&id, "2025-03", 2, OperatorId(3), lines.iter().collect());
+        let encoded = crate::campaigns::monthly::encode::lines(&lines);
+        let pairs = lines
+            .iter()
+            .zip(encoded.iter().map(String::as_str))
+            .collect();
+        let items = operator_items(&id, "2025-03", 2, OperatorId(3), pairs);
         let chunks = chunks(&items);
         assert!(chunks.len() > 2, "{} chunks", chunks.len());
         let mut all = Vec::new();
@@ -679,7 +683,12 @@ mod tests {
         ids.push("a b".into());
         ids.push("a".into());
         let lines: Vec<Line> = ids.iter().map(|j| line(j, PaidRole::Driver, 100)).collect();
-        let items = operator_items(&id, "2025-03", 1, OperatorId(3), lines.iter().collect());
+        let encoded = crate::campaigns::monthly::encode::lines(&lines);
+        let pairs = lines
+            .iter()
+            .zip(encoded.iter().map(String::as_str))
+            .collect();
+        let items = operator_items(&id, "2025-03", 1, OperatorId(3), pairs);
         assert!(chunks(&items).len() > 3);
         put_all(&app, items).await.unwrap();
         for j in &ids {

@@ -14,6 +14,7 @@ use crate::domain::journey::{example_document, pack_document, STORED_DOCUMENT};
 use crate::queue::memory::MemoryQueue;
 use crate::store::memory::MemoryStore;
 use crate::store::{Store, Update, WriteOp};
+use sha2::{Digest, Sha256};
 
 const OP: OperatorId = OperatorId(1);
 
