@@ -216,16 +216,21 @@ pub async fn run_campaign(
 
     let version = previous.unwrap_or(0) + 1;
     let line_chunks = encoded.chunks(LINES_PER_CHUNK).len();
-    let lines = encoded
-        .chunks(LINES_PER_CHUNK)
-        .enumerate()
-        .map(|(n, chunk)| {
-            Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
-                .with("data", encode::array(chunk))
-        });
-    statement::put_all(app, lines).await?;
+    // Written [`statement::WRITES_IN_FLIGHT`] chunks at a time, built as they go.
+    let group = statement::WRITES_IN_FLIGHT;
+    for (g, lines) in encoded.chunks(LINES_PER_CHUNK * group).enumerate() {
+        let items: Vec<Item> = lines
+            .chunks(LINES_PER_CHUNK)
+            .enumerate()
+            .map(|(i, chunk)| {
+                Item::new(keys::monthly_chunk(id, &m, version, 'L', g * group + i))
+                    .with("data", encode::array(chunk))
+            })
+            .collect();
+        statement::put_all(app, items).await?;
+    }
     let carry_chunks = run.carry.chunks(COUNTERS_PER_CHUNK).len();
-    let carry = run
+    let carry: Vec<Item> = run
         .carry
         .chunks(COUNTERS_PER_CHUNK)
         .enumerate()
@@ -239,7 +244,8 @@ pub async fn run_campaign(
                 .collect();
             Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
                 .with("data", serde_json::to_string(&rows).unwrap_or_default())
-        });
+        })
+        .collect();
     statement::put_all(app, carry).await?;
     statement::write_index(app, id, &m, version, &run.lines, &encoded).await?;
     let now = rfc3339(app.clock.now());
