@@ -206,11 +206,15 @@ pub async fn run_campaign(
             version,
         });
     }
+    let started = std::time::Instant::now();
     let (seed, carried_from) = carried_counters(app, id, month).await?;
-    let mut entries = read_entries(app, id, &m).await?;
+    let mut entries = read_entries(app, id, month).await?;
+    let read_ms = started.elapsed().as_millis() as u64;
     let all: Vec<&Campaign> = campaigns.iter().map(|c| c.as_ref()).collect();
     let late = corrections(app, id, month).await?;
     let run = compute::run(campaign, &all, &mut entries, seed, month.year(), late);
+    drop(entries);
+    let computed_ms = started.elapsed().as_millis() as u64;
     let encoded = encode::lines(&run.lines);
     let digest = encode::digest(&run.totals, &encoded);
 
@@ -281,7 +285,8 @@ pub async fn run_campaign(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(campaign = %id, month = %m, version, journeys = run.totals.journeys,
-        paid = run.totals.paid.amount, "monthly run finalized");
+        paid = run.totals.paid.amount, read_ms, compute_ms = computed_ms - read_ms,
+        write_ms = started.elapsed().as_millis() as u64 - computed_ms, "monthly run finalized");
     Ok(Report {
         campaign_id: id.to_string(),
         month: m,
@@ -433,14 +438,55 @@ async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Lin
 }
 
 /// The month's journeys with drafts from the campaign, with their current state.
-async fn read_entries(app: &App, id: &CampaignId, month: &str) -> Result<Vec<Entry>, StoreError> {
-    let drafts = all_items(
-        app,
-        Query::index(keys::incentives_index(id, month))
-            .range(SkRange::All)
-            .limit(500),
-    )
-    .await?;
+///
+/// The index partition is read in slices of start time (one UTC day each: its sort keys
+/// begin with the start instant), several at once; each slice's journeys are read in
+/// batches and parsed on the slice's own task, so reading and parsing use every core.
+async fn read_entries(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Entry>, StoreError> {
+    let sirets: Sirets = Arc::default();
+    let index = keys::incentives_index(id, &month.to_string());
+    let mut tasks = futures::stream::iter(start_slices(month))
+        .map(|range| {
+            let (app, sirets, index) = (app.clone(), sirets.clone(), index.clone());
+            tokio::spawn(async move { read_slice(&app, index, range, &sirets).await })
+        })
+        .buffer_unordered(SLICES_IN_FLIGHT);
+    let mut entries = Vec::new();
+    while let Some(done) = tasks.next().await {
+        entries.extend(done.map_err(|e| StoreError::Unavailable(format!("read task: {e}")))??);
+    }
+    Ok(entries)
+}
+
+/// Sort-key ranges of the incentives index that together cover every key starting with
+/// an RFC 3339 instant, each once: the UTC days from two before the month to two after
+/// (a campaign's month, in its time zone, starts and ends within them), and the keys
+/// before and after those days.
+fn start_slices(month: Month) -> Vec<SkRange> {
+    let day = chrono::Days::new(1);
+    let first = month.first_day() - chrono::Days::new(2);
+    let last = month.last_day() + chrono::Days::new(2);
+    let mut slices = vec![SkRange::Lte(format!("{}\u{10FFFF}", first - day))];
+    let mut d = first;
+    while d <= last {
+        slices.push(SkRange::BeginsWith(d.to_string()));
+        d = d + day;
+    }
+    slices.push(SkRange::Gte((last + day).to_string()));
+    slices
+}
+
+/// Index slices read at once (the embedded store has four reader connections).
+const SLICES_IN_FLIGHT: usize = 4;
+
+/// The entries of one slice of the incentives index.
+async fn read_slice(
+    app: &App,
+    index: String,
+    range: SkRange,
+    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+) -> Result<Vec<Entry>, StoreError> {
+    let drafts = all_items(app, Query::index(index).range(range).limit(500)).await?;
     let mut journeys: BTreeMap<(u64, String), Vec<Item>> = BTreeMap::new();
     for d in drafts {
         let (Some(op), Some(j)) = (d.n("operator_id"), d.s("journey_id")) else {
@@ -449,29 +495,11 @@ async fn read_entries(app: &App, id: &CampaignId, month: &str) -> Result<Vec<Ent
         let op = u64::try_from(op).unwrap_or(0);
         journeys.entry((op, j.to_owned())).or_default().push(d);
     }
-    let sirets: Sirets = Arc::default();
-    // Batches of journeys, each read in one call and turned into entries (documents
-    // parsed) on a task of its own: the parsing runs on every core.
-    let mut batches = Vec::new();
+    let mut entries = Vec::with_capacity(journeys.len());
     let mut journeys = journeys.into_iter().peekable();
     while journeys.peek().is_some() {
-        batches.push(
-            journeys
-                .by_ref()
-                .take(JOURNEYS_PER_READ)
-                .collect::<Vec<_>>(),
-        );
-    }
-    let mut entries = Vec::new();
-    let mut tasks = futures::stream::iter(batches)
-        .map(|batch| {
-            let (app, sirets) = (app.clone(), sirets.clone());
-            tokio::spawn(async move { read_batch(&app, batch, &sirets).await })
-        })
-        .buffer_unordered(BATCHES_IN_FLIGHT);
-    while let Some(done) = tasks.next().await {
-        let batch = done.map_err(|e| StoreError::Unavailable(format!("read task: {e}")))??;
-        entries.extend(batch);
+        let batch: Vec<_> = journeys.by_ref().take(JOURNEYS_PER_READ).collect();
+        entries.extend(read_batch(app, batch, sirets).await?);
     }
     Ok(entries)
 }
@@ -480,8 +508,6 @@ type Sirets = Arc<tokio::sync::Mutex<BTreeMap<u64, Option<String>>>>;
 
 /// Journeys read at once ([`crate::store::Store::get_many`]).
 const JOURNEYS_PER_READ: usize = 100;
-/// Batches read and parsed at once.
-const BATCHES_IN_FLIGHT: usize = 8;
 
 /// The entries of a batch of journeys (with their drafts), from one read of them all.
 async fn read_batch(

@@ -722,3 +722,24 @@ async fn statement_pages_cross_chunks() {
         assert_eq!(statement_lines(&app, OP, limit).await, all, "limit {limit}");
     }
 }
+
+/// The slices of the incentives index the run reads at once hold every key exactly once.
+#[test]
+fn start_slices_cover_every_key_once() {
+    let slices = start_slices(march());
+    assert_eq!(slices.len(), 2 + 31 + 2 + 2, "35 days, before and after");
+    for key in [
+        "1970-01-01T00:00:00.000Z#1#j#driver",
+        "2025-02-26T23:59:59.999Z#1#j#driver",
+        "2025-02-27T00:00:00.000Z#1#j#driver",
+        "2025-02-28T23:00:00.000Z#7#j#passenger",
+        "2025-03-15T12:00:00.000Z#1#j#driver",
+        "2025-03-31T21:59:59.999Z#1#j#driver",
+        "2025-04-02T23:59:59.999Z#1#j#driver",
+        "2025-04-03T00:00:00.000Z#1#j#driver",
+        "2099-12-31T00:00:00.000Z#1#j#driver",
+    ] {
+        let holding = slices.iter().filter(|s| s.contains(key)).count();
+        assert_eq!(holding, 1, "{key}");
+    }
+}
