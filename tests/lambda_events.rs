@@ -828,3 +828,168 @@ async fn policy_monthly_event_makes_a_month_final() {
             .is_err());
     }
 }
+
+/// The sample event with changes (path, query, headers) made on its JSON.
+fn edited_event(name: &str, token: &str, edit: impl FnOnce(&mut Value)) -> lambda_http::Request {
+    let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
+    let mut event: Value =
+        serde_json::from_str(&text.replace("REPLACE_WITH_TOKEN", token)).unwrap();
+    edit(&mut event);
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// The operator statement sample (operator 1, March 2025) after the month's run: the
+/// operator's own token and an admin read it, JSON or CSV; another operator's token gets
+/// 404, a territory 403, a bad month 400 naming it. The status route of the same journey
+/// shows the final line instead of the draft.
+#[tokio::test]
+async fn operators_incentives_event_is_served_by_its_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let admin_token = admin::bootstrap(&app).await.unwrap().unwrap().token;
+    let (op, token) = operator_with_token(&app, "Covoit".into(), None).await;
+    assert_eq!(op.id, OperatorId(1), "the sample names operator 1");
+    let (_, intruder) = operator_with_token(&app, "Other".into(), None).await;
+    let territory = admin::create_token(
+        &app,
+        TokenRequest {
+            name: "t".into(),
+            role: RoleKind::Territory,
+            operator: None,
+            permissions: None,
+            territory: Some("paris".into()),
+        },
+    )
+    .await
+    .unwrap()
+    .token;
+    let doc = json!({
+        "id": "m-2025", "name": "m", "territory_name": "t",
+        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
+            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
+        "pays": ["driver"],
+        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
+    });
+    registry_core::campaigns::create(&app, doc.to_string().as_bytes())
+        .await
+        .unwrap();
+    let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
+    let journey = registry_core::domain::journey::example_document("m-1", at);
+    let item = registry_core::store::Item::new(registry_core::domain::keys::journey(op.id, "m-1"))
+        .with("journey_id", "m-1")
+        .with("operator_journey_id", "trip-m-1")
+        .with("status", "pending")
+        .with("driver_key", "07".repeat(32))
+        .with("passenger_key", "08".repeat(32))
+        .with(
+            registry_core::domain::journey::STORED_DOCUMENT,
+            registry_core::domain::journey::pack_document(journey.to_string().as_bytes()),
+        );
+    app.store.put(item, None).await.unwrap();
+    registry_core::jobs::process::journey(&app, op.id, "m-1")
+        .await
+        .unwrap();
+    let status = edited_event("journeys-status", &token.token, |e| {
+        e["rawPath"] = json!("/v2/journeys/m-1");
+        e["requestContext"]["http"]["path"] = json!("/v2/journeys/m-1");
+        e["pathParameters"]["journey_id"] = json!("m-1");
+    });
+    let r = handle_http(&app, RouteId::JourneysStatus, status).await;
+    assert_eq!(
+        body(&r)["incentives"][0]["status"],
+        "draft",
+        "{:?}",
+        r.body()
+    );
+
+    // Before the run: not final, the campaign listed as pending, no line.
+    let r = handle_http(
+        &app,
+        RouteId::OperatorsIncentives,
+        event("operators-incentives", &token.token),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    assert_eq!(body(&r)["final"], false);
+    assert_eq!(body(&r)["campaigns"][0]["final"], false);
+    assert_eq!(body(&r)["lines"], json!([]));
+
+    registry_core::lambda::handle_policy_monthly(&app, json!({"month": "2025-03"}))
+        .await
+        .unwrap();
+    for t in [&token.token, &admin_token] {
+        let r = handle_http(
+            &app,
+            RouteId::OperatorsIncentives,
+            event("operators-incentives", t),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{:?}", r.body());
+        let s = body(&r);
+        assert_eq!(s["final"], true, "{s}");
+        assert_eq!(s["operator_id"], 1);
+        assert_eq!(s["totals"]["paid"], json!({"count": 1, "amount": 100}));
+        assert_eq!(s["campaigns"][0]["totals"]["journeys"], 1);
+        assert_eq!(s["lines"][0]["journey_id"], "m-1");
+        assert_eq!(s["lines"][0]["campaign_id"], "m-2025");
+        assert_eq!(s["lines"][0]["status"], "validated");
+        assert_eq!(s["next_cursor"], Value::Null);
+    }
+    let status = edited_event("journeys-status", &token.token, |e| {
+        e["rawPath"] = json!("/v2/journeys/m-1");
+        e["requestContext"]["http"]["path"] = json!("/v2/journeys/m-1");
+        e["pathParameters"]["journey_id"] = json!("m-1");
+    });
+    let r = handle_http(&app, RouteId::JourneysStatus, status).await;
+    let shown = &body(&r)["incentives"][0];
+    assert_eq!(shown["status"], "validated", "{shown}");
+    assert_eq!(shown["amount"], 100);
+    assert_eq!(shown["final_version"], 1);
+
+    let csv = edited_event("operators-incentives", &token.token, |e| {
+        e["headers"]["accept"] = json!("text/csv");
+    });
+    let r = handle_http(&app, RouteId::OperatorsIncentives, csv).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(r.headers()["x-statement-final"], "true");
+    assert_eq!(r.headers()["x-paid-amount"], "100");
+    let text = std::str::from_utf8(r.body().as_ref()).unwrap().to_owned();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(
+        rows[1].starts_with("m-2025,m-1,trip-m-1,driver,validated,100,100,"),
+        "{text}"
+    );
+
+    let r = handle_http(
+        &app,
+        RouteId::OperatorsIncentives,
+        event("operators-incentives", &intruder.token),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    let r = handle_http(
+        &app,
+        RouteId::OperatorsIncentives,
+        event("operators-incentives", &territory),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    for query in ["", "month=2025-3", "month=2025-03&limit=0"] {
+        let bad = edited_event("operators-incentives", &token.token, |e| {
+            e["rawQueryString"] = json!(query);
+            e["queryStringParameters"] = json!({});
+        });
+        let r = handle_http(&app, RouteId::OperatorsIncentives, bad).await;
+        assert_eq!(r.status(), 400, "{query}");
+        let path = &body(&r)["error"]["details"][0]["path"];
+        let want = if query.contains("limit") {
+            "limit"
+        } else {
+            "month"
+        };
+        assert_eq!(path, want, "{query}");
+    }
+}

@@ -220,3 +220,226 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
         "{text}"
     );
 }
+
+/// The operator statement over HTTP from `registry serve`, before and after the month is
+/// made final by the real binary: the operator's own token (JSON, CSV, pages), a registry
+/// admin, another operator (404), a token without `journey.read` (403), bad queries (400
+/// with the field); the status route shows the final lines.
+#[tokio::test]
+async fn operators_read_their_monthly_statement_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_path = data_file(&dir);
+    let data = data_path.to_str().unwrap();
+    let server = Server::start(&data_path, &[]);
+    let admin = server.admin_token.clone().unwrap();
+    let (op, token) = operator_with_token(&server, None).await;
+    let (other_op, other) = operator_with_token(&server, None).await;
+    let (s, _, created) = call(
+        Method::POST,
+        &server.url(&format!("/v2/operators/{op}/applications")),
+        Some(&admin),
+        Some(json!({"name": "acquisition", "permissions": ["journey.create"]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let no_read = created["token"].as_str().unwrap().to_owned();
+    let campaign = dir.path().join("c.json");
+    std::fs::write(
+        &campaign,
+        json!({
+            "id": "paris-2025", "name": "Paris", "territory_name": "Paris",
+            "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+            "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
+                [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
+            "pays": ["driver", "passenger"],
+            "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 150}]},
+            "caps": [{"kind": "trips", "per": "month", "max": 2}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (ok, out) = cli(&[
+        "admin",
+        "campaign",
+        "load",
+        campaign.to_str().unwrap(),
+        "--data",
+        data,
+    ]);
+    assert!(ok, "{out}");
+    {
+        let app = App::from_config(Config {
+            store: StoreKind::Sqlite,
+            db_path: data_path.clone(),
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        // One driver (07) for the operator's three journeys, a passenger each; the other
+        // operator's journey has other people.
+        for (operator, id, day, driver, passenger) in [
+            (op, "s3", 20, "07", "08"),
+            (op, "s1", 4, "07", "09"),
+            (op, "s2", 11, "07", "0a"),
+            (other_op, "x1", 5, "0b", "0c"),
+        ] {
+            let operator = OperatorId(operator);
+            let at = Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap();
+            let doc = example_document(id, at);
+            let item = Item::new(keys::journey(operator, id))
+                .with("journey_id", id)
+                .with("operator_journey_id", format!("trip-{id}"))
+                .with("status", "pending")
+                .with("driver_key", driver.repeat(32))
+                .with("passenger_key", passenger.repeat(32))
+                .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
+            app.store.put(item, None).await.unwrap();
+            registry_core::jobs::process::journey(&app, operator, id)
+                .await
+                .unwrap();
+        }
+    }
+    let statement = server.url(&format!("/v2/operators/{op}/incentives?month=2025-03"));
+    let (s, _, before) = call(Method::GET, &statement, Some(&token), None).await;
+    assert_eq!(s, 200, "{before}");
+    assert_eq!(before["final"], false);
+    assert_eq!(before["campaigns"][0]["final"], false);
+    assert_eq!(before["lines"], json!([]));
+    let journey = server.url("/v2/journeys/s3");
+    let (_, _, drafted) = call(Method::GET, &journey, Some(&token), None).await;
+    assert_eq!(drafted["incentives"][0]["status"], "draft", "{drafted}");
+
+    let (ok, out) = cli(&[
+        "jobs",
+        "policy-monthly",
+        "--month",
+        "2025-03",
+        "--data",
+        data,
+    ]);
+    assert!(ok, "{out}");
+
+    let (s, _, page) = call(Method::GET, &statement, Some(&token), None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["final"], true, "{page}");
+    assert_eq!(page["campaigns"][0]["campaign_id"], "paris-2025");
+    assert_eq!(page["campaigns"][0]["version"], 1);
+    let totals = &page["campaigns"][0]["totals"];
+    assert_eq!(totals["journeys"], 3, "{page}");
+    // Two driver trips a month: s3 (the latest) is capped for its driver.
+    assert_eq!(totals["paid"], json!({"count": 5, "amount": 750}), "{page}");
+    assert_eq!(totals["by_status"]["capped"]["count"], 1);
+    assert_eq!(page["totals"]["paid"], json!({"count": 5, "amount": 750}));
+    let rows: Vec<(String, String, String)> = page["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["journey_id"].as_str().unwrap().to_owned(),
+                l["role"].as_str().unwrap().to_owned(),
+                l["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, String)> = [
+        ("s1", "driver", "validated"),
+        ("s1", "passenger", "validated"),
+        ("s2", "driver", "validated"),
+        ("s2", "passenger", "validated"),
+        ("s3", "driver", "capped"),
+        ("s3", "passenger", "validated"),
+    ]
+    .iter()
+    .map(|(j, r, s)| (j.to_string(), r.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(rows, want, "only this operator's journeys, by id then role");
+    // Pages of 4 then 2.
+    let (_, _, first) = call(
+        Method::GET,
+        &format!("{statement}&limit=4"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(first["lines"].as_array().unwrap().len(), 4);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, _, second) = call(
+        Method::GET,
+        &format!("{statement}&limit=4&cursor={cursor}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(second["lines"][0]["journey_id"], "s3");
+    assert_eq!(second["lines"].as_array().unwrap().len(), 2);
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    let (_, _, shown) = call(Method::GET, &journey, Some(&token), None).await;
+    let incentives = shown["incentives"].as_array().unwrap();
+    assert_eq!(incentives.len(), 2, "{shown}");
+    assert_eq!(incentives[0]["role"], "driver");
+    assert_eq!(incentives[0]["status"], "capped");
+    assert_eq!(incentives[0]["reason"], "trips_per_month");
+    assert_eq!(incentives[0]["amount"], 0);
+    assert_eq!(incentives[1]["status"], "validated");
+    assert_eq!(incentives[1]["amount"], 150);
+
+    let csv = client()
+        .get(&statement)
+        .bearer_auth(&token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["x-statement-final"], "true");
+    assert_eq!(csv.headers()["x-paid-amount"], "750");
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(lines[0].starts_with("campaign_id,journey_id,"), "{text}");
+    assert!(
+        lines[5].starts_with("paris-2025,s3,trip-s3,driver,capped,0,150,trips_per_month,"),
+        "{text}"
+    );
+
+    let (s, _, by_admin) = call(Method::GET, &statement, Some(&admin), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(by_admin["lines"], page["lines"]);
+    let (s, _, theirs) = call(
+        Method::GET,
+        &server.url(&format!(
+            "/v2/operators/{other_op}/incentives?month=2025-03"
+        )),
+        Some(&other),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(theirs["lines"].as_array().unwrap().len(), 2, "{theirs}");
+    assert_eq!(theirs["lines"][0]["journey_id"], "x1");
+    let (s, _, _) = call(Method::GET, &statement, Some(&other), None).await;
+    assert_eq!(
+        s, 404,
+        "another operator's statement does not exist for this token"
+    );
+    let (s, _, _) = call(Method::GET, &statement, Some(&no_read), None).await;
+    assert_eq!(s, 403, "its own token without journey.read");
+    let (s, _, _) = call(Method::GET, &statement, None, None).await;
+    assert_eq!(s, 401);
+    let unknown = server.url("/v2/operators/999/incentives?month=2025-03");
+    let (s, _, _) = call(Method::GET, &unknown, Some(&admin), None).await;
+    assert_eq!(s, 404);
+    for (query, path) in [
+        ("", "month"),
+        ("?month=2025-13", "month"),
+        ("?month=2025-03&limit=5001", "limit"),
+        ("?month=2025-03&cursor=nope", "cursor"),
+    ] {
+        let url = server.url(&format!("/v2/operators/{op}/incentives{query}"));
+        let (s, _, e) = call(Method::GET, &url, Some(&token), None).await;
+        assert_eq!(s, 400, "{query}: {e}");
+        assert_eq!(e["error"]["details"][0]["path"], path, "{query}: {e}");
+    }
+}

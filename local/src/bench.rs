@@ -36,29 +36,31 @@ pub enum BenchCommand {
     },
     #[command(flatten)]
     Certificate(crate::bench_certificates::CertificateBench),
+    #[command(flatten)]
+    Monthly(crate::bench_monthly::MonthlyBench),
 }
 
 /// splitmix64: a fixed seed gives the same data on every machine.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
 /// An identity key shaped like the real ones (64 hex).
-fn person_key(n: u64) -> String {
+pub(crate) fn person_key(n: u64) -> String {
     use std::fmt::Write;
     let mut rng = Rng(n ^ 0x5eed);
     let mut s = String::with_capacity(64);
@@ -143,7 +145,7 @@ fn journey(n: u64, per_slot: u64, people: u64, week_start: DateTime<Utc>) -> [It
 
 /// CPU time (user + system) of this process so far, from /proc (Linux; 0 elsewhere): on a
 /// shared machine it says what the pass costs whatever the other load.
-fn cpu_seconds() -> f64 {
+pub(crate) fn cpu_seconds() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return 0.0;
     };
@@ -193,6 +195,9 @@ pub async fn run(config: Config, command: BenchCommand, json_out: bool) -> Resul
             people,
             parallel,
         } => (journeys, people, parallel),
+        BenchCommand::Monthly(command) => {
+            return crate::bench_monthly::run(config, command, json_out).await;
+        }
         BenchCommand::Certificate(command) => {
             let app = App::from_config(config)
                 .await

@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod bench_certificates;
+mod bench_monthly;
 mod jobs;
 mod journeys;
 mod serve;

@@ -210,3 +210,140 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     .await;
     assert_eq!(incentives(&third)[0].1, 150, "{third}");
 }
+
+/// A past month made final on DynamoDB: the operator index is written there, the operator
+/// statement (two operators, paged) and the status route read it.
+#[tokio::test]
+async fn statements_and_final_statuses_on_dynamodb() {
+    let store = DynamoStore::new(dynamodb_client(), unique_name("statements"));
+    store.create_table().await.unwrap();
+    let config = Config {
+        store: StoreKind::DynamoDb,
+        hash_secret: "test-secret".into(),
+        ..Config::default()
+    };
+    let app = App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config);
+    let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
+    let mut tokens = Vec::new();
+    for name in ["Covoit", "Other"] {
+        let op = admin::create_operator(&app, name.into(), None)
+            .await
+            .unwrap();
+        let token = admin::create_token(
+            &app,
+            TokenRequest {
+                name: "srv".into(),
+                role: RoleKind::Application,
+                operator: Some(op.id),
+                permissions: None,
+                territory: None,
+            },
+        )
+        .await
+        .unwrap()
+        .token;
+        tokens.push((op.id, token));
+    }
+    let campaign = json!({
+        "id": "march-aws", "name": "March", "territory_name": "Paris",
+        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
+            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
+        "pays": ["driver"],
+        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
+    });
+    registry_core::campaigns::create(&app, campaign.to_string().as_bytes())
+        .await
+        .unwrap();
+    // 30 journeys of the first operator, 5 of the other, one driver each.
+    let journeys: Vec<(OperatorId, String)> = (0..35)
+        .map(|n| {
+            let op = tokens[usize::from(n >= 30)].0;
+            (op, format!("d-{n:02}"))
+        })
+        .collect();
+    for (n, (op, id)) in journeys.iter().enumerate() {
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 3, 9, 0, 0).unwrap()
+            + chrono::Duration::hours(n as i64 * 5);
+        let doc = registry_core::domain::journey::example_document(id, at);
+        let item = registry_core::store::Item::new(registry_core::domain::keys::journey(*op, id))
+            .with("journey_id", id.as_str())
+            .with("status", "pending")
+            .with("driver_key", format!("{n:064x}"))
+            .with("passenger_key", "ff".repeat(32))
+            .with(
+                registry_core::domain::journey::STORED_DOCUMENT,
+                registry_core::domain::journey::pack_document(doc.to_string().as_bytes()),
+            );
+        app.store.put(item, None).await.unwrap();
+        registry_core::jobs::process::journey(&app, *op, id)
+            .await
+            .unwrap();
+    }
+    let month = registry_core::campaigns::monthly::Month::parse("2025-03").unwrap();
+    let reports = registry_core::campaigns::monthly::run_all(&app, month, false, &|_| {})
+        .await
+        .unwrap();
+    assert!(reports[0].is_ok(), "{:?}", reports[0]);
+
+    let (op, token) = &tokens[0];
+    let base = format!("/v2/operators/{op}/incentives?month=2025-03&limit=7");
+    let mut seen = Vec::new();
+    let mut url = base.clone();
+    loop {
+        let (s, page) = send(
+            &app,
+            RouteId::OperatorsIncentives,
+            request("GET", &url, token, None),
+        )
+        .await;
+        assert_eq!(s, 200, "{page}");
+        assert_eq!(page["final"], true);
+        assert_eq!(page["totals"]["paid"], json!({"count": 30, "amount": 3000}));
+        for l in page["lines"].as_array().unwrap() {
+            seen.push(l["journey_id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{base}&cursor={c}"),
+            None => break,
+        }
+    }
+    let want: Vec<String> = (0..30).map(|n| format!("d-{n:02}")).collect();
+    assert_eq!(seen, want);
+    let (_, status) = send(
+        &app,
+        RouteId::JourneysStatus,
+        request("GET", "/v2/journeys/d-17", token, None),
+    )
+    .await;
+    assert_eq!(status["incentives"][0]["status"], "validated", "{status}");
+    assert_eq!(status["incentives"][0]["final_version"], 1);
+    let (other, other_token) = &tokens[1];
+    let (s, theirs) = send(
+        &app,
+        RouteId::OperatorsIncentives,
+        request(
+            "GET",
+            &format!("/v2/operators/{other}/incentives?month=2025-03"),
+            other_token,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(theirs["lines"].as_array().unwrap().len(), 5, "{theirs}");
+    let (s, _) = send(
+        &app,
+        RouteId::OperatorsIncentives,
+        request("GET", &base, other_token, None),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = send(
+        &app,
+        RouteId::OperatorsIncentives,
+        request("GET", &base, &admin, None),
+    )
+    .await;
+    assert_eq!(s, 200);
+}

@@ -68,6 +68,7 @@ macro_rules! all_checks {
     ($fixture:path) => {
         conformance!($fixture =>
             get_put_delete,
+            get_many_answers_in_key_order,
             attribute_types_round_trip,
             conditional_put,
             conditional_update,
@@ -156,6 +157,34 @@ async fn get_put_delete(store: Shared) {
     assert_eq!(store.get(&k).await.unwrap(), None);
     // Deleting an absent item is not an error.
     store.delete(&k, None).await.unwrap();
+}
+
+async fn get_many_answers_in_key_order(store: Shared) {
+    let items: Vec<Item> = (0..5)
+        .map(|n| Item::new(key(&format!("many#{n}"), "x")).with("n", n))
+        .collect();
+    put_all(store.as_ref(), items.clone()).await;
+    let keys = vec![
+        key("many#3", "x"),
+        key("many#0", "x"),
+        key("many#9", "x"),
+        key("many#3", "y"),
+        key("many#4", "x"),
+        key("many#3", "x"),
+    ];
+    let found = store.get_many(&keys).await.unwrap();
+    assert_eq!(
+        found,
+        vec![
+            Some(items[3].clone()),
+            Some(items[0].clone()),
+            None,
+            None,
+            Some(items[4].clone()),
+            Some(items[3].clone()),
+        ]
+    );
+    assert_eq!(store.get_many(&[]).await.unwrap(), vec![]);
 }
 
 async fn attribute_types_round_trip(store: Shared) {

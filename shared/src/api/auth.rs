@@ -103,6 +103,24 @@ impl Principal {
         }
     }
 
+    /// Who reads an operator's incentive statement: a registry admin, an admin of this
+    /// operator, or its application tokens with `journey.read` (the statement is about its
+    /// journeys). Another operator's token gets 404, like any of its resources; territories
+    /// 403.
+    pub fn require_statement_reader(&self, operator: OperatorId) -> Result<(), ApiError> {
+        match &self.role {
+            Role::RegistryAdmin => Ok(()),
+            Role::OperatorAdmin(own) | Role::Application(own, _) if *own != operator => {
+                Err(ApiError::not_found("operator"))
+            }
+            Role::OperatorAdmin(_) => Ok(()),
+            Role::Application(..) => self.require(Permission::JourneyRead).map(drop),
+            Role::Territory(_) => Err(ApiError::forbidden(
+                "registry admins and the operator's own tokens only",
+            )),
+        }
+    }
+
     /// A registry admin, or an admin of this operator. Another operator's admin gets 404.
     pub fn require_operator_admin(&self, operator: OperatorId) -> Result<(), ApiError> {
         match &self.role {

@@ -390,7 +390,7 @@ impl ListedLine {
 }
 
 /// RFC 4180: quoted when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
+pub(super) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -398,7 +398,7 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+pub(super) fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -416,7 +416,7 @@ fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
-fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == name)

@@ -165,6 +165,11 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let (item, drafts) = incentives::journey_with_drafts(app, &keys::journey(operator, journey_id))
         .await?
         .ok_or_else(|| ApiError::not_found("journey"))?;
+    // Final lines instead of drafts for months made final (two small reads per campaign).
+    let incentives = crate::campaigns::monthly::statement::journey_incentives(
+        app, operator, journey_id, &drafts,
+    )
+    .await?;
     let labels = |name: &str| -> Vec<String> {
         item.s(name)
             .and_then(|s| serde_json::from_str(s).ok())
@@ -179,7 +184,7 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             updated_at: item.s("updated_at")?.to_owned(),
             fraud_labels: labels("fraud_labels"),
             anomaly_labels: labels("anomaly_labels"),
-            incentives: incentives::status_view(&drafts),
+            incentives,
         })
     })()
     .ok_or_else(|| {

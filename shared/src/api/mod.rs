@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod operators;
 pub mod ratelimit;
 pub mod router;
+pub mod statements;
 
 use std::time::Instant;
 
@@ -200,6 +201,7 @@ async fn dispatch(
         RouteId::OperatorsCreate => operators::create(app, &ctx).await,
         RouteId::OperatorsList => operators::list(app, &ctx).await,
         RouteId::OperatorsGet => operators::get(app, &ctx).await,
+        RouteId::OperatorsIncentives => statements::incentives(app, &ctx).await,
         RouteId::ApplicationsCreate => operators::create_token(app, &ctx).await,
         RouteId::ApplicationsList => operators::list_tokens(app, &ctx).await,
         RouteId::ApplicationsRevoke => operators::revoke_token(app, &ctx).await,

@@ -11,6 +11,7 @@ pub enum RouteId {
     OperatorsCreate,
     OperatorsList,
     OperatorsGet,
+    OperatorsIncentives,
     ApplicationsCreate,
     ApplicationsList,
     ApplicationsRevoke,
@@ -78,6 +79,12 @@ pub const ROUTES: &[Route] = &[
         method: Method::GET,
         path: "/v2/operators/{operator_id}",
         function: "operators-get",
+    },
+    Route {
+        id: RouteId::OperatorsIncentives,
+        method: Method::GET,
+        path: "/v2/operators/{operator_id}/incentives",
+        function: "operators-incentives",
     },
     Route {
         id: RouteId::ApplicationsCreate,
@@ -312,6 +319,7 @@ mod tests {
             RouteId::OperatorsCreate,
             RouteId::OperatorsList,
             RouteId::OperatorsGet,
+            RouteId::OperatorsIncentives,
             RouteId::ApplicationsCreate,
             RouteId::ApplicationsList,
             RouteId::ApplicationsRevoke,

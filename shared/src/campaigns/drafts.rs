@@ -159,19 +159,9 @@ async fn campaign_draft(
         let mut deltas: BTreeMap<CounterKey, Tally> = BTreeMap::new();
         let (mut count, mut cents) = (0i64, 0i64);
         for i in &incentives {
-            let person = match i.outcome {
-                Outcome::NotEligible(_) => continue,
-                _ => trip_person(trip, i.role),
-            };
-            let counted: Vec<Value> = i
-                .counted
-                .iter()
-                .map(|(k, d)| {
-                    let (holder, rest) = k.storage();
-                    let store_key = keys::draft_counter(&campaign.id, &holder, &rest);
-                    json!([store_key.pk, store_key.sk, d.trips, d.amount])
-                })
-                .collect();
+            if matches!(i.outcome, Outcome::NotEligible(_)) {
+                continue;
+            }
             for (k, d) in &i.counted {
                 let t = deltas.entry(*k).or_default();
                 t.trips += d.trips;
@@ -179,44 +169,16 @@ async fn campaign_draft(
             }
             count += 1;
             cents += n(i.amount);
-            let mut draft = Item::new(keys::draft_incentive(
+            let draft = draft_item(
+                campaign,
                 operator,
                 journey_id,
-                &campaign.id,
-                i.role.as_str(),
-            ))
-            .with("campaign_id", campaign.id.as_str())
-            .with("journey_id", journey_id)
-            .with("operator_id", n(operator.0))
-            .with("role", i.role.as_str())
-            .with(
-                "person_key",
-                person.map(PersonKey::to_hex).unwrap_or_default(),
-            )
-            .with("amount", n(i.amount))
-            .with("computed", n(i.computed))
-            .with("status", DRAFT)
-            .with("start", rfc3339(trip.start))
-            .with("local_date", local_date.format("%Y-%m-%d").to_string())
-            .with("month", month.clone())
-            .with("counted", Value::Array(counted).to_string())
-            .with("created_at", now.clone())
-            .with(GSI1_PK, keys::incentives_index(&campaign.id, &month))
-            .with(
-                GSI1_SK,
-                format!(
-                    "{}#{operator}#{journey_id}#{}",
-                    rfc3339(trip.start),
-                    i.role.as_str()
-                ),
+                item.s("operator_journey_id"),
+                trip,
+                local_date,
+                i,
+                &now,
             );
-            if let Some(t) = item.s("operator_journey_id") {
-                draft.set("operator_journey_id", t.to_owned());
-            }
-            if let Outcome::Capped { cap, label } = i.outcome {
-                draft.set("capped_by", label);
-                draft.set("cap_index", n(cap as u64));
-            }
             ops.push(WriteOp::Put {
                 item: draft,
                 condition: Some(Condition::NotExists),
@@ -267,6 +229,71 @@ async fn campaign_draft(
         "counters of campaign {} kept moving; retried later",
         campaign.id
     )))
+}
+
+/// The stored draft of one incentive of a trip (`incentive` from evaluating `campaign`):
+/// what the status route, the listings and the monthly run read.
+#[allow(clippy::too_many_arguments)]
+pub fn draft_item(
+    campaign: &Campaign,
+    operator: OperatorId,
+    journey_id: &str,
+    operator_journey_id: Option<&str>,
+    trip: &Trip<'_>,
+    local_date: chrono::NaiveDate,
+    i: &engine::Incentive,
+    now: &str,
+) -> Item {
+    let month = local_date.format("%Y-%m").to_string();
+    let person = trip_person(trip, i.role);
+    let counted: Vec<Value> = i
+        .counted
+        .iter()
+        .map(|(k, d)| {
+            let (holder, rest) = k.storage();
+            let store_key = keys::draft_counter(&campaign.id, &holder, &rest);
+            json!([store_key.pk, store_key.sk, d.trips, d.amount])
+        })
+        .collect();
+    let mut draft = Item::new(keys::draft_incentive(
+        operator,
+        journey_id,
+        &campaign.id,
+        i.role.as_str(),
+    ))
+    .with("campaign_id", campaign.id.as_str())
+    .with("journey_id", journey_id)
+    .with("operator_id", n(operator.0))
+    .with("role", i.role.as_str())
+    .with(
+        "person_key",
+        person.map(PersonKey::to_hex).unwrap_or_default(),
+    )
+    .with("amount", n(i.amount))
+    .with("computed", n(i.computed))
+    .with("status", DRAFT)
+    .with("start", rfc3339(trip.start))
+    .with("local_date", local_date.format("%Y-%m-%d").to_string())
+    .with("month", month.clone())
+    .with("counted", Value::Array(counted).to_string())
+    .with("created_at", now.to_owned())
+    .with(GSI1_PK, keys::incentives_index(&campaign.id, &month))
+    .with(
+        GSI1_SK,
+        format!(
+            "{}#{operator}#{journey_id}#{}",
+            rfc3339(trip.start),
+            i.role.as_str()
+        ),
+    );
+    if let Some(t) = operator_journey_id {
+        draft.set("operator_journey_id", t.to_owned());
+    }
+    if let Outcome::Capped { cap, label } = i.outcome {
+        draft.set("capped_by", label);
+        draft.set("cap_index", n(cap as u64));
+    }
+    draft
 }
 
 fn trip_person(trip: &Trip, role: crate::domain::campaign::PaidRole) -> Option<PersonKey> {
@@ -371,11 +398,26 @@ pub struct StatusView {
     pub role: String,
     /// Cents.
     pub amount: i64,
-    /// `draft` or `canceled` (until the monthly run).
+    /// `draft` or `canceled` until the campaign's month is final; then the final line's
+    /// status (`validated`, `capped`, `canceled`, `not_eligible`, `correction`).
     pub status: String,
     /// The cap that reduced the amount.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capped_by: Option<String>,
+    /// Final lines only: the month (campaign's time zone) and its final version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_version: Option<i64>,
+    /// Final lines only: why it is canceled, capped or not eligible.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Final lines only: the higher-priority campaign that pays the journey instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_by: Option<String>,
+    /// Final correction lines only: the month whose line this corrects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
 }
 
 /// What the status route shows of a journey's incentives (unreadable drafts, never
@@ -390,6 +432,11 @@ pub fn status_view(drafts: &[Item]) -> Vec<StatusView> {
                 amount: d.n("amount")?,
                 status: d.s("status")?.to_owned(),
                 capped_by: d.s("capped_by").map(str::to_owned),
+                month: None,
+                final_version: None,
+                reason: None,
+                paid_by: None,
+                corrects: None,
             });
             if view.is_none() {
                 tracing::error!(sk = %d.key.sk, "unreadable draft incentive left out");

@@ -315,3 +315,42 @@ pub fn monthly_run_prepared(
 
 /// Index partition listing monthly runs (gsi1sk = `<started_at>#<run_id>`).
 pub const MONTHLY_RUNS_INDEX: &str = "MONTHLY_RUNS";
+
+/// Partition of one operator's lines in one version-set of a campaign's final month (the
+/// operator statement and the status route read it): per version a totals item
+/// (`V0001#T`) and the operator's lines in chunks keyed by their first journey id
+/// (`V0001#L#<journey id>`), so the chunk holding a journey is the last one whose key is
+/// not after it.
+pub fn operator_finals(operator: OperatorId, id: &CampaignId, month: &str) -> String {
+    format!("OPFINAL#{operator}#{id}#{month}")
+}
+
+pub fn operator_final_totals(
+    operator: OperatorId,
+    id: &CampaignId,
+    month: &str,
+    version: i64,
+) -> Key {
+    Key::new(
+        operator_finals(operator, id, month),
+        format!("V{version:04}#T"),
+    )
+}
+
+/// Sort-key prefix of the line chunks of one version in [`operator_finals`].
+pub fn operator_final_chunk_prefix(version: i64) -> String {
+    format!("V{version:04}#L#")
+}
+
+pub fn operator_final_chunk(
+    operator: OperatorId,
+    id: &CampaignId,
+    month: &str,
+    version: i64,
+    first: &str,
+) -> Key {
+    Key::new(
+        operator_finals(operator, id, month),
+        format!("{}{first}", operator_final_chunk_prefix(version)),
+    )
+}

@@ -363,6 +363,12 @@ pub trait Store: Send + Sync {
     /// Strongly consistent read of one item.
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>>;
 
+    /// Strongly consistent reads of several items, answered in the order of `keys`: for
+    /// batch jobs. By default the reads run concurrently; adapters may read in one call.
+    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        futures::future::try_join_all(keys.iter().map(|k| self.get(k))).await
+    }
+
     /// Writes a whole item, replacing any previous one, if the condition holds.
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()>;
 

@@ -424,6 +424,14 @@ impl Store for SqliteStore {
         self.read(move |conn| read_item(conn, &key)).await
     }
 
+    /// One trip to a reader connection for all of them (a batch job's thousands of reads
+    /// would otherwise each pay a thread hand-off).
+    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        let keys = keys.to_vec();
+        self.read(move |conn| keys.iter().map(|k| read_item(conn, k)).collect())
+            .await
+    }
+
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
         self.submit(Work::Write(WriteOp::Put { item, condition }))
             .await

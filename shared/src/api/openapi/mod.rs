@@ -183,6 +183,9 @@ enum Access {
     Application(Permission),
     /// A registry admin, or a token of the campaign's territory.
     CampaignReader,
+    /// A registry admin, an admin of the operator in the path, or one of its application
+    /// tokens with this permission.
+    OperatorReader(Permission),
 }
 
 impl Access {
@@ -197,6 +200,11 @@ impl Access {
             }
             Access::Application(p) => vec![one("application", vec![p.as_str()])],
             Access::CampaignReader => vec![one("registry_admin", vec![]), one("territory", vec![])],
+            Access::OperatorReader(p) => vec![
+                one("application", vec![p.as_str()]),
+                one("operator_admin", vec![]),
+                one("registry_admin", vec![]),
+            ],
         }
     }
 
@@ -204,7 +212,7 @@ impl Access {
         match self {
             Access::Public => Vec::new(),
             // Application routes count against the operator's rate limit.
-            Access::Application(_) => vec![401, 403, 429],
+            Access::Application(_) | Access::OperatorReader(_) => vec![401, 403, 429],
             _ => vec![401, 403],
         }
     }
@@ -392,6 +400,61 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             ok: vec![(200, json_answer("The operator.", s.of::<Operator>()))],
             errors: &[404, 503],
             ..doc("operators", "An operator", Access::OperatorAdmin)
+        },
+        RouteId::OperatorsIncentives => Doc {
+            description: Some(
+                "What the operator's users earned in a month, per campaign: the basis of \
+                 payments. Always 200 for a valid month: `final` says whether every campaign \
+                 of the month is final; campaigns not final yet are listed without lines. \
+                 `Accept: text/csv` gives the lines as CSV.",
+            ),
+            query: vec![
+                query(
+                    "month",
+                    true,
+                    "The month, in each campaign's time zone.",
+                    string_schema()
+                        .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
+                        .examples(["2025-03"]),
+                ),
+                query(
+                    "limit",
+                    false,
+                    "Lines per page (default 1000).",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1))
+                        .maximum(Some(5000)),
+                ),
+                query(
+                    "cursor",
+                    false,
+                    "`next_cursor` of the previous page.",
+                    string_schema(),
+                ),
+            ],
+            ok: vec![(
+                200,
+                ResponseBuilder::new()
+                    .description("One page of the operator's statement.")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(s.of::<crate::campaigns::monthly::statement::Statement>()))
+                            .build(),
+                    )
+                    .content(
+                        "text/csv",
+                        ContentBuilder::new().schema(Some(string_schema())).build(),
+                    )
+                    .build(),
+            )],
+            errors: &[400, 404, 503],
+            ..doc(
+                "operators",
+                "An operator's monthly incentive statement",
+                Access::OperatorReader(P::JourneyRead),
+            )
         },
         RouteId::ApplicationsCreate => Doc {
             description: Some(

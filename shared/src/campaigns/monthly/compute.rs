@@ -122,12 +122,16 @@ pub struct Line {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = MonthlyCount))]
 pub struct Count {
     pub count: u64,
     pub amount: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = MonthlyTotals))]
 pub struct Totals {
     pub journeys: u64,
     /// Validated and capped lines paying something: what is to be paid.
@@ -136,6 +140,23 @@ pub struct Totals {
     pub net: Count,
     /// Per line status.
     pub by_status: BTreeMap<LineStatus, Count>,
+}
+
+impl Totals {
+    /// Counts one line (not `journeys`: callers know what a journey is for them).
+    pub fn count(&mut self, l: &Line) {
+        let c = self.by_status.entry(l.status).or_default();
+        c.count += 1;
+        c.amount += l.amount;
+        if matches!(l.status, LineStatus::Validated | LineStatus::Capped) && l.amount > 0 {
+            self.paid.count += 1;
+            self.paid.amount += l.amount;
+        }
+        if l.amount != 0 {
+            self.net.count += 1;
+            self.net.amount += l.amount;
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -379,17 +400,7 @@ pub fn finish(
         ..Totals::default()
     };
     for l in &lines {
-        let c = totals.by_status.entry(l.status).or_default();
-        c.count += 1;
-        c.amount += l.amount;
-        if matches!(l.status, LineStatus::Validated | LineStatus::Capped) && l.amount > 0 {
-            totals.paid.count += 1;
-            totals.paid.amount += l.amount;
-        }
-        if l.amount != 0 {
-            totals.net.count += 1;
-            totals.net.amount += l.amount;
-        }
+        totals.count(l);
     }
     let mut carry: Vec<(CounterKey, Tally)> = counters
         .iter()

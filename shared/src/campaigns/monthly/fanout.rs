@@ -347,7 +347,7 @@ async fn run_shard(
     let key = keys::monthly_run_unit(run_id, id, &m, Some(n));
     if let Some(fence) = Fence::take(app, &key, "done").await? {
         let range = shard_range(campaign, month, n, group.shards);
-        let entries = read_entries(app, id, &m, range).await?;
+        let entries = read_entries(app, id, month, range).await?;
         let rivals = compute::rivals(campaign, planned);
         let mut prepared: Vec<Prepared> = entries
             .iter()
@@ -529,7 +529,7 @@ async fn finalize_group(
         }
     };
     let prepared = if group.shards == 0 {
-        let entries = read_entries(app, id, &month.to_string(), SkRange::All).await?;
+        let entries = read_entries(app, id, month, SkRange::All).await?;
         let rivals = compute::rivals(campaign, planned);
         entries
             .iter()

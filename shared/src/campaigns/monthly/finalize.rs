@@ -1,15 +1,15 @@
 //! The final step of a campaign's month: op2 over the month's prepared journeys (from one
-//! process or from every shard), then the new version written: lines and carried counters
-//! in chunks, then, in one transaction, the header, the `FINAL#` marker pointing at it and
+//! process or from every shard), then the new version written: lines, carried counters and
+//! the operator index (see [`super::statement`]) in chunks, then, in one transaction, the header, the `FINAL#` marker pointing at it and
 //! what the run records of the unit. Writes hold a [`Fence`] on the header, so a delivery
 //! that crashed halfway is taken over and rewritten, and two at once never mix.
 
-use sha2::{Digest, Sha256};
+use futures::{StreamExt, TryStreamExt};
 
 use super::compute::{self, Prepared};
-use super::fence::Fence;
+use super::fence::{Fence, Lost};
 use super::{
-    carried_counters, corrections, results_bytes, Month, Report, RunError, COUNTERS_PER_CHUNK,
+    carried_counters, corrections, encode, statement, Month, Report, RunError, COUNTERS_PER_CHUNK,
     LINES_PER_CHUNK,
 };
 use crate::app::App;
@@ -64,7 +64,8 @@ pub(super) async fn finalize(
     let late = corrections(app, id, month).await?;
     let run = compute::finish(campaign, &mut prepared, seed, month.year(), late);
     drop(prepared);
-    let digest = hex::encode(Sha256::digest(results_bytes(&run.totals, &run.lines)));
+    let encoded = encode::lines(&run.lines);
+    let digest = encode::digest(&run.totals, &encoded);
     let version = previous.unwrap_or(0) + 1;
     let conflict = || RunError::Conflict {
         campaign: id.clone(),
@@ -80,24 +81,41 @@ pub(super) async fn finalize(
         return Err(conflict());
     };
 
-    let lines = run.lines.chunks(LINES_PER_CHUNK).collect::<Vec<_>>();
-    for (n, chunk) in lines.iter().enumerate() {
-        let item = Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
-            .with("data", serde_json::to_string(chunk).unwrap_or_default());
-        fence.put(app, item).await?.map_err(|_| fenced())?;
-    }
-    let carry = run.carry.chunks(COUNTERS_PER_CHUNK).collect::<Vec<_>>();
-    for (n, chunk) in carry.iter().enumerate() {
-        let rows: Vec<(String, String, u64, u64)> = chunk
-            .iter()
-            .map(|(k, t)| {
-                let (holder, rest) = k.storage();
-                (holder, rest, t.trips, t.amount)
-            })
-            .collect();
-        let item = Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
-            .with("data", serde_json::to_string(&rows).unwrap_or_default());
-        fence.put(app, item).await?.map_err(|_| fenced())?;
+    let line_chunks: Vec<Item> = encoded
+        .chunks(LINES_PER_CHUNK)
+        .enumerate()
+        .map(|(n, chunk)| {
+            Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
+                .with("data", encode::array(chunk))
+        })
+        .collect();
+    let carry: Vec<Item> = run
+        .carry
+        .chunks(COUNTERS_PER_CHUNK)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let rows: Vec<(String, String, u64, u64)> = chunk
+                .iter()
+                .map(|(k, t)| {
+                    let (holder, rest) = k.storage();
+                    (holder, rest, t.trips, t.amount)
+                })
+                .collect();
+            Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
+                .with("data", serde_json::to_string(&rows).unwrap_or_default())
+        })
+        .collect();
+    let (line_count, carry_count) = (line_chunks.len(), carry.len());
+    let index = statement::index_items(id, &m, version, &run.lines, &encoded);
+    drop(encoded);
+    let puts = line_chunks.into_iter().chain(carry).chain(index);
+    let written: Vec<Result<(), Lost>> =
+        futures::stream::iter(puts.map(|item| fence.put(app, item)))
+            .buffer_unordered(statement::WRITES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+    if written.iter().any(Result::is_err) {
+        return Err(fenced());
     }
     let now = rfc3339(app.clock.now());
     let mut header = Update::new()
@@ -111,8 +129,8 @@ pub(super) async fn finalize(
             "totals",
             serde_json::to_string(&run.totals).unwrap_or_default(),
         )
-        .set("line_chunks", lines.len() as i64)
-        .set("carry_chunks", carry.len() as i64);
+        .set("line_chunks", line_count as i64)
+        .set("carry_chunks", carry_count as i64);
     if let Some(from) = &carried_from {
         header = header.set("carried_from", from.clone());
     }

@@ -10,10 +10,12 @@
 //! win.
 
 pub mod compute;
+pub mod encode;
 pub mod fanout;
 mod fence;
 mod finalize;
 pub mod progress;
+pub mod statement;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,8 +36,6 @@ use crate::store::{Item, Query, SkRange, StoreError};
 /// Lines per stored chunk (a line is ~250 bytes: far below DynamoDB's 400 KB per item).
 const LINES_PER_CHUNK: usize = 500;
 const COUNTERS_PER_CHUNK: usize = 1000;
-/// Journeys read at once.
-const READS_IN_FLIGHT: usize = 32;
 
 /// A calendar month, `YYYY-MM`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -204,7 +204,7 @@ pub async fn run_campaign(
     force: bool,
 ) -> Result<Report, RunError> {
     let previous = finalize::next_version(app, campaign, month, force).await?;
-    let entries = read_entries(app, &campaign.id, &month.to_string(), SkRange::All).await?;
+    let entries = read_entries(app, &campaign.id, month, SkRange::All).await?;
     let all: Vec<&Campaign> = campaigns.iter().map(|c| c.as_ref()).collect();
     let rivals = compute::rivals(campaign, &all);
     let prepared = entries
@@ -322,50 +322,100 @@ async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Lin
             }
         }
     }
-    // One read per journey paid earlier, many at once (the final step sorts the lines).
-    let checks = paid
+    let open: Vec<_> = paid
         .into_iter()
         .filter(|(key, _)| !corrected.contains(key))
-        .map(|(key, l)| async move {
-            let journey = app
-                .store
-                .get(&keys::journey(OperatorId(l.operator_id), &l.journey_id))
-                .await?;
+        .collect();
+    let mut out = Vec::new();
+    // Every journey paid in earlier months is read again: in batches.
+    for batch in open.chunks(JOURNEYS_PER_READ) {
+        let keys: Vec<_> = batch
+            .iter()
+            .map(|(_, l)| keys::journey(OperatorId(l.operator_id), &l.journey_id))
+            .collect();
+        let journeys = app.store.get_many(&keys).await?;
+        for ((key, l), journey) in batch.iter().zip(journeys) {
             let reason = match &journey {
                 None => Some("journey_missing"),
                 Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
             };
-            Ok::<_, StoreError>(reason.map(|reason| Line {
-                status: compute::LineStatus::Correction,
-                amount: -l.amount,
-                reason: Some(reason.to_owned()),
-                paid_by: None,
-                corrects: Some(key.0),
-                ..l
-            }))
-        });
-    let lines: Vec<Result<Option<Line>, StoreError>> = futures::stream::iter(checks)
-        .buffer_unordered(READS_IN_FLIGHT)
-        .collect()
-        .await;
-    lines.into_iter().filter_map(|l| l.transpose()).collect()
+            if let Some(reason) = reason {
+                out.push(Line {
+                    status: compute::LineStatus::Correction,
+                    amount: -l.amount,
+                    reason: Some(reason.to_owned()),
+                    paid_by: None,
+                    corrects: Some(key.0.clone()),
+                    ..l.clone()
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
-/// The month's journeys with drafts from the campaign (those whose drafts' index sort key,
-/// which starts with the journey's start, is in `range`), with their current state.
+/// The month's journeys with drafts from the campaign, with their current state.
+///
+/// The index partition is read in slices of start time (one UTC day each: its sort keys
+/// begin with the start instant), several at once; each slice's journeys are read in
+/// batches and parsed on the slice's own task, so reading and parsing use every core.
+///
+/// With a `range` (a shard of a big campaign's month), only the drafts whose index sort key
+/// is in it, in one slice.
 async fn read_entries(
     app: &App,
     id: &CampaignId,
-    month: &str,
+    month: Month,
     range: SkRange,
 ) -> Result<Vec<Entry>, StoreError> {
-    let drafts = all_items(
-        app,
-        Query::index(keys::incentives_index(id, month))
-            .range(range)
-            .limit(500),
-    )
-    .await?;
+    let sirets: Sirets = Arc::default();
+    let index = keys::incentives_index(id, &month.to_string());
+    let slices = match range {
+        SkRange::All => start_slices(month),
+        shard => vec![shard],
+    };
+    let mut tasks = futures::stream::iter(slices)
+        .map(|range| {
+            let (app, sirets, index) = (app.clone(), sirets.clone(), index.clone());
+            tokio::spawn(async move { read_slice(&app, index, range, &sirets).await })
+        })
+        .buffer_unordered(SLICES_IN_FLIGHT);
+    let mut entries = Vec::new();
+    while let Some(done) = tasks.next().await {
+        entries.extend(done.map_err(|e| StoreError::Unavailable(format!("read task: {e}")))??);
+    }
+    Ok(entries)
+}
+
+/// Sort-key ranges of the incentives index that together cover every key starting with
+/// an RFC 3339 instant, each once: the UTC days from two before the month to two after
+/// (a campaign's month, in its time zone, starts and ends within them), and the keys
+/// before and after those days.
+fn start_slices(month: Month) -> Vec<SkRange> {
+    let day = chrono::Days::new(1);
+    let first = month.first_day() - chrono::Days::new(2);
+    let last = month.last_day() + chrono::Days::new(2);
+    let mut slices = vec![SkRange::Lte(format!("{}\u{10FFFF}", first - day))];
+    let mut d = first;
+    while d <= last {
+        slices.push(SkRange::BeginsWith(d.to_string()));
+        d = d + day;
+    }
+    slices.push(SkRange::Gte((last + day).to_string()));
+    slices
+}
+
+/// Index slices read at once (the embedded store has four reader connections).
+const SLICES_IN_FLIGHT: usize = 4;
+
+/// The entries of one slice of the incentives index.
+async fn read_slice(
+    app: &App,
+    index: String,
+    range: SkRange,
+    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+) -> Result<Vec<Entry>, StoreError> {
+    let drafts = all_items(app, Query::index(index).range(range).limit(500)).await?;
     let mut journeys: BTreeMap<(u64, String), Vec<Item>> = BTreeMap::new();
     for d in drafts {
         let (Some(op), Some(j)) = (d.n("operator_id"), d.s("journey_id")) else {
@@ -374,23 +424,47 @@ async fn read_entries(
         let op = u64::try_from(op).unwrap_or(0);
         journeys.entry((op, j.to_owned())).or_default().push(d);
     }
-    let sirets: Arc<tokio::sync::Mutex<BTreeMap<u64, Option<String>>>> = Arc::default();
-    let entries = futures::stream::iter(journeys)
-        .map(|((op, journey_id), drafts)| {
-            let sirets = sirets.clone();
-            async move { entry(app, OperatorId(op), journey_id, drafts, &sirets).await }
-        })
-        .buffer_unordered(READS_IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-    entries.into_iter().filter_map(|e| e.transpose()).collect()
+    let mut entries = Vec::with_capacity(journeys.len());
+    let mut journeys = journeys.into_iter().peekable();
+    while journeys.peek().is_some() {
+        let batch: Vec<_> = journeys.by_ref().take(JOURNEYS_PER_READ).collect();
+        entries.extend(read_batch(app, batch, sirets).await?);
+    }
+    Ok(entries)
 }
 
+type Sirets = Arc<tokio::sync::Mutex<BTreeMap<u64, Option<String>>>>;
+
+/// Journeys read at once ([`crate::store::Store::get_many`]).
+const JOURNEYS_PER_READ: usize = 100;
+
+/// The entries of a batch of journeys (with their drafts), from one read of them all.
+async fn read_batch(
+    app: &App,
+    batch: Vec<((u64, String), Vec<Item>)>,
+    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+) -> Result<Vec<Entry>, StoreError> {
+    let keys: Vec<_> = batch
+        .iter()
+        .map(|((op, journey_id), _)| keys::journey(OperatorId(*op), journey_id))
+        .collect();
+    let items = app.store.get_many(&keys).await?;
+    let mut entries = Vec::with_capacity(batch.len());
+    for (((op, journey_id), drafts), item) in batch.into_iter().zip(items) {
+        if let Some(e) = entry(app, OperatorId(op), journey_id, drafts, item, sirets).await? {
+            entries.push(e);
+        }
+    }
+    Ok(entries)
+}
+
+/// A journey's entry from its drafts and its item as read now.
 async fn entry(
     app: &App,
     operator: OperatorId,
     journey_id: String,
     drafts: Vec<Item>,
+    item: Option<Item>,
     sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
 ) -> Result<Option<Entry>, StoreError> {
     let Some(first) = drafts.first() else {
@@ -414,7 +488,6 @@ async fn entry(
         })
         .collect();
     roles.sort();
-    let item = app.store.get(&keys::journey(operator, &journey_id)).await?;
     let state = match item {
         None => State::Canceled("journey_missing"),
         Some(item) => {

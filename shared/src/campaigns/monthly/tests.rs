@@ -59,18 +59,23 @@ pub(super) async fn load(app: &App, doc: Value) {
 /// Stores journey `id` of driver `d` started on `day` of `month` 2025 at `hour` (UTC),
 /// then processes it.
 pub(super) async fn journey(app: &App, id: &str, d: u8, month: u32, day: u32, hour: u32) {
+    journey_of(app, OP, id, d, month, day, hour).await
+}
+
+/// [`journey`] of another operator.
+async fn journey_of(app: &App, op: OperatorId, id: &str, d: u8, month: u32, day: u32, hour: u32) {
     // The example's passenger starts 90 minutes before the instant given.
     let at =
         Utc.with_ymd_and_hms(2025, month, day, hour, 0, 0).unwrap() + chrono::Duration::minutes(90);
     let doc = example_document(id, at);
-    let item = Item::new(keys::journey(OP, id))
+    let item = Item::new(keys::journey(op, id))
         .with("journey_id", id)
         .with("status", "pending")
         .with("driver_key", hex::encode([d; 32]))
         .with("passenger_key", hex::encode([200u8; 32]))
         .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
     app.store.put(item, None).await.unwrap();
-    crate::jobs::process::journey(app, OP, id).await.unwrap();
+    crate::jobs::process::journey(app, op, id).await.unwrap();
 }
 
 /// What DELETE /v2/journeys does: the journey canceled and its drafts with it.
@@ -517,4 +522,233 @@ async fn a_journey_canceled_after_its_final_month_is_corrected_next_month_once()
     assert_eq!(april.totals.net.count, 0);
     let again = run(&app, "c1", march(), true).await.unwrap();
     assert_eq!((again.version, again.digest), (2, report.digest));
+}
+
+async fn status_of(app: &App, op: OperatorId, id: &str) -> Vec<Value> {
+    let (_, drafts) = crate::campaigns::drafts::journey_with_drafts(app, &keys::journey(op, id))
+        .await
+        .unwrap()
+        .unwrap();
+    let views = statement::journey_incentives(app, op, id, &drafts)
+        .await
+        .unwrap();
+    views
+        .iter()
+        .map(|v| serde_json::to_value(v).unwrap())
+        .collect()
+}
+
+/// Every line of a statement, page by page.
+async fn statement_lines(app: &App, op: OperatorId, limit: usize) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = statement::read(app, op, march(), cursor, limit)
+            .await
+            .unwrap();
+        assert!(page.lines.len() <= limit);
+        out.extend(page.lines.iter().map(|l| {
+            (
+                l.campaign_id.clone(),
+                l.journey_id.clone(),
+                l.status.as_str().to_owned(),
+            )
+        }));
+        match page.next_cursor {
+            Some(c) => cursor = Some(statement::Cursor::decode(&c).unwrap()),
+            None => return out,
+        }
+    }
+}
+
+/// The operator statement and the status route follow each campaign's final version:
+/// drafts (and `final: false`) before, the final lines of the operator only after, page by
+/// page; a forced rerun shows its new version while a started listing keeps its own.
+#[tokio::test]
+async fn statements_and_journey_status_follow_the_final_versions() {
+    let app = app();
+    let other = OperatorId(2);
+    load(&app, campaign("a", json!({"priority": 10}))).await;
+    load(&app, campaign("b", json!({"priority": 5}))).await;
+    load(
+        &app,
+        campaign(
+            "s",
+            json!({"stacking": "stackable", "caps": [{"kind": "trips", "per": "month", "max": 1}]}),
+        ),
+    )
+    .await;
+    journey(&app, "k2", 1, 3, 20, 8).await;
+    journey(&app, "k1", 1, 3, 5, 8).await;
+    journey_of(&app, other, "o1", 3, 3, 6, 8).await;
+
+    let before = statement::read(&app, OP, march(), None, 100).await.unwrap();
+    assert!(!before.is_final);
+    assert_eq!(before.campaigns.len(), 3);
+    assert!(before
+        .campaigns
+        .iter()
+        .all(|c| !c.is_final && c.totals.is_none()));
+    assert!(before.lines.is_empty());
+    let drafts = status_of(&app, OP, "k2").await;
+    assert!(drafts.iter().all(|d| d["status"] == "draft"), "{drafts:?}");
+    assert_eq!(drafts.len(), 3);
+
+    run(&app, "a", march(), false).await.unwrap();
+    run(&app, "b", march(), false).await.unwrap();
+    let partial = statement::read(&app, OP, march(), None, 100).await.unwrap();
+    assert!(!partial.is_final);
+    let finals: Vec<(&str, bool)> = partial
+        .campaigns
+        .iter()
+        .map(|c| (c.campaign_id.as_str(), c.is_final))
+        .collect();
+    assert_eq!(finals, [("a", true), ("b", true), ("s", false)]);
+    let mixed = status_of(&app, OP, "k2").await;
+    let shown: Vec<(&str, &str)> = mixed
+        .iter()
+        .map(|v| {
+            (
+                v["campaign_id"].as_str().unwrap(),
+                v["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [("a", "validated"), ("b", "not_eligible"), ("s", "draft")]
+    );
+    assert_eq!(mixed[1]["reason"], "lower_priority");
+    assert_eq!(mixed[1]["paid_by"], "a");
+    assert_eq!(mixed[0]["final_version"], 1);
+    assert_eq!(mixed[0]["month"], "2025-03");
+
+    run(&app, "s", march(), false).await.unwrap();
+    let full = statement::read(&app, OP, march(), None, 100).await.unwrap();
+    assert!(full.is_final);
+    // a pays k1 and k2; s pays k1, caps k2 (one trip a month per driver).
+    assert_eq!(
+        full.totals.paid,
+        compute::Count {
+            count: 3,
+            amount: 300
+        }
+    );
+    let s_part = &full.campaigns[2];
+    assert_eq!(s_part.version, Some(1));
+    let s_totals = s_part.totals.as_ref().unwrap();
+    assert_eq!(s_totals.journeys, 2);
+    assert_eq!(s_totals.by_status[&LineStatus::Capped].count, 1);
+    let all = statement_lines(&app, OP, 100).await;
+    let want: Vec<(String, String, String)> = [
+        ("a", "k1", "validated"),
+        ("a", "k2", "validated"),
+        ("b", "k1", "not_eligible"),
+        ("b", "k2", "not_eligible"),
+        ("s", "k1", "validated"),
+        ("s", "k2", "capped"),
+    ]
+    .iter()
+    .map(|(c, j, s)| (c.to_string(), j.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(all, want);
+    for limit in [1, 2, 4] {
+        assert_eq!(
+            statement_lines(&app, OP, limit).await,
+            want,
+            "limit {limit}"
+        );
+    }
+    let theirs = statement_lines(&app, other, 100).await;
+    assert_eq!(theirs.len(), 3);
+    assert!(theirs.iter().all(|(_, j, _)| j == "o1"));
+    let k2 = status_of(&app, OP, "k2").await;
+    assert_eq!(k2[2]["status"], "capped");
+    assert_eq!(k2[2]["reason"], "trips_per_month");
+    assert_eq!(k2[2]["amount"], 0);
+
+    // A page started on version 1 of `s` continues it after a forced rerun.
+    let first = statement::read(&app, OP, march(), None, 5).await.unwrap();
+    let pinned = statement::Cursor::decode(first.next_cursor.as_deref().unwrap()).unwrap();
+    cancel(&app, "k1").await;
+    run(&app, "s", march(), true).await.unwrap();
+    let rest = statement::read(&app, OP, march(), Some(pinned), 5)
+        .await
+        .unwrap();
+    assert_eq!(rest.lines.len(), 1);
+    assert_eq!(rest.lines[0].status, LineStatus::Capped);
+    let now = statement::read(&app, OP, march(), None, 100).await.unwrap();
+    assert_eq!(now.campaigns[2].version, Some(2));
+    let s_lines: Vec<(&str, LineStatus, i64)> = now
+        .lines
+        .iter()
+        .filter(|l| l.campaign_id == "s")
+        .map(|l| (l.journey_id.as_str(), l.status, l.amount))
+        .collect();
+    assert_eq!(
+        s_lines,
+        [
+            ("k1", LineStatus::Canceled, 0),
+            ("k2", LineStatus::Validated, 100)
+        ]
+    );
+    let k1 = status_of(&app, OP, "k1").await;
+    assert_eq!(k1[2]["status"], "canceled");
+    assert_eq!(k1[2]["final_version"], 2);
+}
+
+/// Pages of any size cross chunk boundaries without losing or repeating a line.
+#[tokio::test]
+async fn statement_pages_cross_chunks() {
+    let app = app();
+    load(
+        &app,
+        campaign("c", json!({"pays": ["driver", "passenger"]})),
+    )
+    .await;
+    for n in 0..150u8 {
+        journey(&app, &format!("p-{n:03}"), n, 3, 1 + u32::from(n % 28), 8).await;
+    }
+    run(&app, "c", march(), false).await.unwrap();
+    let chunks = app
+        .store
+        .query(
+            crate::store::Query::partition(keys::operator_finals(
+                OP,
+                &CampaignId::parse("c").unwrap(),
+                "2025-03",
+            ))
+            .limit(100),
+        )
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(chunks >= 4, "{chunks} items");
+    let all = statement_lines(&app, OP, 5000).await;
+    assert_eq!(all.len(), 300);
+    for limit in [7, 50, 299] {
+        assert_eq!(statement_lines(&app, OP, limit).await, all, "limit {limit}");
+    }
+}
+
+/// The slices of the incentives index the run reads at once hold every key exactly once.
+#[test]
+fn start_slices_cover_every_key_once() {
+    let slices = start_slices(march());
+    assert_eq!(slices.len(), 2 + 31 + 2 + 2, "35 days, before and after");
+    for key in [
+        "1970-01-01T00:00:00.000Z#1#j#driver",
+        "2025-02-26T23:59:59.999Z#1#j#driver",
+        "2025-02-27T00:00:00.000Z#1#j#driver",
+        "2025-02-28T23:00:00.000Z#7#j#passenger",
+        "2025-03-15T12:00:00.000Z#1#j#driver",
+        "2025-03-31T21:59:59.999Z#1#j#driver",
+        "2025-04-02T23:59:59.999Z#1#j#driver",
+        "2025-04-03T00:00:00.000Z#1#j#driver",
+        "2099-12-31T00:00:00.000Z#1#j#driver",
+    ] {
+        let holding = slices.iter().filter(|s| s.contains(key)).count();
+        assert_eq!(holding, 1, "{key}");
+    }
 }

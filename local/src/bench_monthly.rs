@@ -1,0 +1,534 @@
+//! `registry bench policy-monthly`: the monthly run of issue 7 over a generated month
+//! (March 2025) of journeys and 20 campaigns (15 city campaigns, 5 overlapping: three
+//! regional exclusive ones above or below the cities by priority, two stackable ones).
+//!
+//! The seed writes, in bulk and directly, what acceptance and processing leave behind for
+//! the run: operators and campaigns (through the core), journey items (status, identity
+//! keys, the v2 document deflated, as acceptance stores it) and their drafts, computed by
+//! the real engine with provisional counters in arrival order and built by the function
+//! processing uses. It is kept in the `--data` file and reused when present: only the run
+//! is timed. `--meter N` instead runs over N journeys on an in-memory store behind
+//! `Metered`, which counts the DynamoDB units of every call by AWS's sizing rules.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use clap::Subcommand;
+use registry_core::app::App;
+use registry_core::campaigns::drafts;
+use registry_core::campaigns::monthly::{self, Month, Report, RunError};
+use registry_core::clock::rfc3339;
+use registry_core::config::Config;
+use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
+use registry_core::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
+use registry_core::domain::campaign::Campaign;
+use registry_core::domain::journey::{pack_document, STORED_DOCUMENT};
+use registry_core::domain::keys;
+use registry_core::domain::operator::OperatorId;
+use registry_core::queue::memory::MemoryQueue;
+use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
+use registry_core::store::memory::MemoryStore;
+use registry_core::store::sqlite::SqliteStore;
+use registry_core::store::{Item, Key, Store};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::bench::{cpu_seconds, person_key, Rng};
+
+#[derive(Subcommand)]
+pub enum MonthlyBench {
+    /// Seeds (once, into --data) a month of journeys with their drafts and 20 campaigns,
+    /// then times the monthly run over it (forced: every run writes a new version).
+    PolicyMonthly {
+        #[arg(long, default_value_t = 3_000_000)]
+        journeys: u64,
+        /// Count DynamoDB units instead: seed N journeys into memory, run behind `Metered`.
+        #[arg(long, value_name = "N")]
+        meter: Option<u64>,
+    },
+}
+
+const MONTH: &str = "2025-03";
+const CITIES: u64 = 15;
+const DRIVERS_PER_CITY: u64 = 8_000;
+const PASSENGERS_PER_CITY: u64 = 16_000;
+/// Operators: their share of journeys (per mille) and proof class.
+const OPERATORS: [(u64, &str); 5] = [(400, "C"), (250, "C"), (150, "B"), (100, "A"), (100, "C")];
+
+fn seed_marker() -> Key {
+    Key::new("BENCH#policy-monthly", "SEED")
+}
+
+/// South-west corner of city `k`'s rectangle (0.5° of latitude × 0.6° of longitude).
+fn city_corner(k: u64) -> (f64, f64) {
+    (43.2 + (k / 5) as f64 * 1.6, -0.8 + (k % 5) as f64 * 1.6)
+}
+
+fn rect(lat0: f64, lon0: f64, lat1: f64, lon1: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[
+        [lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]]})
+}
+
+/// The rectangle around cities `from..=to` of one row.
+fn cities_rect(from: u64, to: u64) -> Value {
+    let (lat0, lon0) = city_corner(from);
+    let (_, lon1) = city_corner(to);
+    rect(lat0 - 0.01, lon0 - 0.01, lat0 + 0.51, lon1 + 0.61)
+}
+
+/// The 20 campaigns: 15 cities (exclusive, priority 10, 2–30 km, per-day, per-month and
+/// amount caps, one with a budget that runs out) and 5 overlapping.
+fn campaigns() -> Vec<Value> {
+    let mut out = Vec::new();
+    for k in 0..CITIES {
+        let pays = if k % 3 == 0 {
+            json!(["driver", "passenger"])
+        } else {
+            json!(["driver"])
+        };
+        let amount = if k % 2 == 0 {
+            json!({"mode": "first_matching_band", "bands": [
+                {"from": 2000, "to": 15000, "fixed": 100}, {"from": 15000, "to": 30000, "fixed": 200}]})
+        } else {
+            json!({"mode": "sum_of_bands", "bands": [
+                {"from": 2000, "fixed": 50}, {"from": 5000, "to": 30000, "per_km": 10}],
+                "max_per_trip": 300})
+        };
+        let mut caps = vec![
+            json!({"kind": "trips", "per": "day", "max": 4, "who": "driver"}),
+            json!({"kind": "trips", "per": "month", "max": 30}),
+            json!({"kind": "amount", "per": "month", "max": 4000}),
+        ];
+        if k == 4 {
+            caps.push(json!({"kind": "budget", "max": 5_000_000}));
+        }
+        out.push(json!({
+            "id": format!("city-{k:02}"), "name": format!("City {k}"),
+            "territory_name": format!("City {k}"), "territory_id": format!("city-{k:02}"),
+            "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+            "territory": {"rule": "start", "geojson": cities_rect(k, k)},
+            "distance": {"min": 2000, "max": 30000},
+            "pays": pays, "amount": amount, "caps": caps,
+            "priority": 10, "stacking": "exclusive"
+        }));
+    }
+    let region = |id: &str, from: u64, to: u64, priority: i32, extra: Value| {
+        let mut doc = json!({
+            "id": id, "name": id, "territory_name": id, "territory_id": id,
+            "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+            "territory": {"rule": "start_or_end", "geojson": cities_rect(from, to)},
+            "distance": {"min": 2000, "max": 80000},
+            "pays": ["driver"],
+            "amount": {"mode": "first_matching_band", "bands": [{"from": 2000, "fixed": 150}]},
+            "caps": [{"kind": "trips", "per": "day", "max": 4},
+                     {"kind": "amount", "per": "month", "max": 9000}],
+            "priority": priority, "stacking": "exclusive"
+        });
+        if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                doc.insert(k.clone(), v.clone());
+            }
+        }
+        doc
+    };
+    // Above cities 0 and 1: they keep only what region-a does not pay.
+    out.push(region("region-a", 0, 1, 20, json!({})));
+    // Below cities 5 and 6: pays the long trips (≥ 30 km) the cities do not.
+    out.push(region(
+        "region-b",
+        5,
+        6,
+        5,
+        json!({"distance": {"min": 5000, "max": 80000}, "pays": ["driver", "passenger"]}),
+    ));
+    // Above city 10 on weekdays only.
+    out.push(region(
+        "region-c",
+        10,
+        10,
+        15,
+        json!({"days": {"weekdays": [1, 2, 3, 4, 5]}}),
+    ));
+    out.push(region(
+        "stack-passengers",
+        2,
+        3,
+        0,
+        json!({"stacking": "stackable", "pays": ["passenger"], "operator_classes": ["C"],
+               "amount": {"mode": "first_matching_band", "bands": [{"from": 2000, "fixed": 50}]}}),
+    ));
+    out.push(region(
+        "stack-boost",
+        7,
+        8,
+        0,
+        json!({"stacking": "stackable",
+               "days": {"weekdays": [1, 2, 3, 4, 5, 6, 7], "boost": [{"date": "2025-03-18", "factor": 2}]},
+               "caps": [{"kind": "amount", "per": "year", "max": 20000}]}),
+    ));
+    out
+}
+
+/// What the seed wrote.
+#[derive(Default)]
+struct Seeded {
+    journeys: u64,
+    drafts: u64,
+    items: u64,
+}
+
+/// Journey `n` of `total`: its item and its drafts in every campaign that pays it.
+fn journey_items(
+    n: u64,
+    total: u64,
+    campaigns: &[Arc<Campaign>],
+    counters: &mut [MemoryCounters],
+    month_start: DateTime<Utc>,
+    seeded: &mut Seeded,
+) -> Vec<Item> {
+    let mut rng = Rng(n.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x0003_2025);
+    let city = n % CITIES;
+    let share = rng.below(1000);
+    let mut acc = 0;
+    let (op_index, class) = OPERATORS
+        .iter()
+        .enumerate()
+        .find_map(|(i, (s, c))| {
+            acc += s;
+            (share < acc).then_some((i as u64, *c))
+        })
+        .unwrap_or((4, "C"));
+    let operator = OperatorId(op_index + 1);
+    let driver = city * 100_000 + rng.below(DRIVERS_PER_CITY);
+    let passenger = city * 100_000 + 50_000 + rng.below(PASSENGERS_PER_CITY);
+    // Arrival (and start) order is journey order, spread over the month.
+    let span = 31 * 86_400 - 3 * 3600;
+    let start = month_start + TimeDelta::seconds((n * span / total.max(1)) as i64);
+    let km = 2.0 + 48.0 * rng.unit().powi(2);
+    let minutes = (km * 1.5).round() as i64 + 5;
+    let end = start + TimeDelta::minutes(minutes);
+    let (lat0, lon0) = city_corner(city);
+    let (lat, lon) = (lat0 + 0.5 * rng.unit(), lon0 + 0.6 * rng.unit());
+    let angle = std::f64::consts::TAU * rng.unit();
+    let to_lat = lat + km * angle.cos() / 111.0;
+    let to_lon = lon + km * angle.sin() / (111.0 * lat.to_radians().cos());
+    let distance = (km * 1200.0).round() as u64;
+    let seats = 1 + u64::from(rng.below(5) == 0);
+    let journey_id = format!("mb-{n:07}");
+    let place = |at: DateTime<Utc>, lat: f64, lon: f64| json!({"datetime": rfc3339(at), "lat": (lat * 1e6).round() / 1e6, "lon": (lon * 1e6).round() / 1e6});
+    let doc = json!({
+        "journey_id": journey_id,
+        "operator_journey_id": format!("trip-{n:07}"),
+        "operator_class": class,
+        "passenger": {
+            "identity": {"phone": format!("+336{:08}", passenger), "over_18": true},
+            "start": place(start, lat, lon), "end": place(end, to_lat, to_lon),
+            "seats": seats, "contribution": 200 + 10 * km as u64,
+            "incentives": [], "payments": [], "distance": distance, "duration": minutes * 60
+        },
+        "driver": {
+            "identity": {"phone": format!("+3377{:07}", driver)},
+            "start": place(start, lat, lon), "end": place(end, to_lat, to_lon),
+            "revenue": 150 + 8 * km as u64, "incentives": [],
+            "distance": distance, "duration": minutes * 60
+        }
+    })
+    .to_string();
+    let status = match rng.below(100) {
+        0 | 1 => "canceled",
+        2 | 3 => "fraud_error",
+        _ => "ok",
+    };
+    let (driver_key, passenger_key) = (person_key(driver), person_key(passenger));
+    let created = rfc3339(end + TimeDelta::minutes(10));
+    let processed = rfc3339(end + TimeDelta::minutes(11));
+    let mut items = Vec::new();
+
+    let parsed = registry_core::domain::journey_v2::parse(doc.as_bytes());
+    let mut rev = 0i64;
+    if let Ok(journey) = &parsed {
+        let trip = Trip::from_journey(
+            journey,
+            operator,
+            None,
+            PersonKey::from_hex(&driver_key),
+            PersonKey::from_hex(&passenger_key),
+        );
+        for (c, counters) in campaigns.iter().zip(counters.iter_mut()) {
+            let Evaluation::Eligible {
+                local_date,
+                incentives,
+            } = engine::evaluate(c, &trip, counters)
+            else {
+                continue;
+            };
+            let mut wrote = false;
+            for i in incentives
+                .iter()
+                .filter(|i| !matches!(i.outcome, Outcome::NotEligible(_)))
+            {
+                let mut draft = drafts::draft_item(
+                    c,
+                    operator,
+                    &journey_id,
+                    journey.operator_journey_id.as_deref(),
+                    &trip,
+                    local_date,
+                    i,
+                    &processed,
+                );
+                if status == "canceled" {
+                    draft.set("status", drafts::CANCELED);
+                    draft.set("canceled_at", created.clone());
+                } else {
+                    counters.add(&i.counted);
+                }
+                items.push(draft);
+                seeded.drafts += 1;
+                wrote = true;
+            }
+            rev += i64::from(wrote);
+        }
+    }
+    let mut journey = Item::new(keys::journey(operator, &journey_id))
+        .with("operator_id", operator.0 as i64)
+        .with("journey_id", journey_id.clone())
+        .with("operator_journey_id", format!("trip-{n:07}"))
+        .with("status", status)
+        .with("receipt_status", "pending")
+        .with("created_at", created.clone())
+        .with("updated_at", processed.clone())
+        .with(STORED_DOCUMENT, pack_document(doc.as_bytes()))
+        .with("doc_hash", hex::encode(Sha256::digest(doc.as_bytes())))
+        .with("driver_key", driver_key)
+        .with("passenger_key", passenger_key)
+        .with("driver_start", rfc3339(start))
+        .with("passenger_start", rfc3339(start))
+        .with("driver_end", rfc3339(end))
+        .with("passenger_end", rfc3339(end))
+        .with(drafts::REV, rev);
+    match status {
+        "canceled" => journey.set("canceled_at", created),
+        "fraud_error" => journey.set("fraud_labels", "[\"temporal_overlap\"]"),
+        _ => {}
+    }
+    items.push(journey);
+    seeded.journeys += 1;
+    seeded.items += items.len() as u64;
+    items
+}
+
+/// Operators and campaigns through the core (as `registry admin` makes them).
+async fn setup(app: &App) -> Result<Vec<Arc<Campaign>>, String> {
+    for (i, _) in OPERATORS.iter().enumerate() {
+        registry_core::admin::create_operator(app, format!("Operator {}", i + 1), None)
+            .await
+            .map_err(|e| format!("operator: {e:?}"))?;
+    }
+    for doc in campaigns() {
+        registry_core::campaigns::create(app, doc.to_string().as_bytes())
+            .await
+            .map_err(|e| format!("campaign {}: {e:?}", doc["id"]))?;
+    }
+    let mut all = app
+        .campaigns
+        .campaigns(app)
+        .await
+        .map_err(|e| e.to_string())?
+        .to_vec();
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(all)
+}
+
+fn month_start() -> DateTime<Utc> {
+    // 1 March 2025, 00:00 in Paris.
+    Utc.with_ymd_and_hms(2025, 2, 28, 23, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// Every journey's items, in journey order.
+fn generate(
+    journeys: u64,
+    campaigns: Vec<Arc<Campaign>>,
+    seeded: &mut Seeded,
+) -> impl Iterator<Item = Item> + '_ {
+    let mut counters: Vec<MemoryCounters> = campaigns
+        .iter()
+        .map(|_| MemoryCounters::default())
+        .collect();
+    let start = month_start();
+    (0..journeys)
+        .flat_map(move |n| journey_items(n, journeys, &campaigns, &mut counters, start, seeded))
+}
+
+fn print(result: &Value, json_out: bool) {
+    if json_out {
+        println!("{result}");
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(result).unwrap_or_default()
+        );
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn summary(reports: &[Result<Report, RunError>]) -> Result<Value, String> {
+    let mut entries = 0;
+    let mut lines = 0;
+    let mut paid = 0;
+    let mut per_campaign = Vec::new();
+    for r in reports {
+        let r = r.as_ref().map_err(|e| e.to_string())?;
+        entries += r.totals.journeys;
+        lines += r.totals.by_status.values().map(|c| c.count).sum::<u64>();
+        paid += r.totals.paid.amount;
+        per_campaign.push(json!({
+            "campaign": r.campaign_id, "version": r.version, "journeys": r.totals.journeys,
+            "paid": r.totals.paid, "by_status": r.totals.by_status,
+        }));
+    }
+    Ok(json!({
+        "campaign_journeys": entries, "lines": lines, "paid_cents": paid,
+        "campaigns": per_campaign,
+    }))
+}
+
+pub async fn run(config: Config, command: MonthlyBench, json_out: bool) -> Result<(), String> {
+    let MonthlyBench::PolicyMonthly { journeys, meter } = command;
+    let month = Month::parse(MONTH).ok_or("bad month")?;
+    if let Some(n) = meter {
+        return meter_run(config, n, month, json_out).await;
+    }
+    let path = config.db_path.clone();
+    let fresh = !Path::new(&path).exists();
+    let store = SqliteStore::open(&path).map_err(|e| e.to_string())?;
+    let queue = store.queue(config.max_receives);
+    let app = App::new(Arc::new(store.clone()), Arc::new(queue), config);
+    let mut seed_seconds = None;
+    match app
+        .store
+        .get(&seed_marker())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(marker) if marker.n("journeys") == Some(journeys as i64) => {
+            eprintln!("reusing the seed in {}", path.display());
+        }
+        Some(marker) => {
+            return Err(format!(
+                "{} holds a seed of {:?} journeys, not {journeys}: pick another --data",
+                path.display(),
+                marker.n("journeys")
+            ))
+        }
+        None if !fresh => {
+            return Err(format!(
+                "{} exists without a complete seed: remove it or pick another --data",
+                path.display()
+            ))
+        }
+        None => {
+            let started = Instant::now();
+            let campaigns = setup(&app).await?;
+            let mut seeded = Seeded::default();
+            let writer = store.clone();
+            let seeded = tokio::task::spawn_blocking(move || {
+                let written = writer.bulk_put(generate(journeys, campaigns, &mut seeded));
+                written.map(|_| seeded)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            let marker = Item::new(seed_marker())
+                .with("journeys", seeded.journeys as i64)
+                .with("drafts", seeded.drafts as i64)
+                .with("items", seeded.items as i64);
+            app.store
+                .put(marker, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "seeded {} journeys, {} drafts ({} items) in {secs:.1} s",
+                seeded.journeys, seeded.drafts, seeded.items
+            );
+            seed_seconds = Some(secs);
+        }
+    }
+
+    let (started, cpu) = (Instant::now(), cpu_seconds());
+    let reports = monthly::run_all(&app, month, true, &|r| {
+        if let Ok(r) = r {
+            eprintln!(
+                "{} v{}: {} journeys, {:.1} s",
+                r.campaign_id,
+                r.version,
+                r.totals.journeys,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let mut result = summary(&reports)?;
+    result["journeys"] = json!(journeys);
+    result["seed_seconds"] = json!(seed_seconds);
+    result["run_seconds"] = json!(wall);
+    result["run_cpu_seconds"] = json!(cpu);
+    result["peak_rss_mib"] = json!(peak_rss_mib());
+    print(&result, json_out);
+    Ok(())
+}
+
+/// The run over `journeys` journeys on an in-memory store behind [`Metered`]: the units it
+/// would cost on DynamoDB on-demand, per journey of the month.
+async fn meter_run(
+    config: Config,
+    journeys: u64,
+    month: Month,
+    json_out: bool,
+) -> Result<(), String> {
+    let memory: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let seed_app = App::new(
+        memory.clone(),
+        Arc::new(MemoryQueue::default()),
+        config.clone(),
+    );
+    let campaigns = setup(&seed_app).await?;
+    let mut seeded = Seeded::default();
+    let items: Vec<Item> = generate(journeys, campaigns, &mut seeded).collect();
+    for item in items {
+        memory.put(item, None).await.map_err(|e| e.to_string())?;
+    }
+    let metered = Arc::new(Metered::new(memory, GSI1_PROJECTION));
+    let app = App::new(metered.clone(), Arc::new(MemoryQueue::default()), config);
+    let reports = monthly::run_all(&app, month, false, &|_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    let units = metered.take();
+    let mut result = summary(&reports)?;
+    result["journeys"] = json!(journeys);
+    result["drafts"] = json!(seeded.drafts);
+    result["read_units"] = json!(units.read);
+    result["write_units"] = json!(units.write);
+    result["read_units_per_journey"] = json!(units.read / journeys.max(1) as f64);
+    result["write_units_per_journey"] = json!(units.write / journeys.max(1) as f64);
+    print(&result, json_out);
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! `GET /v2/operators/{operator_id}/incentives?month=YYYY-MM[&limit=N][&cursor=…]`: an
+//! operator's monthly statement, what its users earned (the basis of payments), JSON or
+//! CSV (`Accept: text/csv`). Always 200 for a valid month: `final` says whether every
+//! campaign of the month is final (pay on `final: true`, or campaign by campaign on each
+//! campaign's own `final`); campaigns not final yet are listed without lines.
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+
+use super::campaigns::{csv_field, query_pairs, value};
+use super::error::{json_response, ApiError, Detail};
+use super::ratelimit::{self, RateClass};
+use super::{auth, Ctx};
+use crate::admin;
+use crate::app::App;
+use crate::campaigns::monthly::statement::{self, Cursor, Statement};
+use crate::campaigns::monthly::Month;
+use crate::domain::operator::OperatorId;
+
+const DEFAULT_LIMIT: usize = 1000;
+const MAX_LIMIT: usize = 5000;
+
+pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
+    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let operator: OperatorId = ctx
+        .param("operator_id")
+        .parse()
+        .map_err(|_| ApiError::not_found("operator"))?;
+    principal.require_statement_reader(operator)?;
+    if let Some(own) = principal.role.operator() {
+        ratelimit::check(app, own, RateClass::Other).await?;
+    }
+
+    let query = query_pairs(&ctx.query)?;
+    let mut errors = Vec::new();
+    let month = value(&query, "month").and_then(Month::parse);
+    if month.is_none() {
+        errors.push(Detail::new(
+            "month",
+            "required query parameter: a month YYYY-MM",
+        ));
+    }
+    let limit = match value(&query, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                errors.push(Detail::new("limit", format!("must be 1 to {MAX_LIMIT}")));
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    let cursor = match value(&query, "cursor") {
+        None => None,
+        Some(c) => {
+            let decoded = Cursor::decode(c);
+            if decoded.is_none() {
+                errors.push(Detail::new("cursor", "is not a cursor of this listing"));
+            }
+            decoded
+        }
+    };
+    let (Some(month), true) = (month, errors.is_empty()) else {
+        return Err(ApiError::invalid("invalid_request", errors));
+    };
+    if admin::get_operator(app, operator).await?.is_none() {
+        return Err(ApiError::not_found("operator"));
+    }
+    let found = statement::read(app, operator, month, cursor, limit).await?;
+
+    let wants_csv = ctx
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/csv"));
+    if wants_csv {
+        Ok(csv(&found))
+    } else {
+        Ok(json_response(StatusCode::OK, &found))
+    }
+}
+
+/// The page's lines as CSV; what is not a line goes in headers (`x-statement-final`,
+/// totals over the final campaigns, campaigns not final yet, the next cursor).
+fn csv(s: &Statement) -> Response<Bytes> {
+    let mut out = String::from(
+        "campaign_id,journey_id,operator_journey_id,role,status,amount,computed,reason,paid_by,corrects,start,local_date\r\n",
+    );
+    for l in &s.lines {
+        let fields = [
+            l.campaign_id.clone(),
+            csv_field(&l.journey_id),
+            csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
+            l.role.as_str().to_owned(),
+            l.status.as_str().to_owned(),
+            l.amount.to_string(),
+            l.computed.to_string(),
+            csv_field(l.reason.as_deref().unwrap_or_default()),
+            l.paid_by.clone().unwrap_or_default(),
+            l.corrects.clone().unwrap_or_default(),
+            l.start.clone(),
+            l.local_date.clone(),
+        ];
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    let mut response = Response::new(Bytes::from(out));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let pending: Vec<&str> = s
+        .campaigns
+        .iter()
+        .filter(|c| !c.is_final)
+        .map(|c| c.campaign_id.as_str())
+        .collect();
+    let mut headers = vec![
+        ("x-statement-final", s.is_final.to_string()),
+        ("x-paid-count", s.totals.paid.count.to_string()),
+        ("x-paid-amount", s.totals.paid.amount.to_string()),
+        ("x-net-amount", s.totals.net.amount.to_string()),
+        ("x-pending-campaigns", pending.join(",")),
+    ];
+    if let Some(next) = &s.next_cursor {
+        headers.push(("x-next-cursor", next.clone()));
+    }
+    for (name, v) in headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(name, v);
+        }
+    }
+    response
+}
