@@ -93,7 +93,7 @@ def model(m, campaigns):
         f"{log_bytes:.0f} B per journey: access log {ACCESS_LOG_BYTES} + function "
         f"{m['create_log_bytes']} + platform {PLATFORM_LOG_BYTES} (+ consumer's /{BATCH})")
     rows_without_xray = list(rows)
-    # template.yaml: Tracing: Active, default sampling (1 request/s + 5 % of the rest): at the
+    # template.yaml with Tracing=Active (staging; prod's default is PassThrough), default sampling (1 request/s + 5 % of the rest): at the
     # registry's volume (1 to 3 million journeys a month, ~0.4 to 1.2/s on average) nearly
     # every invocation is traced.
     row("X-Ray traces (Tracing: Active, default sampling)", 1 + 1 / BATCH,
@@ -121,8 +121,8 @@ def table(rows):
 def scenarios():
     """Totals (USD per 10^6 journeys, without X-Ray unless said) after cumulative changes."""
     steps = [
-        ("as measured, X-Ray as the template has it", {}, True),
-        ("X-Ray sampling rule for production (reservoir 0, 1 %) or PassThrough", {}, False),
+        ("as measured, with `Tracing=Active` (staging)", {}, True),
+        ("`Tracing=PassThrough`: the template's default, prod (done)", {}, False),
         ("+ processing without a transaction (plain idempotent writes, status update last)",
          {"process_wru": {0: 6, 2: 18}}, False),
         ("+ one counter item per (campaign, person, month), campaign-wide counter in the month total",
