@@ -269,6 +269,9 @@ async fn statements_and_final_statuses_on_dynamodb() {
         let item = registry_core::store::Item::new(registry_core::domain::keys::journey(*op, id))
             .with("journey_id", id.as_str())
             .with("status", "pending")
+            // What acceptance writes: the status route answers 500 on an item without them.
+            .with("created_at", "2025-03-03T09:00:00Z")
+            .with("updated_at", "2025-03-03T09:00:00Z")
             .with("driver_key", format!("{n:064x}"))
             .with("passenger_key", "ff".repeat(32))
             .with(
