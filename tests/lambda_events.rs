@@ -758,6 +758,8 @@ async fn policy_monthly_event_makes_a_month_final() {
     let item = registry_core::store::Item::new(registry_core::domain::keys::journey(op, "m-1"))
         .with("journey_id", "m-1")
         .with("status", "pending")
+        .with("created_at", "2025-03-03T09:00:00Z")
+        .with("updated_at", "2025-03-03T09:00:00Z")
         .with("driver_key", "07".repeat(32))
         .with("passenger_key", "08".repeat(32))
         .with(
@@ -880,6 +882,8 @@ async fn operators_incentives_event_is_served_by_its_function() {
         .with("journey_id", "m-1")
         .with("operator_journey_id", "trip-m-1")
         .with("status", "pending")
+        .with("created_at", "2025-03-03T09:00:00Z")
+        .with("updated_at", "2025-03-03T09:00:00Z")
         .with("driver_key", "07".repeat(32))
         .with("passenger_key", "08".repeat(32))
         .with(
@@ -915,9 +919,10 @@ async fn operators_incentives_event_is_served_by_its_function() {
     assert_eq!(body(&r)["campaigns"][0]["final"], false);
     assert_eq!(body(&r)["lines"], json!([]));
 
-    registry_core::lambda::handle_policy_monthly(&app, json!({"month": "2025-03"}))
+    let planned = registry_core::lambda::handle_policy_monthly(&app, json!({"month": "2025-03"}))
         .await
         .unwrap();
+    monthly_worker(&app, &planned).await;
     for t in [&token.token, &admin_token] {
         let r = handle_http(
             &app,

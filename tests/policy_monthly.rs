@@ -85,6 +85,8 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
                 .with("journey_id", id)
                 .with("operator_journey_id", format!("trip-{id}"))
                 .with("status", "pending")
+                .with("created_at", "2025-03-03T09:00:00Z")
+                .with("updated_at", "2025-03-03T09:00:00Z")
                 .with("driver_key", "07".repeat(32))
                 .with("passenger_key", "08".repeat(32))
                 .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
@@ -290,6 +292,8 @@ async fn operators_read_their_monthly_statement_over_http() {
                 .with("journey_id", id)
                 .with("operator_journey_id", format!("trip-{id}"))
                 .with("status", "pending")
+                .with("created_at", "2025-03-03T09:00:00Z")
+                .with("updated_at", "2025-03-03T09:00:00Z")
                 .with("driver_key", driver.repeat(32))
                 .with("passenger_key", passenger.repeat(32))
                 .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
