@@ -316,6 +316,39 @@ fn query(name: &str, required: bool, description: &str, schema: ObjectBuilder) -
         .build()
 }
 
+/// `month=YYYY-MM` (required) of the monthly listings.
+fn month_query(description: &str) -> Parameter {
+    query(
+        "month",
+        true,
+        description,
+        string_schema()
+            .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
+            .examples(["2025-03"]),
+    )
+}
+
+/// `limit` and `cursor` of the paged monthly listings.
+fn page_queries() -> Vec<Parameter> {
+    vec![
+        query(
+            "limit",
+            false,
+            "Lines per page (default 1000).",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(5000)),
+        ),
+        query(
+            "cursor",
+            false,
+            "`next_cursor` of the previous page.",
+            string_schema(),
+        ),
+    ]
+}
+
 /// The one place that says what each route takes and answers.
 fn describe(route: RouteId, s: &mut Schemas) -> Doc {
     use crate::admin::{CreatedToken, TokenInfo};
@@ -408,31 +441,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
                  of the month is final; campaigns not final yet are listed without lines. \
                  `Accept: text/csv` gives the lines as CSV.",
             ),
-            query: vec![
-                query(
-                    "month",
-                    true,
-                    "The month, in each campaign's time zone.",
-                    string_schema()
-                        .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
-                        .examples(["2025-03"]),
-                ),
-                query(
-                    "limit",
-                    false,
-                    "Lines per page (default 1000).",
-                    ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(1))
-                        .maximum(Some(5000)),
-                ),
-                query(
-                    "cursor",
-                    false,
-                    "`next_cursor` of the previous page.",
-                    string_schema(),
-                ),
-            ],
+            query: [vec![month_query("The month, in each campaign's time zone.")], page_queries()].concat(),
             ok: vec![(
                 200,
                 ResponseBuilder::new()
@@ -660,42 +669,26 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
                      `not_eligible`, `correction`) and `final`. `Accept: text/csv` gives the \
                      same page as CSV, with the totals and the next cursor in headers.",
                 ),
-                query: vec![
-                    query(
-                        "month",
-                        true,
-                        "The month, in the campaign's time zone.",
-                        string_schema().pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$")).examples(["2025-03"]),
-                    ),
-                    query(
-                        "status",
-                        false,
-                        "Only the lines of this status.",
-                        string_schema().enum_values(Some([
-                            "draft",
-                            "canceled",
-                            "validated",
-                            "capped",
-                            "not_eligible",
-                            "correction",
-                        ])),
-                    ),
-                    query(
-                        "limit",
-                        false,
-                        "Lines per page (default 1000).",
-                        ObjectBuilder::new()
-                            .schema_type(Type::Integer)
-                            .minimum(Some(1))
-                            .maximum(Some(5000)),
-                    ),
-                    query(
-                        "cursor",
-                        false,
-                        "`next_cursor` of the previous page.",
-                        string_schema(),
-                    ),
-                ],
+                query: [
+                    vec![
+                        month_query("The month, in the campaign's time zone."),
+                        query(
+                            "status",
+                            false,
+                            "Only the lines of this status.",
+                            string_schema().enum_values(Some([
+                                "draft",
+                                "canceled",
+                                "validated",
+                                "capped",
+                                "not_eligible",
+                                "correction",
+                            ])),
+                        ),
+                    ],
+                    page_queries(),
+                ]
+                .concat(),
                 ok: vec![(
                     200,
                     ResponseBuilder::new()
