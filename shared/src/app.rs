@@ -19,8 +19,8 @@ pub struct App {
     pub monthly_queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
-    /// Rate-limit windows this process already saw exceeded.
-    pub rate_blocked: Arc<crate::api::ratelimit::Blocked>,
+    /// Rate-limit leases this process holds, and windows it saw exceeded.
+    pub rate_windows: Arc<crate::api::ratelimit::Windows>,
     /// Operators' SIRETs already read (they sign CEE tokens; a SIRET never changes).
     pub sirets: Arc<Sirets>,
     /// The campaigns as last read, with the generation they were read at.
@@ -50,7 +50,7 @@ impl App {
             queue,
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
-            rate_blocked: Arc::default(),
+            rate_windows: Arc::default(),
             sirets: Arc::default(),
             campaigns: Arc::default(),
         }

@@ -17,6 +17,7 @@ use registry_core::app::App;
 use registry_core::clock::FixedClock;
 use registry_core::config::Config;
 use registry_core::domain::keys;
+use registry_core::domain::operator::OperatorId;
 use registry_core::domain::token::RoleKind;
 use registry_core::jobs::fraud::{self, RunRecord};
 use registry_core::queue::{memory::MemoryQueue, Queue};
@@ -30,6 +31,7 @@ struct World {
     clock: Arc<FixedClock>,
     /// One application token per operator.
     tokens: Vec<String>,
+    operators: Vec<OperatorId>,
 }
 
 impl World {
@@ -41,6 +43,7 @@ impl World {
         };
         let app = App::new(store, queue, config).with_clock(clock.clone());
         let mut tokens = Vec::new();
+        let mut ids = Vec::new();
         for n in 0..operators {
             let op = admin::create_operator(&app, format!("op{n}"), None)
                 .await
@@ -58,8 +61,14 @@ impl World {
             .await
             .unwrap();
             tokens.push(token.token);
+            ids.push(op.id);
         }
-        World { app, clock, tokens }
+        World {
+            app,
+            clock,
+            tokens,
+            operators: ids,
+        }
     }
 
     async fn call(&self, op: usize, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -585,6 +594,58 @@ async fn a_canceled_journey_is_no_evidence_against_others() {
     w.call(1, "DELETE", "/v2/journeys/dup2", None).await;
     assert_eq!(w.pass(None).await.totals.written, 0);
     assert_eq!(w.verdict(0, "kept").await, ok());
+}
+
+/// Processing writes a journey's evidence just before its status: a pass that meets it in
+/// between counts it against others but leaves the pending journey itself to the next pass
+/// (a label written now would be overwritten by the status processing sets).
+#[tokio::test]
+async fn a_journey_still_pending_is_judged_by_the_next_pass() {
+    let w = memory_world().await;
+    w.send(
+        0,
+        trip(
+            "kept",
+            1,
+            50,
+            "2026-11-20T08:00:00Z",
+            "2026-11-20T09:00:00Z",
+        ),
+    )
+    .await;
+    let dup = trip("dup", 1, 51, "2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z");
+    let (s, body) = w.call(1, "POST", "/v2/journeys", Some(dup)).await;
+    assert_eq!(s, 201, "{body}");
+    // Its evidence written, its status not yet.
+    let item = w
+        .app
+        .store
+        .get(&keys::journey(w.operators[1], "dup"))
+        .await
+        .unwrap()
+        .unwrap();
+    let doc = registry_core::domain::journey::stored_document(&item).unwrap();
+    let parsed = registry_core::domain::journey_v2::parse(&doc).unwrap();
+    for evidence in fraud::evidence::items_for(&item, &parsed) {
+        w.app.store.put(evidence, None).await.unwrap();
+    }
+
+    w.pass(None).await;
+    assert_eq!(w.verdict(0, "kept").await, flagged(&["temporal_overlap"]));
+    assert_eq!(
+        w.verdict(1, "dup").await,
+        ("pending".to_owned(), Vec::new())
+    );
+
+    w.process().await;
+    assert_eq!(w.verdict(1, "dup").await, ok());
+    w.pass(None).await;
+    assert_eq!(w.verdict(1, "dup").await, flagged(&["temporal_overlap"]));
+    assert_eq!(
+        listed(&w, 1, "dup").await,
+        0,
+        "fraud_error: out of certificates"
+    );
 }
 
 #[tokio::test]

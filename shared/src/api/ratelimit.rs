@@ -1,7 +1,14 @@
 //! Per-operator rate limits, shared by every process and Lambda instance through one
 //! counter item per operator, route class and minute (fixed window; items expire by TTL).
-//! A process that saw an operator over its limit remembers it until the window ends and
-//! refuses without writing: a flood past the limit does not hammer the counter item.
+//!
+//! A process does not write the counter for every request: it takes requests from it in
+//! leases (one `ADD n` for n requests) and accepts them locally until they are used. A
+//! lease is a small share of what remains in the window (1 when a window starts or nears
+//! its limit), so the shared count never passes the limit through leases, and what
+//! leases leave unused when a window ends (the only way an operator under its limit could
+//! be refused) stays a small share of the limit. A process that saw an operator over its
+//! limit remembers it until the window ends and refuses without writing: a flood past the
+//! limit does not hammer the counter item.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,20 +39,105 @@ impl RateClass {
     }
 }
 
-/// The windows in which this process already saw an operator over its limit.
-#[derive(Default)]
-pub struct Blocked(Mutex<HashMap<(OperatorId, RateClass), i64>>);
+/// A lease asks for this share of what remained in the window at the last lease ...
+const LEASE_SHARE: u64 = 32;
+/// ... and never more than this many requests.
+const MAX_LEASE: u64 = 100;
 
-impl Blocked {
-    fn is_blocked(&self, key: (OperatorId, RateClass), minute: i64) -> bool {
-        self.0.lock().is_ok_and(|m| m.get(&key) == Some(&minute))
+/// What this process knows of one operator's window of one class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Window {
+    /// `left` requests leased and not used yet; the next lease asks for `next`.
+    Leased { minute: i64, left: u64, next: u64 },
+    /// Over the limit until the window ends.
+    Blocked { minute: i64 },
+}
+
+/// The windows this process holds leases in or saw over the limit.
+#[derive(Default)]
+pub struct Windows(Mutex<HashMap<(OperatorId, RateClass), Window>>);
+
+enum Local {
+    Accept,
+    Refuse,
+    /// Ask the shared counter for this many requests.
+    Lease(u64),
+}
+
+impl Windows {
+    fn take(&self, key: (OperatorId, RateClass), minute: i64) -> Local {
+        let Ok(mut map) = self.0.lock() else {
+            return Local::Lease(1);
+        };
+        match map.get_mut(&key) {
+            Some(Window::Blocked { minute: m }) if *m == minute => Local::Refuse,
+            Some(Window::Leased {
+                minute: m,
+                left,
+                next,
+            }) if *m == minute => {
+                if *left > 0 {
+                    *left -= 1;
+                    Local::Accept
+                } else {
+                    Local::Lease(*next)
+                }
+            }
+            // A new window starts with a lease of one: its answer says what remains.
+            _ => Local::Lease(1),
+        }
     }
 
-    fn block(&self, key: (OperatorId, RateClass), minute: i64) {
-        if let Ok(mut m) = self.0.lock() {
-            m.retain(|_, until| *until >= minute);
-            m.insert(key, minute);
+    /// Records a lease of `asked` that brought the shared count to `count`; returns whether
+    /// the request that asked is accepted.
+    fn leased(
+        &self,
+        key: (OperatorId, RateClass),
+        minute: i64,
+        asked: u64,
+        count: u64,
+        limit: u64,
+    ) -> bool {
+        let before = count.saturating_sub(asked);
+        let granted = limit.saturating_sub(before).min(asked);
+        let window = if granted == 0 {
+            Window::Blocked { minute }
+        } else {
+            let remaining = limit.saturating_sub(count);
+            Window::Leased {
+                minute,
+                // One of them is this request's.
+                left: granted - 1,
+                next: (remaining / LEASE_SHARE).clamp(1, MAX_LEASE),
+            }
+        };
+        if let Ok(mut map) = self.0.lock() {
+            // Forget the windows that ended.
+            map.retain(|_, w| match w {
+                Window::Leased { minute: m, .. } | Window::Blocked { minute: m } => *m >= minute,
+            });
+            // Requests still leased in this window (taken by concurrent requests of this
+            // process) are kept: the lease adds to them.
+            let window = match (map.get(&key), window) {
+                (
+                    Some(Window::Leased {
+                        minute: m, left, ..
+                    }),
+                    Window::Leased {
+                        minute,
+                        left: more,
+                        next,
+                    },
+                ) if *m == minute => Window::Leased {
+                    minute,
+                    left: left + more,
+                    next,
+                },
+                _ => window,
+            };
+            map.insert(key, window);
         }
+        granted > 0
     }
 }
 
@@ -61,23 +153,28 @@ pub async fn check(app: &App, operator: OperatorId, class: RateClass) -> Result<
     };
     let now = app.clock.now().timestamp();
     let minute = now.div_euclid(60);
-    if app.rate_blocked.is_blocked((operator, class), minute) {
-        return Err(ApiError::too_many_requests(retry_after(now)));
-    }
+    let key = (operator, class);
+    let asked = match app.rate_windows.take(key, minute) {
+        Local::Accept => return Ok(()),
+        Local::Refuse => return Err(ApiError::too_many_requests(retry_after(now))),
+        Local::Lease(n) => n,
+    };
     let item = app
         .store
         .update(
             &keys::rate_counter(operator, class.name(), minute),
-            Update::new().add("count", 1).set(TTL, (minute + 2) * 60),
+            Update::new()
+                .add("count", i64::try_from(asked).unwrap_or(1))
+                .set(TTL, (minute + 2) * 60),
             None,
         )
         .await?;
     let count = u64::try_from(item.n("count").unwrap_or(0)).unwrap_or(u64::MAX);
-    if count > limit {
-        app.rate_blocked.block((operator, class), minute);
-        return Err(ApiError::too_many_requests(retry_after(now)));
+    if app.rate_windows.leased(key, minute, asked, count, limit) {
+        Ok(())
+    } else {
+        Err(ApiError::too_many_requests(retry_after(now)))
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -127,5 +224,66 @@ mod tests {
             .unwrap();
         clock.advance(chrono::Duration::seconds(50));
         check(&app, op, RateClass::Acquisition).await.unwrap();
+    }
+
+    /// Processes sharing one store, as Lambda instances share the table.
+    fn processes(store: Arc<dyn Store>, n: usize, limit: u64, clock: &Arc<FixedClock>) -> Vec<App> {
+        (0..n)
+            .map(|_| {
+                let config = Config {
+                    rate_limit_per_min: limit,
+                    ..Config::default()
+                };
+                App::new(store.clone(), Arc::new(MemoryQueue::default()), config)
+                    .with_clock(clock.clone())
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn requests_are_counted_in_leases_one_write_for_many() {
+        use crate::store::capacity::{Metered, GSI1_PROJECTION};
+        let clock = Arc::new(FixedClock::new("2026-11-24T10:00:00Z".parse().unwrap()));
+        let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
+        let app = processes(metered.clone(), 1, 20_000, &clock).remove(0);
+        for _ in 0..1000 {
+            check(&app, OperatorId(1), RateClass::Acquisition)
+                .await
+                .unwrap();
+        }
+        // A lease of 1 opens the window, then leases of 100.
+        assert_eq!(metered.take().write, 11.0);
+    }
+
+    #[tokio::test]
+    async fn processes_together_accept_exactly_the_limit_and_all_of_it() {
+        let clock = Arc::new(FixedClock::new("2026-11-24T10:00:00Z".parse().unwrap()));
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let limit = 5_000;
+        let apps = processes(store, 4, limit, &clock);
+        // Under the limit, spread over the processes: all accepted.
+        for n in 0..4_900 {
+            check(&apps[n % 4], OperatorId(1), RateClass::Acquisition)
+                .await
+                .unwrap();
+        }
+        // Past it: exactly the limit in all, whichever process answers.
+        let mut accepted = 4_900;
+        for n in 0..1_000 {
+            let app = &apps[(n * 7 / 3) % 4];
+            accepted += u64::from(
+                check(app, OperatorId(1), RateClass::Acquisition)
+                    .await
+                    .is_ok(),
+            );
+        }
+        assert_eq!(accepted, limit);
+        // The next window starts afresh on every process.
+        clock.advance(chrono::Duration::seconds(60));
+        for app in &apps {
+            check(app, OperatorId(1), RateClass::Acquisition)
+                .await
+                .unwrap();
+        }
     }
 }

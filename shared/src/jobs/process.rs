@@ -2,7 +2,8 @@
 //! start and end, the anomaly checks that decide between `ok` and `anomaly_error` (with
 //! labels), for an `ok` journey its draft incentives (`campaigns::drafts`), and the
 //! journey's people become evidence for the fraud pass. Idempotent: only a `pending`
-//! journey changes.
+//! journey changes, and a delivery that finds it canceled takes away what an interrupted
+//! one may have written.
 
 use super::{fraud, TaskError};
 use crate::app::App;
@@ -14,7 +15,7 @@ use crate::domain::journey::{self, JourneyStatus};
 use crate::domain::journey_v2;
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
-use crate::store::{Condition, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
+use crate::store::{Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
 
 pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Result<(), TaskError> {
     let key = keys::journey(operator, journey_id);
@@ -23,9 +24,13 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
             "journey of operator {operator} not found"
         )));
     };
-    if item.s("status") != Some(JourneyStatus::Pending.as_str()) {
-        // Processed already (a redelivery), or expired/canceled meanwhile.
-        return Ok(());
+    match item.s("status").and_then(JourneyStatus::parse) {
+        Some(JourneyStatus::Pending) => {}
+        // An earlier delivery may have written its evidence and trip-index entries and then
+        // lost the race with the cancellation, or crashed: they go.
+        Some(JourneyStatus::Canceled) => return forget(app, operator, &item).await,
+        // Processed already (a redelivery).
+        _ => return Ok(()),
     }
     // Validated at acceptance: a document that no longer parses is a bug, left to the
     // dead-letter queue rather than guessed at.
@@ -68,34 +73,50 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
     if status == JourneyStatus::Ok
         && !crate::campaigns::drafts::process(app, &key, &item, &journey, operator).await?
     {
-        return Ok(());
+        return forget(app, operator, &item).await;
     }
-    let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
-    let mut ops = vec![WriteOp::Update {
-        key,
-        update,
-        condition: Some(only_if_pending),
-    }];
-    // Its people become evidence for the fraud pass, with the status change: a processed
-    // journey is always evidence, a pending one never.
-    ops.extend(
-        fraud::evidence::items_for(&item, &journey)
-            .into_iter()
-            .map(|item| WriteOp::Put {
-                item,
-                condition: None,
-            }),
-    );
-    // An `ok` journey enters the trip index of both its persons (certificates), in the same
-    // transaction: never a journey `ok` without its entries, nor entries of a canceled one.
+    // Its people become evidence for the fraud pass and, `ok`, it enters the trip index of
+    // both (certificates). Plain puts rather than one transaction with the status, which
+    // DynamoDB would bill twice: they are idempotent, written before the status so that a
+    // processed journey always has them, and taken away again when a cancellation wins
+    // (here or at the next delivery, above). The fraud pass leaves pending journeys alone.
+    let mut ops: Vec<WriteOp> = fraud::evidence::items_for(&item, &journey)
+        .into_iter()
+        .map(|item| WriteOp::Put {
+            item,
+            condition: None,
+        })
+        .collect();
     if status == JourneyStatus::Ok {
         ops.extend(certificate::list(operator, &item, &journey));
     }
-    match app.store.transact(ops).await {
-        // Canceled between the read and the write: the cancellation stands.
-        Ok(()) | Err(StoreError::TransactionCanceled { index: 0, .. }) => Ok(()),
+    app.store.write_each(ops).await?;
+    let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
+    match app.store.update(&key, update, Some(only_if_pending)).await {
+        Ok(_) => Ok(()),
+        // A twin delivery processed it first, or the operator canceled it meanwhile.
+        Err(StoreError::ConditionFailed { .. }) => match app.store.get(&key).await? {
+            Some(now) if now.s("status") == Some(JourneyStatus::Canceled.as_str()) => {
+                forget(app, operator, &now).await
+            }
+            _ => Ok(()),
+        },
         Err(e) => Err(e.into()),
     }
+}
+
+/// Takes a canceled journey's evidence and trip-index entries away, whether they were
+/// written or not (deleting an absent item is no error).
+async fn forget(app: &App, operator: OperatorId, item: &Item) -> Result<(), TaskError> {
+    let mut ops: Vec<WriteOp> = fraud::evidence::keys_of(item)
+        .into_iter()
+        .map(|key| WriteOp::Delete {
+            key,
+            condition: None,
+        })
+        .collect();
+    ops.extend(certificate::unlist(operator, item));
+    Ok(app.store.write_each(ops).await?)
 }
 
 #[cfg(test)]
@@ -108,7 +129,8 @@ mod tests {
     use crate::config::Config;
     use crate::domain::journey::example_document;
     use crate::queue::memory::MemoryQueue;
-    use crate::store::{memory::MemoryStore, Item};
+    use crate::store::memory::MemoryStore;
+    use crate::store::Store;
 
     async fn processed(doc: serde_json::Value) -> Item {
         let app = App::new(
@@ -124,6 +146,148 @@ mod tests {
         app.store.put(item, None).await.unwrap();
         journey(&app, OperatorId(1), "j").await.unwrap();
         app.store.get(&key).await.unwrap().unwrap()
+    }
+
+    /// A pending journey with what acceptance writes and later jobs read.
+    fn pending(now: chrono::DateTime<chrono::Utc>) -> Item {
+        let mut item = Item::new(keys::journey(OperatorId(1), "j"))
+            .with("operator_id", 1)
+            .with("journey_id", "j")
+            .with("status", "pending")
+            .with(
+                journey::STORED_DOCUMENT,
+                journey::pack_document(example_document("j", now).to_string().as_bytes()),
+            );
+        for (role, key) in [("passenger", "p".repeat(64)), ("driver", "d".repeat(64))] {
+            item.set(&format!("{role}_key"), key);
+            item.set(&format!("{role}_start"), rfc3339(now));
+        }
+        item
+    }
+
+    /// The evidence and trip-index entries of `item` that exist.
+    async fn written(app: &App, item: &Item) -> usize {
+        let keys = fraud::evidence::keys_of(item).into_iter().chain(
+            certificate::index_keys(OperatorId(1), item)
+                .into_iter()
+                .map(|(_, k)| k),
+        );
+        let mut found = 0;
+        for key in keys {
+            found += usize::from(app.store.get(&key).await.unwrap().is_some());
+        }
+        found
+    }
+
+    /// Runs the real store, but the journey's status update (processing's last write)
+    /// either fails as if the process died there, or finds a cancellation committed just
+    /// before it.
+    struct LastWrite {
+        inner: MemoryStore,
+        cancel_first: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::store::Store for LastWrite {
+        async fn get(&self, key: &crate::store::Key) -> crate::store::StoreResult<Option<Item>> {
+            self.inner.get(key).await
+        }
+        async fn put(&self, item: Item, c: Option<Condition>) -> crate::store::StoreResult<()> {
+            self.inner.put(item, c).await
+        }
+        async fn update(
+            &self,
+            key: &crate::store::Key,
+            update: Update,
+            c: Option<Condition>,
+        ) -> crate::store::StoreResult<Item> {
+            if *key == keys::journey(OperatorId(1), "j") {
+                if !self.cancel_first {
+                    return Err(StoreError::Unavailable("died before the status".into()));
+                }
+                let cancel = Update::new().set("status", "canceled");
+                self.inner.update(key, cancel, None).await?;
+            }
+            self.inner.update(key, update, c).await
+        }
+        async fn delete(
+            &self,
+            key: &crate::store::Key,
+            c: Option<Condition>,
+        ) -> crate::store::StoreResult<()> {
+            self.inner.delete(key, c).await
+        }
+        async fn transact(&self, ops: Vec<WriteOp>) -> crate::store::StoreResult<()> {
+            self.inner.transact(ops).await
+        }
+        async fn query(
+            &self,
+            q: crate::store::Query,
+        ) -> crate::store::StoreResult<crate::store::Page> {
+            self.inner.query(q).await
+        }
+        async fn scan(
+            &self,
+            s: crate::store::Scan,
+        ) -> crate::store::StoreResult<crate::store::Page> {
+            self.inner.scan(s).await
+        }
+    }
+
+    fn app_on(store: Arc<dyn crate::store::Store>) -> App {
+        App::new(store, Arc::new(MemoryQueue::default()), Config::default())
+    }
+
+    #[tokio::test]
+    async fn a_processed_journey_has_its_evidence_and_trip_index_entries() {
+        let app = app_on(Arc::new(MemoryStore::new()));
+        let item = pending(chrono::Utc::now());
+        app.store.put(item.clone(), None).await.unwrap();
+        journey(&app, OperatorId(1), "j").await.unwrap();
+        assert_eq!(written(&app, &item).await, 4);
+        let stored = app.store.get(&item.key).await.unwrap().unwrap();
+        assert_eq!(stored.s("status"), Some("ok"));
+        assert_eq!(stored.n("processings"), Some(1));
+        // Redelivered: nothing changes.
+        journey(&app, OperatorId(1), "j").await.unwrap();
+        let again = app.store.get(&item.key).await.unwrap().unwrap();
+        assert_eq!(again.n("processings"), Some(1));
+        assert_eq!(written(&app, &item).await, 4);
+    }
+
+    #[tokio::test]
+    async fn a_cancellation_that_wins_the_race_leaves_no_evidence_nor_trip() {
+        let app = app_on(Arc::new(LastWrite {
+            inner: MemoryStore::new(),
+            cancel_first: true,
+        }));
+        let item = pending(chrono::Utc::now());
+        app.store.put(item.clone(), None).await.unwrap();
+        journey(&app, OperatorId(1), "j").await.unwrap();
+        let stored = app.store.get(&item.key).await.unwrap().unwrap();
+        assert_eq!(stored.s("status"), Some("canceled"));
+        assert_eq!(stored.n("processings"), None);
+        assert_eq!(written(&app, &item).await, 0);
+    }
+
+    #[tokio::test]
+    async fn the_delivery_after_a_crash_and_a_cancellation_takes_away_what_was_written() {
+        let store = Arc::new(LastWrite {
+            inner: MemoryStore::new(),
+            cancel_first: false,
+        });
+        let app = app_on(store.clone());
+        let item = pending(chrono::Utc::now());
+        app.store.put(item.clone(), None).await.unwrap();
+        // Dies after its puts, before the status.
+        assert!(journey(&app, OperatorId(1), "j").await.is_err());
+        assert_eq!(written(&app, &item).await, 4);
+        // The operator cancels (the journey still pending: the cancellation transaction had
+        // nothing to delete if it ran before the puts), then the message comes back.
+        let cancel = Update::new().set("status", "canceled");
+        store.inner.update(&item.key, cancel, None).await.unwrap();
+        journey(&app, OperatorId(1), "j").await.unwrap();
+        assert_eq!(written(&app, &item).await, 0);
     }
 
     #[tokio::test]

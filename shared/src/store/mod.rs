@@ -387,6 +387,33 @@ pub trait Store: Send + Sync {
     /// All writes or none. At most [`MAX_TRANSACTION_WRITES`], on distinct items.
     async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()>;
 
+    /// One write on its own, outside any transaction (half the units of a transactional
+    /// write on DynamoDB). A condition that fails is [`StoreError::ConditionFailed`]; a
+    /// `Check` has no single-item form and is refused.
+    async fn write(&self, op: WriteOp) -> StoreResult<()> {
+        match op {
+            WriteOp::Put { item, condition } => self.put(item, condition).await,
+            WriteOp::Update {
+                key,
+                update,
+                condition,
+            } => self.update(&key, update, condition).await.map(drop),
+            WriteOp::Delete { key, condition } => self.delete(&key, condition).await,
+            WriteOp::Check { .. } => Err(StoreError::Invalid(
+                "a condition check is only meaningful in a transaction".into(),
+            )),
+        }
+    }
+
+    /// Independent writes, each on its own and concurrently: for writes that are
+    /// idempotent and need not be atomic together. Stops at the first error (some of the
+    /// others may have been written).
+    async fn write_each(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        futures::future::try_join_all(ops.into_iter().map(|op| self.write(op)))
+            .await
+            .map(drop)
+    }
+
     /// A transaction plus queue messages that must not be lost. Adapters that share a
     /// transaction with their queue write the messages atomically with the items; the
     /// others write the items and hand the messages back for the caller to send (a
@@ -404,21 +431,8 @@ pub trait Store: Send + Sync {
         };
         match (ops.len(), ops.pop()) {
             (0, _) | (_, None) => {}
-            (1, Some(WriteOp::Put { item, condition })) => {
-                self.put(item, condition).await.map_err(first)?
-            }
-            (
-                1,
-                Some(WriteOp::Update {
-                    key,
-                    update,
-                    condition,
-                }),
-            ) => {
-                self.update(&key, update, condition).await.map_err(first)?;
-            }
-            (1, Some(WriteOp::Delete { key, condition })) => {
-                self.delete(&key, condition).await.map_err(first)?
+            (1, Some(op)) if !matches!(op, WriteOp::Check { .. }) => {
+                self.write(op).await.map_err(first)?
             }
             (_, Some(last)) => {
                 ops.push(last);

@@ -172,7 +172,7 @@ fn as_read(name: &str, value: Option<&str>) -> Condition {
 /// Writes the labels of one person in one journey: that role's labels, the journey's
 /// labels (both roles together) and its status, and the labels on the evidence item, in
 /// one transaction conditioned on what was read. Returns false when there is nothing to
-/// write (the journey was canceled: its evidence no longer counts).
+/// write (the journey was canceled, or is not processed yet).
 async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, StoreError> {
     let key = keys::journey(e.operator, &e.journey_id);
     for _ in 0..ATTEMPTS {
@@ -183,7 +183,10 @@ async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, Sto
         let Some(status) = journey.s("status").and_then(JourneyStatus::parse) else {
             return Ok(false);
         };
-        if status == JourneyStatus::Canceled {
+        // Canceled: its evidence no longer counts. Pending: processing writes the evidence
+        // just before the status, and would overwrite a status set here; the next pass
+        // writes these labels.
+        if matches!(status, JourneyStatus::Canceled | JourneyStatus::Pending) {
             return Ok(false);
         }
         let mine = evidence::journey_labels_attr(e.role);
