@@ -32,7 +32,7 @@ done
 export TOKENS=$(IFS=,; echo "${tokens[*]}")
 $bin --data "$dir/r.db" serve --addr 127.0.0.1:$port > "$dir/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 50); do
+for _ in $(seq 300); do
     (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break
     sleep 0.1
 done

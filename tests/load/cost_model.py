@@ -35,16 +35,18 @@ MEASURED = {
     "consumer_ms": {0: 400.0, 2: 1070.0},  # per batch of 10: 21 / 76 ms CPU, + 3 / 8 calls a journey
     "create_log_bytes": 252,              # one JSON line per request
     "consumer_log_bytes": 0,              # no line at info for a processed journey
-    "accept_wru": 3, "accept_rru": 1,
-    "process_wru": {0: 11, 2: 39}, "process_rru": {0: 2, 2: 8},
+    # Acceptance: the journey item and its pending-index copy; the rate-limit counter is
+    # written once per lease (1 to open each minute's window, then up to 100 requests):
+    # ~0.1 per journey at the registry's average rate, ~0.01 under load.
+    "accept_wru": 2.1, "accept_rru": 1,
+    "process_wru": {0: 6, 2: 34}, "process_rru": {0: 2, 2: 8},
     "fraud_rru_per_run": 0.35, "fraud_runs": 8, "fraud_flagged": 0.034,
     "fraud_flag_wru": 8, "fraud_flag_rru": 1,
-    # Monthly run, per journey and campaign that drafted it: the run reads its draft
-    # through the incentives index (~700 B, eventually consistent: 700/8192 RRU) and its
-    # journey item (GetItem, 1 RRU); the next month's run reads it again for corrections
-    # (1 RRU); its final line (~230 B) is written in 115 KB chunks of 500 lines.
-    "monthly_rru_per_campaign": 700 / 8192 + 1 + 1,
-    "monthly_wru_per_campaign": 230 / 1024,
+    # Monthly run, per journey and campaign that drafted it, measured by the Metered store
+    # (`registry bench policy-monthly --meter 10000 --json`, docs/BENCHMARKS.md): 13 692.5
+    # RRU and 6 911 WRU for 12 078 campaign-journeys.
+    "monthly_rru_per_campaign": 13692.5 / 12078,
+    "monthly_wru_per_campaign": 6911 / 12078,
     # Stored per journey: journey item 1 KB, fraud evidence 2 x 230 B (45-day TTL),
     # person trip index 2 x 222 B; per campaign: draft 700 B + its index copy 700 B.
     "stored_bytes": {0: 1024 + 460 + 444, 2: 1024 + 460 + 444 + 2 * 1400},
@@ -68,7 +70,7 @@ def model(m, campaigns):
     wru = m["accept_wru"] + m["process_wru"][campaigns]
     rru = m["accept_rru"] + m["process_rru"][campaigns]
     row("DynamoDB writes: acceptance + processing", wru, PRICE["ddb_wru_per_m"],
-        f"{m['accept_wru']} + {m['process_wru'][campaigns]} WRU")
+        f"{m['accept_wru']:g} + {m['process_wru'][campaigns]} WRU")
     row("DynamoDB reads: acceptance + processing", rru, PRICE["ddb_rru_per_m"],
         f"{m['accept_rru']} + {m['process_rru'][campaigns]} RRU")
     fraud_rru = m["fraud_rru_per_run"] * m["fraud_runs"] + m["fraud_flagged"] * m["fraud_flag_rru"]
@@ -123,12 +125,10 @@ def scenarios():
     steps = [
         ("as measured, with `Tracing=Active` (staging)", {}, True),
         ("`Tracing=PassThrough`: the template's default, prod (done)", {}, False),
-        ("+ processing without a transaction (plain idempotent writes, status update last)",
-         {"process_wru": {0: 6, 2: 18}}, False),
-        ("+ one counter item per (campaign, person, month), campaign-wide counter in the month total",
-         {"process_wru": {0: 6, 2: 14}}, False),
-        ("+ provisioned capacity with auto scaling for writes (~40 % of the on-demand price at high use)",
-         {"process_wru": {0: 6, 2: 14}, "_wru_factor": 0.4}, False),
+        ("+ one counter item per (campaign, person, month) holding the day counts (not done)",
+         {"process_wru": {0: 6, 2: 30}}, False),
+        ("+ provisioned capacity with auto scaling for writes (~40 % of the on-demand price at high use; not done)",
+         {"process_wru": {0: 6, 2: 30}, "_wru_factor": 0.4}, False),
     ]
     out = ["| change (cumulative) | no campaign | two campaigns |", "|---|---|---|"]
     for name, change, xray in steps:
