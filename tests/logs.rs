@@ -299,4 +299,48 @@ async fn lambda_logs_are_json_lines_with_the_request_fields() {
     assert_eq!(request_line["fields"]["method"], "POST");
     assert!(request_line["fields"]["latency_ms"].as_f64().unwrap() > 0.0);
     assert_nothing_personal(&log, &[&token]);
+
+    stuck_journeys_line_matches_the_template_metric_filter(&app, &captured).await;
+}
+
+/// template.yaml turns the sweeper's warning into the `StuckJourneys` metric with a JSON
+/// metric filter: the line must keep the level and field the pattern reads.
+async fn stuck_journeys_line_matches_the_template_metric_filter(app: &App, captured: &Captured) {
+    use registry_core::domain::{keys, operator::OperatorId};
+    use registry_core::jobs::sweep::{self, MAX_SWEEPS};
+    use registry_core::store::{Item, GSI1_PK, GSI1_SK};
+
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    assert!(
+        template.contains(r#"FilterPattern: '{ $.level = "WARN" && $.fields.stuck > 0 }'"#)
+            && template.contains("MetricValue: $.fields.stuck"),
+        "the StuckJourneys metric filter changed: update this test with it"
+    );
+
+    let op = OperatorId(999);
+    let stuck = Item::new(keys::journey(op, "stuck"))
+        .with("operator_id", 999)
+        .with("journey_id", "stuck")
+        .with("status", "pending")
+        .with("sweeps", MAX_SWEEPS)
+        .with(
+            GSI1_PK,
+            keys::pending_index(keys::pending_shard(op, "stuck")),
+        )
+        .with(GSI1_SK, "2020-01-01T00:00:00.000Z#999#stuck");
+    app.store.put(stuck, None).await.unwrap();
+    let report = sweep::sweep(app, chrono::Duration::minutes(15))
+        .await
+        .unwrap();
+    assert_eq!(report.stuck, 1);
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let matching: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["level"] == "WARN" && l["fields"]["stuck"].as_u64().is_some_and(|n| n > 0))
+        .collect();
+    assert_eq!(matching.len(), 1, "{log}");
+    assert_eq!(matching[0]["fields"]["stuck"], 1);
 }
