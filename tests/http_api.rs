@@ -1114,6 +1114,65 @@ fn long_application(licence: &str, identity_n: u32) -> Value {
     })
 }
 
+/// docs/OPERATIONS.md "Rotate the hash secret": a person registered under the old secret is
+/// still "already registered" (cee.md: 409 with the earlier record) once the server runs
+/// with the new secret and the old one as `REGISTRY_HASH_SECRET_PREVIOUS`; not without it.
+#[tokio::test]
+async fn cee_history_survives_a_hash_secret_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let old = "old-hash-secret-0123456789abcdef0123456789";
+    let new = "new-hash-secret-fedcba9876543210fedcba9876";
+
+    let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", old)]);
+    let (_, token) = cee_operator(&server).await;
+    let url = server.url("/v2/policies/cee");
+    let (s, _, first) = call(
+        Method::POST,
+        &url,
+        Some(&token),
+        Some(long_application("ROTATE01", 9)),
+    )
+    .await;
+    assert_eq!(s, 201, "{first}");
+    drop(server);
+
+    // Same identity key, another licence: found under the previous secret.
+    let server = Server::start(
+        &data,
+        &[
+            ("REGISTRY_HASH_SECRET", new),
+            ("REGISTRY_HASH_SECRET_PREVIOUS", old),
+        ],
+    );
+    let url = server.url("/v2/policies/cee");
+    let (s, _, err) = call(
+        Method::POST,
+        &url,
+        Some(&token),
+        Some(long_application("ROTATE02", 9)),
+    )
+    .await;
+    assert_eq!(s, 409, "{err}");
+    assert_eq!(
+        err["error"]["data"],
+        json!({"datetime": "2024-03-15T00:15:00.000Z", "uuid": first["uuid"]})
+    );
+    drop(server);
+
+    // The previous secret removed: the old registration is no longer found.
+    let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", new)]);
+    let url = server.url("/v2/policies/cee");
+    let (s, _, second) = call(
+        Method::POST,
+        &url,
+        Some(&token),
+        Some(long_application("ROTATE02", 9)),
+    )
+    .await;
+    assert_eq!(s, 201, "{second}");
+}
+
 async fn public_key(server: &Server) -> String {
     let response = client()
         .get(server.url("/v2/policies/cee/public-key"))
