@@ -22,7 +22,10 @@ use registry_core::domain::token::RoleKind;
 use registry_core::jobs::rekey::{self, Report};
 use registry_core::queue::{memory::MemoryQueue, Queue};
 use registry_core::store::dynamodb::DynamoStore;
-use registry_core::store::{memory::MemoryStore, sqlite::SqliteStore, Item, Scan, Store};
+use registry_core::store::{
+    memory::MemoryStore, sqlite::SqliteStore, Condition, Item, Key, Page, Query, Scan, Store,
+    StoreError, StoreResult, Update, WriteOp,
+};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -425,6 +428,147 @@ async fn rotation_on_dynamodb() {
     store.create_table().await.unwrap();
     let queue = Arc::new(MemoryQueue::default());
     rotation(World::new(Arc::new(store), queue, None).await).await;
+}
+
+/// A store whose transactions fail once `budget` have passed: a crash of the job midway.
+struct CrashingStore {
+    inner: Arc<dyn Store>,
+    budget: std::sync::atomic::AtomicI64,
+}
+
+#[async_trait::async_trait]
+impl Store for CrashingStore {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> StoreResult<Item> {
+        self.inner.update(key, update, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        if self
+            .budget
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            <= 0
+        {
+            return Err(StoreError::Unavailable("crashed".into()));
+        }
+        self.inner.transact(ops).await
+    }
+    async fn query(&self, query: Query) -> StoreResult<Page> {
+        self.inner.query(query).await
+    }
+    async fn scan(&self, scan: Scan) -> StoreResult<Page> {
+        self.inner.scan(scan).await
+    }
+}
+
+/// Nine campaigns paying both people: a journey's drafts and counters no longer fit one
+/// transaction, so each draft moves (with its counters) in a transaction of its own before
+/// the journey's keys change. The job crashes after three of them; the rerun finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_drafts_move_one_by_one_and_a_crash_is_finished_by_a_rerun() {
+    let memory: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let w = World::new(memory.clone(), Arc::new(MemoryQueue::default()), None).await;
+    let old = w.app(A, None);
+    for n in 2..=9 {
+        let campaign = json!({
+            "id": format!("more{n}"), "name": "more", "territory_name": "Paris",
+            "start": "2026-11-01", "end": "2026-12-31", "time_zone": "UTC",
+            "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
+                [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
+            "pays": ["driver", "passenger"],
+            "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 10}]},
+            "caps": [{"kind": "trips", "per": "month", "max": 20}, {"kind": "trips", "per": "day", "max": 6}]
+        });
+        registry_core::campaigns::create(&old, campaign.to_string().as_bytes())
+            .await
+            .unwrap();
+    }
+    w.send(&old, 0, trip("j1", 1, 2, 20, 8)).await;
+    w.process(&old).await;
+    let before = w.all_items().await;
+    let drafts = |items: &[Item]| -> Vec<Item> {
+        items
+            .iter()
+            .filter(|i| i.key.sk.starts_with("INCENTIVE#"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(drafts(&before).len(), 18);
+
+    let crashing = Arc::new(CrashingStore {
+        inner: memory.clone(),
+        budget: std::sync::atomic::AtomicI64::new(3),
+    });
+    let crashing_world = World {
+        store: crashing,
+        queue: w.queue.clone(),
+        clock: w.clock.clone(),
+        ops: w.ops.clone(),
+        _dir: None,
+    };
+    let crashed = rekey::run(&crashing_world.app(B, Some(A)), 1, 1).await;
+    assert!(matches!(crashed, Err(rekey::RekeyError::Store(_))));
+    let midway = drafts(&w.all_items().await);
+    let moved = midway
+        .iter()
+        .filter(|d| {
+            d.s("person_key") == Some(key(B, 1).as_str())
+                || d.s("person_key") == Some(key(B, 2).as_str())
+        })
+        .count();
+    assert_eq!(moved, 3);
+
+    let new = w.app(B, Some(A));
+    let rerun = rekey::run(&new, 1, 1).await.unwrap();
+    assert_eq!(
+        (
+            rerun.rekeyed,
+            rerun.drafts_rekeyed,
+            rerun.counters_kept,
+            rerun.evidence_moved
+        ),
+        (1, 15, 0, 2)
+    );
+    let after = w.all_items().await;
+    let j = after
+        .iter()
+        .find(|i| i.key == keys::journey(w.ops[0].0, "j1"))
+        .unwrap();
+    assert_eq!(j.s("passenger_key"), Some(key(B, 1).as_str()));
+    for d in drafts(&after) {
+        let p = if d.s("role") == Some("driver") { 2 } else { 1 };
+        assert_eq!(d.s("person_key"), Some(key(B, p).as_str()), "{:?}", d.key);
+        assert!(!d.s("counted").unwrap().contains(&key(A, p)));
+    }
+    // Every counter count moved under B's holder, none lost nor counted twice.
+    let renamed: BTreeMap<(String, String), (i64, i64)> = counters(&before)
+        .into_iter()
+        .map(|((pk, sk), v)| {
+            (
+                (
+                    pk.replace(&key(A, 1), &key(B, 1))
+                        .replace(&key(A, 2), &key(B, 2)),
+                    sk,
+                ),
+                v,
+            )
+        })
+        .collect();
+    assert_eq!(counters(&after), renamed);
+    let again = rekey::run(&new, 2, 2).await.unwrap();
+    assert_eq!((again.current, again.rekeyed), (1, 0));
 }
 
 #[tokio::test]
