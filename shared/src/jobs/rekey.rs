@@ -8,7 +8,7 @@
 //! A scan of the table by segments; each journey on its own, in one transaction when it
 //! fits (the usual case). The journey's keys change last, in that transaction, so a journey
 //! still under its old keys has work left and one under the new keys is done: a rerun after
-//! a crash finishes the work, and skips a done journey with reads only. Only journeys
+//! a crash finishes the work, and skips a done journey without a read beyond the scan. Only journeys
 //! keyed under `REGISTRY_HASH_SECRET_PREVIOUS` are changed: keys matching neither secret
 //! are counted and left alone (a wrong secret in the environment must not rewrite them).
 
@@ -188,6 +188,13 @@ async fn rekey_journey(
         return Ok(());
     };
     let current = keys_under(&app.config.hash_secret, operator, &parsed);
+    // Done already (or accepted after the switch): no read, no write.
+    if ROLES.map(|(_, attr)| scanned.s(attr).unwrap_or_default())
+        == current.each_ref().map(String::as_str)
+    {
+        report.current += 1;
+        return Ok(());
+    }
     let old = keys_under(previous, operator, &parsed);
     for _ in 0..ATTEMPTS {
         // Strongly consistent: the scan may be stale.
