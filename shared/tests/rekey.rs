@@ -257,6 +257,9 @@ async fn rotation(w: World) {
     // Deployed with B (previous A); j5 is processed by the new deployment from the keys
     // it was accepted with, after the first run.
     let new = w.app(B, Some(A));
+    // Before the job, certificates find the person's trips under the previous key only.
+    assert_eq!(w.certificate_trips(&new, 0, 1).await, 1);
+    assert_eq!(w.certificate_trips(&w.app(B, None), 0, 1).await, 0);
     let first = rekey::run(&new, 4, 2).await.unwrap();
     assert_eq!(
         first,
