@@ -1114,6 +1114,142 @@ fn long_application(licence: &str, identity_n: u32) -> Value {
     })
 }
 
+/// docs/OPERATIONS.md "Rotate the hash secret": a person registered under the old secret is
+/// still "already registered" (cee.md: 409 with the earlier record) once the server runs
+/// with the new secret and the old one as `REGISTRY_HASH_SECRET_PREVIOUS`; not without it.
+#[tokio::test]
+async fn cee_history_survives_a_hash_secret_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let old = "old-hash-secret-0123456789abcdef0123456789";
+    let new = "new-hash-secret-fedcba9876543210fedcba9876";
+
+    let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", old)]);
+    let (_, token) = cee_operator(&server).await;
+    let url = server.url("/v2/policies/cee");
+    let (s, _, first) = call(
+        Method::POST,
+        &url,
+        Some(&token),
+        Some(long_application("ROTATE01", 9)),
+    )
+    .await;
+    assert_eq!(s, 201, "{first}");
+    drop(server);
+
+    // Same identity key, another licence: found under the previous secret.
+    let server = Server::start(
+        &data,
+        &[
+            ("REGISTRY_HASH_SECRET", new),
+            ("REGISTRY_HASH_SECRET_PREVIOUS", old),
+        ],
+    );
+    let url = server.url("/v2/policies/cee");
+    let (s, _, err) = call(
+        Method::POST,
+        &url,
+        Some(&token),
+        Some(long_application("ROTATE02", 9)),
+    )
+    .await;
+    assert_eq!(s, 409, "{err}");
+    assert_eq!(
+        err["error"]["data"],
+        json!({"datetime": "2024-03-15T00:15:00.000Z", "uuid": first["uuid"]})
+    );
+    drop(server);
+
+    // The previous secret removed: the old registration is no longer found.
+    let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", new)]);
+    let url = server.url("/v2/policies/cee");
+    let (s, _, second) = call(
+        Method::POST,
+        &url,
+        Some(&token),
+        Some(long_application("ROTATE02", 9)),
+    )
+    .await;
+    assert_eq!(s, 201, "{second}");
+}
+
+/// `registry jobs rekey` on the server's data file after a rotation: the journey's
+/// identity keys move to the new secret, with its evidence and trip-index entries, so a
+/// server with the new secret alone still certifies the person's trip; a rerun writes
+/// nothing; without the previous secret the job refuses.
+#[tokio::test]
+async fn rekey_job_moves_journeys_to_the_new_hash_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_file(&dir);
+    let data_arg = data.to_str().unwrap();
+    let old = "old-hash-secret-0123456789abcdef0123456789";
+    let new = "new-hash-secret-fedcba9876543210fedcba9876";
+
+    let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", old)]);
+    let (_, token) = cee_operator(&server).await;
+    let (s, _, body) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(journey("rk-1")),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    wait_status(&server, &token, "rk-1", "ok").await;
+    drop(server);
+
+    let rekey = |env: &[(&str, &str)]| {
+        let (ok, out) = cli_with_env(&["jobs", "rekey", "--json", "--data", data_arg], env);
+        (
+            ok,
+            serde_json::from_str::<Value>(&out).unwrap_or(Value::Null),
+        )
+    };
+    let (ok, _) = rekey(&[("REGISTRY_HASH_SECRET", new)]);
+    assert!(!ok, "refuses without REGISTRY_HASH_SECRET_PREVIOUS");
+    let both = [
+        ("REGISTRY_HASH_SECRET", new),
+        ("REGISTRY_HASH_SECRET_PREVIOUS", old),
+    ];
+    let (ok, report) = rekey(&both);
+    assert!(ok, "{report}");
+    assert_eq!(
+        (
+            report["journeys"].clone(),
+            report["rekeyed"].clone(),
+            report["evidence_moved"].clone(),
+            report["trip_entries_moved"].clone()
+        ),
+        (json!(1), json!(1), json!(2), json!(2)),
+        "{report}"
+    );
+    let (ok, report) = rekey(&both);
+    assert!(ok, "{report}");
+    assert_eq!(
+        (report["current"].clone(), report["rekeyed"].clone()),
+        (json!(1), json!(0)),
+        "{report}"
+    );
+
+    let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", new)]);
+    let now = chrono::Utc::now();
+    let request = json!({
+        "identity": {"phone": "+33612345678"},
+        "tz": "Europe/Paris",
+        "start_at": (now - chrono::Duration::days(30)).to_rfc3339(),
+        "end_at": now.to_rfc3339(),
+    });
+    let (s, _, cert) = call(
+        Method::POST,
+        &server.url("/v2/certificates"),
+        Some(&token),
+        Some(request),
+    )
+    .await;
+    assert_eq!(s, 201, "{cert}");
+    assert_eq!(cert["meta"]["total"]["passenger_trips"], 1, "{cert}");
+}
+
 async fn public_key(server: &Server) -> String {
     let response = client()
         .get(server.url("/v2/policies/cee/public-key"))

@@ -152,10 +152,16 @@ pub fn data_file(dir: &tempfile::TempDir) -> PathBuf {
 
 /// Runs `registry` with arguments and returns (success, stdout).
 pub fn cli(args: &[&str]) -> (bool, String) {
+    cli_with_env(args, &[])
+}
+
+/// [`cli`] with environment variables.
+pub fn cli_with_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let out = Command::new(BIN)
         .args(args)
         .env_remove("REGISTRY_STORE")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .output()
         .expect("run registry");
     (

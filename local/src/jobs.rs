@@ -55,6 +55,18 @@ pub enum JobCommand {
         #[arg(long)]
         parallel: Option<usize>,
     },
+    /// After a rotation of the hash secret (docs/OPERATIONS.md): recomputes the identity
+    /// keys of the stored journeys with REGISTRY_HASH_SECRET, moving their fraud evidence,
+    /// certificate trip-index entries, draft incentives and draft counters along. Needs
+    /// REGISTRY_HASH_SECRET_PREVIOUS; rerunnable (a journey already re-keyed is skipped).
+    Rekey {
+        /// Scan segments of the table.
+        #[arg(long, default_value_t = 16)]
+        segments: u32,
+        /// Segments run at once (default: the number of cores).
+        #[arg(long)]
+        parallel: Option<usize>,
+    },
     /// Lists messages that failed too often (read only: nothing is consumed).
     DeadLetters {
         #[arg(long, default_value_t = 100)]
@@ -103,6 +115,36 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
             let parallel = parallel
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             policy_monthly(app, what, parallel, json).await
+        }
+        JobCommand::Rekey { segments, parallel } => {
+            if !(1..=1000).contains(&segments) {
+                return Err("--segments: 1 to 1000".into());
+            }
+            let parallel = parallel
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let report = registry_core::jobs::rekey::run(app, segments, parallel)
+                .await
+                .map_err(|e| format!("rekey failed: {e}"))?;
+            if json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                let r = &report;
+                println!(
+                    "rekey: {} journeys read, {} re-keyed, {} already current, {} pending, {} busy, {} under an unknown secret, {} unreadable",
+                    r.journeys, r.rekeyed, r.current, r.pending, r.busy, r.unknown_secret, r.unreadable
+                );
+                println!(
+                    "  moved: {} evidence items, {} trip-index entries, {} drafts, {} counter contributions ({} drafts kept their counts)",
+                    r.evidence_moved, r.trip_entries_moved, r.drafts_rekeyed, r.counters_moved, r.counters_kept
+                );
+                if r.left() > 0 {
+                    println!(
+                        "  {} journeys left under their old keys: run it again once processed",
+                        r.left()
+                    );
+                }
+            }
+            Ok(())
         }
         JobCommand::DeadLetters { max } => {
             let dead = app

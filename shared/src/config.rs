@@ -32,6 +32,10 @@ pub struct Config {
     pub monthly_shard_drafts: u64,
     /// Key of the keyed hashes of personal data (`REGISTRY_HASH_SECRET`).
     pub hash_secret: String,
+    /// The key before the last rotation (`REGISTRY_HASH_SECRET_PREVIOUS`, unset by
+    /// default): CEE history searches also look under it, so people registered before the
+    /// rotation are still found. Never used to write. See docs/OPERATIONS.md.
+    pub hash_secret_previous: Option<String>,
     /// Requests per minute and operator on `POST /v2/journeys` (`REGISTRY_RATE_LIMIT_PER_MIN`).
     pub rate_limit_per_min: u64,
     /// Requests per minute and operator on the other routes
@@ -82,6 +86,7 @@ impl Default for Config {
             monthly_queue_url: None,
             monthly_shard_drafts: 100_000,
             hash_secret: LOCAL_HASH_SECRET.into(),
+            hash_secret_previous: None,
             rate_limit_per_min: 20_000,
             other_rate_limit_per_min: 600,
             max_receives: crate::queue::DEFAULT_MAX_RECEIVES,
@@ -143,6 +148,9 @@ impl Config {
                 "REGISTRY_HASH_SECRET is required with dynamodb".into(),
             ));
         }
+        // The same key twice is no rotation: nothing more to search.
+        c.hash_secret_previous =
+            var("REGISTRY_HASH_SECRET_PREVIOUS").filter(|p| *p != c.hash_secret);
         let number = |name: &str, default: u64| -> Result<u64, ConfigError> {
             match var(name) {
                 None => Ok(default),
@@ -249,6 +257,23 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.store, StoreKind::DynamoDb);
+    }
+
+    #[test]
+    fn previous_hash_secret_is_optional_and_ignored_when_equal() {
+        assert_eq!(with(&[]).unwrap().hash_secret_previous, None);
+        let c = with(&[
+            ("REGISTRY_HASH_SECRET", "b"),
+            ("REGISTRY_HASH_SECRET_PREVIOUS", "a"),
+        ])
+        .unwrap();
+        assert_eq!(c.hash_secret_previous.as_deref(), Some("a"));
+        let same = with(&[
+            ("REGISTRY_HASH_SECRET", "b"),
+            ("REGISTRY_HASH_SECRET_PREVIOUS", "b"),
+        ])
+        .unwrap();
+        assert_eq!(same.hash_secret_previous, None);
     }
 
     #[test]

@@ -220,6 +220,28 @@ impl Env {
             .unwrap();
     }
 
+    /// The same registry (store, operators, tokens, clock) redeployed with other hash
+    /// secrets, as after a rotation of `REGISTRY_HASH_SECRET`.
+    fn with_secrets(&self, current: &str, previous: Option<&str>) -> Env {
+        let config = Config {
+            hash_secret: current.into(),
+            hash_secret_previous: previous.map(str::to_owned),
+            ..(*self.app.config).clone()
+        };
+        let app = App::new(
+            self.app.store.clone(),
+            Arc::new(MemoryQueue::default()),
+            config,
+        )
+        .with_clock(self.clock.clone());
+        Env {
+            app,
+            clock: self.clock.clone(),
+            ops: self.ops.clone(),
+            _dir: None,
+        }
+    }
+
     async fn error_log(&self, op: usize) -> Vec<registry_core::cee::errorlog::Entry> {
         registry_core::cee::errorlog::latest(&self.app, self.ops[op].0, 100)
             .await
@@ -944,6 +966,157 @@ async fn concurrent_registrations_have_one_winner(env: Env) {
     }
 }
 
+/// A rotation of the hash secret with the previous one configured: a person registered or
+/// imported before it is still found after it; without the previous secret they are not
+/// (what `REGISTRY_HASH_SECRET_PREVIOUS` is for).
+async fn rotated_secret_still_finds_the_history(env: Env) {
+    let body = long(
+        "ROT1234",
+        &identity(11),
+        "+336111111",
+        "2024-03-01T00:00:00Z",
+    );
+    let (s, first) = env.register(0, body).await;
+    assert_eq!(s, 201, "{first}");
+    let uuid = first["uuid"].as_str().unwrap().to_owned();
+    let imported = json!([{"journey_type": "long", "last_name_trunc": "IMP", "phone_trunc": "+336222222", "datetime": "2018-02-01T00:00:00Z"}]);
+    let (s, report) = env
+        .call(
+            "POST",
+            "/v2/policies/cee/import",
+            env.token(1),
+            Some(imported.clone()),
+        )
+        .await;
+    assert_eq!((s, report["imported"].clone()), (201, json!(1)), "{report}");
+
+    let old = env.app.config.hash_secret.clone();
+    let rotated = env.with_secrets("rotated-secret", Some(&old));
+    // The same identity, another licence and phone, another operator: found by identity
+    // under the previous secret, the answer cee.md gives ("already registered").
+    let again = long(
+        "ROT9999",
+        &identity(11),
+        "+336000000",
+        "2025-01-10T00:00:00Z",
+    );
+    let (s, err) = rotated.register(1, again.clone()).await;
+    assert_eq!(s, 409, "{err}");
+    assert_eq!(
+        err["error"]["data"],
+        json!({"datetime": "2024-03-01T00:00:00.000Z"})
+    );
+    // Same licence, the registering operator: its own uuid.
+    let (s, err) = rotated
+        .register(
+            0,
+            long(
+                "ROT1234",
+                &identity(12),
+                "+336000001",
+                "2025-01-10T00:00:00Z",
+            ),
+        )
+        .await;
+    assert_eq!(s, 409, "{err}");
+    assert_eq!(
+        err["error"]["data"],
+        json!({"datetime": "2024-03-01T00:00:00.000Z", "uuid": uuid})
+    );
+    // The imported record by name + phone: simulate refuses, importing it again conflicts.
+    let sim =
+        json!({"journey_type": "long", "last_name_trunc": "IMP", "phone_trunc": "+336222222"});
+    let (s, err) = rotated
+        .call(
+            "POST",
+            "/v2/policies/cee/simulate",
+            rotated.token(0),
+            Some(sim.clone()),
+        )
+        .await;
+    assert_eq!(s, 409, "{err}");
+    let (s, report) = rotated
+        .call(
+            "POST",
+            "/v2/policies/cee/import",
+            rotated.token(1),
+            Some(imported.clone()),
+        )
+        .await;
+    assert_eq!((s, report["failed"].clone()), (201, json!(1)), "{report}");
+    // An identity key attached after the rotation to the record imported before it: the
+    // record is found (under the previous secret) and then matches by identity.
+    let attach = json!([{"cee_application_type": "specific", "identity_key": identity(13), "journey_type": "long", "last_name_trunc": "IMP", "phone_trunc": "+336222222", "datetime": "2018-02-01T00:00:00Z"},
+        {"cee_application_type": "standardized", "cee_application_uuid": uuid, "identity_key": identity(11)}]);
+    let (s, report) = rotated
+        .call(
+            "POST",
+            "/v2/policies/cee/import/identity",
+            rotated.token(1),
+            Some(attach.clone()),
+        )
+        .await;
+    // The standardized one is operator 0's.
+    assert_eq!((s, report["imported"].clone()), (200, json!(1)), "{report}");
+    assert_eq!(report["failed_details"][0]["error"], "not_found");
+    // Its owner confirms the key it registered before the rotation: the same key.
+    let (s, report) = rotated
+        .call(
+            "POST",
+            "/v2/policies/cee/import/identity",
+            rotated.token(0),
+            Some(json!([attach[1]])),
+        )
+        .await;
+    assert_eq!((s, report["imported"].clone()), (200, json!(1)), "{report}");
+    let by_identity = json!({"journey_type": "long", "last_name_trunc": "ZZZ", "phone_trunc": "+336999999", "identity_key": identity(13)});
+    let (s, _) = rotated
+        .call(
+            "POST",
+            "/v2/policies/cee/simulate",
+            rotated.token(0),
+            Some(by_identity.clone()),
+        )
+        .await;
+    assert_eq!(s, 409);
+
+    // Without the previous secret the history of before the rotation is invisible.
+    let forgetful = env.with_secrets("rotated-secret", None);
+    let (s, _) = forgetful
+        .call("POST", "/v2/policies/cee/simulate", forgetful.token(1), Some(json!({"journey_type": "long", "last_name_trunc": "DUP", "phone_trunc": "+336000000", "driving_license": "ROT9999", "identity_key": identity(11)})))
+        .await;
+    assert_eq!(s, 200);
+
+    // Registered after the rotation: written under the new secret only, found by it alone.
+    let (s, after) = rotated
+        .register(
+            1,
+            long(
+                "ROT5555",
+                &identity(14),
+                "+336333333",
+                "2024-06-01T00:00:00Z",
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{after}");
+    let (s, _) = forgetful
+        .call("POST", "/v2/policies/cee/simulate", forgetful.token(0), Some(json!({"journey_type": "long", "last_name_trunc": "DUP", "phone_trunc": "+336000002", "driving_license": "ROT5555", "identity_key": identity(15)})))
+        .await;
+    assert_eq!(s, 409);
+    // Deleting an application of before the rotation frees the person after it.
+    let path = format!("/v2/policies/cee/{uuid}");
+    assert_eq!(
+        rotated
+            .call("DELETE", &path, rotated.token(0), None)
+            .await
+            .0,
+        204
+    );
+    let (s, again) = rotated.register(1, again).await;
+    assert_eq!(s, 201, "{again}");
+}
+
 /// The same race played one after the other (moto is not atomic under concurrency).
 async fn sequential_conflict(env: Env) {
     let (a, _) = env
@@ -983,6 +1156,7 @@ checks!(memory =>
     bad_input_is_400_with_pointers_and_writes_nothing,
     concurrent_registrations_have_one_winner,
     sequential_conflict,
+    rotated_secret_still_finds_the_history,
 );
 checks!(memory_racing => concurrent_registrations_have_one_winner);
 checks!(sqlite_racing => concurrent_registrations_have_one_winner);
@@ -995,6 +1169,7 @@ checks!(sqlite =>
     bad_input_is_400_with_pointers_and_writes_nothing,
     concurrent_registrations_have_one_winner,
     sequential_conflict,
+    rotated_secret_still_finds_the_history,
 );
 checks!(dynamodb =>
     thousand_items_in_one_import,
@@ -1004,6 +1179,7 @@ checks!(dynamodb =>
     delete_archives_and_frees_the_person,
     bad_input_is_400_with_pointers_and_writes_nothing,
     sequential_conflict,
+    rotated_secret_still_finds_the_history,
 );
 
 // ---------------------------------------------------------------------------- cost

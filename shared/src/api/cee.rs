@@ -452,8 +452,8 @@ async fn register_checked(
         token: token.clone(),
         kid: Some(kid.clone()),
         application_timestamp: reg.application_timestamp,
-        person: Person::new(
-            &app.config.hash_secret,
+        person: Person::searched(
+            &app.config,
             Some(&reg.identity),
             Some(&reg.licence),
             &reg.last_name,
@@ -589,8 +589,8 @@ pub async fn simulate(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError>
     else {
         return Err(invalid(r.details));
     };
-    let person = Person::new(
-        &app.config.hash_secret,
+    let person = Person::searched(
+        &app.config,
         identity.as_ref(),
         licence.as_ref(),
         &last_name,

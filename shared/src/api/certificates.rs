@@ -35,12 +35,21 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let now = app.clock.now();
     let period = request.period(now).map_err(certificate::bad_request)?;
 
-    let person = identifiers_key(
-        &app.config.hash_secret,
-        operator,
-        &request.identity.identifiers,
-    );
-    let trips = person_trips(app, operator, &person, &period).await?;
+    // During a rotation of the hash secret, entries not re-keyed yet are under the previous
+    // key: read it first, then the current one (an entry moved meanwhile is read twice and
+    // counted once, never missed).
+    let persons: Vec<String> = app
+        .config
+        .hash_secret_previous
+        .iter()
+        .chain(std::iter::once(&app.config.hash_secret))
+        .map(|secret| identifiers_key(secret, operator, &request.identity.identifiers))
+        .collect();
+    let mut entries = std::collections::BTreeMap::new();
+    for person in &persons {
+        person_trips(app, operator, person, &period, &mut entries).await?;
+    }
+    let trips: Vec<Trip> = entries.into_values().collect();
     let meta = certificate::summarise(trips, &period, request.tz, &request.positions);
     let name = admin::get_operator(app, operator)
         .await?
@@ -108,14 +117,15 @@ pub struct PublicMeta {
     pub total: certificate::Totals,
 }
 
-/// The person's trips of the period, in start order.
+/// Adds the person's trips of the period to `trips`, by index sort key (start order; one
+/// journey and role once).
 async fn person_trips(
     app: &App,
     operator: OperatorId,
     person: &str,
     period: &Period,
-) -> Result<Vec<Trip>, ApiError> {
-    let mut trips = Vec::new();
+    trips: &mut std::collections::BTreeMap<String, Trip>,
+) -> Result<(), ApiError> {
     let mut cursor = None;
     loop {
         let page = app
@@ -129,14 +139,16 @@ async fn person_trips(
             .await?;
         for item in &page.items {
             match Trip::from_item(item) {
-                Some(trip) => trips.push(trip),
+                Some(trip) => {
+                    trips.insert(item.key.sk.clone(), trip);
+                }
                 // Only processing writes entries: an unreadable one is a bug, not input.
                 None => tracing::error!(sk = %item.key.sk, "unreadable trip-index entry skipped"),
             }
         }
         cursor = page.next;
         if cursor.is_none() {
-            return Ok(trips);
+            return Ok(());
         }
     }
 }

@@ -25,15 +25,36 @@ use crate::store::{Condition, Item, Key, Query, StoreError, StoreResult, WriteOp
 /// Attempts before a registration or deletion that keeps losing its lock race gives up (503).
 const ATTEMPTS: usize = 8;
 
-/// The keyed hashes a person is searched by.
+/// The keyed hashes a person is searched by (under the current secret: what a
+/// registration writes), and the same under the previous secret during a rotation
+/// (searched, never written).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Person {
     pub identity: Option<String>,
     pub licence: Option<String>,
     pub name_phone: String,
+    pub previous: Option<Box<Person>>,
 }
 
 impl Person {
+    /// The person under the configured secrets: `REGISTRY_HASH_SECRET` and, when set,
+    /// `REGISTRY_HASH_SECRET_PREVIOUS`.
+    pub fn searched(
+        config: &crate::config::Config,
+        identity: Option<&IdentityKey>,
+        licence: Option<&DrivingLicense>,
+        name: &LastNameTrunc,
+        phone: &PhoneTrunc,
+    ) -> Person {
+        let mut person = Person::new(&config.hash_secret, identity, licence, name, phone);
+        person.previous = config
+            .hash_secret_previous
+            .as_deref()
+            .map(|previous| Box::new(Person::new(previous, identity, licence, name, phone)));
+        person
+    }
+
+    /// The person under one secret.
     pub fn new(
         secret: &str,
         identity: Option<&IdentityKey>,
@@ -45,6 +66,7 @@ impl Person {
             identity: identity.map(|k| identity_hash(secret, k)),
             licence: licence.map(|l| keyed_hash(secret, &["cee-licence", l.as_str()])),
             name_phone: name_phone_hash(secret, name, phone),
+            previous: None,
         }
     }
 }
@@ -108,6 +130,14 @@ impl Lock {
         }
     }
 
+    /// Nobody changed this lock since it was read.
+    fn unchanged(&self) -> Condition {
+        match self.version {
+            None => Condition::NotExists,
+            Some(v) => Condition::equals("version", v),
+        }
+    }
+
     /// The write that replaces this lock by `entries`, if nobody changed it since it was read.
     fn write(&self, entries: &[Entry]) -> WriteOp {
         let latest = entries.iter().map(|e| e.datetime.as_str()).max();
@@ -120,13 +150,9 @@ impl Lock {
         if let Some(latest) = latest {
             item.set("latest", latest.to_owned());
         }
-        let condition = match self.version {
-            None => Condition::NotExists,
-            Some(v) => Condition::equals("version", v),
-        };
         WriteOp::Put {
             item,
-            condition: Some(condition),
+            condition: Some(self.unchanged()),
         }
     }
 }
@@ -134,7 +160,11 @@ impl Lock {
 /// What the history search read for one person and journey type.
 #[derive(Debug)]
 pub struct History {
+    /// The locks under the current secret: a registration writes them.
     locks: Vec<Lock>,
+    /// The locks under the previous secret: a registration only checks that they did not
+    /// change (a registration still running under the previous secret during a rotation).
+    previous_locks: Vec<Lock>,
     imported: Vec<Record>,
 }
 
@@ -144,6 +174,7 @@ impl History {
     pub fn records(&self) -> Vec<Record> {
         self.locks
             .iter()
+            .chain(&self.previous_locks)
             .flat_map(|l| l.entries.iter().filter_map(Entry::record))
             .chain(self.imported.iter().cloned())
             .collect()
@@ -177,8 +208,31 @@ async fn whole_partition(app: &App, pk: String) -> StoreResult<Vec<Item>> {
 }
 
 /// The history search: at most three reads (the identity partition, the licence lock, the
-/// name+phone partition), all strongly consistent.
+/// name+phone partition), all strongly consistent; three more under the previous secret
+/// during a rotation.
 pub async fn read(app: &App, journey_type: JourneyType, person: &Person) -> StoreResult<History> {
+    let (locks, mut imported) = read_hashes(app, journey_type, person).await?;
+    let previous_locks = match &person.previous {
+        Some(previous) => {
+            let (locks, more) = read_hashes(app, journey_type, previous).await?;
+            imported.extend(more);
+            locks
+        }
+        None => Vec::new(),
+    };
+    Ok(History {
+        locks,
+        previous_locks,
+        imported,
+    })
+}
+
+/// The locks and imported records under one secret's hashes.
+async fn read_hashes(
+    app: &App,
+    journey_type: JourneyType,
+    person: &Person,
+) -> StoreResult<(Vec<Lock>, Vec<Record>)> {
     let jt = journey_type.as_str();
     let mut locks = Vec::new();
     let mut imported = Vec::new();
@@ -211,7 +265,7 @@ pub async fn read(app: &App, journey_type: JourneyType, person: &Person) -> Stor
             .filter(|i| i.s("id_hash").is_none())
             .filter_map(imported_record),
     );
-    Ok(History { locks, imported })
+    Ok((locks, imported))
 }
 
 /// A registration ready to be written.
@@ -303,6 +357,10 @@ pub async fn register(app: &App, new: &NewApplication) -> StoreResult<Outcome> {
             entries.push(entry.clone());
             ops.push(lock.write(&entries));
         }
+        ops.extend(history.previous_locks.iter().map(|lock| WriteOp::Check {
+            key: lock.key.clone(),
+            condition: lock.unchanged(),
+        }));
         match app.store.transact(ops).await {
             Ok(()) => return Ok(Outcome::Created),
             Err(StoreError::TransactionCanceled { index: 0, .. }) => {

@@ -157,7 +157,11 @@ pub fn identity_item(r: &mut Reader) -> Option<IdentityItem> {
 }
 
 fn imported_key(app: &App, operator: OperatorId, s: &Specific) -> Key {
-    let np = name_phone_hash(&app.config.hash_secret, &s.last_name, &s.phone);
+    imported_key_under(&app.config.hash_secret, operator, s)
+}
+
+fn imported_key_under(secret: &str, operator: OperatorId, s: &Specific) -> Key {
+    let np = name_phone_hash(secret, &s.last_name, &s.phone);
     keys::cee_imported(s.journey_type.as_str(), &np, operator)
 }
 
@@ -206,7 +210,7 @@ where
 }
 
 /// Stores each imported record unless the operator already imported one for this journey
-/// type, name and phone.
+/// type, name and phone (under the current secret or, during a rotation, the previous one).
 pub async fn import(
     app: &App,
     operator: OperatorId,
@@ -222,10 +226,20 @@ pub async fn import(
                 .with("journey_type", s.journey_type.as_str())
                 .with("datetime", rfc3339(s.datetime))
                 .with("imported_at", now.clone());
+            let mut ops = vec![WriteOp::Put {
+                item,
+                condition: Some(Condition::NotExists),
+            }];
+            if let Some(previous) = &app.config.hash_secret_previous {
+                ops.push(WriteOp::Check {
+                    key: imported_key_under(previous, operator, s),
+                    condition: Condition::NotExists,
+                });
+            }
             async move {
-                match app.store.put(item, Some(Condition::NotExists)).await {
-                    Ok(()) => Ok(Ok(())),
-                    Err(StoreError::ConditionFailed { .. }) => Ok(Err(ItemError::Conflict)),
+                match app.store.commit(ops, Vec::new()).await {
+                    Ok(_) => Ok(Ok(())),
+                    Err(StoreError::TransactionCanceled { .. }) => Ok(Err(ItemError::Conflict)),
                     Err(e) => Err(e),
                 }
             }
@@ -250,12 +264,28 @@ pub async fn attach_identities(
         |item| {
             let item = item.clone();
             async move {
-                let hash = identity_hash(&app.config.hash_secret, &item.identity);
+                let secret = app.config.hash_secret.as_str();
+                let previous = app.config.hash_secret_previous.as_deref();
                 match &item.target {
                     IdentityTarget::Standardized { uuid } => {
-                        standardized_identity(app, operator, uuid, &hash).await
+                        let hashes: Vec<String> = std::iter::once(secret)
+                            .chain(previous)
+                            .map(|s| identity_hash(s, &item.identity))
+                            .collect();
+                        standardized_identity(app, operator, uuid, &hashes).await
                     }
-                    IdentityTarget::Specific(s) => specific_identity(app, operator, s, &hash).await,
+                    IdentityTarget::Specific(s) => {
+                        let found =
+                            specific_identity(app, operator, s, secret, &item.identity).await?;
+                        match (found, previous) {
+                            // Imported before a rotation: its hashes are under the previous
+                            // secret, the identity's too (one secret per record).
+                            (Err(ItemError::NotFound), Some(previous)) => {
+                                specific_identity(app, operator, s, previous, &item.identity).await
+                            }
+                            (found, _) => Ok(found),
+                        }
+                    }
                 }
             }
         },
@@ -264,12 +294,13 @@ pub async fn attach_identities(
 }
 
 /// Registered applications always carry their identity key (register requires it): the
-/// same key is a success, another one `already_set`.
+/// same key (its hash under any of `hashes`' secrets) is a success, another one
+/// `already_set`.
 async fn standardized_identity(
     app: &App,
     operator: OperatorId,
     uuid: &str,
-    hash: &str,
+    hashes: &[String],
 ) -> StoreResult<ItemResult> {
     let Some(item) = app.store.get(&keys::cee_application(uuid)).await? else {
         return Ok(Err(ItemError::NotFound));
@@ -278,26 +309,29 @@ async fn standardized_identity(
         return Ok(Err(ItemError::NotFound));
     }
     Ok(match item.s("id_hash") {
-        Some(existing) if existing == hash => Ok(()),
+        Some(existing) if hashes.iter().any(|h| h == existing) => Ok(()),
         _ => Err(ItemError::AlreadySet),
     })
 }
 
 /// The imported record gets `id_hash` (it no longer matches by name and phone) and a copy
-/// in the identity key's partition (it now matches by identity), in one transaction.
+/// in the identity key's partition (it now matches by identity), in one transaction; every
+/// hash under `secret`.
 async fn specific_identity(
     app: &App,
     operator: OperatorId,
     s: &Specific,
-    hash: &str,
+    secret: &str,
+    identity: &IdentityKey,
 ) -> StoreResult<ItemResult> {
-    let key = imported_key(app, operator, s);
+    let key = imported_key_under(secret, operator, s);
+    let hash = identity_hash(secret, identity);
     let datetime = rfc3339(s.datetime);
     let copy = Item::new(keys::cee_imported_identity(
         s.journey_type.as_str(),
-        hash,
+        &hash,
         operator,
-        &name_phone_hash(&app.config.hash_secret, &s.last_name, &s.phone),
+        &name_phone_hash(secret, &s.last_name, &s.phone),
     ))
     .with("operator_id", i64::try_from(operator.0).unwrap_or(i64::MAX))
     .with("journey_type", s.journey_type.as_str())
@@ -324,7 +358,7 @@ async fn specific_identity(
             Ok(match existing {
                 Some(item) if item.s("datetime") == Some(datetime.as_str()) => {
                     match item.s("id_hash") {
-                        Some(h) if h == hash => Ok(()),
+                        Some(h) if h == hash.as_str() => Ok(()),
                         _ => Err(ItemError::AlreadySet),
                     }
                 }

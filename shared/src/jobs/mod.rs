@@ -2,6 +2,7 @@
 
 pub mod fraud;
 pub mod process;
+pub mod rekey;
 pub mod sweep;
 pub mod worker;
 
