@@ -6,6 +6,7 @@ use std::path::Path;
 
 use aws_lambda_events::sqs::SqsEvent;
 use registry_core::admin::{self, TokenRequest};
+use registry_core::api::journeys::accepted_item;
 use registry_core::api::router::{RouteId, ROUTES};
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
@@ -755,17 +756,7 @@ async fn policy_monthly_event_makes_a_month_final() {
     let op = OperatorId(1);
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = registry_core::store::Item::new(registry_core::domain::keys::journey(op, "m-1"))
-        .with("journey_id", "m-1")
-        .with("status", "pending")
-        .with("created_at", "2025-03-03T09:00:00Z")
-        .with("updated_at", "2025-03-03T09:00:00Z")
-        .with("driver_key", "07".repeat(32))
-        .with("passenger_key", "08".repeat(32))
-        .with(
-            registry_core::domain::journey::STORED_DOCUMENT,
-            registry_core::domain::journey::pack_document(journey.to_string().as_bytes()),
-        );
+    let item = accepted_item(&app.config.hash_secret, op, &journey, at).unwrap();
     app.store.put(item, None).await.unwrap();
     registry_core::jobs::process::journey(&app, op, "m-1")
         .await
@@ -878,18 +869,7 @@ async fn operators_incentives_event_is_served_by_its_function() {
         .unwrap();
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = registry_core::store::Item::new(registry_core::domain::keys::journey(op.id, "m-1"))
-        .with("journey_id", "m-1")
-        .with("operator_journey_id", "trip-m-1")
-        .with("status", "pending")
-        .with("created_at", "2025-03-03T09:00:00Z")
-        .with("updated_at", "2025-03-03T09:00:00Z")
-        .with("driver_key", "07".repeat(32))
-        .with("passenger_key", "08".repeat(32))
-        .with(
-            registry_core::domain::journey::STORED_DOCUMENT,
-            registry_core::domain::journey::pack_document(journey.to_string().as_bytes()),
-        );
+    let item = accepted_item(&app.config.hash_secret, op.id, &journey, at).unwrap();
     app.store.put(item, None).await.unwrap();
     registry_core::jobs::process::journey(&app, op.id, "m-1")
         .await
