@@ -12,7 +12,6 @@ use registry_core::api::{self, router::RouteId};
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
 use registry_core::domain::operator::OperatorId;
-use registry_core::domain::token::RoleKind;
 use registry_core::queue::memory::MemoryQueue;
 use registry_core::store::dynamodb::DynamoStore;
 use serde_json::{json, Value};
@@ -46,21 +45,11 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     };
     let app = App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config);
     let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
-    let op = admin::create_operator(&app, "Covoit".into(), None)
+    let (op, app_token) = admin::operator_with_token(&app, "Covoit", None)
         .await
         .unwrap();
-    let token = |role, operator, territory: Option<&str>| TokenRequest {
-        name: "t".into(),
-        role,
-        operator,
-        permissions: None,
-        territory: territory.map(str::to_owned),
-    };
-    let app_token = admin::create_token(&app, token(RoleKind::Application, Some(op.id), None))
-        .await
-        .unwrap()
-        .token;
-    let territory = admin::create_token(&app, token(RoleKind::Territory, None, Some("paris")))
+    let app_token = app_token.token;
+    let territory = admin::create_token(&app, TokenRequest::territory("t", "paris"))
         .await
         .unwrap()
         .token;
@@ -226,23 +215,8 @@ async fn statements_and_final_statuses_on_dynamodb() {
     let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
     let mut tokens = Vec::new();
     for name in ["Covoit", "Other"] {
-        let op = admin::create_operator(&app, name.into(), None)
-            .await
-            .unwrap();
-        let token = admin::create_token(
-            &app,
-            TokenRequest {
-                name: "srv".into(),
-                role: RoleKind::Application,
-                operator: Some(op.id),
-                permissions: None,
-                territory: None,
-            },
-        )
-        .await
-        .unwrap()
-        .token;
-        tokens.push((op.id, token));
+        let (op, token) = admin::operator_with_token(&app, name, None).await.unwrap();
+        tokens.push((op.id, token.token));
     }
     let campaign = json!({
         "id": "march-aws", "name": "March", "territory_name": "Paris",

@@ -21,7 +21,6 @@ use registry_core::config::{Config, StoreKind};
 use registry_core::domain::campaign::CampaignId;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
-use registry_core::domain::token::RoleKind;
 use registry_core::lambda::handle_sqs;
 use registry_core::queue::{memory::MemoryQueue, sqs::SqsQueue, Message, Queue};
 use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
@@ -249,19 +248,10 @@ async fn the_monthly_run_fans_out_through_sqs_on_dynamodb() {
 
     // The territory reads the final lines on DynamoDB.
     admin::bootstrap(&app).await.unwrap();
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "paris".into(),
-            role: RoleKind::Territory,
-            operator: None,
-            permissions: None,
-            territory: Some("paris".into()),
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = admin::create_token(&app, TokenRequest::territory("paris", "paris"))
+        .await
+        .unwrap()
+        .token;
     let page = incentives(&app, &token, "main").await;
     assert_eq!(page["final"]["version"], 1, "{page}");
     let reasons: Vec<&str> = page["incentives"]

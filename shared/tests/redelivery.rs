@@ -262,20 +262,10 @@ async fn post(app: &App, token: &str, path: &str, body: &Value) -> (u16, Value) 
 }
 
 async fn operator_token(app: &App) -> String {
-    let op = registry_core::admin::create_operator(app, "Covoit".into(), None)
+    let (_, token) = registry_core::admin::operator_with_token(app, "Covoit", None)
         .await
-        .expect("operator");
-    let request = registry_core::admin::TokenRequest {
-        name: "backend".into(),
-        role: registry_core::domain::token::RoleKind::Application,
-        operator: Some(op.id),
-        permissions: None,
-        territory: None,
-    };
-    registry_core::admin::create_token(app, request)
-        .await
-        .expect("token")
-        .token
+        .expect("operator and token");
+    token.token
 }
 
 /// The scenario: journeys accepted through the API, then processed; the monthly run of
