@@ -3,30 +3,10 @@
 
 mod support;
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::*;
-
-async fn wait_status(server: &Server, token: &str, journey_id: &str, want: &str) -> Value {
-    for _ in 0..100 {
-        let (s, _, body) = call(
-            Method::GET,
-            &server.url(&format!("/v2/journeys/{journey_id}")),
-            Some(token),
-            None,
-        )
-        .await;
-        assert_eq!(s, 200, "{body}");
-        if body["status"] == want {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("journey {journey_id} never reached {want}");
-}
 
 /// A campaign running around today: drivers and passengers of trips starting or ending in
 /// a drawn area around Paris and Versailles (where `journey()` goes), 100 c per seat plus

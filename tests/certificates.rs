@@ -6,7 +6,6 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use registry_core::domain::journey::example_document;
@@ -30,22 +29,9 @@ async fn send(server: &Server, token: &str, doc: &Value) {
     assert_eq!(s, 201, "{body}");
 }
 
+/// Waits until the server's worker has processed the journey.
 async fn wait_ok(server: &Server, token: &str, journey_id: &str) {
-    for _ in 0..200 {
-        let (s, _, body) = call(
-            Method::GET,
-            &server.url(&format!("/v2/journeys/{journey_id}")),
-            Some(token),
-            None,
-        )
-        .await;
-        assert_eq!(s, 200, "{body}");
-        if body["status"] == "ok" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("journey {journey_id} never became ok");
+    wait_status(server, token, journey_id, "ok").await;
 }
 
 /// A period that holds every journey of these tests (the default one ends 6 days ago).

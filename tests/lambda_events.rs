@@ -6,11 +6,11 @@ use std::path::Path;
 
 use aws_lambda_events::sqs::SqsEvent;
 use registry_core::admin::{self, TokenRequest};
+use registry_core::api::journeys::accepted_item;
 use registry_core::api::router::{RouteId, ROUTES};
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
 use registry_core::domain::operator::OperatorId;
-use registry_core::domain::token::RoleKind;
 use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
 use serde_json::{json, Value};
 
@@ -50,31 +50,6 @@ async fn app(dir: &tempfile::TempDir) -> App {
         ..Config::default()
     };
     App::from_config(config).await.unwrap()
-}
-
-/// An operator and an application token with every permission.
-async fn operator_with_token(
-    app: &App,
-    name: String,
-    siret: Option<String>,
-) -> (
-    registry_core::domain::operator::Operator,
-    admin::CreatedToken,
-) {
-    let op = admin::create_operator(app, name, siret).await.unwrap();
-    let token = admin::create_token(
-        app,
-        TokenRequest {
-            name: "srv".into(),
-            role: RoleKind::Application,
-            operator: Some(op.id),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap();
-    (op, token)
 }
 
 #[test]
@@ -178,19 +153,10 @@ async fn every_route_event_is_served_by_its_function() {
     )
     .await;
     assert_eq!(r.status(), 403);
-    let full = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "all".into(),
-            role: RoleKind::Application,
-            operator: Some(OperatorId(1)),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let full = admin::create_token(&app, TokenRequest::application("all", OperatorId(1)))
+        .await
+        .unwrap()
+        .token;
     let r = handle_http(
         &app,
         RouteId::JourneysCancel,
@@ -270,13 +236,7 @@ async fn campaign_route_events_are_served_by_their_functions() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
     let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
-    let territory = |t: &str| TokenRequest {
-        name: "territory".into(),
-        role: RoleKind::Territory,
-        operator: None,
-        permissions: None,
-        territory: Some(t.into()),
-    };
+    let territory = |t: &str| TokenRequest::territory("territory", t);
     let own = admin::create_token(&app, territory("la-rochelle"))
         .await
         .unwrap()
@@ -355,7 +315,9 @@ async fn campaign_route_events_are_served_by_their_functions() {
 async fn queue_consumer_event_processes_and_reports_failures() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    let (op, token) = operator_with_token(&app, "Demo".into(), None).await;
+    let (op, token) = admin::operator_with_token(&app, "Demo", None)
+        .await
+        .unwrap();
     assert_eq!(op.id, OperatorId(1));
     let r = handle_http(
         &app,
@@ -434,7 +396,9 @@ async fn an_accepted_journey_costs_at_most_three_write_units() {
     let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
     let queue = Arc::new(MemoryQueue::default());
     let app = App::new(metered.clone(), queue.clone(), Config::default());
-    let (_, token) = operator_with_token(&app, "Demo".into(), None).await;
+    let (_, token) = admin::operator_with_token(&app, "Demo", None)
+        .await
+        .unwrap();
     metered.take();
 
     let r = handle_http(
@@ -517,7 +481,9 @@ async fn a_journey_processed_under_two_campaigns_costs() {
             .await
             .unwrap();
     }
-    let (_, token) = operator_with_token(&app, "Demo".into(), None).await;
+    let (_, token) = admin::operator_with_token(&app, "Demo", None)
+        .await
+        .unwrap();
     metered.take();
     let r = handle_http(
         &app,
@@ -604,8 +570,9 @@ async fn cee_events_are_served_by_their_functions() {
         ..Config::default()
     };
     let app = App::from_config(config).await.unwrap();
-    let (op, token) =
-        operator_with_token(&app, "Covoit".into(), Some("89248032800012".into())).await;
+    let (op, token) = admin::operator_with_token(&app, "Covoit", Some("89248032800012".into()))
+        .await
+        .unwrap();
     assert_eq!(op.id, OperatorId(1));
     let token = token.token;
     let r = handle_http(&app, RouteId::CeePublicKey, event("cee-public-key", "")).await;
@@ -649,7 +616,11 @@ async fn certificate_events_are_served_by_their_functions() {
     const SAMPLE_UUID: &str = "3d8f6a2e-6b1c-4f0e-9a57-2c1d0b9e8f41";
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    let token = operator_with_token(&app, "Demo".into(), None).await.1.token;
+    let token = admin::operator_with_token(&app, "Demo", None)
+        .await
+        .unwrap()
+        .1
+        .token;
     let r = handle_http(
         &app,
         RouteId::CertificatesCreate,
@@ -754,17 +725,7 @@ async fn policy_monthly_event_makes_a_month_final() {
     let op = OperatorId(1);
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = registry_core::store::Item::new(registry_core::domain::keys::journey(op, "m-1"))
-        .with("journey_id", "m-1")
-        .with("status", "pending")
-        .with("created_at", "2025-03-03T09:00:00Z")
-        .with("updated_at", "2025-03-03T09:00:00Z")
-        .with("driver_key", "07".repeat(32))
-        .with("passenger_key", "08".repeat(32))
-        .with(
-            registry_core::domain::journey::STORED_DOCUMENT,
-            registry_core::domain::journey::pack_document(journey.to_string().as_bytes()),
-        );
+    let item = accepted_item(&app.config.hash_secret, op, &journey, at).unwrap();
     app.store.put(item, None).await.unwrap();
     registry_core::jobs::process::journey(&app, op, "m-1")
         .await
@@ -848,22 +809,17 @@ async fn operators_incentives_event_is_served_by_its_function() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
     let admin_token = admin::bootstrap(&app).await.unwrap().unwrap().token;
-    let (op, token) = operator_with_token(&app, "Covoit".into(), None).await;
+    let (op, token) = admin::operator_with_token(&app, "Covoit", None)
+        .await
+        .unwrap();
     assert_eq!(op.id, OperatorId(1), "the sample names operator 1");
-    let (_, intruder) = operator_with_token(&app, "Other".into(), None).await;
-    let territory = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "t".into(),
-            role: RoleKind::Territory,
-            operator: None,
-            permissions: None,
-            territory: Some("paris".into()),
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let (_, intruder) = admin::operator_with_token(&app, "Other", None)
+        .await
+        .unwrap();
+    let territory = admin::create_token(&app, TokenRequest::territory("t", "paris"))
+        .await
+        .unwrap()
+        .token;
     let doc = json!({
         "id": "m-2025", "name": "m", "territory_name": "t",
         "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
@@ -877,18 +833,7 @@ async fn operators_incentives_event_is_served_by_its_function() {
         .unwrap();
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = registry_core::store::Item::new(registry_core::domain::keys::journey(op.id, "m-1"))
-        .with("journey_id", "m-1")
-        .with("operator_journey_id", "trip-m-1")
-        .with("status", "pending")
-        .with("created_at", "2025-03-03T09:00:00Z")
-        .with("updated_at", "2025-03-03T09:00:00Z")
-        .with("driver_key", "07".repeat(32))
-        .with("passenger_key", "08".repeat(32))
-        .with(
-            registry_core::domain::journey::STORED_DOCUMENT,
-            registry_core::domain::journey::pack_document(journey.to_string().as_bytes()),
-        );
+    let item = accepted_item(&app.config.hash_secret, op.id, &journey, at).unwrap();
     app.store.put(item, None).await.unwrap();
     registry_core::jobs::process::journey(&app, op.id, "m-1")
         .await

@@ -13,7 +13,6 @@ use registry_core::admin::{self, TokenRequest};
 use registry_core::api::router::RouteId;
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
-use registry_core::domain::token::RoleKind;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::*;
@@ -233,19 +232,10 @@ async fn lambda_logs_are_json_lines_with_the_request_fields() {
     let op = admin::create_operator(&app, "Covoit".into(), None)
         .await
         .unwrap();
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "backend".into(),
-            role: RoleKind::Application,
-            operator: Some(op.id),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = admin::create_token(&app, TokenRequest::application("backend", op.id))
+        .await
+        .unwrap()
+        .token;
 
     // The sample API Gateway event, with this token and a journey full of personal data.
     let path = concat!(

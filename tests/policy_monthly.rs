@@ -6,12 +6,11 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
+use registry_core::api::journeys::accepted_item;
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
-use registry_core::domain::journey::{example_document, pack_document, STORED_DOCUMENT};
-use registry_core::domain::keys;
+use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
-use registry_core::store::Item;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::*;
@@ -81,15 +80,7 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
         for (id, day) in [("m3", 20), ("m1", 4), ("m2", 11)] {
             let at = Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap();
             let doc = example_document(id, at);
-            let item = Item::new(keys::journey(op, id))
-                .with("journey_id", id)
-                .with("operator_journey_id", format!("trip-{id}"))
-                .with("status", "pending")
-                .with("created_at", "2025-03-03T09:00:00Z")
-                .with("updated_at", "2025-03-03T09:00:00Z")
-                .with("driver_key", "07".repeat(32))
-                .with("passenger_key", "08".repeat(32))
-                .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
+            let item = accepted_item(&app.config.hash_secret, op, &doc, at).unwrap();
             app.store.put(item, None).await.unwrap();
             registry_core::jobs::process::journey(&app, op, id)
                 .await
@@ -277,26 +268,20 @@ async fn operators_read_their_monthly_statement_over_http() {
         })
         .await
         .unwrap();
-        // One driver (07) for the operator's three journeys, a passenger each; the other
+        // One driver for the operator's three journeys, a passenger each; the other
         // operator's journey has other people.
         for (operator, id, day, driver, passenger) in [
-            (op, "s3", 20, "07", "08"),
-            (op, "s1", 4, "07", "09"),
-            (op, "s2", 11, "07", "0a"),
-            (other_op, "x1", 5, "0b", "0c"),
+            (op, "s3", 20, "+33610000007", "+33610000008"),
+            (op, "s1", 4, "+33610000007", "+33610000009"),
+            (op, "s2", 11, "+33610000007", "+33610000010"),
+            (other_op, "x1", 5, "+33610000011", "+33610000012"),
         ] {
             let operator = OperatorId(operator);
             let at = Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap();
-            let doc = example_document(id, at);
-            let item = Item::new(keys::journey(operator, id))
-                .with("journey_id", id)
-                .with("operator_journey_id", format!("trip-{id}"))
-                .with("status", "pending")
-                .with("created_at", "2025-03-03T09:00:00Z")
-                .with("updated_at", "2025-03-03T09:00:00Z")
-                .with("driver_key", driver.repeat(32))
-                .with("passenger_key", passenger.repeat(32))
-                .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
+            let mut doc = example_document(id, at);
+            doc["driver"]["identity"]["phone"] = json!(driver);
+            doc["passenger"]["identity"]["phone"] = json!(passenger);
+            let item = accepted_item(&app.config.hash_secret, operator, &doc, at).unwrap();
             app.store.put(item, None).await.unwrap();
             registry_core::jobs::process::journey(&app, operator, id)
                 .await

@@ -193,3 +193,23 @@ pub async fn status(
 ) -> u16 {
     call(method, url, token, body).await.0
 }
+
+/// Reads the journey's status route until it shows `want` (the server's worker processes
+/// journeys in the background), for at most 10 s; returns the last answer.
+pub async fn wait_status(server: &Server, token: &str, journey_id: &str, want: &str) -> Value {
+    for _ in 0..200 {
+        let (s, _, body) = call(
+            reqwest::Method::GET,
+            &server.url(&format!("/v2/journeys/{journey_id}")),
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        if body["status"] == want {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("journey {journey_id} never reached {want}");
+}

@@ -103,6 +103,42 @@ pub struct TokenRequest {
     pub territory: Option<String>,
 }
 
+impl TokenRequest {
+    /// An application token of `operator` with every permission.
+    pub fn application(name: impl Into<String>, operator: OperatorId) -> TokenRequest {
+        TokenRequest {
+            name: name.into(),
+            role: RoleKind::Application,
+            operator: Some(operator),
+            permissions: None,
+            territory: None,
+        }
+    }
+
+    /// A territory token: reads the campaigns of `territory`.
+    pub fn territory(name: impl Into<String>, territory: impl Into<String>) -> TokenRequest {
+        TokenRequest {
+            name: name.into(),
+            role: RoleKind::Territory,
+            operator: None,
+            permissions: None,
+            territory: Some(territory.into()),
+        }
+    }
+}
+
+/// A new operator and an application token of it (named `srv`) with every permission: an
+/// operator's onboarding in one call, for tests and tools.
+pub async fn operator_with_token(
+    app: &App,
+    name: &str,
+    siret: Option<String>,
+) -> Result<(Operator, CreatedToken), ApiError> {
+    let operator = create_operator(app, name.to_owned(), siret).await?;
+    let token = create_token(app, TokenRequest::application("srv", operator.id)).await?;
+    Ok((operator, token))
+}
+
 /// A new token, with its secret: shown once, never stored (and never in Debug output).
 #[derive(Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -13,7 +13,6 @@ use registry_core::admin::{self, TokenRequest};
 use registry_core::api::{self, router::RouteId};
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
-use registry_core::domain::token::RoleKind;
 use registry_core::lambda::handle_sqs;
 use registry_core::queue::{memory::MemoryQueue, sqs::SqsQueue, Queue};
 use registry_core::store::dynamodb::DynamoStore;
@@ -94,13 +93,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
     let op_id = op["id"].as_u64().unwrap();
     let token = admin::create_token(
         &app,
-        TokenRequest {
-            name: "srv".into(),
-            role: RoleKind::Application,
-            operator: Some(registry_core::domain::operator::OperatorId(op_id)),
-            permissions: None,
-            territory: None,
-        },
+        TokenRequest::application("srv", registry_core::domain::operator::OperatorId(op_id)),
     )
     .await
     .unwrap()
@@ -243,19 +236,10 @@ async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
     let op = admin::create_operator(&app, "Covoit".into(), None)
         .await
         .unwrap();
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "srv".into(),
-            role: RoleKind::Application,
-            operator: Some(op.id),
-            permissions: None,
-            territory: None,
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = admin::create_token(&app, TokenRequest::application("srv", op.id))
+        .await
+        .unwrap()
+        .token;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..100 {
         let app = app.clone();

@@ -12,7 +12,6 @@ use registry_core::api::{self, router::RouteId};
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
 use registry_core::domain::operator::OperatorId;
-use registry_core::domain::token::RoleKind;
 use registry_core::queue::memory::MemoryQueue;
 use registry_core::store::dynamodb::DynamoStore;
 use serde_json::{json, Value};
@@ -46,21 +45,11 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     };
     let app = App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config);
     let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
-    let op = admin::create_operator(&app, "Covoit".into(), None)
+    let (op, app_token) = admin::operator_with_token(&app, "Covoit", None)
         .await
         .unwrap();
-    let token = |role, operator, territory: Option<&str>| TokenRequest {
-        name: "t".into(),
-        role,
-        operator,
-        permissions: None,
-        territory: territory.map(str::to_owned),
-    };
-    let app_token = admin::create_token(&app, token(RoleKind::Application, Some(op.id), None))
-        .await
-        .unwrap()
-        .token;
-    let territory = admin::create_token(&app, token(RoleKind::Territory, None, Some("paris")))
+    let app_token = app_token.token;
+    let territory = admin::create_token(&app, TokenRequest::territory("t", "paris"))
         .await
         .unwrap()
         .token;
@@ -226,23 +215,8 @@ async fn statements_and_final_statuses_on_dynamodb() {
     let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
     let mut tokens = Vec::new();
     for name in ["Covoit", "Other"] {
-        let op = admin::create_operator(&app, name.into(), None)
-            .await
-            .unwrap();
-        let token = admin::create_token(
-            &app,
-            TokenRequest {
-                name: "srv".into(),
-                role: RoleKind::Application,
-                operator: Some(op.id),
-                permissions: None,
-                territory: None,
-            },
-        )
-        .await
-        .unwrap()
-        .token;
-        tokens.push((op.id, token));
+        let (op, token) = admin::operator_with_token(&app, name, None).await.unwrap();
+        tokens.push((op.id, token.token));
     }
     let campaign = json!({
         "id": "march-aws", "name": "March", "territory_name": "Paris",
@@ -265,19 +239,9 @@ async fn statements_and_final_statuses_on_dynamodb() {
     for (n, (op, id)) in journeys.iter().enumerate() {
         let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 3, 9, 0, 0).unwrap()
             + chrono::Duration::hours(n as i64 * 5);
-        let doc = registry_core::domain::journey::example_document(id, at);
-        let item = registry_core::store::Item::new(registry_core::domain::keys::journey(*op, id))
-            .with("journey_id", id.as_str())
-            .with("status", "pending")
-            // What acceptance writes: the status route answers 500 on an item without them.
-            .with("created_at", "2025-03-03T09:00:00Z")
-            .with("updated_at", "2025-03-03T09:00:00Z")
-            .with("driver_key", format!("{n:064x}"))
-            .with("passenger_key", "ff".repeat(32))
-            .with(
-                registry_core::domain::journey::STORED_DOCUMENT,
-                registry_core::domain::journey::pack_document(doc.to_string().as_bytes()),
-            );
+        let mut doc = registry_core::domain::journey::example_document(id, at);
+        doc["driver"]["identity"]["phone"] = json!(format!("+3361{n:07}"));
+        let item = api::journeys::accepted_item(&app.config.hash_secret, *op, &doc, at).unwrap();
         app.store.put(item, None).await.unwrap();
         registry_core::jobs::process::journey(&app, *op, id)
             .await

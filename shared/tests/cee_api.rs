@@ -65,23 +65,10 @@ async fn env_on(store: Arc<dyn Store>, dir: Option<TempDir>) -> Env {
     let app = App::new(store, Arc::new(MemoryQueue::default()), config).with_clock(clock.clone());
     let mut ops = Vec::new();
     for name in ["Covoit", "Karos"] {
-        let op = admin::create_operator(&app, name.into(), Some(SIRET.into()))
+        let (op, token) = admin::operator_with_token(&app, name, Some(SIRET.into()))
             .await
             .unwrap();
-        let token = admin::create_token(
-            &app,
-            TokenRequest {
-                name: "srv".into(),
-                role: RoleKind::Application,
-                operator: Some(op.id),
-                permissions: None,
-                territory: None,
-            },
-        )
-        .await
-        .unwrap()
-        .token;
-        ops.push((op.id, token));
+        ops.push((op.id, token.token));
     }
     Env {
         app,

@@ -11,14 +11,13 @@ use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use bytes::Bytes;
-use registry_core::admin::{self, TokenRequest};
+use registry_core::admin;
 use registry_core::api;
 use registry_core::app::App;
 use registry_core::clock::FixedClock;
 use registry_core::config::Config;
 use registry_core::domain::keys;
 use registry_core::domain::operator::OperatorId;
-use registry_core::domain::token::RoleKind;
 use registry_core::jobs::fraud::{self, RunRecord};
 use registry_core::queue::{memory::MemoryQueue, Queue};
 use registry_core::store::{memory::MemoryStore, sqlite::SqliteStore, Query, Store};
@@ -45,21 +44,9 @@ impl World {
         let mut tokens = Vec::new();
         let mut ids = Vec::new();
         for n in 0..operators {
-            let op = admin::create_operator(&app, format!("op{n}"), None)
+            let (op, token) = admin::operator_with_token(&app, &format!("op{n}"), None)
                 .await
                 .unwrap();
-            let token = admin::create_token(
-                &app,
-                TokenRequest {
-                    name: "srv".into(),
-                    role: RoleKind::Application,
-                    operator: Some(op.id),
-                    permissions: None,
-                    territory: None,
-                },
-            )
-            .await
-            .unwrap();
             tokens.push(token.token);
             ids.push(op.id);
         }

@@ -19,15 +19,13 @@ use registry_core::campaigns::monthly::{self, fanout, progress, Month};
 use registry_core::clock::FixedClock;
 use registry_core::config::{Config, StoreKind};
 use registry_core::domain::campaign::CampaignId;
-use registry_core::domain::journey::{example_document, pack_document, STORED_DOCUMENT};
-use registry_core::domain::keys;
+use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
-use registry_core::domain::token::RoleKind;
 use registry_core::lambda::handle_sqs;
 use registry_core::queue::{memory::MemoryQueue, sqs::SqsQueue, Message, Queue};
 use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
 use registry_core::store::dynamodb::DynamoStore;
-use registry_core::store::{sqlite::SqliteStore, Item, Store};
+use registry_core::store::{sqlite::SqliteStore, Store};
 use serde_json::{json, Value};
 use support::*;
 
@@ -90,15 +88,9 @@ async fn month_of_journeys(app: &App) {
         let at = chrono::Utc
             .with_ymd_and_hms(2025, 3, 1 + (i * 3) % 25, 7 + i % 10, 0, 0)
             .unwrap();
-        let item = Item::new(keys::journey(op, &id))
-            .with("journey_id", id.as_str())
-            .with("status", "pending")
-            .with("driver_key", format!("{:02x}", 1 + i % 4).repeat(32))
-            .with("passenger_key", "aa".repeat(32))
-            .with(
-                STORED_DOCUMENT,
-                pack_document(example_document(&id, at).to_string().as_bytes()),
-            );
+        let mut doc = example_document(&id, at);
+        doc["driver"]["identity"]["phone"] = json!(format!("+3361000000{}", 1 + i % 4));
+        let item = api::journeys::accepted_item(&app.config.hash_secret, op, &doc, at).unwrap();
         app.store.put(item, None).await.unwrap();
         registry_core::jobs::process::journey(app, op, &id)
             .await
@@ -256,19 +248,10 @@ async fn the_monthly_run_fans_out_through_sqs_on_dynamodb() {
 
     // The territory reads the final lines on DynamoDB.
     admin::bootstrap(&app).await.unwrap();
-    let token = admin::create_token(
-        &app,
-        TokenRequest {
-            name: "paris".into(),
-            role: RoleKind::Territory,
-            operator: None,
-            permissions: None,
-            territory: Some("paris".into()),
-        },
-    )
-    .await
-    .unwrap()
-    .token;
+    let token = admin::create_token(&app, TokenRequest::territory("paris", "paris"))
+        .await
+        .unwrap()
+        .token;
     let page = incentives(&app, &token, "main").await;
     assert_eq!(page["final"]["version"], 1, "{page}");
     let reasons: Vec<&str> = page["incentives"]

@@ -24,6 +24,7 @@ use crate::domain::journey::{
 };
 use crate::domain::journey_v2::{self, Invalid};
 use crate::domain::keys;
+use crate::domain::operator::OperatorId;
 use crate::domain::token::Permission;
 use crate::jobs::Task;
 use crate::queue::Message;
@@ -58,61 +59,23 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     }
     let received_at = app.clock.now();
     journey_v2::check(&journey, received_at).map_err(Invalid::into_unprocessable)?;
-    // Late journeys are kept (nothing is lost) but never processed nor paid.
-    let status = if journey_v2::late(&journey, received_at) {
-        JourneyStatus::Expired
-    } else {
-        JourneyStatus::Pending
-    };
-    let journey_id = journey.journey_id.clone();
-
-    // serde_json keeps object keys sorted: equal JSON values serialise identically.
-    let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
+    let Accepted {
+        item,
+        status,
+        doc_hash,
+        task,
+    } = accepted(
+        &app.config.hash_secret,
+        operator,
+        &journey,
+        &doc,
+        &ctx.body,
+        received_at,
+    )?;
+    let key = item.key.clone();
     let now = rfc3339(received_at);
-    let key = keys::journey(operator, &journey_id);
-    let mut item = Item::new(key.clone())
-        .with(
-            "operator_id",
-            i64::try_from(operator.0).map_err(|_| ApiError::internal())?,
-        )
-        .with("journey_id", journey_id.clone())
-        .with("status", status.as_str())
-        .with("receipt_status", status.as_str())
-        .with("created_at", now.clone())
-        .with("updated_at", now.clone())
-        .with(STORED_DOCUMENT, pack_document(&ctx.body))
-        .with("doc_hash", doc_hash.clone());
-    if let Some(trip) = &journey.operator_journey_id {
-        item.set("operator_journey_id", trip.clone());
-    }
-    // The normalised form the later jobs read without parsing the document again: who
-    // (identity keys, keyed hashes: never a phone number) and when (UTC instants).
-    let secret = &app.config.hash_secret;
-    for (role, person) in [
-        ("passenger", &journey.passenger.person),
-        ("driver", &journey.driver.person),
-    ] {
-        item.set(
-            &format!("{role}_key"),
-            identity_key(secret, operator, &person.identity),
-        );
-        item.set(&format!("{role}_start"), rfc3339(person.start.datetime));
-        item.set(&format!("{role}_end"), rfc3339(person.end.datetime));
-    }
-    let mut messages = Vec::new();
-    if status == JourneyStatus::Pending {
-        item.set(
-            GSI1_PK,
-            keys::pending_index(keys::pending_shard(operator, &journey_id)),
-        );
-        // Bounded length whatever the id (DynamoDB index sort keys hold 1 024 bytes).
-        item.set(GSI1_SK, format!("{now}#{operator}#{}", &doc_hash[..16]));
-        let task = Task::ProcessJourney {
-            operator_id: operator,
-            journey_id: journey_id.clone(),
-        };
-        messages.push(Message::new(task.to_body()));
-    }
+    let journey_id = journey.journey_id.clone();
+    let messages: Vec<Message> = task.iter().map(|t| Message::new(t.to_body())).collect();
     let write = WriteOp::Put {
         item,
         condition: Some(Condition::NotExists),
@@ -151,6 +114,111 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A journey as acceptance stores it, and what acceptance does with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accepted {
+    pub item: Item,
+    /// `pending`, or `expired` for a late journey.
+    pub status: JourneyStatus,
+    /// Hash of the document's canonical form: a retry of the same value is recognised by it.
+    pub doc_hash: String,
+    /// The processing task of a pending journey.
+    pub task: Option<Task>,
+}
+
+/// The item `POST /v2/journeys` writes for `journey` (parsed from `doc`, received as the
+/// bytes `body`) sent by `operator` at `received_at`. The one constructor of a journey item:
+/// acceptance writes it, tests and tools seed stores with it ([`accepted_item`]).
+pub fn accepted(
+    secret: &str,
+    operator: OperatorId,
+    journey: &journey_v2::Journey,
+    doc: &serde_json::Value,
+    body: &[u8],
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Accepted, ApiError> {
+    // Late journeys are kept (nothing is lost) but never processed nor paid.
+    let status = if journey_v2::late(journey, received_at) {
+        JourneyStatus::Expired
+    } else {
+        JourneyStatus::Pending
+    };
+    let journey_id = &journey.journey_id;
+    // serde_json keeps object keys sorted: equal JSON values serialise identically.
+    let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
+    let now = rfc3339(received_at);
+    let mut item = Item::new(keys::journey(operator, journey_id))
+        .with(
+            "operator_id",
+            i64::try_from(operator.0).map_err(|_| ApiError::internal())?,
+        )
+        .with("journey_id", journey_id.clone())
+        .with("status", status.as_str())
+        .with("receipt_status", status.as_str())
+        .with("created_at", now.clone())
+        .with("updated_at", now.clone())
+        .with(STORED_DOCUMENT, pack_document(body))
+        .with("doc_hash", doc_hash.clone());
+    if let Some(trip) = &journey.operator_journey_id {
+        item.set("operator_journey_id", trip.clone());
+    }
+    // The normalised form the later jobs read without parsing the document again: who
+    // (identity keys, keyed hashes: never a phone number) and when (UTC instants).
+    for (role, person) in [
+        ("passenger", &journey.passenger.person),
+        ("driver", &journey.driver.person),
+    ] {
+        item.set(
+            &format!("{role}_key"),
+            identity_key(secret, operator, &person.identity),
+        );
+        item.set(&format!("{role}_start"), rfc3339(person.start.datetime));
+        item.set(&format!("{role}_end"), rfc3339(person.end.datetime));
+    }
+    let mut task = None;
+    if status == JourneyStatus::Pending {
+        item.set(
+            GSI1_PK,
+            keys::pending_index(keys::pending_shard(operator, journey_id)),
+        );
+        // Bounded length whatever the id (DynamoDB index sort keys hold 1 024 bytes).
+        item.set(GSI1_SK, format!("{now}#{operator}#{}", &doc_hash[..16]));
+        task = Some(Task::ProcessJourney {
+            operator_id: operator,
+            journey_id: journey_id.clone(),
+        });
+    }
+    Ok(Accepted {
+        item,
+        status,
+        doc_hash,
+        task,
+    })
+}
+
+/// The item acceptance writes for the whole document `doc`, sent as `doc.to_string()` by
+/// `operator` at `received_at`, for tests and tools that seed a store: what they store
+/// cannot drift from what `POST /v2/journeys` writes. The document must parse; the checks
+/// against the reception time are not made (a test may store what the API would refuse).
+pub fn accepted_item(
+    secret: &str,
+    operator: OperatorId,
+    doc: &serde_json::Value,
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Item, ApiError> {
+    let journey = journey_v2::parse_value(doc).map_err(Invalid::into_bad_request)?;
+    let body = doc.to_string();
+    Ok(accepted(
+        secret,
+        operator,
+        &journey,
+        doc,
+        body.as_bytes(),
+        received_at,
+    )?
+    .item)
 }
 
 pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {

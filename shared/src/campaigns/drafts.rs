@@ -546,8 +546,9 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::api::journeys::accepted_item;
     use crate::config::Config;
-    use crate::domain::journey::{example_document, pack_document, STORED_DOCUMENT};
+    use crate::domain::journey::example_document;
     use crate::queue::memory::MemoryQueue;
     use crate::store::memory::MemoryStore;
 
@@ -584,13 +585,12 @@ mod tests {
 
     /// A pending journey of driver `d` and passenger `p`, started 90 minutes ago.
     async fn pending(app: &App, id: &str, d: u8, p: u8) {
-        let doc = example_document(id, chrono::Utc::now());
-        let item = Item::new(keys::journey(OP, id))
-            .with("journey_id", id)
-            .with("status", "pending")
-            .with("driver_key", hex::encode([d; 32]))
-            .with("passenger_key", hex::encode([p + 100; 32]))
-            .with(STORED_DOCUMENT, pack_document(doc.to_string().as_bytes()));
+        let now = chrono::Utc::now();
+        let doc = example_document(id, now);
+        let mut item = accepted_item(&app.config.hash_secret, OP, &doc, now).unwrap();
+        // The people the test names.
+        item.set("driver_key", hex::encode([d; 32]));
+        item.set("passenger_key", hex::encode([p + 100; 32]));
         app.store.put(item, None).await.unwrap();
     }
 

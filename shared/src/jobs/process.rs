@@ -148,21 +148,15 @@ mod tests {
         app.store.get(&key).await.unwrap().unwrap()
     }
 
-    /// A pending journey with what acceptance writes and later jobs read.
+    /// A pending journey as acceptance writes it.
     fn pending(now: chrono::DateTime<chrono::Utc>) -> Item {
-        let mut item = Item::new(keys::journey(OperatorId(1), "j"))
-            .with("operator_id", 1)
-            .with("journey_id", "j")
-            .with("status", "pending")
-            .with(
-                journey::STORED_DOCUMENT,
-                journey::pack_document(example_document("j", now).to_string().as_bytes()),
-            );
-        for (role, key) in [("passenger", "p".repeat(64)), ("driver", "d".repeat(64))] {
-            item.set(&format!("{role}_key"), key);
-            item.set(&format!("{role}_start"), rfc3339(now));
-        }
-        item
+        crate::api::journeys::accepted_item(
+            &Config::default().hash_secret,
+            OperatorId(1),
+            &example_document("j", now),
+            now,
+        )
+        .unwrap()
     }
 
     /// The evidence and trip-index entries of `item` that exist.

@@ -449,6 +449,30 @@ pub trait Store: Send + Sync {
     async fn scan(&self, scan: Scan) -> StoreResult<Page>;
 }
 
+/// Every item of the store, in key order: one segment, page after page. For tests and
+/// small stores (it holds the whole table in memory).
+pub async fn scan_all(store: &dyn Store) -> StoreResult<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .scan(Scan {
+                segment: 0,
+                total_segments: 1,
+                limit: 1000,
+                cursor,
+            })
+            .await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    items.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(items)
+}
+
 /// Checks the shape every adapter refuses in the same way.
 pub(crate) fn check_transaction(ops: &[WriteOp]) -> StoreResult<()> {
     if ops.is_empty() {
