@@ -89,8 +89,9 @@ pub async fn run_http(route: RouteId) -> Result<(), Error> {
             | RouteId::CeeImport
             | RouteId::CeeImportIdentity
     ) {
-        // The phone-number metadata loads on first use (~70 ms): pay it during init, not
-        // in the first operator request after a cold start.
+        // The phone-number metadata loads on first use, and France's patterns compile on
+        // first use (~7 ms together): pay it during init, not in the first operator
+        // request after a cold start.
         let _ = crate::domain::phone::Phone::parse("+33600000000");
     }
     lambda_http::run(lambda_http::service_fn(move |request| {
