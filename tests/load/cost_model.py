@@ -127,7 +127,7 @@ def scenarios():
         ("`Tracing=PassThrough`: the template's default, prod (done)", {}, False),
         ("+ one counter item per (campaign, person, month) holding the day counts (not done)",
          {"process_wru": {0: 6, 2: 30}}, False),
-        ("+ provisioned capacity with auto scaling for writes (~40 % of the on-demand price at high use; not done)",
+        ("+ `TableCapacityMode=provisioned` (template parameter: auto scaling at 70 % use, ~40 % of the on-demand write price for steady traffic)",
          {"process_wru": {0: 6, 2: 30}, "_wru_factor": 0.4}, False),
     ]
     out = ["| change (cumulative) | no campaign | two campaigns |", "|---|---|---|"]
