@@ -237,28 +237,10 @@ impl Env {
 
     /// Every item of the store except the rate counters and the error log.
     async fn snapshot(&self) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .app
-                .store
-                .scan(Scan {
-                    segment: 0,
-                    total_segments: 1,
-                    limit: 500,
-                    cursor,
-                })
-                .await
-                .unwrap();
-            items.extend(page.items);
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let mut items = registry_core::store::scan_all(self.app.store.as_ref())
+            .await
+            .unwrap();
         items.retain(|i| !i.key.pk.starts_with("RATE#") && !i.key.pk.starts_with("CEEERR#"));
-        items.sort_by(|a, b| a.key.cmp(&b.key));
         items
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use registry_core::admin::{self, TokenRequest};
+use registry_core::admin;
 use registry_core::api;
 use registry_core::app::App;
 use registry_core::clock::FixedClock;
@@ -18,7 +18,6 @@ use registry_core::config::Config;
 use registry_core::domain::identity::keyed_hash;
 use registry_core::domain::keys;
 use registry_core::domain::operator::OperatorId;
-use registry_core::domain::token::RoleKind;
 use registry_core::jobs::rekey::{self, Report};
 use registry_core::queue::{memory::MemoryQueue, Queue};
 use registry_core::store::dynamodb::DynamoStore;
@@ -52,21 +51,9 @@ impl World {
         };
         let app = w.app(A, None);
         for n in 0..2 {
-            let op = admin::create_operator(&app, format!("op{n}"), None)
+            let (op, token) = admin::operator_with_token(&app, &format!("op{n}"), None)
                 .await
                 .unwrap();
-            let token = admin::create_token(
-                &app,
-                TokenRequest {
-                    name: "srv".into(),
-                    role: RoleKind::Application,
-                    operator: Some(op.id),
-                    permissions: None,
-                    territory: None,
-                },
-            )
-            .await
-            .unwrap();
             w.ops.push((op.id, token.token));
         }
         let campaign = json!({
@@ -141,28 +128,11 @@ impl World {
     }
 
     async fn all_items(&self) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .store
-                .scan(Scan {
-                    segment: 0,
-                    total_segments: 1,
-                    limit: 500,
-                    cursor,
-                })
-                .await
-                .unwrap();
-            items.extend(page.items);
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let mut items = registry_core::store::scan_all(self.store.as_ref())
+            .await
+            .unwrap();
         // Request counters change with every call, not with the job.
         items.retain(|i| !i.key.pk.starts_with("RATE#"));
-        items.sort_by(|a, b| a.key.cmp(&b.key));
         items
     }
 

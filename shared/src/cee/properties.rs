@@ -784,8 +784,7 @@ mod register {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::admin::{self, TokenRequest};
-    use crate::domain::token::RoleKind;
+    use crate::admin;
 
     /// A reception time and dates next to every boundary of the checks.
     fn case() -> impl Strategy<Value = (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>)> {
@@ -832,23 +831,11 @@ mod register {
                         config,
                     )
                     .with_clock(Arc::new(FixedClock::new(now)));
-                    let op =
-                        admin::create_operator(&app, "op".into(), Some("89248032800012".into()))
+                    let (op, created) =
+                        admin::operator_with_token(&app, "op", Some("89248032800012".into()))
                             .await
                             .unwrap();
-                    let token = admin::create_token(
-                        &app,
-                        TokenRequest {
-                            name: "srv".into(),
-                            role: RoleKind::Application,
-                            operator: Some(op.id),
-                            permissions: None,
-                            territory: None,
-                        },
-                    )
-                    .await
-                    .unwrap()
-                    .token;
+                    let token = created.token;
                     // A new person each time: only the dates decide.
                     let n = people.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let body = json!({

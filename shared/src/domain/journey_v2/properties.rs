@@ -1132,12 +1132,11 @@ mod handler {
     use proptest::test_runner::{Config, TestRunner};
 
     use super::*;
-    use crate::admin::{self, TokenRequest};
+    use crate::admin;
     use crate::app::App;
     use crate::clock::FixedClock;
     use crate::domain::keys;
     use crate::domain::operator::OperatorId;
-    use crate::domain::token::RoleKind;
     use crate::queue::memory::MemoryQueue;
     use crate::store::memory::MemoryStore;
     use crate::store::{Item, Scan};
@@ -1195,21 +1194,7 @@ mod handler {
         )
         .with_clock(Arc::new(FixedClock::new(now)));
         let (operator, token) = rt.block_on(async {
-            let op = admin::create_operator(&app, "op".into(), None)
-                .await
-                .unwrap();
-            let token = admin::create_token(
-                &app,
-                TokenRequest {
-                    name: "srv".into(),
-                    role: RoleKind::Application,
-                    operator: Some(op.id),
-                    permissions: None,
-                    territory: None,
-                },
-            )
-            .await
-            .unwrap();
+            let (op, token) = admin::operator_with_token(&app, "op", None).await.unwrap();
             (op.id, token.token)
         });
         let mut runner = TestRunner::new(Config::with_cases(48));
