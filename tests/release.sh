@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
 
 cargo build --release -p registry-local
-cargo lambda build --release -p registry-functions -p registry-functions-render "$@"
+# One package at a time, as `sam build` builds each CodeUri: built together, Cargo would
+# unify registry-core's features and link the renderer into every function.
+cargo lambda build --release -p registry-functions "$@"
+cargo lambda build --release -p registry-functions-render "$@"
 
 printf '%-22s %12s %12s\n' function bootstrap zip
 for dir in target/lambda/*/; do

@@ -26,7 +26,10 @@ python3 tests/load/lambda_runtime.py --bootstrap-dir "$target/release" \
 
 if $sizes; then
     command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
-    cargo lambda build --release --arm64 -p registry-functions -p registry-functions-render
+    # One package at a time, as `sam build` builds each CodeUri: built together, Cargo
+    # would unify registry-core's features and link the renderer into every function.
+    cargo lambda build --release --arm64 -p registry-functions
+    cargo lambda build --release --arm64 -p registry-functions-render
     printf '%-22s %12s %12s\n' function bootstrap zip
     for dir in "$target"/lambda/*/; do
         python3 - "$dir/bootstrap" "$(basename "$dir")" <<'PY'
