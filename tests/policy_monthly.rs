@@ -37,12 +37,9 @@ fn token(data: &str, territory: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
-    let dir = tempfile::tempdir().unwrap();
-    let data_path = data_file(&dir);
-    let data = data_path.to_str().unwrap();
-    let server = Server::start(&data_path, &[]);
+/// Loads the campaign of these tests with `registry admin campaign load`: Paris, 2025, a
+/// fixed 1.50 per paid role, at most two trips a month per person.
+fn load_campaign(dir: &tempfile::TempDir, data: &str, pays: &[&str]) {
     let campaign = dir.path().join("c.json");
     std::fs::write(
         &campaign,
@@ -51,7 +48,7 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
             "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
             "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
                 [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-            "pays": ["driver"],
+            "pays": pays,
             "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 150}]},
             "caps": [{"kind": "trips", "per": "month", "max": 2}]
         })
@@ -67,26 +64,53 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
         data,
     ]);
     assert!(ok, "{out}");
+}
 
-    {
-        let app = App::from_config(Config {
-            store: StoreKind::Sqlite,
-            db_path: data_path.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
-        let op = OperatorId(1);
-        for (id, day) in [("m3", 20), ("m1", 4), ("m2", 11)] {
-            let at = Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap();
-            let doc = example_document(id, at);
-            let item = accepted_item(&app.config.hash_secret, op, &doc, at).unwrap();
-            app.store.put(item, None).await.unwrap();
-            registry_core::jobs::process::journey(&app, op, id)
-                .await
-                .unwrap();
+/// Journeys of March 2025 (operator, id, day, driver and passenger phones, else the example
+/// document's), stored as acceptance writes them and processed by the core: the API would
+/// call them expired today.
+async fn seed_march(
+    data_path: &std::path::Path,
+    journeys: &[(OperatorId, &str, u32, Option<(&str, &str)>)],
+) {
+    let app = App::from_config(Config {
+        store: StoreKind::Sqlite,
+        db_path: data_path.to_owned(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    for &(operator, id, day, phones) in journeys {
+        let at = Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap();
+        let mut doc = example_document(id, at);
+        if let Some((driver, passenger)) = phones {
+            doc["driver"]["identity"]["phone"] = json!(driver);
+            doc["passenger"]["identity"]["phone"] = json!(passenger);
         }
+        let item = accepted_item(&app.config.hash_secret, operator, &doc, at).unwrap();
+        app.store.put(item, None).await.unwrap();
+        registry_core::jobs::process::journey(&app, operator, id)
+            .await
+            .unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_path = data_file(&dir);
+    let data = data_path.to_str().unwrap();
+    let server = Server::start(&data_path, &[]);
+    load_campaign(&dir, data, &["driver"]);
+    seed_march(
+        &data_path,
+        &[
+            (OperatorId(1), "m3", 20, None),
+            (OperatorId(1), "m1", 4, None),
+            (OperatorId(1), "m2", 11, None),
+        ],
+    )
+    .await;
 
     let (ok, out) = cli(&[
         "jobs",
@@ -236,58 +260,20 @@ async fn operators_read_their_monthly_statement_over_http() {
     .await;
     assert_eq!(s, 201, "{created}");
     let no_read = created["token"].as_str().unwrap().to_owned();
-    let campaign = dir.path().join("c.json");
-    std::fs::write(
-        &campaign,
-        json!({
-            "id": "paris-2025", "name": "Paris", "territory_name": "Paris",
-            "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-            "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-                [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-            "pays": ["driver", "passenger"],
-            "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 150}]},
-            "caps": [{"kind": "trips", "per": "month", "max": 2}]
-        })
-        .to_string(),
+    load_campaign(&dir, data, &["driver", "passenger"]);
+    // One driver for the operator's three journeys, a passenger each; the other operator's
+    // journey has other people.
+    let (op_id, other_id) = (OperatorId(op), OperatorId(other_op));
+    seed_march(
+        &data_path,
+        &[
+            (op_id, "s3", 20, Some(("+33610000007", "+33610000008"))),
+            (op_id, "s1", 4, Some(("+33610000007", "+33610000009"))),
+            (op_id, "s2", 11, Some(("+33610000007", "+33610000010"))),
+            (other_id, "x1", 5, Some(("+33610000011", "+33610000012"))),
+        ],
     )
-    .unwrap();
-    let (ok, out) = cli(&[
-        "admin",
-        "campaign",
-        "load",
-        campaign.to_str().unwrap(),
-        "--data",
-        data,
-    ]);
-    assert!(ok, "{out}");
-    {
-        let app = App::from_config(Config {
-            store: StoreKind::Sqlite,
-            db_path: data_path.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
-        // One driver for the operator's three journeys, a passenger each; the other
-        // operator's journey has other people.
-        for (operator, id, day, driver, passenger) in [
-            (op, "s3", 20, "+33610000007", "+33610000008"),
-            (op, "s1", 4, "+33610000007", "+33610000009"),
-            (op, "s2", 11, "+33610000007", "+33610000010"),
-            (other_op, "x1", 5, "+33610000011", "+33610000012"),
-        ] {
-            let operator = OperatorId(operator);
-            let at = Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap();
-            let mut doc = example_document(id, at);
-            doc["driver"]["identity"]["phone"] = json!(driver);
-            doc["passenger"]["identity"]["phone"] = json!(passenger);
-            let item = accepted_item(&app.config.hash_secret, operator, &doc, at).unwrap();
-            app.store.put(item, None).await.unwrap();
-            registry_core::jobs::process::journey(&app, operator, id)
-                .await
-                .unwrap();
-        }
-    }
+    .await;
     let statement = server.url(&format!("/v2/operators/{op}/incentives?month=2025-03"));
     let (s, _, before) = call(Method::GET, &statement, Some(&token), None).await;
     assert_eq!(s, 200, "{before}");
