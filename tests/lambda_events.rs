@@ -704,13 +704,9 @@ async fn monthly_worker(app: &App, run: &Value) -> Value {
     serde_json::to_value(record).unwrap()
 }
 
-/// The scheduled sample plans the previous month (Paris); a manual invocation names a
-/// month, is refused on a final month unless forced, and a bad month is an error. The
-/// worker sample's shape carries the units; a unit of an unknown run is a failure.
-#[tokio::test]
-async fn policy_monthly_event_makes_a_month_final() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+/// Campaign `m-2025` (Paris, 1.00 to the driver) and journey `m-1` of `operator` on
+/// 12 March 2025, stored as acceptance writes it and processed: one draft of 100.
+async fn paid_march_journey(app: &App, operator: OperatorId) {
     let doc = json!({
         "id": "m-2025", "name": "m", "territory_name": "t",
         "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
@@ -719,17 +715,26 @@ async fn policy_monthly_event_makes_a_month_final() {
         "pays": ["driver"],
         "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
     });
-    registry_core::campaigns::create(&app, doc.to_string().as_bytes())
+    registry_core::campaigns::create(app, doc.to_string().as_bytes())
         .await
         .unwrap();
-    let op = OperatorId(1);
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = accepted_item(&app.config.hash_secret, op, &journey, at).unwrap();
+    let item = accepted_item(&app.config.hash_secret, operator, &journey, at).unwrap();
     app.store.put(item, None).await.unwrap();
-    registry_core::jobs::process::journey(&app, op, "m-1")
+    registry_core::jobs::process::journey(app, operator, "m-1")
         .await
         .unwrap();
+}
+
+/// The scheduled sample plans the previous month (Paris); a manual invocation names a
+/// month, is refused on a final month unless forced, and a bad month is an error. The
+/// worker sample's shape carries the units; a unit of an unknown run is a failure.
+#[tokio::test]
+async fn policy_monthly_event_makes_a_month_final() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    paid_march_journey(&app, OperatorId(1)).await;
 
     let text = std::fs::read_to_string(events_dir().join("policy-monthly.json")).unwrap();
     let scheduled: Value = serde_json::from_str(&text).unwrap();
@@ -820,24 +825,7 @@ async fn operators_incentives_event_is_served_by_its_function() {
         .await
         .unwrap()
         .token;
-    let doc = json!({
-        "id": "m-2025", "name": "m", "territory_name": "t",
-        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-        "pays": ["driver"],
-        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
-    });
-    registry_core::campaigns::create(&app, doc.to_string().as_bytes())
-        .await
-        .unwrap();
-    let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
-    let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = accepted_item(&app.config.hash_secret, op.id, &journey, at).unwrap();
-    app.store.put(item, None).await.unwrap();
-    registry_core::jobs::process::journey(&app, op.id, "m-1")
-        .await
-        .unwrap();
+    paid_march_journey(&app, op.id).await;
     let status = edited_event("journeys-status", &token.token, |e| {
         e["rawPath"] = json!("/v2/journeys/m-1");
         e["requestContext"]["http"]["path"] = json!("/v2/journeys/m-1");
