@@ -66,13 +66,13 @@ fn load_campaign(dir: &tempfile::TempDir, data: &str, pays: &[&str]) {
     assert!(ok, "{out}");
 }
 
-/// Journeys of March 2025 (operator, id, day, driver and passenger phones, else the example
-/// document's), stored as acceptance writes them and processed by the core: the API would
+/// Operator, journey id, day of March 2025, driver and passenger phones (else the example
+/// document's).
+type MarchJourney<'a> = (OperatorId, &'a str, u32, Option<(&'a str, &'a str)>);
+
+/// Journeys of March 2025, stored as acceptance writes them and processed by the core: the API would
 /// call them expired today.
-async fn seed_march(
-    data_path: &std::path::Path,
-    journeys: &[(OperatorId, &str, u32, Option<(&str, &str)>)],
-) {
+async fn seed_march(data_path: &std::path::Path, journeys: &[MarchJourney<'_>]) {
     let app = App::from_config(Config {
         store: StoreKind::Sqlite,
         db_path: data_path.to_owned(),
