@@ -115,8 +115,9 @@ pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     ))
 }
 
-const DEFAULT_LIMIT: usize = 1000;
-const MAX_LIMIT: usize = 5000;
+/// Lines per page of the paged monthly listings (`limit`), when not given and at most.
+pub(super) const DEFAULT_LIMIT: usize = 1000;
+pub(super) const MAX_LIMIT: usize = 5000;
 
 /// `GET /v2/campaigns/{id}/incentives?month=YYYY-MM[&status=…][&limit=N][&cursor=…]`: one
 /// page of the month's incentives (journey start order) with the month's totals. Until the
@@ -149,16 +150,7 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
             "must be draft, canceled, validated, capped, not_eligible or correction",
         ));
     }
-    let limit = match value(&query, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.push(Detail::new("limit", format!("must be 1 to {MAX_LIMIT}")));
-                DEFAULT_LIMIT
-            }
-        },
-    };
+    let limit = page_limit(&query, &mut errors);
     let cursor = match value(&query, "cursor") {
         None => None,
         Some(c) => match base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -414,6 +406,21 @@ pub(super) fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError
             }
         })
         .collect()
+}
+
+/// The `limit` query parameter of a paged listing: [`DEFAULT_LIMIT`] when absent; out of
+/// 1..=[`MAX_LIMIT`], an error detail (and the default, so the other parameters are checked).
+pub(super) fn page_limit(query: &[(String, String)], errors: &mut Vec<Detail>) -> usize {
+    match value(query, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                errors.push(Detail::new("limit", format!("must be 1 to {MAX_LIMIT}")));
+                DEFAULT_LIMIT
+            }
+        },
+    }
 }
 
 pub(super) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {

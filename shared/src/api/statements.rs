@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 
-use super::campaigns::{csv_field, query_pairs, value};
+use super::campaigns::{csv_field, page_limit, query_pairs, value};
 use super::error::{json_response, ApiError, Detail};
 use super::ratelimit::{self, RateClass};
 use super::{auth, Ctx};
@@ -16,9 +16,6 @@ use crate::app::App;
 use crate::campaigns::monthly::statement::{self, Cursor, Statement};
 use crate::campaigns::monthly::Month;
 use crate::domain::operator::OperatorId;
-
-const DEFAULT_LIMIT: usize = 1000;
-const MAX_LIMIT: usize = 5000;
 
 pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let principal = auth::authenticate(app, &ctx.headers).await?;
@@ -40,16 +37,7 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
             "required query parameter: a month YYYY-MM",
         ));
     }
-    let limit = match value(&query, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.push(Detail::new("limit", format!("must be 1 to {MAX_LIMIT}")));
-                DEFAULT_LIMIT
-            }
-        },
-    };
+    let limit = page_limit(&query, &mut errors);
     let cursor = match value(&query, "cursor") {
         None => None,
         Some(c) => {

@@ -334,11 +334,14 @@ fn page_queries() -> Vec<Parameter> {
         query(
             "limit",
             false,
-            "Lines per page (default 1000).",
+            &format!(
+                "Lines per page (default {}).",
+                super::campaigns::DEFAULT_LIMIT
+            ),
             ObjectBuilder::new()
                 .schema_type(Type::Integer)
                 .minimum(Some(1))
-                .maximum(Some(5000)),
+                .maximum(Some(super::campaigns::MAX_LIMIT as u64)),
         ),
         query(
             "cursor",
