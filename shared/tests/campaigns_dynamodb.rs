@@ -34,16 +34,22 @@ async fn send(app: &App, route: RouteId, req: http::Request<Bytes>) -> (u16, Val
     )
 }
 
-#[tokio::test]
-async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
-    let store = DynamoStore::new(dynamodb_client(), unique_name("campaigns"));
+/// The registry on a fresh DynamoDB table of the moto server (the queue in memory: these
+/// tests run processing by hand).
+async fn app_on_dynamodb(prefix: &str) -> App {
+    let store = DynamoStore::new(dynamodb_client(), unique_name(prefix));
     store.create_table().await.unwrap();
     let config = Config {
         store: StoreKind::DynamoDb,
         hash_secret: "test-secret".into(),
         ..Config::default()
     };
-    let app = App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config);
+    App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config)
+}
+
+#[tokio::test]
+async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
+    let app = app_on_dynamodb("campaigns").await;
     let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
     let (op, app_token) = admin::operator_with_token(&app, "Covoit", None)
         .await
@@ -204,14 +210,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
 /// statement (two operators, paged) and the status route read it.
 #[tokio::test]
 async fn statements_and_final_statuses_on_dynamodb() {
-    let store = DynamoStore::new(dynamodb_client(), unique_name("statements"));
-    store.create_table().await.unwrap();
-    let config = Config {
-        store: StoreKind::DynamoDb,
-        hash_secret: "test-secret".into(),
-        ..Config::default()
-    };
-    let app = App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config);
+    let app = app_on_dynamodb("statements").await;
     let admin = admin::bootstrap(&app).await.unwrap().unwrap().token;
     let mut tokens = Vec::new();
     for name in ["Covoit", "Other"] {
