@@ -911,9 +911,10 @@ async fn a_journey_whose_processing_keeps_failing_is_dead_lettered_and_stays_rea
     use registry_core::{
         app::App,
         config::Config,
-        domain::{journey, keys, operator::OperatorId},
+        domain::{journey, operator::OperatorId},
         jobs::Task,
         queue::Message,
+        records::keys,
         store::{Item, WriteOp},
     };
 
@@ -942,7 +943,7 @@ async fn a_journey_whose_processing_keeps_failing_is_dead_lettered_and_stays_rea
         .with("created_at", "2026-11-24T10:00:00.000Z")
         .with("updated_at", "2026-11-24T10:00:00.000Z")
         .with(
-            journey::STORED_DOCUMENT,
+            registry_core::records::journey::STORED_DOCUMENT,
             journey::pack_document(b"{\"journey_id\": \"broken\", trailing junk"),
         );
     let task = Task::ProcessJourney {

@@ -115,7 +115,7 @@ async fn every_route_event_is_served_by_its_function() {
         .to_owned();
     let stored = app
         .store
-        .get(&registry_core::domain::keys::journey(
+        .get(&registry_core::records::keys::journey(
             OperatorId(1),
             "demo-1",
         ))
@@ -123,7 +123,7 @@ async fn every_route_event_is_served_by_its_function() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        registry_core::domain::journey::stored_document(&stored),
+        registry_core::records::journey::stored_document(&stored),
         Some(sent.into_bytes())
     );
     // Its normalised form: identity keys (keyed hashes, no phone in them) and UTC instants.
@@ -212,7 +212,7 @@ async fn fraud_pass_event_fans_out_units_the_consumer_runs() {
         .await
         .unwrap();
     // The last 7 days and today, one unit per day and identity-key shard.
-    let units = 8 * u64::from(registry_core::domain::keys::FRAUD_SHARDS);
+    let units = 8 * u64::from(registry_core::records::keys::FRAUD_SHARDS);
     assert_eq!(started["units"], units);
     let deliveries = app
         .queue
@@ -565,7 +565,7 @@ async fn cee_events_are_served_by_their_functions() {
         store: StoreKind::Sqlite,
         db_path: dir.path().join("registry.db"),
         signing_key: Some(std::sync::Arc::new(
-            registry_core::cee::signature::Signer::from_pkcs8_pem(&pem).unwrap(),
+            registry_core::domain::cee::signature::Signer::from_pkcs8_pem(&pem).unwrap(),
         )),
         ..Config::default()
     };

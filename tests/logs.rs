@@ -296,8 +296,9 @@ async fn lambda_logs_are_json_lines_with_the_request_fields() {
 /// template.yaml turns the sweeper's warning into the `StuckJourneys` metric with a JSON
 /// metric filter: the line must keep the level and field the pattern reads.
 async fn stuck_journeys_line_matches_the_template_metric_filter(app: &App, captured: &Captured) {
-    use registry_core::domain::{keys, operator::OperatorId};
+    use registry_core::domain::operator::OperatorId;
     use registry_core::jobs::sweep::{self, MAX_SWEEPS};
+    use registry_core::records::keys;
     use registry_core::store::{Item, GSI1_PK, GSI1_SK};
 
     let template =

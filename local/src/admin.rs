@@ -111,7 +111,8 @@ pub enum TokenCommand {
     },
 }
 
-fn failed(e: ApiError) -> String {
+fn failed(e: impl Into<ApiError>) -> String {
+    let e: ApiError = e.into();
     let details: Vec<String> = e
         .details
         .iter()

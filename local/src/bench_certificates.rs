@@ -11,8 +11,8 @@ use registry_core::domain::certificate::{self, Certificate, Format, Issuer, Mont
 use registry_core::domain::identity::identity_key;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::journey_v2;
-use registry_core::domain::keys;
 use registry_core::domain::operator::OperatorId;
+use registry_core::records::keys;
 use registry_core::store::{Item, WriteOp, MAX_TRANSACTION_WRITES};
 use serde_json::json;
 
@@ -71,7 +71,7 @@ async fn seed(app: &App, operator: OperatorId, journeys: u32, years: u32) -> Res
                 identity_key(&app.config.hash_secret, operator, &person.identity),
             )
             .with("passenger_start", rfc3339(person.start.datetime));
-        for (role, key) in certificate::index_keys(operator, &item) {
+        for (role, key) in registry_core::records::certificate::index_keys(operator, &item) {
             ops.push(WriteOp::Put {
                 item: Trip::of(&journey, role).to_item(key),
                 condition: None,

@@ -24,10 +24,11 @@ use registry_core::config::Config;
 use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
 use registry_core::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use registry_core::domain::campaign::Campaign;
-use registry_core::domain::journey::{pack_document, STORED_DOCUMENT};
-use registry_core::domain::keys;
+use registry_core::domain::journey::pack_document;
 use registry_core::domain::operator::OperatorId;
 use registry_core::queue::memory::MemoryQueue;
+use registry_core::records::journey::STORED_DOCUMENT;
+use registry_core::records::keys;
 use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
 use registry_core::store::memory::MemoryStore;
 use registry_core::store::sqlite::SqliteStore;
@@ -332,9 +333,7 @@ async fn setup(app: &App) -> Result<Vec<Arc<Campaign>>, String> {
             .await
             .map_err(|e| format!("campaign {}: {e:?}", doc["id"]))?;
     }
-    let mut all = app
-        .campaigns
-        .campaigns(app)
+    let mut all = registry_core::campaigns::all(app)
         .await
         .map_err(|e| e.to_string())?
         .to_vec();

@@ -185,7 +185,7 @@ async fn fraud_pass(
     } else {
         let parallel =
             parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let units = u64::from(registry_core::domain::keys::FRAUD_SHARDS);
+        let units = u64::from(registry_core::records::keys::FRAUD_SHARDS);
         // A progress bar only for a person watching: not in pipes, logs or --json.
         let bar = (std::io::stdout().is_terminal() && !json).then(|| {
             let bar = indicatif::ProgressBar::new(units);

@@ -11,8 +11,8 @@ use registry_core::admin;
 use registry_core::api::{self, error::ApiError, MAX_REQUEST_BYTES};
 use registry_core::app::App;
 use registry_core::campaigns::monthly;
-use registry_core::cee::signature::Signer;
 use registry_core::config::Config;
+use registry_core::domain::cee::signature::Signer;
 use registry_core::jobs::{fraud, sweep, worker};
 use serde_json::json;
 
@@ -74,7 +74,7 @@ pub fn ensure_signing_key(config: &mut Config) -> Result<(), String> {
             path.display()
         );
     }
-    let signer = Signer::load_or_generate(&path)?;
+    let signer = load_or_generate(&path)?;
     config.signing_key = Some(Arc::new(signer));
     Ok(())
 }
@@ -103,7 +103,7 @@ async fn shutdown_signal() {
 pub async fn run(app: App, addr: SocketAddr, json_output: bool) -> Result<(), String> {
     let bootstrap = admin::bootstrap(&app)
         .await
-        .map_err(|e| format!("bootstrap failed: {}", e.message))?;
+        .map_err(|e| format!("bootstrap failed: {}", ApiError::from(e).message))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -188,5 +188,39 @@ async fn scheduler(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
             }
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// The key in `path`, or a new one written there (mode 0600) when the file does not
+/// exist. Two processes racing: `create_new` lets one write; the other reads it.
+fn load_or_generate(path: &Path) -> Result<Signer, String> {
+    match std::fs::read_to_string(path) {
+        Ok(pem) => {
+            return Signer::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("cannot read {}: {e}", path.display()))
+        }
+        Err(_) => {}
+    }
+    let (signer, pem) = Signer::generate()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(pem.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(signer)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_generate(path),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
     }
 }

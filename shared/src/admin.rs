@@ -5,13 +5,36 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::api::error::ApiError;
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::keys;
+use crate::domain::error::Detail;
 use crate::domain::operator::{Operator, OperatorId};
 use crate::domain::token::{self, Permission, Role, RoleKind};
+use crate::records::keys;
 use crate::store::{Condition, Item, Query, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
+
+/// What can go wrong with operators and tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{}: {}", .0.path, .0.reason)]
+    Invalid(Detail),
+    /// No randomness to make a token from.
+    #[error("cannot generate a token")]
+    Unavailable,
+    /// A stored item that does not read back.
+    #[error("unreadable stored operator or token")]
+    Internal,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AdminError {
+    fn invalid(path: &str, reason: &str) -> Self {
+        AdminError::Invalid(Detail::new(path, reason))
+    }
+}
 
 fn operator_from(item: &Item) -> Option<Operator> {
     Some(Operator {
@@ -26,7 +49,7 @@ pub async fn create_operator(
     app: &App,
     name: String,
     siret: Option<String>,
-) -> Result<Operator, ApiError> {
+) -> Result<Operator, AdminError> {
     // Ids come from an atomic counter; the conditional put makes a reused id impossible.
     let counter = app
         .store
@@ -40,7 +63,7 @@ pub async fn create_operator(
         .n("value")
         .and_then(|n| u64::try_from(n).ok())
         .map(OperatorId)
-        .ok_or_else(ApiError::internal)?;
+        .ok_or(AdminError::Internal)?;
     let operator = Operator {
         id,
         name,
@@ -48,7 +71,7 @@ pub async fn create_operator(
         created_at: rfc3339(app.clock.now()),
     };
     let mut item = Item::new(keys::operator(id))
-        .with("id", i64::try_from(id.0).map_err(|_| ApiError::internal())?)
+        .with("id", i64::try_from(id.0).map_err(|_| AdminError::Internal)?)
         .with("name", operator.name.clone())
         .with("created_at", operator.created_at.clone())
         .with(GSI1_PK, keys::OPERATORS_INDEX)
@@ -60,7 +83,7 @@ pub async fn create_operator(
     Ok(operator)
 }
 
-pub async fn get_operator(app: &App, id: OperatorId) -> Result<Option<Operator>, ApiError> {
+pub async fn get_operator(app: &App, id: OperatorId) -> Result<Option<Operator>, AdminError> {
     Ok(app
         .store
         .get(&keys::operator(id))
@@ -70,7 +93,7 @@ pub async fn get_operator(app: &App, id: OperatorId) -> Result<Option<Operator>,
 }
 
 /// Every item of one index partition, following pagination.
-async fn index_partition(app: &App, pk: String) -> Result<Vec<Item>, ApiError> {
+async fn index_partition(app: &App, pk: String) -> Result<Vec<Item>, AdminError> {
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
@@ -86,7 +109,7 @@ async fn index_partition(app: &App, pk: String) -> Result<Vec<Item>, ApiError> {
     }
 }
 
-pub async fn list_operators(app: &App) -> Result<Vec<Operator>, ApiError> {
+pub async fn list_operators(app: &App) -> Result<Vec<Operator>, AdminError> {
     let items = index_partition(app, keys::OPERATORS_INDEX.into()).await?;
     Ok(items.iter().filter_map(operator_from).collect())
 }
@@ -133,7 +156,7 @@ pub async fn operator_with_token(
     app: &App,
     name: &str,
     siret: Option<String>,
-) -> Result<(Operator, CreatedToken), ApiError> {
+) -> Result<(Operator, CreatedToken), AdminError> {
     let operator = create_operator(app, name.to_owned(), siret).await?;
     let token = create_token(app, TokenRequest::application("srv", operator.id)).await?;
     Ok((operator, token))
@@ -172,7 +195,7 @@ pub struct TokenInfo {
 }
 
 fn token_info(item: &Item) -> Option<TokenInfo> {
-    let role = crate::api::auth::role_of(item)?;
+    let role = crate::records::token::role_of(item)?;
     Some(TokenInfo {
         token_id: item.key.pk.strip_prefix("TOKEN#")?.to_owned(),
         name: item.s("name")?.to_owned(),
@@ -188,9 +211,9 @@ fn token_info(item: &Item) -> Option<TokenInfo> {
 fn token_write(
     request: &TokenRequest,
     now: &str,
-) -> Result<(token::NewToken, Role, Item), ApiError> {
+) -> Result<(token::NewToken, Role, Item), AdminError> {
     if request.territory.is_some() && request.role != RoleKind::Territory {
-        return Err(ApiError::invalid_field(
+        return Err(AdminError::invalid(
             "/territory_id",
             "only territory tokens have a territory",
         ));
@@ -203,7 +226,7 @@ fn token_write(
                 .as_deref()
                 .filter(|t| crate::domain::campaign::CampaignId::parse(t).is_some())
                 .ok_or_else(|| {
-                    ApiError::invalid_field(
+                    AdminError::invalid(
                         "/territory_id",
                         "required: 1 to 64 lowercase letters, digits, - or _",
                     )
@@ -211,7 +234,7 @@ fn token_write(
             Role::Territory(territory.to_owned())
         }
         (RoleKind::Territory, Some(_), _) => {
-            return Err(ApiError::invalid_field(
+            return Err(AdminError::invalid(
                 "/operator_id",
                 "a territory token belongs to no operator",
             ))
@@ -224,19 +247,19 @@ fn token_write(
                 .unwrap_or_else(|| Permission::ALL.into_iter().collect()),
         ),
         (RoleKind::RegistryAdmin, Some(_), _) => {
-            return Err(ApiError::invalid_field(
+            return Err(AdminError::invalid(
                 "/role",
                 "a registry admin belongs to no operator",
             ))
         }
         (_, None, _) => {
-            return Err(ApiError::invalid_field(
+            return Err(AdminError::invalid(
                 "/operator_id",
                 "required for this role",
             ))
         }
         (_, _, Some(_)) => {
-            return Err(ApiError::invalid_field(
+            return Err(AdminError::invalid(
                 "/permissions",
                 "only application tokens have permissions",
             ))
@@ -244,12 +267,12 @@ fn token_write(
     };
     if let Role::Application(_, p) = &role {
         if p.is_empty() {
-            return Err(ApiError::invalid_field("/permissions", "must not be empty"));
+            return Err(AdminError::invalid("/permissions", "must not be empty"));
         }
     }
     let new = token::generate().map_err(|e| {
         tracing::error!(error = %e, "cannot generate a token");
-        ApiError::unavailable()
+        AdminError::Unavailable
     })?;
     let permissions: Vec<&str> = role.permissions().iter().map(|p| p.as_str()).collect();
     let mut item = Item::new(keys::token(&new.token_id))
@@ -266,7 +289,7 @@ fn token_write(
     if let Some(op) = role.operator() {
         item.set(
             "operator_id",
-            i64::try_from(op.0).map_err(|_| ApiError::internal())?,
+            i64::try_from(op.0).map_err(|_| AdminError::Internal)?,
         );
     }
     if let Some(t) = role.territory() {
@@ -291,7 +314,7 @@ fn created(new: token::NewToken, role: Role, name: String, created_at: String) -
     }
 }
 
-pub async fn create_token(app: &App, request: TokenRequest) -> Result<CreatedToken, ApiError> {
+pub async fn create_token(app: &App, request: TokenRequest) -> Result<CreatedToken, AdminError> {
     let now = rfc3339(app.clock.now());
     let (new, role, item) = token_write(&request, &now)?;
     let mut ops = vec![WriteOp::Put {
@@ -308,14 +331,14 @@ pub async fn create_token(app: &App, request: TokenRequest) -> Result<CreatedTok
     match app.store.transact(ops).await {
         Ok(()) => Ok(created(new, role, request.name, now)),
         Err(StoreError::TransactionCanceled { index: 1, .. }) => {
-            Err(ApiError::not_found("operator"))
+            Err(AdminError::NotFound("operator"))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Creates the first registry admin on an empty store; `None` if one was already made.
-pub async fn bootstrap(app: &App) -> Result<Option<CreatedToken>, ApiError> {
+pub async fn bootstrap(app: &App) -> Result<Option<CreatedToken>, AdminError> {
     if app.store.get(&keys::bootstrap()).await?.is_some() {
         return Ok(None);
     }
@@ -350,7 +373,7 @@ pub async fn bootstrap(app: &App) -> Result<Option<CreatedToken>, ApiError> {
 pub async fn list_tokens(
     app: &App,
     operator: Option<OperatorId>,
-) -> Result<Vec<TokenInfo>, ApiError> {
+) -> Result<Vec<TokenInfo>, AdminError> {
     let items = index_partition(app, keys::tokens_index(operator)).await?;
     Ok(items.iter().filter_map(token_info).collect())
 }
@@ -361,19 +384,19 @@ pub async fn revoke_token(
     app: &App,
     token_id: &str,
     visible: impl Fn(&TokenInfo) -> bool,
-) -> Result<TokenInfo, ApiError> {
+) -> Result<TokenInfo, AdminError> {
     if !token::is_token_id(token_id) {
-        return Err(ApiError::not_found("token"));
+        return Err(AdminError::NotFound("token"));
     }
     let key = keys::token(token_id);
     let item = app
         .store
         .get(&key)
         .await?
-        .ok_or_else(|| ApiError::not_found("token"))?;
-    let info = token_info(&item).ok_or_else(ApiError::internal)?;
+        .ok_or(AdminError::NotFound("token"))?;
+    let info = token_info(&item).ok_or(AdminError::Internal)?;
     if !visible(&info) {
-        return Err(ApiError::not_found("token"));
+        return Err(AdminError::NotFound("token"));
     }
     if info.revoked_at.is_some() {
         return Ok(info);
@@ -391,8 +414,8 @@ pub async fn revoke_token(
             .store
             .get(&key)
             .await?
-            .ok_or_else(|| ApiError::not_found("token"))?,
+            .ok_or(AdminError::NotFound("token"))?,
         Err(e) => return Err(e.into()),
     };
-    token_info(&item).ok_or_else(ApiError::internal)
+    token_info(&item).ok_or(AdminError::Internal)
 }

@@ -1,9 +1,10 @@
 //! The ports and configuration every handler and job runs with.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, StoreKind};
+use crate::domain::campaign::Campaign;
 use crate::domain::operator::OperatorId;
 use crate::queue::{memory::MemoryQueue, sqs::SqsQueue, Message, Queue};
 use crate::store::{
@@ -20,11 +21,37 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     /// Rate-limit leases this process holds, and windows it saw exceeded.
-    pub rate_windows: Arc<crate::api::ratelimit::Windows>,
+    pub rate_windows: Arc<crate::domain::rate::Windows>,
     /// Operators' SIRETs already read (they sign CEE tokens; a SIRET never changes).
     pub sirets: Arc<Sirets>,
     /// The campaigns as last read, with the generation they were read at.
-    pub campaigns: Arc<crate::campaigns::Cache>,
+    pub campaigns: Arc<CampaignCache>,
+}
+
+/// Every stored campaign, parsed (closed ones with their early end).
+pub type Campaigns = Arc<Vec<Arc<Campaign>>>;
+
+/// The campaigns as last read (`campaigns::all`), with the generation they were read at.
+#[derive(Default)]
+pub struct CampaignCache(RwLock<Option<(i64, Campaigns)>>);
+
+impl CampaignCache {
+    /// The campaigns read at `generation`, if those are the ones held.
+    pub fn get(&self, generation: i64) -> Option<Campaigns> {
+        let guard = self.0.read().ok()?;
+        let (g, campaigns) = guard.as_ref()?;
+        (*g == generation).then(|| campaigns.clone())
+    }
+
+    /// Holds `campaigns`, read at `generation`, unless a newer generation is held (read by
+    /// another task meanwhile).
+    pub fn offer(&self, generation: i64, campaigns: Campaigns) {
+        if let Ok(mut guard) = self.0.write() {
+            if guard.as_ref().is_none_or(|(g, _)| *g <= generation) {
+                *guard = Some((generation, campaigns));
+            }
+        }
+    }
 }
 
 /// Known SIRETs by operator.

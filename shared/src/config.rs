@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cee::rules::Campaign;
-use crate::cee::signature::{PublishedKey, Signer};
+use crate::domain::cee::rules::Campaign;
+use crate::domain::cee::signature::{PublishedKey, Signer};
 
 /// Which adapters the registry runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +185,7 @@ impl Config {
         let instant = |name: &str, default| -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
             match var(name) {
                 None => Ok(default),
-                Some(v) => crate::cee::fields::parse_datetime(v.trim())
+                Some(v) => crate::domain::cee::fields::parse_datetime(v.trim())
                     .map_err(|reason| ConfigError(format!("{name}={v:?}: {reason}"))),
             }
         };

@@ -15,4 +15,5 @@ pub mod jobs;
 pub mod lambda;
 pub mod logging;
 pub mod queue;
+pub mod records;
 pub mod store;

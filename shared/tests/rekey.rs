@@ -16,10 +16,10 @@ use registry_core::app::App;
 use registry_core::clock::FixedClock;
 use registry_core::config::Config;
 use registry_core::domain::identity::keyed_hash;
-use registry_core::domain::keys;
 use registry_core::domain::operator::OperatorId;
 use registry_core::jobs::rekey::{self, Report};
 use registry_core::queue::{memory::MemoryQueue, Queue};
+use registry_core::records::keys;
 use registry_core::store::dynamodb::DynamoStore;
 use registry_core::store::{
     memory::MemoryStore, sqlite::SqliteStore, Condition, Item, Key, Page, Query, Scan, Store,

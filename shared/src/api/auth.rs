@@ -6,10 +6,9 @@ use http::{header, HeaderMap};
 
 use super::error::ApiError;
 use crate::app::App;
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
-use crate::domain::token::{self, Permission, Role, RoleKind};
-use crate::store::Item;
+use crate::domain::token::{self, Permission, Role};
+use crate::records::keys;
 
 #[derive(Clone, Debug)]
 pub struct Principal {
@@ -54,23 +53,7 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Principal, A
     })
 }
 
-/// The role stored on a token item.
-pub fn role_of(item: &Item) -> Option<Role> {
-    let operator = item
-        .n("operator_id")
-        .and_then(|n| u64::try_from(n).ok())
-        .map(OperatorId);
-    match RoleKind::parse(item.s("role")?)? {
-        RoleKind::RegistryAdmin => Some(Role::RegistryAdmin),
-        RoleKind::OperatorAdmin => Some(Role::OperatorAdmin(operator?)),
-        RoleKind::Application => {
-            let names: Vec<String> = serde_json::from_str(item.s("permissions")?).ok()?;
-            let permissions = names.iter().filter_map(|n| Permission::parse(n)).collect();
-            Some(Role::Application(operator?, permissions))
-        }
-        RoleKind::Territory => Some(Role::Territory(item.s("territory_id")?.to_owned())),
-    }
-}
+pub use crate::records::token::role_of;
 
 impl Principal {
     /// An application token of some operator holding `permission`; returns its operator.

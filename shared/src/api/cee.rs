@@ -13,18 +13,20 @@ use super::ratelimit::{self, RateClass};
 use super::{auth, Ctx};
 use crate::app::App;
 use crate::cee::errorlog::{self, Kind};
-use crate::cee::fields::{self, DrivingLicense, IdentityKey, JourneyType, LastNameTrunc, Reader};
 use crate::cee::history::{self, NewApplication, Outcome, Person};
 use crate::cee::imports::{self, ItemError};
-use crate::cee::rules::{self, Record};
-use crate::cee::signature::{token_message, Signer};
 use crate::clock::rfc3339;
+use crate::domain::cee::fields::{
+    self, DrivingLicense, IdentityKey, JourneyType, LastNameTrunc, Reader,
+};
+use crate::domain::cee::rules::{self, Record};
+use crate::domain::cee::signature::{token_message, Signer};
 use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2::{self, OperatorClass};
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
 use crate::domain::token::Permission;
+use crate::records::keys;
 use crate::store::Item;
 
 /// Short journeys: at most this distance (metres).
@@ -273,7 +275,13 @@ pub async fn register(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError>
                 let journey_id = body["operator_journey_id"]
                     .as_str()
                     .filter(|s| fields::parse_journey_id(s).is_ok());
-                errorlog::record(app, operator, kind, &error, jt, journey_id).await;
+                let refusal = errorlog::Refusal {
+                    status: error.status.as_u16(),
+                    code: error.code,
+                    message: &error.message,
+                    details: &error.details,
+                };
+                errorlog::record(app, operator, kind, refusal, jt, journey_id).await;
             }
             Err(error)
         }
@@ -292,7 +300,7 @@ struct ShortJourney {
 /// campaign window. The carpool is the passenger's part of the trip: its distance, start
 /// and end; the person is the driver (their phone).
 fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<ShortJourney, &'static str> {
-    let journey = crate::domain::journey::stored_document(item)
+    let journey = crate::records::journey::stored_document(item)
         .and_then(|doc| journey_v2::parse(&doc).ok())
         .ok_or("its stored document cannot be read")?;
     if journey.operator_class != OperatorClass::C {

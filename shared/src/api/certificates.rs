@@ -19,9 +19,9 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::certificate::{self, Certificate, Format, Issuer, Period, Trip};
 use crate::domain::identity::identifiers_key;
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
 use crate::domain::token::Permission;
+use crate::records::keys;
 use crate::store::{Condition, Query};
 
 /// Trip-index entries read per query page (a ~250-byte entry: far below DynamoDB's 1 MB).
@@ -31,9 +31,9 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let principal = auth::authenticate(app, &ctx.headers).await?;
     let operator = principal.require(Permission::CertificateCreate)?;
     ratelimit::check(app, operator, RateClass::Other).await?;
-    let request = certificate::parse_request(&ctx.body).map_err(certificate::bad_request)?;
+    let request = certificate::parse_request(&ctx.body).map_err(bad_request)?;
     let now = app.clock.now();
-    let period = request.period(now).map_err(certificate::bad_request)?;
+    let period = request.period(now).map_err(bad_request)?;
 
     // During a rotation of the hash secret, entries not re-keyed yet are under the previous
     // key: read it first, then the current one (an entry moved meanwhile is read twice and
@@ -132,7 +132,7 @@ async fn person_trips(
             .store
             .query(
                 Query::partition(keys::person_trips(operator, person))
-                    .range(certificate::index_range(period))
+                    .range(crate::records::certificate::index_range(period))
                     .limit(PAGE)
                     .after(cursor),
             )
@@ -263,4 +263,9 @@ async fn render(app: &App, record: Certificate, format: Format) -> Result<Vec<u8
 async fn render(_: &App, _: Certificate, _: Format) -> Result<Vec<u8>, ApiError> {
     tracing::error!("this binary was built without the certificate renderer (feature `render`)");
     Err(ApiError::internal())
+}
+
+/// 400 `invalid_certificate` with every violation.
+fn bad_request(invalid: crate::domain::journey_v2::Invalid) -> ApiError {
+    ApiError::invalid("invalid_certificate", invalid.details)
 }

@@ -7,23 +7,7 @@ use serde::Serialize;
 
 use crate::store::StoreError;
 
-/// One violation of a request.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Detail {
-    /// JSON pointer of the offending field (`""` for the whole body).
-    pub path: String,
-    pub reason: String,
-}
-
-impl Detail {
-    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        Detail {
-            path: path.into(),
-            reason: reason.into(),
-        }
-    }
-}
+pub use crate::domain::error::Detail;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
@@ -205,4 +189,43 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Byte
         header::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+impl From<crate::admin::AdminError> for ApiError {
+    fn from(e: crate::admin::AdminError) -> Self {
+        use crate::admin::AdminError;
+        match e {
+            AdminError::NotFound(what) => ApiError::not_found(what),
+            AdminError::Invalid(detail) => ApiError::invalid("invalid_request", vec![detail]),
+            AdminError::Unavailable => ApiError::unavailable(),
+            AdminError::Internal => {
+                tracing::error!("unreadable stored operator or token");
+                ApiError::internal()
+            }
+            AdminError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::campaigns::CampaignError> for ApiError {
+    fn from(e: crate::campaigns::CampaignError) -> Self {
+        use crate::campaigns::CampaignError;
+        match e {
+            CampaignError::InvalidDocument(details) => {
+                ApiError::invalid("invalid_campaign", details)
+            }
+            CampaignError::Invalid(detail) => ApiError::invalid("invalid_request", vec![detail]),
+            CampaignError::NotFound => ApiError::not_found("campaign"),
+            CampaignError::AlreadyExists(id) => ApiError::conflict(format!(
+                "campaign {id} already exists; update it (before its start) or close it"
+            ))
+            .with_details(vec![Detail::new("/id", "already exists")]),
+            CampaignError::Conflict(message) => ApiError::conflict(message),
+            CampaignError::Internal => {
+                tracing::error!("unreadable stored campaign");
+                ApiError::internal()
+            }
+            CampaignError::Store(e) => e.into(),
+        }
+    }
 }

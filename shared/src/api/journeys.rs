@@ -17,17 +17,16 @@ use super::{auth, Ctx};
 use crate::app::App;
 use crate::campaigns::drafts as incentives;
 use crate::clock::rfc3339;
-use crate::domain::certificate;
 use crate::domain::identity::identity_key;
 use crate::domain::journey::{
-    pack_document, CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS, STORED_DOCUMENT,
+    pack_document, CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS,
 };
 use crate::domain::journey_v2::{self, Invalid};
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
 use crate::domain::token::Permission;
 use crate::jobs::Task;
 use crate::queue::Message;
+use crate::records::keys;
 use crate::store::{
     Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK, MAX_TRANSACTION_WRITES,
 };
@@ -159,7 +158,10 @@ pub fn accepted(
         .with("receipt_status", status.as_str())
         .with("created_at", now.clone())
         .with("updated_at", now.clone())
-        .with(STORED_DOCUMENT, pack_document(body))
+        .with(
+            crate::records::journey::STORED_DOCUMENT,
+            pack_document(body),
+        )
         .with("doc_hash", doc_hash.clone());
     if let Some(trip) = &journey.operator_journey_id {
         item.set("operator_journey_id", trip.clone());
@@ -391,7 +393,7 @@ async fn cancel_with_drafts(
                 }),
         );
         // Out of the certificates issued from now on (those issued before stay as they are).
-        ops.extend(certificate::unlist(operator, &journey));
+        ops.extend(crate::records::certificate::unlist(operator, &journey));
         let mut rest = Vec::new();
         for group in groups {
             if rest.is_empty() && ops.len() + group.len() <= MAX_TRANSACTION_WRITES {
@@ -423,4 +425,25 @@ async fn finish(app: &App, groups: Vec<Vec<WriteOp>>) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// A journey's violations as the HTTP answer.
+impl Invalid {
+    /// For [`parse`]'s errors: 400 `invalid_journey`.
+    pub fn into_bad_request(self) -> ApiError {
+        self.into_api_error(StatusCode::BAD_REQUEST, "invalid_journey")
+    }
+
+    /// For [`check`]'s errors: 422 `impossible_journey`.
+    pub fn into_unprocessable(self) -> ApiError {
+        self.into_api_error(StatusCode::UNPROCESSABLE_ENTITY, "impossible_journey")
+    }
+
+    fn into_api_error(self, status: StatusCode, code: &'static str) -> ApiError {
+        let message = match self.details.len() {
+            1 => "1 error in the journey".to_owned(),
+            n => format!("{n} errors in the journey"),
+        };
+        ApiError::new(status, code, message).with_details(self.details)
+    }
 }

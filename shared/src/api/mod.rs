@@ -23,11 +23,12 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::domain::error::serde_detail;
 use error::{ApiError, Detail};
 use router::{Params, RouteError, RouteId};
 
 /// Largest accepted request body.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub use crate::domain::journey::MAX_BODY_BYTES;
 /// Largest body of the CEE import routes (1 000 items of up to ~300 bytes).
 pub const MAX_IMPORT_BODY_BYTES: usize = 1024 * 1024;
 /// The largest body any route accepts (what a server reads before routing).
@@ -81,47 +82,6 @@ impl Ctx {
     pub fn param(&self, name: &str) -> &str {
         self.params.get(name).unwrap_or_default()
     }
-}
-
-/// A deserialisation error as a detail pointing at the offending field.
-pub fn serde_detail(e: serde_path_to_error::Error<serde_json::Error>) -> Detail {
-    let mut pointer = json_pointer(&e.path().to_string());
-    let reason = e.into_inner().to_string();
-    // serde reports a missing field at its parent: point at the field itself.
-    if let Some(field) = reason
-        .strip_prefix("missing field `")
-        .and_then(|r| r.strip_suffix('`'))
-    {
-        pointer = format!("{pointer}/{field}");
-    }
-    Detail::new(pointer, reason)
-}
-
-/// `a.b[2].c` (serde_path_to_error) → `/a/b/2/c`; `.` (the root) → ``.
-fn json_pointer(path: &str) -> String {
-    if path == "." {
-        return String::new();
-    }
-    let mut out = String::new();
-    for part in path.split('.') {
-        let mut rest = part;
-        while let Some(open) = rest.find('[') {
-            let (name, tail) = rest.split_at(open);
-            if !name.is_empty() {
-                out.push('/');
-                out.push_str(&name.replace('~', "~0").replace('/', "~1"));
-            }
-            let close = tail.find(']').unwrap_or(tail.len());
-            out.push('/');
-            out.push_str(tail.get(1..close).unwrap_or_default());
-            rest = tail.get(close + 1..).unwrap_or_default();
-        }
-        if !rest.is_empty() {
-            out.push('/');
-            out.push_str(&rest.replace('~', "~0").replace('/', "~1"));
-        }
-    }
-    out
 }
 
 fn new_request_id() -> String {
@@ -237,17 +197,4 @@ fn method_not_allowed(allowed: &[Method]) -> Response<Bytes> {
         response.headers_mut().insert(header::ALLOW, v);
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_pointer;
-
-    #[test]
-    fn paths_become_json_pointers() {
-        assert_eq!(json_pointer("."), "");
-        assert_eq!(json_pointer("name"), "/name");
-        assert_eq!(json_pointer("permissions[2]"), "/permissions/2");
-        assert_eq!(json_pointer("a.b[0].c"), "/a/b/0/c");
-    }
 }

@@ -16,20 +16,31 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::api::error::ApiError;
+use super::CampaignError;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, Tally};
 use crate::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use crate::domain::campaign::{Campaign, CampaignId};
+use crate::domain::error::Detail;
 use crate::domain::journey_v2::Journey;
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
-use crate::jobs::TaskError;
+use crate::records::keys;
 use crate::store::{
     Condition, Item, Key, Query, SkRange, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK,
     MAX_TRANSACTION_WRITES,
 };
+
+/// Drafts that could not be written; processing is retried.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{0}")]
+pub struct DraftError(pub String);
+
+impl From<StoreError> for DraftError {
+    fn from(e: StoreError) -> Self {
+        DraftError(e.to_string())
+    }
+}
 
 pub const DRAFT: &str = "draft";
 pub const CANCELED: &str = "canceled";
@@ -47,8 +58,8 @@ pub async fn process(
     item: &Item,
     journey: &Journey,
     operator: OperatorId,
-) -> Result<bool, TaskError> {
-    let campaigns = app.campaigns.campaigns(app).await?;
+) -> Result<bool, DraftError> {
+    let campaigns = crate::campaigns::all(app).await?;
     if !campaigns.is_empty() {
         let siret = if campaigns.iter().any(|c| {
             c.operators
@@ -86,7 +97,7 @@ async fn read_counters(
     app: &App,
     campaign: &Campaign,
     trip: &Trip<'_>,
-) -> Result<(MemoryCounters, BTreeMap<CounterKey, Option<Tally>>), TaskError> {
+) -> Result<(MemoryCounters, BTreeMap<CounterKey, Option<Tally>>), DraftError> {
     // Every key evaluation may read: with empty counters it reads them all.
     let mut probe = MemoryCounters::default();
     let mut keys = Vec::new();
@@ -106,7 +117,7 @@ async fn read_counters(
     }
     let mut read = BTreeMap::new();
     while let Some(joined) = tasks.join_next().await {
-        let (key, item) = joined.map_err(|e| TaskError(format!("counter read: {e}")))?;
+        let (key, item) = joined.map_err(|e| DraftError(format!("counter read: {e}")))?;
         let tally = item?.map(|i| Tally {
             trips: i
                 .n("trips")
@@ -138,7 +149,7 @@ async fn campaign_draft(
     campaign: &Campaign,
     trip: &Trip<'_>,
     operator: OperatorId,
-) -> Result<bool, TaskError> {
+) -> Result<bool, DraftError> {
     let journey_id = item.s("journey_id").unwrap_or_default();
     for _ in 0..ATTEMPTS {
         let (counters, read) = read_counters(app, campaign, trip).await?;
@@ -225,7 +236,7 @@ async fn campaign_draft(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(TaskError(format!(
+    Err(DraftError(format!(
         "counters of campaign {} kept moving; retried later",
         campaign.id
     )))
@@ -480,7 +491,7 @@ pub async fn list(
     status: Option<&str>,
     limit: usize,
     cursor: Option<crate::store::Cursor>,
-) -> Result<(Vec<Line>, Totals, Option<crate::store::Cursor>), ApiError> {
+) -> Result<(Vec<Line>, Totals, Option<crate::store::Cursor>), CampaignError> {
     let from_client = cursor.is_some();
     let page = match app
         .store
@@ -496,10 +507,10 @@ pub async fn list(
         // The cursor came from the client: one the store cannot read (garbage, or another
         // listing's) is the client's error, not the registry's.
         Err(StoreError::Invalid(_)) if from_client => {
-            return Err(ApiError::invalid_field(
+            return Err(CampaignError::Invalid(Detail::new(
                 "cursor",
                 "is not a cursor of this listing",
-            ))
+            )))
         }
         Err(e) => return Err(e.into()),
     };

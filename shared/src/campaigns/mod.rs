@@ -5,17 +5,17 @@
 pub mod drafts;
 pub mod monthly;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::error::{ApiError, Detail};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::campaign::{self, document, Campaign, CampaignId};
-use crate::domain::keys;
+use crate::domain::error::Detail;
+use crate::records::keys;
 use crate::store::{Condition, Item, Query, StoreError, StoreResult, Update, WriteOp};
 
 /// A campaign as stored: its document (as loaded) and what management added.
@@ -65,8 +65,30 @@ pub struct Version {
     pub document: Option<Value>,
 }
 
-fn invalid(details: Vec<Detail>) -> ApiError {
-    ApiError::invalid("invalid_campaign", details)
+/// What can go wrong with a campaign request.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    /// The document breaks the format's rules: every violation.
+    #[error("invalid campaign: {} errors", .0.len())]
+    InvalidDocument(Vec<Detail>),
+    /// Another field of the request is wrong.
+    #[error("{}: {}", .0.path, .0.reason)]
+    Invalid(Detail),
+    #[error("campaign not found")]
+    NotFound,
+    #[error("campaign {0} already exists")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// A stored campaign that does not read back.
+    #[error("unreadable stored campaign")]
+    Internal,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(details: Vec<Detail>) -> CampaignError {
+    CampaignError::InvalidDocument(details)
 }
 
 /// The parsed campaign of a stored item, closed early if it was.
@@ -158,7 +180,7 @@ fn generation_bump() -> WriteOp {
 }
 
 /// Loads a new campaign (version 1). 409 when the id exists.
-pub async fn create(app: &App, body: &[u8]) -> Result<Stored, ApiError> {
+pub async fn create(app: &App, body: &[u8]) -> Result<Stored, CampaignError> {
     let (document, campaign) = document::parse_bytes(body).map_err(invalid)?;
     let now = rfc3339(app.clock.now());
     let ops = vec![
@@ -175,32 +197,28 @@ pub async fn create(app: &App, body: &[u8]) -> Result<Stored, ApiError> {
     match app.store.transact(ops).await {
         Ok(()) => {}
         Err(StoreError::TransactionCanceled { index: 0 | 1, .. }) => {
-            return Err(ApiError::conflict(format!(
-                "campaign {} already exists; update it (before its start) or close it",
-                campaign.id
-            ))
-            .with_details(vec![Detail::new("/id", "already exists")]))
+            return Err(CampaignError::AlreadyExists(campaign.id.to_string()))
         }
         Err(e) => return Err(e.into()),
     }
     get(app, &campaign.id, true)
         .await?
-        .ok_or_else(ApiError::internal)
+        .ok_or(CampaignError::Internal)
 }
 
-fn parse_id(id: &str) -> Result<CampaignId, ApiError> {
-    CampaignId::parse(id).ok_or_else(|| ApiError::not_found("campaign"))
+fn parse_id(id: &str) -> Result<CampaignId, CampaignError> {
+    CampaignId::parse(id).ok_or(CampaignError::NotFound)
 }
 
-async fn current(app: &App, id: &CampaignId) -> Result<(Item, Value, Campaign), ApiError> {
+async fn current(app: &App, id: &CampaignId) -> Result<(Item, Value, Campaign), CampaignError> {
     let item = app
         .store
         .get(&keys::campaign(id))
         .await?
-        .ok_or_else(|| ApiError::not_found("campaign"))?;
+        .ok_or(CampaignError::NotFound)?;
     let (document, campaign) = parsed(&item).ok_or_else(|| {
         tracing::error!(campaign = %id, "stored campaign does not parse");
-        ApiError::internal()
+        CampaignError::Internal
     })?;
     Ok((item, document, campaign))
 }
@@ -212,7 +230,7 @@ fn same_version(item: &Item) -> Condition {
 /// Replaces the document of a campaign that has not started (in its time zone), keeping
 /// the previous one in its history. The new document must keep the id and start later
 /// than today too.
-pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, ApiError> {
+pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, CampaignError> {
     let id = parse_id(id)?;
     let (document, campaign) = document::parse_bytes(body).map_err(invalid)?;
     if campaign.id != id {
@@ -224,11 +242,11 @@ pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, ApiError
     let (item, _, old) = current(app, &id).await?;
     let now = app.clock.now();
     if item.s("closed_on").is_some() {
-        return Err(ApiError::conflict(format!("campaign {id} is closed")));
+        return Err(CampaignError::Conflict(format!("campaign {id} is closed")));
     }
     let today = old.today(now);
     if today >= old.start {
-        return Err(ApiError::conflict(format!(
+        return Err(CampaignError::Conflict(format!(
             "campaign {id} started on {}: it can only be closed, not updated",
             old.start
         )));
@@ -254,8 +272,8 @@ pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, ApiError
         generation_bump(),
     ];
     match app.store.transact(ops).await {
-        Ok(()) => get(app, &id, true).await?.ok_or_else(ApiError::internal),
-        Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::conflict(format!(
+        Ok(()) => get(app, &id, true).await?.ok_or(CampaignError::Internal),
+        Err(StoreError::TransactionCanceled { .. }) => Err(CampaignError::Conflict(format!(
             "campaign {id} was changed meanwhile; read it again"
         ))),
         Err(e) => Err(e.into()),
@@ -265,25 +283,25 @@ pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, ApiError
 /// Closes a campaign early: journeys after `last_day` (default: today, campaign time
 /// zone) are no longer eligible. Not in the past (drafts were computed), not after the
 /// end; closing again earlier is allowed, the same day again changes nothing.
-pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored, ApiError> {
+pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored, CampaignError> {
     let id = parse_id(id)?;
     let (item, document, campaign) = current(app, &id).await?;
     let now = app.clock.now();
     let today = campaign.today(now);
     let day = match last_day {
-        Some(s) => date(s)
-            .filter(|_| s.len() == 10)
-            .ok_or_else(|| ApiError::invalid_field("/last_day", "must be a date YYYY-MM-DD"))?,
+        Some(s) => date(s).filter(|_| s.len() == 10).ok_or_else(|| {
+            CampaignError::Invalid(Detail::new("/last_day", "must be a date YYYY-MM-DD"))
+        })?,
         None => today,
     };
     if day < today {
-        return Err(ApiError::invalid_field(
+        return Err(CampaignError::Invalid(Detail::new(
             "/last_day",
             "must be today or later: journeys up to now may already have draft incentives",
-        ));
+        )));
     }
     if today > campaign.end {
-        return Err(ApiError::conflict(format!(
+        return Err(CampaignError::Conflict(format!(
             "campaign {id} ended on {}",
             campaign.end
         )));
@@ -291,12 +309,12 @@ pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored
     if day >= campaign.end {
         if item.s("closed_on").is_some() {
             // Closed already on this day or earlier: nothing to do.
-            return stored(&item, true, now).ok_or_else(ApiError::internal);
+            return stored(&item, true, now).ok_or(CampaignError::Internal);
         }
-        return Err(ApiError::invalid_field(
+        return Err(CampaignError::Invalid(Detail::new(
             "/last_day",
             "must be before the campaign's end",
-        ));
+        )));
     }
     let version = item.n("version").unwrap_or(0) + 1;
     let at = rfc3339(now);
@@ -317,8 +335,8 @@ pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored
         generation_bump(),
     ];
     match app.store.transact(ops).await {
-        Ok(()) => get(app, &id, true).await?.ok_or_else(ApiError::internal),
-        Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::conflict(format!(
+        Ok(()) => get(app, &id, true).await?.ok_or(CampaignError::Internal),
+        Err(StoreError::TransactionCanceled { .. }) => Err(CampaignError::Conflict(format!(
             "campaign {id} was changed meanwhile; read it again"
         ))),
         Err(e) => Err(e.into()),
@@ -329,20 +347,20 @@ pub async fn get(
     app: &App,
     id: &CampaignId,
     with_document: bool,
-) -> Result<Option<Stored>, ApiError> {
+) -> Result<Option<Stored>, CampaignError> {
     let Some(item) = app.store.get(&keys::campaign(id)).await? else {
         return Ok(None);
     };
     Ok(Some(
-        stored(&item, with_document, app.clock.now()).ok_or_else(ApiError::internal)?,
+        stored(&item, with_document, app.clock.now()).ok_or(CampaignError::Internal)?,
     ))
 }
 
 /// A campaign by its id as given in a URL (404 for an impossible id).
-pub async fn find(app: &App, id: &str) -> Result<Stored, ApiError> {
+pub async fn find(app: &App, id: &str) -> Result<Stored, CampaignError> {
     get(app, &parse_id(id)?, true)
         .await?
-        .ok_or_else(|| ApiError::not_found("campaign"))
+        .ok_or(CampaignError::NotFound)
 }
 
 async fn partition(app: &App, pk: String) -> StoreResult<Vec<Item>> {
@@ -362,7 +380,7 @@ async fn partition(app: &App, pk: String) -> StoreResult<Vec<Item>> {
 }
 
 /// Every campaign (without documents), by id; `territory` keeps only its own.
-pub async fn list(app: &App, territory: Option<&str>) -> Result<Vec<Stored>, ApiError> {
+pub async fn list(app: &App, territory: Option<&str>) -> Result<Vec<Stored>, CampaignError> {
     let now = app.clock.now();
     let items = partition(app, keys::CAMPAIGNS.to_owned()).await?;
     Ok(items
@@ -377,7 +395,7 @@ pub async fn versions(
     app: &App,
     id: &CampaignId,
     with_documents: bool,
-) -> Result<Vec<Version>, ApiError> {
+) -> Result<Vec<Version>, CampaignError> {
     let items = partition(app, keys::campaign_versions(id)).await?;
     Ok(items
         .iter()
@@ -398,53 +416,38 @@ pub async fn versions(
         .collect())
 }
 
+pub use crate::app::Campaigns;
+
 /// The campaigns processing evaluates journeys against, re-read only when a campaign
 /// changed (the generation counter moved): one small read per journey otherwise.
-#[derive(Default)]
-pub struct Cache(RwLock<Option<(i64, Campaigns)>>);
-
-/// Every stored campaign, parsed (closed ones with their early end).
-pub type Campaigns = Arc<Vec<Arc<Campaign>>>;
-
-impl Cache {
-    pub async fn campaigns(&self, app: &App) -> StoreResult<Campaigns> {
-        let generation = app
-            .store
-            .get(&keys::campaigns_generation())
-            .await?
-            .and_then(|i| i.n("value"))
-            .unwrap_or(0);
-        if let Ok(guard) = self.0.read() {
-            if let Some((g, campaigns)) = guard.as_ref() {
-                if *g == generation {
-                    return Ok(campaigns.clone());
-                }
-            }
-        }
-        // No generation yet: no campaign was ever loaded.
-        let items = if generation == 0 {
-            Vec::new()
-        } else {
-            partition(app, keys::CAMPAIGNS.to_owned()).await?
-        };
-        let campaigns: Vec<Arc<Campaign>> = items
-            .iter()
-            .filter_map(|item| {
-                let parsed = parsed(item);
-                if parsed.is_none() {
-                    // Validated at load: a stored document that no longer parses is a bug.
-                    tracing::error!(campaign = %item.key.sk, "stored campaign does not parse; skipped");
-                }
-                parsed.map(|(_, c)| Arc::new(c))
-            })
-            .collect();
-        let campaigns = Arc::new(campaigns);
-        if let Ok(mut guard) = self.0.write() {
-            // A newer generation read by another task meanwhile wins.
-            if guard.as_ref().is_none_or(|(g, _)| *g <= generation) {
-                *guard = Some((generation, campaigns.clone()));
-            }
-        }
-        Ok(campaigns)
+pub async fn all(app: &App) -> StoreResult<Campaigns> {
+    let generation = app
+        .store
+        .get(&keys::campaigns_generation())
+        .await?
+        .and_then(|i| i.n("value"))
+        .unwrap_or(0);
+    if let Some(campaigns) = app.campaigns.get(generation) {
+        return Ok(campaigns);
     }
+    // No generation yet: no campaign was ever loaded.
+    let items = if generation == 0 {
+        Vec::new()
+    } else {
+        partition(app, keys::CAMPAIGNS.to_owned()).await?
+    };
+    let campaigns: Vec<Arc<Campaign>> = items
+        .iter()
+        .filter_map(|item| {
+            let parsed = parsed(item);
+            if parsed.is_none() {
+                // Validated at load: a stored document that no longer parses is a bug.
+                tracing::error!(campaign = %item.key.sk, "stored campaign does not parse; skipped");
+            }
+            parsed.map(|(_, c)| Arc::new(c))
+        })
+        .collect();
+    let campaigns = Arc::new(campaigns);
+    app.campaigns.offer(generation, campaigns.clone());
+    Ok(campaigns)
 }

@@ -5,11 +5,11 @@
 
 use serde::Serialize;
 
-use crate::api::error::{ApiError, Detail};
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::keys;
+use crate::domain::error::Detail;
 use crate::domain::operator::OperatorId;
+use crate::records::keys;
 use crate::store::{Item, Key, Query, StoreResult};
 
 /// Why a registration was refused.
@@ -51,12 +51,20 @@ pub struct Entry {
     pub operator_journey_id: Option<String>,
 }
 
+/// What the registration was answered.
+pub struct Refusal<'a> {
+    pub status: u16,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub details: &'a [Detail],
+}
+
 /// Records a refusal. A failure to log is itself logged, never turned into the answer.
 pub async fn record(
     app: &App,
     operator: OperatorId,
     kind: Kind,
-    error: &ApiError,
+    error: Refusal<'_>,
     journey_type: Option<&str>,
     operator_journey_id: Option<&str>,
 ) {
@@ -65,12 +73,12 @@ pub async fn record(
     let mut item = Item::new(Key::new(keys::cee_errors(operator), format!("{now}#{id}")))
         .with("at", now)
         .with("kind", kind.as_str())
-        .with("status", i64::from(error.status.as_u16()))
+        .with("status", i64::from(error.status))
         .with("code", error.code)
-        .with("message", error.message.clone())
+        .with("message", error.message)
         .with(
             "details",
-            serde_json::to_string(&error.details).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(error.details).unwrap_or_else(|_| "[]".into()),
         );
     if let Some(jt) = journey_type {
         item.set("journey_type", jt.to_owned());

@@ -12,14 +12,14 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::fields::{DrivingLicense, IdentityKey, JourneyType, LastNameTrunc};
-use super::rules::{Record, RecordKind};
 use crate::app::App;
 use crate::clock::rfc3339;
+use crate::domain::cee::fields::{DrivingLicense, IdentityKey, JourneyType, LastNameTrunc};
+use crate::domain::cee::rules::{Record, RecordKind};
 use crate::domain::identity::keyed_hash;
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
+use crate::records::keys;
 use crate::store::{Condition, Item, Key, Query, StoreError, StoreResult, WriteOp};
 
 /// Attempts before a registration or deletion that keeps losing its lock race gives up (503).
@@ -345,7 +345,9 @@ pub async fn register(app: &App, new: &NewApplication) -> StoreResult<Outcome> {
     for _ in 0..ATTEMPTS {
         let history = read(app, new.journey_type, &new.person).await?;
         let records = history.records();
-        if let Some(r) = super::rules::first_blocking(&records, new.journey_type, new.datetime) {
+        if let Some(r) =
+            crate::domain::cee::rules::first_blocking(&records, new.journey_type, new.datetime)
+        {
             return Ok(Outcome::Conflict(r.clone()));
         }
         let mut ops = vec![WriteOp::Put {

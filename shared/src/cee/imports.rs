@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
-use super::fields::{self, IdentityKey, JourneyType, LastNameTrunc, Reader};
 use super::history::{identity_hash, name_phone_hash};
-use crate::api::error::Detail;
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::keys;
+use crate::domain::cee::fields::{self, IdentityKey, JourneyType, LastNameTrunc, Reader};
+use crate::domain::error::Detail;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
+use crate::records::keys;
 use crate::store::{Condition, Item, Key, StoreError, StoreResult, Update, WriteOp};
 
 pub const MAX_ITEMS: usize = 1000;

@@ -2,10 +2,7 @@
 //! platform, and the registry's signed token. Handlers are in `api/cee.rs`.
 
 pub mod errorlog;
-pub mod fields;
 pub mod history;
 pub mod imports;
 #[cfg(test)]
 mod properties;
-pub mod rules;
-pub mod signature;

@@ -21,12 +21,12 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};
 
-use super::fields::{DrivingLicense, IdentityKey, JourneyType, LastNameTrunc};
 use super::history::{self, NewApplication, Outcome, Person};
 use super::imports::{self, IdentityItem, IdentityTarget, ItemError, Specific};
-use super::rules::{blocks, first_blocking, Campaign, Record, RecordKind};
 use crate::app::App;
 use crate::clock::FixedClock;
+use crate::domain::cee::fields::{DrivingLicense, IdentityKey, JourneyType, LastNameTrunc};
+use crate::domain::cee::rules::{blocks, first_blocking, Campaign, Record, RecordKind};
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
 use crate::queue::memory::MemoryQueue;
@@ -822,7 +822,7 @@ mod register {
             .run(&case(), |(now, datetime, timestamp)| {
                 rt.block_on(async {
                     let config = crate::config::Config {
-                        signing_key: Some(crate::cee::signature::test_signer()),
+                        signing_key: Some(crate::domain::cee::signature::test_signer()),
                         ..Default::default()
                     };
                     let app = App::new(

@@ -14,11 +14,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::anomaly::great_circle_m;
+use super::error::Detail;
 use super::journey_v2::{self, Coordinates, Identity, Invalid, Journey, Person};
-use super::keys;
 use super::operator::OperatorId;
-use crate::api::error::{ApiError, Detail};
-use crate::store::{Item, Key, WriteOp};
 
 /// At most this many positions in a request.
 pub const MAX_POSITIONS: usize = 10;
@@ -48,11 +46,6 @@ pub struct Request {
 pub struct Period {
     pub start: Option<DateTime<Utc>>,
     pub end: DateTime<Utc>,
-}
-
-/// 400 `invalid_certificate` with every violation.
-pub fn bad_request(invalid: Invalid) -> ApiError {
-    ApiError::invalid("invalid_certificate", invalid.details)
 }
 
 /// The request body, every violation at once with its JSON pointer.
@@ -206,14 +199,14 @@ impl Role {
     pub const BOTH: [Role; 2] = [Role::Passenger, Role::Driver];
 
     /// The prefix of the journey item's attributes for this person (`passenger_key`...).
-    fn prefix(self) -> &'static str {
+    pub fn prefix(self) -> &'static str {
         match self {
             Role::Driver => "driver",
             Role::Passenger => "passenger",
         }
     }
 
-    fn tag(self) -> &'static str {
+    pub fn tag(self) -> &'static str {
         match self {
             Role::Driver => "d",
             Role::Passenger => "p",
@@ -264,48 +257,6 @@ impl Trip {
         }
     }
 
-    /// The index entry, at `key` (see [`index_keys`]).
-    pub fn to_item(&self, key: Key) -> Item {
-        let mut item = Item::new(key)
-            .with("role", self.role.tag())
-            .with("ride", self.ride.clone())
-            .with("start", crate::clock::rfc3339(self.start))
-            .with("distance", i64::from(self.distance))
-            .with("amount", i64::from(self.amount));
-        // Micro-degrees (11 cm): integers, like every number of the store.
-        for (name, c) in [("from", self.from), ("to", self.to)] {
-            if let Some(c) = c {
-                item.set(&format!("{name}_lat"), (c.lat() * 1e6).round() as i64);
-                item.set(&format!("{name}_lon"), (c.lon() * 1e6).round() as i64);
-            }
-        }
-        item
-    }
-
-    pub fn from_item(item: &Item) -> Option<Trip> {
-        let role = match item.s("role")? {
-            "d" => Role::Driver,
-            "p" => Role::Passenger,
-            _ => return None,
-        };
-        let point = |name: &str| {
-            let lat = item.n(&format!("{name}_lat"))? as f64 / 1e6;
-            let lon = item.n(&format!("{name}_lon"))? as f64 / 1e6;
-            Coordinates::new(lat, lon)
-        };
-        Some(Trip {
-            role,
-            ride: item.s("ride")?.to_owned(),
-            start: DateTime::parse_from_rfc3339(item.s("start")?)
-                .ok()?
-                .with_timezone(&Utc),
-            distance: u32::try_from(item.n("distance")?).ok()?,
-            amount: u32::try_from(item.n("amount")?).ok()?,
-            from: point("from"),
-            to: point("to"),
-        })
-    }
-
     fn near(&self, positions: &[Coordinates]) -> bool {
         positions.iter().any(|p| {
             [self.from, self.to]
@@ -313,60 +264,6 @@ impl Trip {
                 .flatten()
                 .any(|c| great_circle_m(*p, c) <= POSITION_RADIUS_M)
         })
-    }
-}
-
-/// The trip-index entries of a journey item, one per role, from the identity keys and
-/// instants written at acceptance. Processing writes them, cancellation deletes them: both
-/// derive the keys here, from attributes that never change.
-pub fn index_keys(operator: OperatorId, journey: &Item) -> Vec<(Role, Key)> {
-    let Some(journey_id) = journey.s("journey_id") else {
-        return Vec::new();
-    };
-    Role::BOTH
-        .into_iter()
-        .filter_map(|role| {
-            let person = journey.s(&format!("{}_key", role.prefix()))?;
-            let start = journey.s(&format!("{}_start", role.prefix()))?;
-            Some((
-                role,
-                keys::person_trip(operator, person, start, role.tag(), journey_id),
-            ))
-        })
-        .collect()
-}
-
-/// The writes that put an `ok` journey in its persons' trip indexes: to add to the
-/// transaction that makes it `ok` (processing; the fraud pass when it clears one).
-pub fn list(operator: OperatorId, item: &Item, journey: &Journey) -> Vec<WriteOp> {
-    index_keys(operator, item)
-        .into_iter()
-        .map(|(role, entry)| WriteOp::Put {
-            item: Trip::of(journey, role).to_item(entry),
-            condition: None,
-        })
-        .collect()
-}
-
-/// The writes that take a journey out of its persons' trip indexes: to add to the
-/// transaction of any change that moves an `ok` journey to another status (cancellation;
-/// the fraud pass when it flags one).
-pub fn unlist(operator: OperatorId, journey: &Item) -> Vec<WriteOp> {
-    index_keys(operator, journey)
-        .into_iter()
-        .map(|(_, key)| WriteOp::Delete {
-            key,
-            condition: None,
-        })
-        .collect()
-}
-
-/// The sort-key range of a period on the trip index (keys start with the RFC 3339 instant).
-pub fn index_range(period: &Period) -> crate::store::SkRange {
-    let end = format!("{}~", crate::clock::rfc3339(period.end));
-    match period.start {
-        Some(start) => crate::store::SkRange::Between(crate::clock::rfc3339(start), end),
-        None => crate::store::SkRange::Lte(end),
     }
 }
 
@@ -515,9 +412,6 @@ pub struct Certificate {
     pub meta: Meta,
 }
 
-/// Attribute of a certificate item holding the record as JSON.
-pub const RECORD: &str = "record";
-
 impl Certificate {
     /// SHA-256 of the record's canonical JSON (sorted keys): printed on the paper copy and
     /// shown by the public check, so a third party can see both say the same.
@@ -526,20 +420,6 @@ impl Certificate {
             .map(|v| v.to_string())
             .unwrap_or_default();
         hex::encode(Sha256::digest(canonical.as_bytes()))
-    }
-
-    pub fn to_item(&self) -> Item {
-        Item::new(keys::certificate(&self.uuid))
-            .with(
-                "operator_id",
-                i64::try_from(self.operator.id.0).unwrap_or(i64::MAX),
-            )
-            .with("created_at", self.created_at.clone())
-            .with(RECORD, serde_json::to_string(self).unwrap_or_default())
-    }
-
-    pub fn from_item(item: &Item) -> Option<Certificate> {
-        serde_json::from_str(item.s(RECORD)?).ok()
     }
 
     /// The address of the public check, printed as a QR code.
@@ -589,6 +469,9 @@ mod tests {
 
     use super::*;
     use crate::domain::journey::example_document;
+    use crate::records::certificate::index_keys;
+    use crate::records::item::{Item, Key};
+    use crate::records::keys;
 
     fn request(body: Value) -> Result<Request, Vec<String>> {
         parse_request(body.to_string().as_bytes())

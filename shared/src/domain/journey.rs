@@ -51,6 +51,9 @@ pub struct Receipt {
 }
 
 /// Largest accepted `journey_id`, in characters.
+/// Largest accepted request body, and so largest journey document.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 pub const MAX_JOURNEY_ID_CHARS: usize = 256;
 
 /// Why an operator invalidated a journey (kept for audit).
@@ -96,13 +99,6 @@ impl CancelReason {
     }
 }
 
-/// A complete, valid journey v2 document that ended an hour before `now`: a reference for
-/// integrators and the base of tests and load runs.
-/// Attribute of a journey item holding the document as received, byte for byte, compressed
-/// (raw deflate, standard base64): JSON compresses to less than half, which keeps a typical
-/// journey item within one DynamoDB write unit (1 KB) and the stored history small.
-pub const STORED_DOCUMENT: &str = "doc_deflate";
-
 pub fn pack_document(received: &[u8]) -> String {
     use std::io::Write;
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -114,15 +110,14 @@ pub fn pack_document(received: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(packed)
 }
 
-/// The document as received, from a journey item; `None` if absent or not a packed
-/// document (never expected: only [`pack_document`] writes it).
-pub fn stored_document(item: &crate::store::Item) -> Option<Vec<u8>> {
+/// A packed document (see [`pack_document`]) back as received; `None` if it is not one.
+pub fn unpack_document(packed: &str) -> Option<Vec<u8>> {
     use std::io::Read;
     let packed = base64::engine::general_purpose::STANDARD
-        .decode(item.s(STORED_DOCUMENT)?)
+        .decode(packed)
         .ok()?;
     // Bounded like the request body it came from.
-    let limit = crate::api::MAX_BODY_BYTES as u64;
+    let limit = MAX_BODY_BYTES as u64;
     let mut out = Vec::new();
     flate2::read::DeflateDecoder::new(packed.as_slice())
         .take(limit + 1)
@@ -131,6 +126,8 @@ pub fn stored_document(item: &crate::store::Item) -> Option<Vec<u8>> {
     (out.len() as u64 <= limit).then_some(out)
 }
 
+/// A complete, valid journey v2 document that ended an hour before `now`: a reference for
+/// integrators and the base of tests and load runs.
 pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
     let at = |minutes_ago: i64| crate::clock::rfc3339(now - chrono::Duration::minutes(minutes_ago));
     let position = |minutes_ago: i64, lat: f64, lon: f64| serde_json::json!({"datetime": at(minutes_ago), "lat": lat, "lon": lon});
@@ -164,6 +161,7 @@ pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::journey::{stored_document, STORED_DOCUMENT};
 
     #[test]
     fn documents_are_stored_byte_for_byte() {

@@ -7,12 +7,11 @@
 //! * [`late`]: received 120 h or more after its end (stored with status `expired`).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use http::StatusCode;
 use serde_json::{Map, Number, Value};
 
+use super::error::Detail;
 use super::operator::{self, OperatorId};
 use super::phone::{Phone, PhoneTrunc};
-use crate::api::error::{ApiError, Detail};
 
 /// One driver + passenger couple, as normalised by [`parse`].
 #[derive(Clone, Debug, PartialEq)]
@@ -259,24 +258,6 @@ impl Invalid {
         Invalid {
             details: vec![Detail::new(path, reason)],
         }
-    }
-
-    /// For [`parse`]'s errors: 400 `invalid_journey`.
-    pub fn into_bad_request(self) -> ApiError {
-        self.into_api_error(StatusCode::BAD_REQUEST, "invalid_journey")
-    }
-
-    /// For [`check`]'s errors: 422 `impossible_journey`.
-    pub fn into_unprocessable(self) -> ApiError {
-        self.into_api_error(StatusCode::UNPROCESSABLE_ENTITY, "impossible_journey")
-    }
-
-    fn into_api_error(self, status: StatusCode, code: &'static str) -> ApiError {
-        let message = match self.details.len() {
-            1 => "1 error in the journey".to_owned(),
-            n => format!("{n} errors in the journey"),
-        };
-        ApiError::new(status, code, message).with_details(self.details)
     }
 }
 
@@ -1125,6 +1106,7 @@ mod properties;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::StatusCode;
     use serde_json::json;
 
     /// The example of journey-v2.md, plus the optional parts the table edits: a payment, a

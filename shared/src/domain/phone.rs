@@ -121,7 +121,7 @@ const MEMO_SHARD_ENTRIES: usize = 4096;
 
 impl Memo {
     fn get_or_parse(&self, input: &str) -> Result<String, PhoneError> {
-        let shard = &self.shards[crate::store::fnv1a(input) as usize % MEMO_SHARDS];
+        let shard = &self.shards[crate::domain::shard::fnv1a(input) as usize % MEMO_SHARDS];
         if let Some(known) = shard.lock().ok().and_then(|m| m.get(input).cloned()) {
             return known.map(String::from);
         }

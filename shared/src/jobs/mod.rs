@@ -6,37 +6,7 @@ pub mod rekey;
 pub mod sweep;
 pub mod worker;
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::operator::OperatorId;
-
-/// A queue message body.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Task {
-    ProcessJourney {
-        operator_id: OperatorId,
-        journey_id: String,
-    },
-    /// One unit of a fraud pass run (sent by the `fraud-pass` Lambda).
-    FraudUnit { run_id: String, unit: fraud::Unit },
-    /// One unit of a monthly policy run (sent by the `policy-monthly` Lambda and by the
-    /// units that make others ready; run by `policy-monthly-worker`).
-    MonthlyUnit {
-        run_id: String,
-        unit: crate::campaigns::monthly::fanout::Unit,
-    },
-}
-
-impl Task {
-    pub fn to_body(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    pub fn from_body(body: &str) -> Result<Task, TaskError> {
-        serde_json::from_str(body).map_err(|e| TaskError(format!("unreadable task: {e}")))
-    }
-}
+pub use crate::records::task::Task;
 
 /// A task that did not complete; the message stays on the queue to be retried and, after
 /// too many attempts, dead-lettered.
@@ -50,9 +20,16 @@ impl From<crate::store::StoreError> for TaskError {
     }
 }
 
+impl From<crate::campaigns::drafts::DraftError> for TaskError {
+    fn from(e: crate::campaigns::drafts::DraftError) -> Self {
+        TaskError(e.0)
+    }
+}
+
 /// Runs one queue message. Idempotent: running it twice changes nothing more.
 pub async fn run(app: &crate::app::App, body: &str) -> Result<(), TaskError> {
-    match Task::from_body(body)? {
+    let task = Task::from_body(body).map_err(|e| TaskError(format!("unreadable task: {e}")))?;
+    match task {
         Task::ProcessJourney {
             operator_id,
             journey_id,
@@ -72,6 +49,7 @@ pub async fn run(app: &crate::app::App, body: &str) -> Result<(), TaskError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::operator::OperatorId;
 
     #[test]
     fn task_bodies_round_trip_and_bad_ones_fail() {
@@ -83,7 +61,7 @@ mod tests {
             t.to_body(),
             r#"{"type":"process_journey","operator_id":3,"journey_id":"j-1"}"#
         );
-        assert_eq!(Task::from_body(&t.to_body()), Ok(t));
+        assert_eq!(Task::from_body(&t.to_body()).ok(), Some(t));
         assert!(Task::from_body("{}").is_err());
         assert!(Task::from_body(r#"{"type":"nope"}"#).is_err());
         let unit = Task::FraudUnit {
@@ -98,7 +76,7 @@ mod tests {
             unit.to_body(),
             r#"{"type":"fraud_unit","run_id":"r1","unit":{"shard":7,"first_day":"2026-11-20","last_day":"2026-11-20"}}"#
         );
-        assert_eq!(Task::from_body(&unit.to_body()), Ok(unit));
+        assert_eq!(Task::from_body(&unit.to_body()).ok(), Some(unit));
         let monthly = Task::MonthlyUnit {
             run_id: "r2".into(),
             unit: crate::campaigns::monthly::fanout::Unit {
@@ -111,7 +89,7 @@ mod tests {
             monthly.to_body(),
             r#"{"type":"monthly_unit","run_id":"r2","unit":{"campaign":"c1","month":"2025-03","shard":2}}"#
         );
-        assert_eq!(Task::from_body(&monthly.to_body()), Ok(monthly));
+        assert_eq!(Task::from_body(&monthly.to_body()).ok(), Some(monthly));
         let last =
             r#"{"type":"monthly_unit","run_id":"r2","unit":{"campaign":"c1","month":"2025-03"}}"#;
         assert!(matches!(

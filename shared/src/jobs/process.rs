@@ -9,12 +9,11 @@ use super::{fraud, TaskError};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
-use crate::domain::certificate;
 use crate::domain::country::Country;
-use crate::domain::journey::{self, JourneyStatus};
+use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2;
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
+use crate::records::keys;
 use crate::store::{Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
 
 pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Result<(), TaskError> {
@@ -34,7 +33,7 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
     }
     // Validated at acceptance: a document that no longer parses is a bug, left to the
     // dead-letter queue rather than guessed at.
-    let doc = journey::stored_document(&item)
+    let doc = crate::records::journey::stored_document(&item)
         .ok_or_else(|| TaskError("stored document missing or not readable".into()))?;
     let journey = journey_v2::parse(&doc).map_err(|e| {
         TaskError(format!(
@@ -88,7 +87,7 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         })
         .collect();
     if status == JourneyStatus::Ok {
-        ops.extend(certificate::list(operator, &item, &journey));
+        ops.extend(crate::records::certificate::list(operator, &item, &journey));
     }
     app.store.write_each(ops).await?;
     let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
@@ -115,7 +114,7 @@ async fn forget(app: &App, operator: OperatorId, item: &Item) -> Result<(), Task
             condition: None,
         })
         .collect();
-    ops.extend(certificate::unlist(operator, item));
+    ops.extend(crate::records::certificate::unlist(operator, item));
     Ok(app.store.write_each(ops).await?)
 }
 
@@ -140,8 +139,8 @@ mod tests {
         );
         let key = keys::journey(OperatorId(1), "j");
         let item = Item::new(key.clone()).with("status", "pending").with(
-            journey::STORED_DOCUMENT,
-            journey::pack_document(doc.to_string().as_bytes()),
+            crate::records::journey::STORED_DOCUMENT,
+            crate::domain::journey::pack_document(doc.to_string().as_bytes()),
         );
         app.store.put(item, None).await.unwrap();
         journey(&app, OperatorId(1), "j").await.unwrap();
@@ -162,7 +161,7 @@ mod tests {
     /// The evidence and trip-index entries of `item` that exist.
     async fn written(app: &App, item: &Item) -> usize {
         let keys = fraud::evidence::keys_of(item).into_iter().chain(
-            certificate::index_keys(OperatorId(1), item)
+            crate::records::certificate::index_keys(OperatorId(1), item)
                 .into_iter()
                 .map(|(_, k)| k),
         );

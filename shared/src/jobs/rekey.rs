@@ -19,9 +19,8 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::campaigns::drafts::{self, DRAFT, REV};
-use crate::domain::certificate;
 use crate::domain::identity::identity_key;
-use crate::domain::journey::{self, JourneyStatus};
+use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2::{self, Journey};
 use crate::domain::operator::OperatorId;
 use crate::jobs::fraud::evidence;
@@ -181,7 +180,8 @@ async fn rekey_journey(
         report.unreadable += 1;
         return Ok(());
     };
-    let Some(parsed) = journey::stored_document(scanned).and_then(|d| journey_v2::parse(&d).ok())
+    let Some(parsed) =
+        crate::records::journey::stored_document(scanned).and_then(|d| journey_v2::parse(&d).ok())
     else {
         tracing::error!(pk = %scanned.key.pk, "stored document not readable; not re-keyed");
         report.unreadable += 1;
@@ -391,9 +391,9 @@ async fn write(
         .zip(evidence::keys_of(&new_item))
         .filter(|(o, n)| o != n)
         .collect();
-    let trip_pairs: Vec<(Key, Key)> = certificate::index_keys(operator, item)
+    let trip_pairs: Vec<(Key, Key)> = crate::records::certificate::index_keys(operator, item)
         .into_iter()
-        .zip(certificate::index_keys(operator, &new_item))
+        .zip(crate::records::certificate::index_keys(operator, &new_item))
         .map(|((_, o), (_, n))| (o, n))
         .filter(|(o, n)| o != n)
         .collect();

@@ -11,9 +11,9 @@ use super::Task;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::journey::JourneyStatus;
-use crate::domain::keys::{self, PENDING_SHARDS};
 use crate::domain::operator::OperatorId;
 use crate::queue::Message;
+use crate::records::keys::{self, PENDING_SHARDS};
 use crate::store::{Condition, Query, SkRange, StoreError, Update};
 
 /// Journeys pending for longer than this are re-enqueued.

@@ -1,10 +1,9 @@
 //! The queue port: at-least-once delivery with a visibility timeout, a receive count and a
-//! dead-letter state after too many attempts. [`sqs`] in AWS, [`embedded`] (a table in the
-//! SQLite file, written in the same transaction as the store writes that need it) locally,
+//! dead-letter state after too many attempts. [`sqs`] in AWS, the SQLite adapter's queue
+//! (`store::sqlite::EmbeddedQueue`: a table in the SQLite file, written in the same
+//! transaction as the store writes that need it) locally,
 //! [`memory`] for unit tests. Consumers must be idempotent: a message can arrive twice.
 
-#[cfg(feature = "embedded")]
-pub mod embedded;
 pub mod memory;
 pub mod sqs;
 

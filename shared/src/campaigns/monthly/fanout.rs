@@ -13,7 +13,7 @@
 //!   the campaigns recorded with the run ([`compute::rivals`]), so order does not matter.
 //!
 //! In AWS the `policy-monthly` Lambda plans and sends the units to the monthly queue, and
-//! the `policy-monthly-worker` Lambda runs each ([`crate::jobs::Task::MonthlyUnit`]) and
+//! the `policy-monthly-worker` Lambda runs each ([`crate::records::task::Task::MonthlyUnit`]) and
 //! sends the units it makes ready (a campaign's final step once its shards are done, the
 //! next month of a chain). Locally ([`run_here`]) the same units run in this process.
 //!
@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeZone;
-use serde::{Deserialize, Serialize};
 
 use super::compute::{self, Prepared};
 use super::fence::Fence;
@@ -34,8 +33,8 @@ use super::progress::{self, Group, RunRecord};
 use super::{overlapping, read_entries, Month, Report, RunError};
 use crate::app::App;
 use crate::domain::campaign::{Campaign, CampaignId};
-use crate::domain::keys;
 use crate::queue::Message;
+use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
 
 /// At most this many shards per campaign and month.
@@ -48,15 +47,7 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 /// before handing the message back to the queue.
 const WAIT_FOR_TWIN: Duration = Duration::from_secs(60);
 
-/// One unit of a run: a shard of a campaign's month, or the campaign's final step.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Unit {
-    pub campaign: String,
-    pub month: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<u32>,
-}
+pub use crate::records::task::MonthlyUnit as Unit;
 
 impl Unit {
     fn final_step(id: &CampaignId, month: Month) -> Unit {
@@ -69,7 +60,7 @@ impl Unit {
 
     fn message(&self, run_id: &str) -> Message {
         Message::new(
-            crate::jobs::Task::MonthlyUnit {
+            crate::records::task::Task::MonthlyUnit {
                 run_id: run_id.to_owned(),
                 unit: self.clone(),
             }
@@ -181,7 +172,7 @@ pub async fn plan(
     month: Month,
     force: bool,
 ) -> Result<(RunRecord, Vec<Unit>), MonthlyError> {
-    let campaigns = app.campaigns.campaigns(app).await?;
+    let campaigns = crate::campaigns::all(app).await?;
     let mut groups: Vec<Group> = Vec::new();
     let mut refused = Vec::new();
     let mut warnings = Vec::new();
@@ -289,7 +280,7 @@ pub async fn run_unit(app: &App, run_id: &str, unit: &Unit) -> Result<Vec<Unit>,
     let group = progress::group(app, run_id, &id, month)
         .await?
         .ok_or_else(|| invalid("not planned in this run"))?;
-    let campaigns = app.campaigns.campaigns(app).await?;
+    let campaigns = crate::campaigns::all(app).await?;
     let planned: Vec<&Campaign> = campaigns
         .iter()
         .filter(|c| header.campaigns.contains(&c.id))

@@ -88,7 +88,7 @@ async fn a_sharded_run_in_any_order_writes_the_bytes_of_one_process() {
     );
     month_of_journeys(&one).await;
     month_of_journeys(&sharded).await;
-    let campaigns = one.campaigns.campaigns(&one).await.unwrap();
+    let campaigns = crate::campaigns::all(&one).await.unwrap();
     for c in campaigns.iter() {
         run_campaign(&one, &campaigns, c, march(), false)
             .await
@@ -275,7 +275,7 @@ async fn units_delivered_twice_at_once_and_late_count_once() {
     assert!(record.finished_at.is_some());
     let report = record.campaigns[0].report.clone().unwrap();
     assert_eq!(report.version, 1);
-    let c1 = reference.campaigns.campaigns(&reference).await.unwrap();
+    let c1 = crate::campaigns::all(&reference).await.unwrap();
     let one = run_campaign(&reference, &c1, &c1[0], march(), false)
         .await
         .unwrap();
@@ -349,7 +349,7 @@ async fn a_unit_that_crashed_half_way_is_rewritten_cleanly() {
 
     let record = progress::read_run(&app, run_id).await.unwrap().unwrap();
     assert!(record.finished_at.is_some(), "{record:?}");
-    let campaigns = reference.campaigns.campaigns(&reference).await.unwrap();
+    let campaigns = crate::campaigns::all(&reference).await.unwrap();
     run_campaign(&reference, &campaigns, &campaigns[0], march(), false)
         .await
         .unwrap();

@@ -15,7 +15,7 @@ use super::{
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::campaign::Campaign;
-use crate::domain::keys;
+use crate::records::keys;
 use crate::store::{Condition, Item, StoreError, Update, WriteOp};
 
 /// The current version of the month, which a run replaces (`None`: not final yet). Refused

@@ -28,9 +28,9 @@ use self::compute::{Entry, Line, State, Totals};
 use crate::app::App;
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, Tally};
 use crate::domain::campaign::{Campaign, CampaignId, PaidRole};
-use crate::domain::journey::{self, JourneyStatus};
-use crate::domain::keys;
+use crate::domain::journey::JourneyStatus;
 use crate::domain::operator::OperatorId;
+use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
 
 /// Lines per stored chunk (a line is ~250 bytes: far below DynamoDB's 400 KB per item).
@@ -497,7 +497,7 @@ async fn entry(
             } else if status != JourneyStatus::Ok.as_str() {
                 State::NotEligible("journey_not_processed")
             } else {
-                match journey::stored_document(&item)
+                match crate::records::journey::stored_document(&item)
                     .and_then(|doc| crate::domain::journey_v2::parse(&doc).ok())
                 {
                     None => {

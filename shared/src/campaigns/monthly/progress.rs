@@ -9,7 +9,7 @@ use super::{Month, Report};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::campaign::CampaignId;
-use crate::domain::keys;
+use crate::records::keys;
 use crate::store::{
     Condition, Item, Query, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
 };

@@ -25,8 +25,8 @@ use super::Month;
 use crate::app::App;
 use crate::campaigns::drafts::StatusView;
 use crate::domain::campaign::{Campaign, CampaignId};
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
+use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
 
 /// Target size of one chunk of an operator's lines: a journey's lookup reads one chunk
@@ -436,7 +436,7 @@ pub async fn read(
     limit: usize,
 ) -> Result<Statement, StoreError> {
     let m = month.to_string();
-    let mut campaigns = super::overlapping(&app.campaigns.campaigns(app).await?, month);
+    let mut campaigns = super::overlapping(&crate::campaigns::all(app).await?, month);
     campaigns.sort_by(|a, b| a.id.cmp(&b.id));
     let parts = futures::future::try_join_all(
         campaigns

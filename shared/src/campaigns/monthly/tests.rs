@@ -113,7 +113,7 @@ pub(super) async fn run(
     month: Month,
     force: bool,
 ) -> Result<Report, RunError> {
-    let campaigns = app.campaigns.campaigns(app).await.unwrap();
+    let campaigns = crate::campaigns::all(app).await.unwrap();
     let c = campaigns
         .iter()
         .find(|c| c.id.as_str() == id)

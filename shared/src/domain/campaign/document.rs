@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::*;
-use crate::api::error::Detail;
+use crate::domain::error::Detail;
 use crate::domain::geo;
 use crate::domain::journey_v2::is_insee;
 
@@ -235,8 +235,8 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
     if !value.is_object() {
         return Err(vec![Detail::new("", "the document must be a JSON object")]);
     }
-    let raw: RawCampaign =
-        serde_path_to_error::deserialize(value).map_err(|e| vec![crate::api::serde_detail(e)])?;
+    let raw: RawCampaign = serde_path_to_error::deserialize(value)
+        .map_err(|e| vec![crate::domain::error::serde_detail(e)])?;
     let mut e = Errors::default();
 
     let id = CampaignId::parse(&raw.id);

@@ -18,7 +18,8 @@ use proptest::sample::Index;
 use serde_json::{json, Map, Value};
 
 use super::{check, json_value, late, parse, parse_value, Invalid, Journey, OperatorClass};
-use crate::domain::journey::{pack_document, stored_document, STORED_DOCUMENT};
+use crate::domain::journey::pack_document;
+use crate::records::journey::{stored_document, STORED_DOCUMENT};
 
 // ---------------------------------------------------------------------------------------
 // Generators, field by field (journey-v2.md).
@@ -1135,9 +1136,9 @@ mod handler {
     use crate::admin;
     use crate::app::App;
     use crate::clock::FixedClock;
-    use crate::domain::keys;
     use crate::domain::operator::OperatorId;
     use crate::queue::memory::MemoryQueue;
+    use crate::records::keys;
     use crate::store::memory::MemoryStore;
     use crate::store::{Item, Scan};
 

@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::fraud::{labels_json, parse_labels, Evidence, Labels, Role};
 use crate::domain::journey_v2::{Coordinates, Journey, Person};
-use crate::domain::keys;
 use crate::domain::operator::OperatorId;
+use crate::records::keys;
 use crate::store::{Item, Key, TTL};
 
 /// DynamoDB deletes evidence this long after the journey started: far beyond any window.

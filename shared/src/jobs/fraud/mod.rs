@@ -25,19 +25,13 @@ use serde::{Deserialize, Serialize};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::fraud::{paris_day, FraudLabel, FraudRules};
-use crate::domain::keys::{self, FRAUD_SHARDS};
 use crate::queue::Message;
+use crate::records::keys::{self, FRAUD_SHARDS};
 use crate::store::{
     Condition, Item, Query, SkRange, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK,
 };
 
-/// One unit of work: one identity-key shard, days `first_day..=last_day` (Europe/Paris).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Unit {
-    pub shard: u32,
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-}
+pub use crate::records::task::FraudUnit as Unit;
 
 impl Unit {
     fn name(&self) -> String {

@@ -13,13 +13,13 @@ use super::evidence::{self, LABELS};
 use super::{FraudError, Unit, UnitReport};
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::certificate;
 use crate::domain::fraud::{
     labels_json, parse_labels, person_labels, Evidence, FraudRules, Labels, Role,
 };
-use crate::domain::journey::{stored_document, JourneyStatus};
+use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2;
-use crate::domain::keys;
+use crate::records::journey::stored_document;
+use crate::records::keys;
 use crate::store::{Condition, Query, StoreError, Update, WriteOp};
 
 /// Items per query page (DynamoDB stops at 1 MB first).
@@ -231,7 +231,7 @@ async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, Sto
         // indexes; cleared (its only evidence was canceled), it comes back.
         match (status, new_status) {
             (JourneyStatus::Ok, JourneyStatus::FraudError) => {
-                ops.extend(certificate::unlist(e.operator, &journey));
+                ops.extend(crate::records::certificate::unlist(e.operator, &journey));
             }
             (JourneyStatus::FraudError, JourneyStatus::Ok) => {
                 let parsed = stored_document(&journey)
@@ -239,7 +239,9 @@ async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, Sto
                     .ok_or_else(|| {
                         StoreError::Invalid("stored journey document not readable".into())
                     })?;
-                ops.extend(certificate::list(e.operator, &journey, &parsed));
+                ops.extend(crate::records::certificate::list(
+                    e.operator, &journey, &parsed,
+                ));
             }
             _ => {}
         }

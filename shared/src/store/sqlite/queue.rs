@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use rusqlite::{params, Connection};
 
-use super::{Delivery, Message, Queue, QueueError, QueueResult};
-use crate::store::sqlite::{Done, SqliteStore, Work};
+use super::{Done, SqliteStore, Work};
+use crate::queue::{Delivery, Message, Queue, QueueError, QueueResult};
 use crate::store::{StoreError, StoreResult};
 
 pub(crate) const SCHEMA: &str = "

@@ -1,8 +1,8 @@
 //! The single-table key design (docs/DATA_MODEL.md explains each access pattern).
 
-use super::campaign::CampaignId;
-use super::operator::OperatorId;
-use crate::store::Key;
+use super::item::Key;
+use crate::domain::campaign::CampaignId;
+use crate::domain::operator::OperatorId;
 
 /// Partitions of the pending-journey index: spreads writes over 16 index partitions.
 pub const PENDING_SHARDS: u32 = 16;
@@ -50,7 +50,7 @@ pub fn pending_index(shard: u32) -> String {
 }
 
 pub fn pending_shard(operator: OperatorId, journey_id: &str) -> u32 {
-    crate::store::fnv1a(&format!("{operator}#{journey_id}")) % PENDING_SHARDS
+    crate::domain::shard::fnv1a(&format!("{operator}#{journey_id}")) % PENDING_SHARDS
 }
 
 /// Shared per-operator request counter for one route class and one minute.
@@ -69,7 +69,7 @@ pub fn operator_stats(operator: OperatorId) -> Key {
 pub const FRAUD_SHARDS: u32 = 32;
 
 pub fn fraud_shard(identity_key: &str) -> u32 {
-    crate::store::fnv1a(identity_key) % FRAUD_SHARDS
+    crate::domain::shard::fnv1a(identity_key) % FRAUD_SHARDS
 }
 
 /// Partition of the fraud evidence of one Europe/Paris day and one identity-key shard.
@@ -85,7 +85,7 @@ pub fn fraud_evidence(
     operator: OperatorId,
     journey_id: &str,
 ) -> Key {
-    let day = super::fraud::paris_day(start);
+    let day = crate::domain::fraud::paris_day(start);
     Key::new(
         fraud_partition(day, fraud_shard(identity_key)),
         format!(

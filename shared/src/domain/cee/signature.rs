@@ -7,7 +7,6 @@
 //! ring cannot do.
 
 use std::fmt;
-use std::path::Path;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -150,40 +149,6 @@ impl Signer {
             .map_err(|e| format!("cannot encode the key: {e}"))?
             .to_string();
         Ok((Self::from_key(key)?, pem))
-    }
-
-    /// The key in `path`, or a new one written there (mode 0600) when the file does not
-    /// exist. Two processes racing: `create_new` lets one write; the other reads it.
-    pub fn load_or_generate(path: &Path) -> Result<Signer, String> {
-        match std::fs::read_to_string(path) {
-            Ok(pem) => {
-                return Self::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
-            }
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!("cannot read {}: {e}", path.display()))
-            }
-            Err(_) => {}
-        }
-        let (signer, pem) = Self::generate()?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(mut file) => {
-                use std::io::Write;
-                file.write_all(pem.as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                Ok(signer)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_generate(path),
-            Err(e) => Err(format!("cannot create {}: {e}", path.display())),
-        }
     }
 
     /// The public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`).

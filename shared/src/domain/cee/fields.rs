@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::api::error::Detail;
+use crate::domain::error::Detail;
 use crate::domain::phone::PhoneTrunc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -22,10 +22,13 @@ use tokio::sync::oneshot;
 use super::eval;
 use super::memory::cursor;
 use super::{
-    check_scan, check_transaction, fnv1a, Condition, Index, Item, Key, Outbox, Page, Query, Scan,
-    SkRange, Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
+    check_scan, check_transaction, Condition, Index, Item, Key, Outbox, Page, Query, Scan, SkRange,
+    Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
 };
-use crate::queue::embedded::{self as queue_sql, QueueJob, QueueReply};
+mod queue;
+
+pub use self::queue::EmbeddedQueue;
+use self::queue::{self as queue_sql, QueueJob, QueueReply};
 use crate::queue::Message;
 
 /// Writes grouped into one transaction at most.
@@ -187,8 +190,8 @@ impl SqliteStore {
     }
 
     /// The queue stored in this file.
-    pub fn queue(&self, max_receives: u32) -> crate::queue::embedded::EmbeddedQueue {
-        crate::queue::embedded::EmbeddedQueue::new(self.clone(), max_receives)
+    pub fn queue(&self, max_receives: u32) -> EmbeddedQueue {
+        EmbeddedQueue::new(self.clone(), max_receives)
     }
 
     pub(crate) async fn submit(&self, work: Work) -> StoreResult<Done> {
@@ -352,7 +355,7 @@ fn write_state(conn: &Connection, key: &Key, state: Option<&Item>) -> StoreResul
                     attrs,
                     gpk,
                     gsk,
-                    i64::from(fnv1a(&item.key.pk))
+                    i64::from(crate::domain::shard::fnv1a(&item.key.pk))
                 ])
             })
             .map(|_| ())
