@@ -22,15 +22,12 @@ use crate::domain::cee::fields::{
 use crate::domain::cee::rules::{self, Record};
 use crate::domain::cee::signature::{token_message, Signer};
 use crate::domain::journey::JourneyStatus;
-use crate::domain::journey_v2::{self, OperatorClass};
+use crate::domain::journey_v2;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
 use crate::domain::token::Permission;
 use crate::records::keys;
 use crate::store::Item;
-
-/// Short journeys: at most this distance (metres).
-pub const MAX_SHORT_DISTANCE_M: u32 = 80_000;
 
 /// Namespace of the uuids of short applications: one per operator and journey.
 const SHORT_NAMESPACE: uuid::Uuid =
@@ -288,53 +285,15 @@ pub async fn register(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError>
     }
 }
 
-/// What a short registration needs from the journey.
-struct ShortJourney {
-    end: DateTime<Utc>,
-    driver_phone: PhoneTrunc,
-    status: String,
-}
-
-/// cee.md, short: operator class C, at most 80 km, at least one end in France (the
-/// processing's `start_country`/`end_country`; unknown while pending), started inside the
-/// campaign window. The carpool is the passenger's part of the trip: its distance, start
-/// and end; the person is the driver (their phone).
-fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<ShortJourney, &'static str> {
+/// A short registration's journey: its stored document and the countries processing found
+/// (`rules::short_journey` says whether it is eligible).
+fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<rules::ShortJourney, &'static str> {
     let journey = crate::records::journey::stored_document(item)
         .and_then(|doc| journey_v2::parse(&doc).ok())
         .ok_or("its stored document cannot be read")?;
-    if journey.operator_class != OperatorClass::C {
-        return Err("its operator class is not C");
-    }
-    let passenger = &journey.passenger.person;
-    let distance = passenger
-        .distance
-        .or(journey.driver.person.distance)
-        .ok_or("it has no distance")?;
-    if distance > MAX_SHORT_DISTANCE_M {
-        return Err("it is longer than 80 km");
-    }
     let countries = [item.s("start_country"), item.s("end_country")];
-    if countries.iter().all(Option::is_none) {
-        return Err("its countries are not known yet (not processed)");
-    }
-    if !countries.contains(&Some("FR")) {
-        return Err("neither of its ends is in France");
-    }
-    if !campaign.contains(passenger.start.datetime) {
-        return Err("it did not start inside the campaign window");
-    }
-    let driver_phone = journey
-        .driver
-        .person
-        .identity
-        .truncated_phone()
-        .ok_or("its driver has no phone number")?;
-    Ok(ShortJourney {
-        end: passenger.end.datetime,
-        driver_phone,
-        status: item.s("status").unwrap_or_default().to_owned(),
-    })
+    let status = item.s("status").unwrap_or_default();
+    rules::short_journey(&journey, countries, status, campaign)
 }
 
 /// Positive answers only: a SIRET never changes once set, an operator without one may get

@@ -287,91 +287,14 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
             operator_classes[k] = true;
         }
     }
-    let mut operator_windows = Vec::new();
-    for (i, w) in raw.operator_windows.iter().enumerate() {
-        let at = format!("/operator_windows/{i}");
-        let operator = operator_ref(&mut e, &w.operator, &format!("{at}/operator"));
-        let from = w.from.as_deref().map(|d| e.date(d, &format!("{at}/from")));
-        let until = w
-            .until
-            .as_deref()
-            .map(|d| e.date(d, &format!("{at}/until")));
-        if from.is_none() && until.is_none() {
-            e.add(&at, "needs from, until or both");
-        }
-        if let (Some(Some(f)), Some(Some(u))) = (from, until) {
-            if u < f {
-                e.add(format!("{at}/until"), "is before from: dates reversed");
-            }
-        }
-        if let Some(operator) = operator {
-            operator_windows.push(OperatorWindow {
-                operator,
-                from: from.flatten(),
-                until: until.flatten(),
-            });
-        }
-    }
-
-    let distance = match &raw.distance {
-        None => DistanceRange { min: 0, max: None },
-        Some(d) => {
-            if d.max.is_some_and(|max| max <= d.min) {
-                e.add(
-                    "/distance/max",
-                    "must be greater than min ([min, max) metres)",
-                );
-            }
-            DistanceRange {
-                min: d.min,
-                max: d.max,
-            }
-        }
-    };
-
+    let operator_windows = operator_windows(&mut e, &raw.operator_windows);
+    let distance = distance(&mut e, raw.distance.as_ref());
     let days = days(&mut e, raw.days.as_ref());
-    let mut driver_paid = false;
-    let mut passenger_paid = false;
-    if raw.pays.is_empty() {
-        e.add("/pays", "must name driver, passenger or both");
-    }
-    for (i, p) in raw.pays.iter().enumerate() {
-        match PaidRole::parse(p) {
-            Some(PaidRole::Driver) => driver_paid = true,
-            Some(PaidRole::Passenger) => passenger_paid = true,
-            None => e.add(
-                format!("/pays/{i}"),
-                format!("unknown value {p:?} (expected driver, passenger)"),
-            ),
-        }
-    }
+    let (driver_paid, passenger_paid) = pays(&mut e, &raw.pays);
     let amount = amount(&mut e, &raw.amount);
     let caps = caps(&mut e, &raw.caps);
-    let mut counters: Vec<CounterSpec> = Vec::new();
-    let cap_counters = caps
-        .iter()
-        .map(|(_, cap)| {
-            let spec = CounterSpec::of(cap)?;
-            Some(match counters.iter().position(|s| *s == spec) {
-                Some(i) => i,
-                None => {
-                    counters.push(spec);
-                    counters.len() - 1
-                }
-            })
-        })
-        .collect();
-    let stacking = match raw.stacking.as_deref() {
-        None => Some(Stacking::Exclusive),
-        Some(s) => e.one_of(
-            s,
-            "/stacking",
-            &[
-                ("exclusive", Stacking::Exclusive),
-                ("stackable", Stacking::Stackable),
-            ],
-        ),
-    };
+    let (counters, cap_counters) = counters_of(&caps);
+    let stacking = stacking(&mut e, raw.stacking.as_deref());
 
     match (id, start, end, time_zone, territory, amount, stacking) {
         (
@@ -408,6 +331,107 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
             stacking,
         }),
         _ => Err(e.0),
+    }
+}
+
+fn operator_windows(e: &mut Errors, raw: &[RawWindow]) -> Vec<OperatorWindow> {
+    let mut operator_windows = Vec::new();
+    for (i, w) in raw.iter().enumerate() {
+        let at = format!("/operator_windows/{i}");
+        let operator = operator_ref(e, &w.operator, &format!("{at}/operator"));
+        let from = w.from.as_deref().map(|d| e.date(d, &format!("{at}/from")));
+        let until = w
+            .until
+            .as_deref()
+            .map(|d| e.date(d, &format!("{at}/until")));
+        if from.is_none() && until.is_none() {
+            e.add(&at, "needs from, until or both");
+        }
+        if let (Some(Some(f)), Some(Some(u))) = (from, until) {
+            if u < f {
+                e.add(format!("{at}/until"), "is before from: dates reversed");
+            }
+        }
+        if let Some(operator) = operator {
+            operator_windows.push(OperatorWindow {
+                operator,
+                from: from.flatten(),
+                until: until.flatten(),
+            });
+        }
+    }
+
+    operator_windows
+}
+
+fn distance(e: &mut Errors, raw: Option<&RawDistance>) -> DistanceRange {
+    match raw {
+        None => DistanceRange { min: 0, max: None },
+        Some(d) => {
+            if d.max.is_some_and(|max| max <= d.min) {
+                e.add(
+                    "/distance/max",
+                    "must be greater than min ([min, max) metres)",
+                );
+            }
+            DistanceRange {
+                min: d.min,
+                max: d.max,
+            }
+        }
+    }
+}
+
+/// Which roles the campaign pays: (driver, passenger).
+fn pays(e: &mut Errors, raw: &[String]) -> (bool, bool) {
+    let mut driver_paid = false;
+    let mut passenger_paid = false;
+    if raw.is_empty() {
+        e.add("/pays", "must name driver, passenger or both");
+    }
+    for (i, p) in raw.iter().enumerate() {
+        match PaidRole::parse(p) {
+            Some(PaidRole::Driver) => driver_paid = true,
+            Some(PaidRole::Passenger) => passenger_paid = true,
+            None => e.add(
+                format!("/pays/{i}"),
+                format!("unknown value {p:?} (expected driver, passenger)"),
+            ),
+        }
+    }
+    (driver_paid, passenger_paid)
+}
+
+/// The counters the caps need, each once, and which counter each cap uses.
+fn counters_of(caps: &[(usize, Cap)]) -> (Vec<CounterSpec>, Vec<Option<usize>>) {
+    let mut counters: Vec<CounterSpec> = Vec::new();
+    let cap_counters = caps
+        .iter()
+        .map(|(_, cap)| {
+            let spec = CounterSpec::of(cap)?;
+            Some(match counters.iter().position(|s| *s == spec) {
+                Some(i) => i,
+                None => {
+                    counters.push(spec);
+                    counters.len() - 1
+                }
+            })
+        })
+        .collect();
+    (counters, cap_counters)
+}
+
+fn stacking(e: &mut Errors, raw: Option<&str>) -> Option<Stacking> {
+    match raw {
+        None => Some(Stacking::Exclusive),
+        Some(s) => e.one_of(
+            s,
+            "/stacking",
+            &[
+                ("exclusive", Stacking::Exclusive),
+                ("stackable", Stacking::Stackable),
+            ],
+        ),
     }
 }
 

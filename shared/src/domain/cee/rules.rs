@@ -3,7 +3,9 @@
 use chrono::{DateTime, Months, TimeZone, Utc};
 
 use super::fields::JourneyType;
+use crate::domain::journey_v2::{Journey, OperatorClass};
 use crate::domain::operator::OperatorId;
+use crate::domain::phone::PhoneTrunc;
 
 /// Where an earlier record comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +119,60 @@ impl Campaign {
     pub fn available_at(&self, date: DateTime<Utc>) -> DateTime<Utc> {
         date + self.delay
     }
+}
+
+/// Short journeys: at most this distance (metres).
+pub const MAX_SHORT_DISTANCE_M: u32 = 80_000;
+
+/// What a short registration needs from the journey.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShortJourney {
+    pub end: DateTime<Utc>,
+    pub driver_phone: PhoneTrunc,
+    pub status: String,
+}
+
+/// cee.md, short: operator class C, at most 80 km, at least one end in France (the
+/// processing's `start_country`/`end_country`; unknown while pending), started inside the
+/// campaign window. The carpool is the passenger's part of the trip: its distance, start
+/// and end; the person is the driver (their phone). `status` is the journey's.
+pub fn short_journey(
+    journey: &Journey,
+    countries: [Option<&str>; 2],
+    status: &str,
+    campaign: &Campaign,
+) -> Result<ShortJourney, &'static str> {
+    if journey.operator_class != OperatorClass::C {
+        return Err("its operator class is not C");
+    }
+    let passenger = &journey.passenger.person;
+    let distance = passenger
+        .distance
+        .or(journey.driver.person.distance)
+        .ok_or("it has no distance")?;
+    if distance > MAX_SHORT_DISTANCE_M {
+        return Err("it is longer than 80 km");
+    }
+    if countries.iter().all(Option::is_none) {
+        return Err("its countries are not known yet (not processed)");
+    }
+    if !countries.contains(&Some("FR")) {
+        return Err("neither of its ends is in France");
+    }
+    if !campaign.contains(passenger.start.datetime) {
+        return Err("it did not start inside the campaign window");
+    }
+    let driver_phone = journey
+        .driver
+        .person
+        .identity
+        .truncated_phone()
+        .ok_or("its driver has no phone number")?;
+    Ok(ShortJourney {
+        end: passenger.end.datetime,
+        driver_phone,
+        status: status.to_owned(),
+    })
 }
 
 #[cfg(test)]

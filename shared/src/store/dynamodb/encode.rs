@@ -1,215 +1,28 @@
-//! DynamoDB adapter: the production store. One table (`pk`/`sk` strings) with one sparse
-//! global secondary index `gsi1` (`gsi1pk`/`gsi1sk`, projection ALL), on-demand capacity.
-//!
-//! Semantics follow [`super::memory`] exactly: conditions become `ConditionExpression`s,
-//! updates become `UpdateExpression`s (SET / REMOVE / ADD, `ReturnValues=ALL_NEW`),
-//! transactions `TransactWriteItems`, reads are strongly consistent on the table. Attribute
-//! names and values always go through placeholders (`#n0`, `:v0`), never inline.
-//!
-//! Pages: a query or scan asks DynamoDB for one item more than the page's limit, so that
-//! `next` is `None` exactly when nothing follows (DynamoDB itself returns a
-//! `LastEvaluatedKey` whenever it stops at `Limit`, even when nothing follows). Cursors are
-//! the JSON of the exclusive start key (`{"pk": .., "sk": ..}`, plus `gsi1pk`/`gsi1sk` for
-//! the index).
-//!
-//! Errors never carry attribute values (they may hold personal data): only the operation,
-//! the error code and, for a failed condition, the condition as written by our own code.
+//! From the store's model to DynamoDB's and back: attribute values, expressions with
+//! placeholders, cursors, pages, transaction items and errors.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
-use async_trait::async_trait;
-use aws_sdk_dynamodb::config::BehaviorVersion;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
-};
-use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 
 use crate::aws_error;
 
-use super::eval::{
-    check_name, validate_condition, validate_item, validate_key, validate_op, validate_update,
-};
-use super::{
-    check_transaction, Attr, Condition, Cursor, Index, Item, Key, Page, Query, Scan, SkRange,
-    Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK, PK, SK, TTL,
+use crate::store::eval::{check_name, validate_item, validate_op};
+use crate::store::{
+    Attr, Condition, Cursor, Index, Item, Key, Page, SkRange, StoreError, StoreResult, Update,
+    WriteOp, GSI1_PK, GSI1_SK, PK, SK,
 };
 
-/// Name of the secondary index in DynamoDB.
-pub const GSI1: &str = "gsi1";
+use super::{AttrMap, NO_ATTRIBUTE};
 
-/// An attribute no item has. An update that changes nothing is sent as `REMOVE` of it:
-/// TransactWriteItems requires an UpdateExpression, and moto (5.2) fails on an UpdateItem
-/// without one. Like DynamoDB's every UpdateItem, it creates the item when absent.
-const NO_ATTRIBUTE: &str = "_registry_no_attribute";
-
-/// How long [`DynamoStore::create_table`] waits for a new table to become active.
-const CREATE_TIMEOUT: Duration = Duration::from_secs(300);
-
-type AttrMap = HashMap<String, AttributeValue>;
-
-#[derive(Clone, Debug)]
-pub struct DynamoStore {
-    client: Client,
-    table: String,
-}
-
-impl DynamoStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
-    }
-
-    /// A client configured by the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, role...).
-    pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        Self::new(Client::new(&config), table)
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// Creates the table (pk/sk, sparse GSI `gsi1`, on-demand, TTL on `ttl`) unless it
-    /// exists, then waits until it and its index are active. For tests and ops tools; in
-    /// AWS the table comes from `template.yaml`.
-    pub async fn create_table(&self) -> StoreResult<()> {
-        if self.describe().await?.is_none() {
-            let s = ScalarAttributeType::S;
-            let created = self
-                .client
-                .create_table()
-                .table_name(&self.table)
-                .billing_mode(BillingMode::PayPerRequest)
-                .attribute_definitions(attribute_definition(PK, s.clone())?)
-                .attribute_definitions(attribute_definition(SK, s.clone())?)
-                .attribute_definitions(attribute_definition(GSI1_PK, s.clone())?)
-                .attribute_definitions(attribute_definition(GSI1_SK, s)?)
-                .key_schema(key_schema(PK, KeyType::Hash)?)
-                .key_schema(key_schema(SK, KeyType::Range)?)
-                .global_secondary_indexes(
-                    GlobalSecondaryIndex::builder()
-                        .index_name(GSI1)
-                        .key_schema(key_schema(GSI1_PK, KeyType::Hash)?)
-                        .key_schema(key_schema(GSI1_SK, KeyType::Range)?)
-                        .projection(
-                            Projection::builder()
-                                .projection_type(ProjectionType::All)
-                                .build(),
-                        )
-                        .build()
-                        .map_err(build_error)?,
-                )
-                .send()
-                .await;
-            match created {
-                Ok(_) => {}
-                // Created concurrently by someone else: fine.
-                Err(e) if aws_error::code(&e) == Some("ResourceInUseException") => {}
-                Err(e) => return Err(sdk_error("CreateTable", e)),
-            }
-        }
-        let deadline = tokio::time::Instant::now() + CREATE_TIMEOUT;
-        loop {
-            if self.describe().await? == Some(true) {
-                break;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(StoreError::Unavailable(format!(
-                    "dynamodb: table {} not active after {CREATE_TIMEOUT:?}",
-                    self.table
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        self.enable_ttl().await
-    }
-
-    /// `None` when the table does not exist, else whether it and its indexes are active.
-    async fn describe(&self) -> StoreResult<Option<bool>> {
-        match self
-            .client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Some(out.table().is_some_and(|t| {
-                t.table_status() == Some(&TableStatus::Active)
-                    && t.global_secondary_indexes()
-                        .iter()
-                        .all(|i| i.index_status() == Some(&IndexStatus::Active))
-            }))),
-            Err(e) if aws_error::code(&e) == Some("ResourceNotFoundException") => Ok(None),
-            Err(e) => Err(sdk_error("DescribeTable", e)),
-        }
-    }
-
-    async fn enable_ttl(&self) -> StoreResult<()> {
-        let enabled = self
-            .client
-            .describe_time_to_live()
-            .table_name(&self.table)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeTimeToLive", e))?
-            .time_to_live_description()
-            .and_then(|d| d.attribute_name())
-            == Some(TTL);
-        if enabled {
-            return Ok(());
-        }
-        let spec = TimeToLiveSpecification::builder()
-            .enabled(true)
-            .attribute_name(TTL)
-            .build()
-            .map_err(build_error)?;
-        self.client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(spec)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk_error("UpdateTimeToLive", e))
-    }
-}
-
-fn attribute_definition(name: &str, t: ScalarAttributeType) -> StoreResult<AttributeDefinition> {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(t)
-        .build()
-        .map_err(build_error)
-}
-
-fn key_schema(name: &str, t: KeyType) -> StoreResult<KeySchemaElement> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(t)
-        .build()
-        .map_err(build_error)
-}
-
-// ---------------------------------------------------------------------------------------
-// Errors
-
-fn build_error(_: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+pub(super) fn build_error(_: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Invalid("dynamodb: cannot build request".into())
 }
 
 /// Maps an SDK error without its message (which may quote attribute values).
-fn sdk_error<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> StoreError {
+pub(super) fn sdk_error<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> StoreError {
     match aws_error::classify("dynamodb", op, &err) {
         aws_error::Failure::Invalid(m) => StoreError::Invalid(m),
         aws_error::Failure::Unavailable(m) => StoreError::Unavailable(m),
@@ -217,7 +30,7 @@ fn sdk_error<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> Store
 }
 
 /// A single-item write's error: a failed condition names it, the rest as [`sdk_error`].
-fn write_error<E: ProvideErrorMetadata, R>(
+pub(super) fn write_error<E: ProvideErrorMetadata, R>(
     op: &str,
     key: &Key,
     condition: Option<&Condition>,
@@ -232,7 +45,10 @@ fn write_error<E: ProvideErrorMetadata, R>(
     sdk_error(op, err)
 }
 
-fn transaction_error<R>(ops: &[WriteOp], err: SdkError<TransactWriteItemsError, R>) -> StoreError {
+pub(super) fn transaction_error<R>(
+    ops: &[WriteOp],
+    err: SdkError<TransactWriteItemsError, R>,
+) -> StoreError {
     let reasons = match &err {
         SdkError::ServiceError(e) => match e.err() {
             TransactWriteItemsError::TransactionCanceledException(c) => {
@@ -274,7 +90,7 @@ fn transaction_error<R>(ops: &[WriteOp], err: SdkError<TransactWriteItemsError, 
 // ---------------------------------------------------------------------------------------
 // Items and attribute values
 
-fn to_value(attr: &Attr) -> AttributeValue {
+pub(super) fn to_value(attr: &Attr) -> AttributeValue {
     match attr {
         Attr::S(s) => AttributeValue::S(s.clone()),
         Attr::N(n) => AttributeValue::N(n.to_string()),
@@ -282,7 +98,7 @@ fn to_value(attr: &Attr) -> AttributeValue {
     }
 }
 
-fn from_value(name: &str, value: AttributeValue) -> StoreResult<Attr> {
+pub(super) fn from_value(name: &str, value: AttributeValue) -> StoreResult<Attr> {
     match value {
         AttributeValue::S(s) => Ok(Attr::S(s)),
         AttributeValue::N(n) => n.parse().map(Attr::N).map_err(|_| {
@@ -295,14 +111,14 @@ fn from_value(name: &str, value: AttributeValue) -> StoreResult<Attr> {
     }
 }
 
-fn key_map(key: &Key) -> AttrMap {
+pub(super) fn key_map(key: &Key) -> AttrMap {
     HashMap::from([
         (PK.to_owned(), AttributeValue::S(key.pk.clone())),
         (SK.to_owned(), AttributeValue::S(key.sk.clone())),
     ])
 }
 
-fn item_map(item: &Item) -> AttrMap {
+pub(super) fn item_map(item: &Item) -> AttrMap {
     let mut map = key_map(&item.key);
     for (name, attr) in &item.attrs {
         map.insert(name.clone(), to_value(attr));
@@ -310,7 +126,7 @@ fn item_map(item: &Item) -> AttrMap {
     map
 }
 
-fn take_string(map: &mut AttrMap, name: &str) -> StoreResult<String> {
+pub(super) fn take_string(map: &mut AttrMap, name: &str) -> StoreResult<String> {
     match map.remove(name) {
         Some(AttributeValue::S(s)) => Ok(s),
         _ => Err(StoreError::Unavailable(format!(
@@ -319,7 +135,7 @@ fn take_string(map: &mut AttrMap, name: &str) -> StoreResult<String> {
     }
 }
 
-fn from_item_map(mut map: AttrMap) -> StoreResult<Item> {
+pub(super) fn from_item_map(mut map: AttrMap) -> StoreResult<Item> {
     let pk = take_string(&mut map, PK)?;
     let sk = take_string(&mut map, SK)?;
     let mut attrs = BTreeMap::new();
@@ -336,7 +152,7 @@ fn from_item_map(mut map: AttrMap) -> StoreResult<Item> {
 // ---------------------------------------------------------------------------------------
 // Expressions
 
-fn check_update_name(name: &str) -> StoreResult<()> {
+pub(super) fn check_update_name(name: &str) -> StoreResult<()> {
     check_name(name)?;
     if name == NO_ATTRIBUTE {
         return Err(StoreError::Invalid(format!(
@@ -348,14 +164,14 @@ fn check_update_name(name: &str) -> StoreResult<()> {
 
 /// Placeholders of one request: `#n0`.. for names, `:v0`.. for values.
 #[derive(Default)]
-struct Expr {
+pub(super) struct Expr {
     names: HashMap<String, String>,
     by_name: HashMap<String, String>,
     values: AttrMap,
 }
 
 impl Expr {
-    fn name(&mut self, name: &str) -> String {
+    pub(super) fn name(&mut self, name: &str) -> String {
         if let Some(p) = self.by_name.get(name) {
             return p.clone();
         }
@@ -365,13 +181,13 @@ impl Expr {
         p
     }
 
-    fn value(&mut self, value: AttributeValue) -> String {
+    pub(super) fn value(&mut self, value: AttributeValue) -> String {
         let p = format!(":v{}", self.values.len());
         self.values.insert(p.clone(), value);
         p
     }
 
-    fn condition(&mut self, condition: &Condition) -> String {
+    pub(super) fn condition(&mut self, condition: &Condition) -> String {
         match condition {
             Condition::NotExists => format!("attribute_not_exists({})", self.name(PK)),
             Condition::Exists => format!("attribute_exists({})", self.name(PK)),
@@ -396,7 +212,7 @@ impl Expr {
     /// `SET .. REMOVE .. ADD ..`. Names are checked like the embedded adapters do; removing
     /// `pk`/`sk` is a no-op there, so it is skipped here. An update that changes nothing
     /// still creates an absent item: it is sent as `REMOVE` of [`NO_ATTRIBUTE`].
-    fn update(&mut self, update: &Update) -> StoreResult<String> {
+    pub(super) fn update(&mut self, update: &Update) -> StoreResult<String> {
         let mut clauses = Vec::new();
         let mut set = Vec::new();
         for (name, value) in &update.set {
@@ -433,11 +249,11 @@ impl Expr {
         Ok(clauses.join(" "))
     }
 
-    fn names(&mut self) -> Option<HashMap<String, String>> {
+    pub(super) fn names(&mut self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| std::mem::take(&mut self.names))
     }
 
-    fn values(&mut self) -> Option<AttrMap> {
+    pub(super) fn values(&mut self) -> Option<AttrMap> {
         (!self.values.is_empty()).then(|| std::mem::take(&mut self.values))
     }
 }
@@ -445,7 +261,11 @@ impl Expr {
 /// A sort-key range as a key condition, or `Ok(None)` when nothing can match (DynamoDB
 /// refuses empty key values and `BETWEEN` with reversed bounds; the embedded adapters
 /// simply find nothing).
-fn range_condition(expr: &mut Expr, sk_name: &str, range: &SkRange) -> Option<Option<String>> {
+pub(super) fn range_condition(
+    expr: &mut Expr,
+    sk_name: &str,
+    range: &SkRange,
+) -> Option<Option<String>> {
     let mut cmp = |op: &str, v: &str| {
         let n = expr.name(sk_name);
         let p = expr.value(AttributeValue::S(v.to_owned()));
@@ -480,22 +300,22 @@ fn range_condition(expr: &mut Expr, sk_name: &str, range: &SkRange) -> Option<Op
 // ---------------------------------------------------------------------------------------
 // Cursors
 
-fn key_names(index: Index) -> &'static [&'static str] {
+pub(super) fn key_names(index: Index) -> &'static [&'static str] {
     match index {
         Index::Table => &[PK, SK],
         Index::Gsi1 => &[PK, SK, GSI1_PK, GSI1_SK],
     }
 }
 
-fn malformed_cursor() -> StoreError {
+pub(super) fn malformed_cursor() -> StoreError {
     StoreError::Invalid("malformed cursor".into())
 }
 
-fn encode_cursor(key: BTreeMap<String, String>) -> Cursor {
+pub(super) fn encode_cursor(key: BTreeMap<String, String>) -> Cursor {
     Cursor(serde_json::to_string(&key).unwrap_or_default())
 }
 
-fn decode_cursor(index: Index, cursor: &Cursor) -> StoreResult<AttrMap> {
+pub(super) fn decode_cursor(index: Index, cursor: &Cursor) -> StoreResult<AttrMap> {
     let key: BTreeMap<String, String> =
         serde_json::from_str(&cursor.0).map_err(|_| malformed_cursor())?;
     let names = key_names(index);
@@ -509,7 +329,7 @@ fn decode_cursor(index: Index, cursor: &Cursor) -> StoreResult<AttrMap> {
 }
 
 /// The exclusive start key that resumes after `item`.
-fn cursor_after(index: Index, item: &Item) -> StoreResult<Cursor> {
+pub(super) fn cursor_after(index: Index, item: &Item) -> StoreResult<Cursor> {
     let mut key = BTreeMap::from([
         (PK.to_owned(), item.key.pk.clone()),
         (SK.to_owned(), item.key.sk.clone()),
@@ -524,7 +344,7 @@ fn cursor_after(index: Index, item: &Item) -> StoreResult<Cursor> {
     Ok(encode_cursor(key))
 }
 
-fn cursor_from_key(key: AttrMap) -> StoreResult<Cursor> {
+pub(super) fn cursor_from_key(key: AttrMap) -> StoreResult<Cursor> {
     let mut out = BTreeMap::new();
     for (name, value) in key {
         match value {
@@ -540,7 +360,7 @@ fn cursor_from_key(key: AttrMap) -> StoreResult<Cursor> {
 }
 
 /// DynamoDB's `Limit` for a page of `limit` items: one more, to know whether more follow.
-fn probe_limit(limit: usize) -> i32 {
+pub(super) fn probe_limit(limit: usize) -> i32 {
     i32::try_from(limit.max(1))
         .unwrap_or(i32::MAX - 1)
         .min(i32::MAX - 1)
@@ -548,7 +368,7 @@ fn probe_limit(limit: usize) -> i32 {
 }
 
 /// Cuts the response (asked with [`probe_limit`]) to a page of `limit` items.
-fn to_page(
+pub(super) fn to_page(
     index: Index,
     limit: usize,
     raw: Vec<AttrMap>,
@@ -575,7 +395,7 @@ fn to_page(
 // ---------------------------------------------------------------------------------------
 // Transactions
 
-fn transact_item(table: &str, op: &WriteOp) -> StoreResult<TransactWriteItem> {
+pub(super) fn transact_item(table: &str, op: &WriteOp) -> StoreResult<TransactWriteItem> {
     validate_op(op)?;
     let mut expr = Expr::default();
     let condition = op.condition().map(|c| expr.condition(c));
@@ -631,199 +451,12 @@ fn transact_item(table: &str, op: &WriteOp) -> StoreResult<TransactWriteItem> {
     Ok(item.build())
 }
 
-#[async_trait]
-impl Store for DynamoStore {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        out.item.map(from_item_map).transpose()
-    }
-
-    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
-        validate_item(&item)?;
-        condition.as_ref().map(validate_condition).transpose()?;
-        let mut expr = Expr::default();
-        let expression = condition.as_ref().map(|c| expr.condition(c));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item_map(&item)))
-            .set_condition_expression(expression)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| write_error("PutItem", &item.key, condition.as_ref(), e))
-    }
-
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Option<Condition>,
-    ) -> StoreResult<Item> {
-        validate_key(key)?;
-        validate_update(&update)?;
-        condition.as_ref().map(validate_condition).transpose()?;
-        let mut expr = Expr::default();
-        let update_expression = expr.update(&update)?;
-        let expression = condition.as_ref().map(|c| expr.condition(c));
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(key)))
-            .update_expression(update_expression)
-            .set_condition_expression(expression)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(|e| write_error("UpdateItem", key, condition.as_ref(), e))?;
-        match out.attributes {
-            Some(attrs) if !attrs.is_empty() => from_item_map(attrs),
-            _ => Err(StoreError::Unavailable(
-                "dynamodb UpdateItem: no item returned".into(),
-            )),
-        }
-    }
-
-    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
-        validate_key(key)?;
-        condition.as_ref().map(validate_condition).transpose()?;
-        let mut expr = Expr::default();
-        let expression = condition.as_ref().map(|c| expr.condition(c));
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(key)))
-            .set_condition_expression(expression)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| write_error("DeleteItem", key, condition.as_ref(), e))
-    }
-
-    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
-        check_transaction(&ops)?;
-        let items = ops
-            .iter()
-            .map(|op| transact_item(&self.table, op))
-            .collect::<StoreResult<Vec<_>>>()?;
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| transaction_error(&ops, e))
-    }
-
-    async fn query(&self, query: Query) -> StoreResult<Page> {
-        let (pk_name, sk_name, index_name, consistent) = match query.index {
-            Index::Table => (PK, SK, None, Some(true)),
-            // Strongly consistent reads are not available on a global secondary index.
-            Index::Gsi1 => (GSI1_PK, GSI1_SK, Some(GSI1), None),
-        };
-        let start = query
-            .cursor
-            .as_ref()
-            .map(|c| decode_cursor(query.index, c))
-            .transpose()?;
-        if query.pk.is_empty() {
-            // DynamoDB refuses an empty key value; no item has one.
-            return Ok(Page::default());
-        }
-        let mut expr = Expr::default();
-        let pk = format!(
-            "{} = {}",
-            expr.name(pk_name),
-            expr.value(AttributeValue::S(query.pk.clone()))
-        );
-        let key_condition = match range_condition(&mut expr, sk_name, &query.sk) {
-            None => return Ok(Page::default()),
-            Some(None) => pk,
-            Some(Some(range)) => format!("{pk} AND {range}"),
-        };
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .set_index_name(index_name.map(str::to_owned))
-            .set_consistent_read(consistent)
-            .key_condition_expression(key_condition)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .scan_index_forward(!query.descending)
-            .limit(probe_limit(query.limit))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_error("Query", e))?;
-        to_page(
-            query.index,
-            query.limit,
-            out.items.unwrap_or_default(),
-            out.last_evaluated_key,
-        )
-    }
-
-    async fn scan(&self, scan: Scan) -> StoreResult<Page> {
-        if scan.total_segments == 0 || scan.segment >= scan.total_segments {
-            return Err(StoreError::Invalid(format!(
-                "segment {} of {}",
-                scan.segment, scan.total_segments
-            )));
-        }
-        let segment = i32::try_from(scan.segment).map_err(|_| malformed_segment())?;
-        let total = i32::try_from(scan.total_segments).map_err(|_| malformed_segment())?;
-        let start = scan
-            .cursor
-            .as_ref()
-            .map(|c| decode_cursor(Index::Table, c))
-            .transpose()?;
-        let out = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .segment(segment)
-            .total_segments(total)
-            .limit(probe_limit(scan.limit))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_error("Scan", e))?;
-        to_page(
-            Index::Table,
-            scan.limit,
-            out.items.unwrap_or_default(),
-            out.last_evaluated_key,
-        )
-    }
-}
-
-fn malformed_segment() -> StoreError {
-    StoreError::Invalid("segment number too large".into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn condition_expressions_use_placeholders_only() {
+    pub(super) fn condition_expressions_use_placeholders_only() {
         let mut expr = Expr::default();
         let c = Condition::All(vec![
             Condition::Exists,
@@ -847,7 +480,7 @@ mod tests {
     }
 
     #[test]
-    fn update_expression_has_set_remove_add() {
+    pub(super) fn update_expression_has_set_remove_add() {
         let mut expr = Expr::default();
         let u = Update::new()
             .set("a", "x")
@@ -877,7 +510,7 @@ mod tests {
     }
 
     #[test]
-    fn ranges_become_key_conditions() {
+    pub(super) fn ranges_become_key_conditions() {
         let cond = |r: SkRange| range_condition(&mut Expr::default(), SK, &r);
         assert_eq!(cond(SkRange::All), Some(None));
         assert_eq!(
@@ -898,7 +531,7 @@ mod tests {
     }
 
     #[test]
-    fn cursors_round_trip_and_reject_garbage() {
+    pub(super) fn cursors_round_trip_and_reject_garbage() {
         let item = Item::new(Key::new("p", "s"))
             .with(GSI1_PK, "g")
             .with(GSI1_SK, "h");
@@ -913,7 +546,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_that_are_not_integers_are_refused() {
+    pub(super) fn numbers_that_are_not_integers_are_refused() {
         assert_eq!(
             from_value("n", AttributeValue::N("12".into())).unwrap(),
             Attr::N(12)
@@ -926,7 +559,7 @@ mod tests {
     /// moto only returns a LastEvaluatedKey when more items follow; DynamoDB returns one
     /// whenever it stops at `Limit`. The page logic must not depend on either.
     #[test]
-    fn pages_end_exactly_when_nothing_follows() {
+    pub(super) fn pages_end_exactly_when_nothing_follows() {
         let raw = |n: usize| -> Vec<AttrMap> {
             (0..n)
                 .map(|i| item_map(&Item::new(Key::new("p", format!("s{i}")))))
@@ -948,7 +581,7 @@ mod tests {
     }
 
     #[test]
-    fn probe_limit_is_one_more() {
+    pub(super) fn probe_limit_is_one_more() {
         assert_eq!(probe_limit(7), 8);
         assert_eq!(probe_limit(0), 2);
         assert_eq!(probe_limit(usize::MAX), i32::MAX);
