@@ -1,15 +1,72 @@
-//! Who is calling: bearer token → principal, and the checks each route makes.
+//! Who is calling: bearer token → principal, and the checks of each route's access (its
+//! entry in the routing table), made by [`admit`] before the handler runs.
 //! 401 for any token problem, 403 for a missing permission, 404 for another operator's
 //! resource (never reveal that it exists).
 
 use http::{header, HeaderMap};
 
 use super::error::ApiError;
+use super::ratelimit;
+use super::router::Route;
 use crate::app::App;
 use crate::domain::keys;
 use crate::domain::operator::OperatorId;
 use crate::domain::token::{self, Permission, Role, RoleKind};
 use crate::store::Item;
+
+/// Who may call a route (the `access` of its entry in the routing table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    RegistryAdmin,
+    /// A registry admin, or an admin of the operator in the path (`{operator_id}`).
+    OperatorAdmin,
+    /// An application token holding this permission.
+    Application(Permission),
+    /// A registry admin, or a token of the campaign's territory. Which campaign depends on
+    /// the request, so the handler checks the role once it has read the campaign (an
+    /// unknown campaign is 404 before a wrong role is 403).
+    CampaignReader,
+    /// A registry admin, an admin of the operator in the path, or one of its application
+    /// tokens with this permission.
+    OperatorReader(Permission),
+}
+
+/// What every routed request passes before its handler, in this order: the token (401),
+/// the route's access (403; 404 for a malformed `{operator_id}` or another operator's),
+/// then the rate limit of the route's class for the caller's operator (429), when the route
+/// has a class and the token belongs to an operator. `None` for a public route.
+pub async fn admit(
+    app: &App,
+    route: &Route,
+    headers: &HeaderMap,
+    path_operator: Option<&str>,
+) -> Result<Option<Principal>, ApiError> {
+    if route.access == Access::Public {
+        return Ok(None);
+    }
+    let principal = authenticate(app, headers).await?;
+    let operator_in_path = || -> Result<OperatorId, ApiError> {
+        path_operator
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| ApiError::not_found("operator"))
+    };
+    match route.access {
+        Access::Public | Access::CampaignReader => {}
+        Access::RegistryAdmin => principal.require_registry_admin()?,
+        Access::OperatorAdmin => principal.require_operator_admin(operator_in_path()?)?,
+        Access::Application(permission) => principal.require(permission).map(drop)?,
+        Access::OperatorReader(permission) => {
+            principal.require_operator_reader(operator_in_path()?, permission)?
+        }
+    }
+    if let (Some(class), Some(own)) = (route.rate, principal.role.operator()) {
+        ratelimit::check(app, own, class).await?;
+    }
+    Ok(Some(principal))
+}
 
 #[derive(Clone, Debug)]
 pub struct Principal {
@@ -103,18 +160,22 @@ impl Principal {
         }
     }
 
-    /// Who reads an operator's incentive statement: a registry admin, an admin of this
-    /// operator, or its application tokens with `journey.read` (the statement is about its
-    /// journeys). Another operator's token gets 404, like any of its resources; territories
-    /// 403.
-    pub fn require_statement_reader(&self, operator: OperatorId) -> Result<(), ApiError> {
+    /// Who reads an operator's resource such as its incentive statement: a registry admin,
+    /// an admin of this operator, or its application tokens with `permission`
+    /// (`journey.read` for the statement: it is about its journeys). Another operator's
+    /// token gets 404, like any of its resources; territories 403.
+    pub fn require_operator_reader(
+        &self,
+        operator: OperatorId,
+        permission: Permission,
+    ) -> Result<(), ApiError> {
         match &self.role {
             Role::RegistryAdmin => Ok(()),
             Role::OperatorAdmin(own) | Role::Application(own, _) if *own != operator => {
                 Err(ApiError::not_found("operator"))
             }
             Role::OperatorAdmin(_) => Ok(()),
-            Role::Application(..) => self.require(Permission::JourneyRead).map(drop),
+            Role::Application(..) => self.require(permission).map(drop),
             Role::Territory(_) => Err(ApiError::forbidden(
                 "registry admins and the operator's own tokens only",
             )),

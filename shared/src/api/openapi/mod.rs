@@ -3,7 +3,8 @@
 //! the bodies read by hand-written validators (journey, CEE, certificate request), from
 //! schemas built in [`bodies`] with the validators' own limits.
 //!
-//! Paths and methods come from [`ROUTES`]; what each route takes and answers is
+//! Paths, methods, operation ids and security (the route's access, 429 for a rate-limited
+//! route) come from the routing table [`ROUTES`]; what each route takes and answers is
 //! [`describe`], one `match` over [`RouteId`]: a new route does not compile until it is
 //! described there. `registry serve` serves the document at `/openapi.json`;
 //! `registry openapi` prints it (kept in `docs/openapi.json`, checked by tests/openapi.rs).
@@ -25,8 +26,8 @@ use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{Components, OpenApi, OpenApiBuilder, Ref, RefOr, Required};
 use utoipa::ToSchema;
 
-use super::router::{RouteId, ROUTES};
-use crate::domain::token::Permission;
+use super::auth::Access;
+use super::router::{Route, RouteId, ROUTES};
 
 /// The document as pretty JSON, with a final newline (the form kept in docs/).
 pub fn json() -> String {
@@ -67,7 +68,7 @@ pub fn document() -> OpenApi {
                     .build(),
             ));
         }
-        for requirement in doc.access.requirements() {
+        for requirement in requirements(route.access) {
             op = op.security(requirement);
         }
         let mut responses = ResponsesBuilder::new();
@@ -75,7 +76,7 @@ pub fn document() -> OpenApi {
             responses = responses.response(status.to_string(), response);
         }
         let mut errors = doc.errors.to_vec();
-        errors.extend(doc.access.errors());
+        errors.extend(access_errors(route));
         errors.sort_unstable();
         errors.dedup();
         for status in errors {
@@ -174,47 +175,31 @@ const ROLES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Who may call a route.
-enum Access {
-    Public,
-    RegistryAdmin,
-    /// A registry admin, or an admin of the operator in the path.
-    OperatorAdmin,
-    Application(Permission),
-    /// A registry admin, or a token of the campaign's territory.
-    CampaignReader,
-    /// A registry admin, an admin of the operator in the path, or one of its application
-    /// tokens with this permission.
-    OperatorReader(Permission),
+/// The security requirements of a route's access: alternatives, the most specific first.
+fn requirements(access: Access) -> Vec<SecurityRequirement> {
+    let one = |name: &str, scopes: Vec<&str>| SecurityRequirement::new(name, scopes);
+    match access {
+        Access::Public => Vec::new(),
+        Access::RegistryAdmin => vec![one("registry_admin", vec![])],
+        Access::OperatorAdmin => {
+            vec![one("operator_admin", vec![]), one("registry_admin", vec![])]
+        }
+        Access::Application(p) => vec![one("application", vec![p.as_str()])],
+        Access::CampaignReader => vec![one("registry_admin", vec![]), one("territory", vec![])],
+        Access::OperatorReader(p) => vec![
+            one("application", vec![p.as_str()]),
+            one("operator_admin", vec![]),
+            one("registry_admin", vec![]),
+        ],
+    }
 }
 
-impl Access {
-    /// Alternatives, the most specific first.
-    fn requirements(&self) -> Vec<SecurityRequirement> {
-        let one = |name: &str, scopes: Vec<&str>| SecurityRequirement::new(name, scopes);
-        match self {
-            Access::Public => Vec::new(),
-            Access::RegistryAdmin => vec![one("registry_admin", vec![])],
-            Access::OperatorAdmin => {
-                vec![one("operator_admin", vec![]), one("registry_admin", vec![])]
-            }
-            Access::Application(p) => vec![one("application", vec![p.as_str()])],
-            Access::CampaignReader => vec![one("registry_admin", vec![]), one("territory", vec![])],
-            Access::OperatorReader(p) => vec![
-                one("application", vec![p.as_str()]),
-                one("operator_admin", vec![]),
-                one("registry_admin", vec![]),
-            ],
-        }
-    }
-
-    fn errors(&self) -> Vec<u16> {
-        match self {
-            Access::Public => Vec::new(),
-            // Application routes count against the operator's rate limit.
-            Access::Application(_) | Access::OperatorReader(_) => vec![401, 403, 429],
-            _ => vec![401, 403],
-        }
+/// The error statuses of a route's access (401, 403) and rate limit (429).
+fn access_errors(route: &Route) -> Vec<u16> {
+    match (route.access, route.rate) {
+        (Access::Public, _) => Vec::new(),
+        (_, Some(_)) => vec![401, 403, 429],
+        (_, None) => vec![401, 403],
     }
 }
 
@@ -223,12 +208,11 @@ struct Doc {
     tag: &'static str,
     summary: &'static str,
     description: Option<&'static str>,
-    access: Access,
     query: Vec<Parameter>,
     body: Option<Body>,
     /// Success answers.
     ok: Vec<(u16, utoipa::openapi::Response)>,
-    /// Error statuses besides those of `access` (401, 403, 429).
+    /// Error statuses besides those of the route's access and rate class (401, 403, 429).
     errors: &'static [u16],
 }
 
@@ -359,13 +343,11 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
     use crate::campaigns::Stored as Campaign;
     use crate::domain::journey::{CancelReason, Receipt};
     use crate::domain::operator::Operator;
-    use Permission as P;
 
-    let doc = |tag, summary, access| Doc {
+    let doc = |tag, summary| Doc {
         tag,
         summary,
         description: None,
-        access,
         query: Vec::new(),
         body: None,
         ok: Vec::new(),
@@ -403,13 +385,13 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
                     ),
                 ],
                 errors: &[400, 409, 413, 422, 503],
-                ..doc("journeys", "Send a journey", Access::Application(P::JourneyCreate))
+                ..doc("journeys", "Send a journey")
             }
         }
         RouteId::JourneysStatus => Doc {
             ok: vec![(200, json_answer("The journey.", s.of::<journeys::JourneyView>()))],
             errors: &[404, 503],
-            ..doc("journeys", "A journey's status", Access::Application(P::JourneyRead))
+            ..doc("journeys", "A journey's status")
         },
         RouteId::JourneysCancel => Doc {
             description: Some(
@@ -419,23 +401,23 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: optional_body(s.of::<CancelReason>(), "Why (kept for audit)."),
             ok: vec![(200, json_answer("Canceled.", s.of::<journeys::Canceled>()))],
             errors: &[400, 404, 413, 503],
-            ..doc("journeys", "Invalidate a journey", Access::Application(P::JourneyDelete))
+            ..doc("journeys", "Invalidate a journey")
         },
         RouteId::OperatorsCreate => Doc {
             body: body(s.of::<operators::NewOperator>()),
             ok: vec![(201, json_answer("Created.", s.of::<Operator>()))],
             errors: &[400, 413, 503],
-            ..doc("operators", "Create an operator", Access::RegistryAdmin)
+            ..doc("operators", "Create an operator")
         },
         RouteId::OperatorsList => Doc {
             ok: vec![(200, json_answer("Every operator.", s.of::<operators::OperatorList>()))],
             errors: &[503],
-            ..doc("operators", "List the operators", Access::RegistryAdmin)
+            ..doc("operators", "List the operators")
         },
         RouteId::OperatorsGet => Doc {
             ok: vec![(200, json_answer("The operator.", s.of::<Operator>()))],
             errors: &[404, 503],
-            ..doc("operators", "An operator", Access::OperatorAdmin)
+            ..doc("operators", "An operator")
         },
         RouteId::OperatorsIncentives => Doc {
             description: Some(
@@ -464,9 +446,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             errors: &[400, 404, 503],
             ..doc(
                 "operators",
-                "An operator's monthly incentive statement",
-                Access::OperatorReader(P::JourneyRead),
-            )
+                "An operator's monthly incentive statement")
         },
         RouteId::ApplicationsCreate => Doc {
             description: Some(
@@ -476,7 +456,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(s.of::<operators::NewToken>()),
             ok: vec![(201, json_answer("Created.", s.of::<CreatedToken>()))],
             errors: &[400, 404, 413, 503],
-            ..doc("operators", "Create a token", Access::OperatorAdmin)
+            ..doc("operators", "Create a token")
         },
         RouteId::ApplicationsList => Doc {
             description: Some(
@@ -485,7 +465,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             ),
             ok: vec![(200, json_answer("The tokens (never their secret).", s.of::<operators::TokenList>()))],
             errors: &[404, 503],
-            ..doc("operators", "List an operator's tokens", Access::OperatorAdmin)
+            ..doc("operators", "List an operator's tokens")
         },
         RouteId::ApplicationsRevoke => Doc {
             description: Some(
@@ -494,7 +474,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             ),
             ok: vec![(200, json_answer("Revoked.", s.of::<TokenInfo>()))],
             errors: &[404, 503],
-            ..doc("operators", "Revoke a token", Access::OperatorAdmin)
+            ..doc("operators", "Revoke a token")
         },
         RouteId::CeePublicKey => Doc {
             description: Some(
@@ -533,7 +513,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
                     .build(),
             )],
             errors: &[400, 404, 503],
-            ..doc("cee", "The key that verifies every CEE token", Access::Public)
+            ..doc("cee", "The key that verifies every CEE token")
         },
         RouteId::CeeSimulate => Doc {
             description: Some(
@@ -543,7 +523,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(bodies::cee_simulation(s)),
             ok: vec![(200, empty_answer("Nothing found: an application would not be refused for its history (empty body)."))],
             errors: &[400, 409, 413, 503],
-            ..doc("cee", "Simulate a CEE application", Access::Application(P::CeeSimulate))
+            ..doc("cee", "Simulate a CEE application")
         },
         RouteId::CeeRegister => Doc {
             description: Some(
@@ -557,7 +537,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(bodies::cee_registration(s)),
             ok: vec![(201, json_answer("Registered.", s.of::<cee::Registered>()))],
             errors: &[400, 404, 409, 413, 422, 503],
-            ..doc("cee", "Register a CEE application", Access::Application(P::CeeRegister))
+            ..doc("cee", "Register a CEE application")
         },
         RouteId::CeeImport => Doc {
             description: Some(
@@ -566,7 +546,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(bodies::cee_import(s)),
             ok: vec![(201, json_answer("Imported, but for the failed items.", s.of::<cee::ImportReport>()))],
             errors: &[400, 413, 503],
-            ..doc("cee", "Import earlier specific operations", Access::Application(P::CeeImport))
+            ..doc("cee", "Import earlier specific operations")
         },
         RouteId::CeeImportIdentity => Doc {
             description: Some(
@@ -575,12 +555,12 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(bodies::cee_import_identity(s)),
             ok: vec![(200, json_answer("Attached, but for the failed items.", s.of::<cee::ImportReport>()))],
             errors: &[400, 413, 503],
-            ..doc("cee", "Attach identity keys to earlier records", Access::Application(P::CeeImport))
+            ..doc("cee", "Attach identity keys to earlier records")
         },
         RouteId::CeeFind => Doc {
             ok: vec![(200, json_answer("The application.", s.of::<cee::Application>()))],
             errors: &[400, 404, 503],
-            ..doc("cee", "A CEE application", Access::Application(P::CeeRead))
+            ..doc("cee", "A CEE application")
         },
         RouteId::CeeDelete => Doc {
             description: Some(
@@ -589,7 +569,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             ),
             ok: vec![(204, empty_answer("Deleted."))],
             errors: &[400, 404, 503],
-            ..doc("cee", "Delete a CEE application", Access::Application(P::CeeDelete))
+            ..doc("cee", "Delete a CEE application")
         },
         RouteId::CampaignsCreate => {
             let document = s.of::<crate::domain::campaign::document::RawCampaign>();
@@ -606,13 +586,13 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(document),
             ok: vec![(201, json_answer("Loaded (version 1).", s.of::<Campaign>()))],
             errors: &[400, 409, 413, 503],
-            ..doc("campaigns", "Load a campaign", Access::RegistryAdmin)
+            ..doc("campaigns", "Load a campaign")
         }
         }
         RouteId::CampaignsList => Doc {
             ok: vec![(200, json_answer("The campaigns (a territory's own only).", s.of::<campaigns::CampaignList>()))],
             errors: &[503],
-            ..doc("campaigns", "List the campaigns", Access::CampaignReader)
+            ..doc("campaigns", "List the campaigns")
         },
         RouteId::CampaignsGet => {
             let current = s.of::<campaigns::CampaignWithHistory>();
@@ -632,7 +612,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
                     ),
                 )],
                 errors: &[400, 404, 503],
-                ..doc("campaigns", "A campaign", Access::CampaignReader)
+                ..doc("campaigns", "A campaign")
             }
         }
         RouteId::CampaignsUpdate => Doc {
@@ -643,7 +623,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(s.of::<crate::domain::campaign::document::RawCampaign>()),
             ok: vec![(200, json_answer("The new version.", s.of::<Campaign>()))],
             errors: &[400, 404, 409, 413, 503],
-            ..doc("campaigns", "Replace a campaign before its start", Access::RegistryAdmin)
+            ..doc("campaigns", "Replace a campaign before its start")
         },
         RouteId::CampaignsClose => Doc {
             description: Some(
@@ -653,7 +633,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: optional_body(s.of::<campaigns::Close>(), "The last eligible day (default: today)."),
             ok: vec![(200, json_answer("Closed.", s.of::<Campaign>()))],
             errors: &[400, 404, 409, 413, 503],
-            ..doc("campaigns", "Close a campaign early", Access::RegistryAdmin)
+            ..doc("campaigns", "Close a campaign early")
         },
         RouteId::CampaignsIncentives => {
             let page = s.of::<campaigns::IncentivePage>();
@@ -704,7 +684,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
                         .build(),
                 )],
                 errors: &[400, 404, 503],
-                ..doc("campaigns", "A month of a campaign's incentives", Access::CampaignReader)
+                ..doc("campaigns", "A month of a campaign's incentives")
             }
         }
         RouteId::CertificatesCreate => Doc {
@@ -715,13 +695,13 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
             body: body(bodies::certificate_request(s)),
             ok: vec![(201, json_answer("Issued.", s.of::<certificates::Issued>()))],
             errors: &[400, 413, 503],
-            ..doc("certificates", "Issue a certificate", Access::Application(P::CertificateCreate))
+            ..doc("certificates", "Issue a certificate")
         },
         RouteId::CertificatesFind => Doc {
             description: Some("Public: no personal data, not the positions (only how many)."),
             ok: vec![(200, json_answer("The certificate.", s.of::<certificates::Check>()))],
             errors: &[404, 503],
-            ..doc("certificates", "Check a certificate", Access::Public)
+            ..doc("certificates", "Check a certificate")
         },
         RouteId::CertificatesAttachment => Doc {
             query: vec![query(
@@ -743,7 +723,7 @@ fn describe(route: RouteId, s: &mut Schemas) -> Doc {
                     .build(),
             )],
             errors: &[400, 404, 503],
-            ..doc("certificates", "Download a certificate", Access::Application(P::CertificateRead))
+            ..doc("certificates", "Download a certificate")
         },
     }
 }
