@@ -194,3 +194,110 @@ impl Principal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http::{Method, Request};
+
+    use super::Access;
+    use crate::admin::{self, TokenRequest};
+    use crate::api::{self, router::ROUTES};
+    use crate::app::App;
+    use crate::config::Config;
+    use crate::domain::token::Permission;
+    use crate::queue::memory::MemoryQueue;
+    use crate::store::memory::MemoryStore;
+
+    fn app(other_per_min: u64) -> App {
+        let config = Config {
+            other_rate_limit_per_min: other_per_min,
+            ..Config::default()
+        };
+        App::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(MemoryQueue::default()),
+            config,
+        )
+    }
+
+    async fn status(app: &App, method: Method, path: &str, token: Option<&str>) -> u16 {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(Bytes::new()).expect("request");
+        api::handle(app, request, None, None)
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// Each route's path with `1` for its parameters.
+    fn concrete(path: &str) -> String {
+        let segments: Vec<&str> = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect();
+        segments.join("/")
+    }
+
+    #[tokio::test]
+    async fn every_route_but_the_public_ones_wants_a_token_first() {
+        let app = app(600);
+        for route in ROUTES {
+            let got = status(&app, route.method.clone(), &concrete(route.path), None).await;
+            let public = route.access == Access::Public;
+            assert_eq!(
+                got == 401,
+                !public,
+                "{} {}: {got}",
+                route.method,
+                route.path
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn role_then_resource_then_rate_in_the_handlers_former_order() {
+        let app = app(1);
+        let (own, _) = admin::operator_with_token(&app, "own", None).await.unwrap();
+        let (other, _) = admin::operator_with_token(&app, "other", None)
+            .await
+            .unwrap();
+        let mut reader = TokenRequest::application("reader", own.id);
+        reader.permissions = Some(BTreeSet::from([Permission::JourneyRead]));
+        let reader = admin::create_token(&app, reader).await.unwrap().token;
+        let territory = TokenRequest::territory("t", "idf");
+        let territory = admin::create_token(&app, territory).await.unwrap().token;
+        let t = Some(reader.as_str());
+        let own_path = format!("/v2/operators/{}", own.id.0);
+        let other_incentives = format!("/v2/operators/{}/incentives?month=2025-03", other.id.0);
+        // A missing permission: 403, before the rate limit is counted.
+        assert_eq!(status(&app, Method::POST, "/v2/journeys", t).await, 403);
+        // A malformed operator in the path: 404 before the role's 403.
+        assert_eq!(status(&app, Method::GET, "/v2/operators/x", t).await, 404);
+        assert_eq!(status(&app, Method::GET, &own_path, t).await, 403);
+        // Another operator's statement: 404.
+        assert_eq!(status(&app, Method::GET, &other_incentives, t).await, 404);
+        // An unknown campaign: 404 before the role's 403; the list: 403.
+        assert_eq!(
+            status(&app, Method::GET, "/v2/campaigns/nope", t).await,
+            404
+        );
+        assert_eq!(status(&app, Method::GET, "/v2/campaigns", t).await, 403);
+        // A territory on operator routes: 403.
+        let tt = Some(territory.as_str());
+        assert_eq!(status(&app, Method::GET, "/v2/journeys/j", tt).await, 403);
+        let own_incentives = format!("{own_path}/incentives?month=2025-03");
+        assert_eq!(status(&app, Method::GET, &own_incentives, tt).await, 403);
+        // One request a minute on the other routes: the second is 429, a refused one is
+        // still 403.
+        assert_eq!(status(&app, Method::GET, "/v2/journeys/j", t).await, 404);
+        assert_eq!(status(&app, Method::GET, "/v2/journeys/j", t).await, 429);
+        assert_eq!(status(&app, Method::DELETE, "/v2/journeys/j", t).await, 403);
+    }
+}
