@@ -73,9 +73,9 @@ macro_rules! routes {
     };
 }
 
-// The one declaration of each HTTP route. Adding one here makes it compile everywhere but
-// the OpenAPI `describe`; tests/routes.rs then names the functions/ binary, template.yaml
-// event, events/ sample and README row it still needs.
+// The one declaration of each HTTP route. Adding one here makes everything compile but the
+// OpenAPI description (api/openapi/routes.rs); tests/routes.rs then names the functions/
+// binary, template.yaml event, events/ sample and README row it still needs.
 routes! {
     JourneysCreate {
         POST "/v2/journeys",
