@@ -1,14 +1,71 @@
-//! Who is calling: bearer token → principal, and the checks each route makes.
+//! Who is calling: bearer token → principal, and the checks of each route's access (its
+//! entry in the routing table), made by [`admit`] before the handler runs.
 //! 401 for any token problem, 403 for a missing permission, 404 for another operator's
 //! resource (never reveal that it exists).
 
 use http::{header, HeaderMap};
 
 use super::error::ApiError;
+use super::ratelimit;
+use super::router::Route;
 use crate::app::App;
 use crate::domain::operator::OperatorId;
 use crate::domain::token::{self, Permission, Role};
 use crate::records::keys;
+
+/// Who may call a route (the `access` of its entry in the routing table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    RegistryAdmin,
+    /// A registry admin, or an admin of the operator in the path (`{operator_id}`).
+    OperatorAdmin,
+    /// An application token holding this permission.
+    Application(Permission),
+    /// A registry admin, or a token of the campaign's territory. Which campaign depends on
+    /// the request, so the handler checks the role once it has read the campaign (an
+    /// unknown campaign is 404 before a wrong role is 403).
+    CampaignReader,
+    /// A registry admin, an admin of the operator in the path, or one of its application
+    /// tokens with this permission.
+    OperatorReader(Permission),
+}
+
+/// What every routed request passes before its handler, in this order: the token (401),
+/// the route's access (403; 404 for a malformed `{operator_id}` or another operator's),
+/// then the rate limit of the route's class for the caller's operator (429), when the route
+/// has a class and the token belongs to an operator. `None` for a public route.
+pub async fn admit(
+    app: &App,
+    route: &Route,
+    headers: &HeaderMap,
+    path_operator: Option<&str>,
+) -> Result<Option<Principal>, ApiError> {
+    if route.access == Access::Public {
+        return Ok(None);
+    }
+    let principal = authenticate(app, headers).await?;
+    let operator_in_path = || -> Result<OperatorId, ApiError> {
+        path_operator
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| ApiError::not_found("operator"))
+    };
+    match route.access {
+        Access::Public | Access::CampaignReader => {}
+        Access::RegistryAdmin => principal.require_registry_admin()?,
+        Access::OperatorAdmin => principal.require_operator_admin(operator_in_path()?)?,
+        Access::Application(permission) => principal.require(permission).map(drop)?,
+        Access::OperatorReader(permission) => {
+            principal.require_operator_reader(operator_in_path()?, permission)?
+        }
+    }
+    if let (Some(class), Some(own)) = (route.rate, principal.role.operator()) {
+        ratelimit::check(app, own, class).await?;
+    }
+    Ok(Some(principal))
+}
 
 #[derive(Clone, Debug)]
 pub struct Principal {
@@ -86,18 +143,22 @@ impl Principal {
         }
     }
 
-    /// Who reads an operator's incentive statement: a registry admin, an admin of this
-    /// operator, or its application tokens with `journey.read` (the statement is about its
-    /// journeys). Another operator's token gets 404, like any of its resources; territories
-    /// 403.
-    pub fn require_statement_reader(&self, operator: OperatorId) -> Result<(), ApiError> {
+    /// Who reads an operator's resource such as its incentive statement: a registry admin,
+    /// an admin of this operator, or its application tokens with `permission`
+    /// (`journey.read` for the statement: it is about its journeys). Another operator's
+    /// token gets 404, like any of its resources; territories 403.
+    pub fn require_operator_reader(
+        &self,
+        operator: OperatorId,
+        permission: Permission,
+    ) -> Result<(), ApiError> {
         match &self.role {
             Role::RegistryAdmin => Ok(()),
             Role::OperatorAdmin(own) | Role::Application(own, _) if *own != operator => {
                 Err(ApiError::not_found("operator"))
             }
             Role::OperatorAdmin(_) => Ok(()),
-            Role::Application(..) => self.require(Permission::JourneyRead).map(drop),
+            Role::Application(..) => self.require(permission).map(drop),
             Role::Territory(_) => Err(ApiError::forbidden(
                 "registry admins and the operator's own tokens only",
             )),
@@ -114,5 +175,112 @@ impl Principal {
                 Err(ApiError::forbidden("operator admins only"))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http::{Method, Request};
+
+    use super::Access;
+    use crate::admin::{self, TokenRequest};
+    use crate::api::{self, router::ROUTES};
+    use crate::app::App;
+    use crate::config::Config;
+    use crate::domain::token::Permission;
+    use crate::queue::memory::MemoryQueue;
+    use crate::store::memory::MemoryStore;
+
+    fn app(other_per_min: u64) -> App {
+        let config = Config {
+            other_rate_limit_per_min: other_per_min,
+            ..Config::default()
+        };
+        App::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(MemoryQueue::default()),
+            config,
+        )
+    }
+
+    async fn status(app: &App, method: Method, path: &str, token: Option<&str>) -> u16 {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(Bytes::new()).expect("request");
+        api::handle(app, request, None, None)
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// Each route's path with `1` for its parameters.
+    fn concrete(path: &str) -> String {
+        let segments: Vec<&str> = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect();
+        segments.join("/")
+    }
+
+    #[tokio::test]
+    async fn every_route_but_the_public_ones_wants_a_token_first() {
+        let app = app(600);
+        for route in ROUTES {
+            let got = status(&app, route.method.clone(), &concrete(route.path), None).await;
+            let public = route.access == Access::Public;
+            assert_eq!(
+                got == 401,
+                !public,
+                "{} {}: {got}",
+                route.method,
+                route.path
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn role_then_resource_then_rate_in_the_handlers_former_order() {
+        let app = app(1);
+        let (own, _) = admin::operator_with_token(&app, "own", None).await.unwrap();
+        let (other, _) = admin::operator_with_token(&app, "other", None)
+            .await
+            .unwrap();
+        let mut reader = TokenRequest::application("reader", own.id);
+        reader.permissions = Some(BTreeSet::from([Permission::JourneyRead]));
+        let reader = admin::create_token(&app, reader).await.unwrap().token;
+        let territory = TokenRequest::territory("t", "idf");
+        let territory = admin::create_token(&app, territory).await.unwrap().token;
+        let t = Some(reader.as_str());
+        let own_path = format!("/v2/operators/{}", own.id.0);
+        let other_incentives = format!("/v2/operators/{}/incentives?month=2025-03", other.id.0);
+        // A missing permission: 403, before the rate limit is counted.
+        assert_eq!(status(&app, Method::POST, "/v2/journeys", t).await, 403);
+        // A malformed operator in the path: 404 before the role's 403.
+        assert_eq!(status(&app, Method::GET, "/v2/operators/x", t).await, 404);
+        assert_eq!(status(&app, Method::GET, &own_path, t).await, 403);
+        // Another operator's statement: 404.
+        assert_eq!(status(&app, Method::GET, &other_incentives, t).await, 404);
+        // An unknown campaign: 404 before the role's 403; the list: 403.
+        assert_eq!(
+            status(&app, Method::GET, "/v2/campaigns/nope", t).await,
+            404
+        );
+        assert_eq!(status(&app, Method::GET, "/v2/campaigns", t).await, 403);
+        // A territory on operator routes: 403.
+        let tt = Some(territory.as_str());
+        assert_eq!(status(&app, Method::GET, "/v2/journeys/j", tt).await, 403);
+        let own_incentives = format!("{own_path}/incentives?month=2025-03");
+        assert_eq!(status(&app, Method::GET, &own_incentives, tt).await, 403);
+        // One request a minute on the other routes: the second is 429, a refused one is
+        // still 403.
+        assert_eq!(status(&app, Method::GET, "/v2/journeys/j", t).await, 404);
+        assert_eq!(status(&app, Method::GET, "/v2/journeys/j", t).await, 429);
+        assert_eq!(status(&app, Method::DELETE, "/v2/journeys/j", t).await, 403);
     }
 }

@@ -7,7 +7,7 @@ use http::{header, HeaderValue, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::error::{json_response, ApiError, Detail};
-use super::{auth, Ctx};
+use super::Ctx;
 use crate::app::App;
 use crate::campaigns::monthly::compute::{Count, LineStatus};
 use crate::campaigns::monthly::{self, Month};
@@ -16,17 +16,11 @@ use crate::domain::campaign::CampaignId;
 use crate::store::Cursor;
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    auth::authenticate(app, &ctx.headers)
-        .await?
-        .require_registry_admin()?;
     let created = campaigns::create(app, &ctx.body).await?;
     Ok(json_response(StatusCode::CREATED, &created))
 }
 
 pub async fn update(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    auth::authenticate(app, &ctx.headers)
-        .await?
-        .require_registry_admin()?;
     let updated = campaigns::update(app, ctx.param("campaign_id"), &ctx.body).await?;
     Ok(json_response(StatusCode::OK, &updated))
 }
@@ -61,16 +55,13 @@ pub struct CampaignWithHistory {
 }
 
 pub async fn close(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    auth::authenticate(app, &ctx.headers)
-        .await?
-        .require_registry_admin()?;
     let body: Close = ctx.json()?;
     let closed = campaigns::close(app, ctx.param("campaign_id"), body.last_day.as_deref()).await?;
     Ok(json_response(StatusCode::OK, &closed))
 }
 
 pub async fn list(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let principal = ctx.principal()?;
     let territory = match &principal.role {
         crate::domain::token::Role::RegistryAdmin => None,
         crate::domain::token::Role::Territory(t) => Some(t.as_str()),
@@ -89,7 +80,7 @@ pub async fn list(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 
 /// `?version=N` answers that version's document; the current one carries the history.
 pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let principal = ctx.principal()?;
     let found = campaigns::find(app, ctx.param("campaign_id")).await?;
     principal.require_campaign_reader(found.territory_id.as_deref())?;
     let id = CampaignId::parse(&found.id).ok_or_else(ApiError::internal)?;
@@ -127,7 +118,7 @@ pub(super) const MAX_LIMIT: usize = 5000;
 /// (version, time, digest). `Accept: text/csv` gives the same page as CSV, totals and the
 /// next cursor in headers.
 pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let principal = ctx.principal()?;
     let found = campaigns::find(app, ctx.param("campaign_id")).await?;
     principal.require_campaign_reader(found.territory_id.as_deref())?;
     let id = CampaignId::parse(&found.id).ok_or_else(ApiError::internal)?;

@@ -9,8 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::error::{json_response, ApiError, Detail};
-use super::ratelimit::{self, RateClass};
-use super::{auth, Ctx};
+use super::Ctx;
 use crate::app::App;
 use crate::cee::errorlog::{self, Kind};
 use crate::cee::history::{self, NewApplication, Outcome, Person};
@@ -25,20 +24,12 @@ use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
-use crate::domain::token::Permission;
 use crate::records::keys;
 use crate::store::Item;
 
 /// Namespace of the uuids of short applications: one per operator and journey.
 const SHORT_NAMESPACE: uuid::Uuid =
     uuid::Uuid::from_u128(0x6c1f_40a4_3f0e_4d7e_9a51_2b7c_cee0_0001);
-
-async fn caller(app: &App, ctx: &Ctx, permission: Permission) -> Result<OperatorId, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
-    let operator = principal.require(permission)?;
-    ratelimit::check(app, operator, RateClass::Cee).await?;
-    Ok(operator)
-}
 
 fn signer(app: &App) -> Result<&Signer, ApiError> {
     app.config.signing_key.as_deref().ok_or_else(|| {
@@ -259,7 +250,7 @@ fn refuse(kind: Kind, error: ApiError) -> Refusal {
 
 /// `POST /v2/policies/cee`: register an application.
 pub async fn register(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let operator = caller(app, ctx, Permission::CeeRegister).await?;
+    let operator = ctx.operator()?;
     match register_checked(app, ctx, operator).await {
         Ok(response) => Ok(response),
         Err(Refusal { kind, error }) => {
@@ -536,7 +527,7 @@ async fn conflict(app: &App, operator: OperatorId, record: &Record) -> ApiError 
 
 /// `POST /v2/policies/cee/simulate`: the history search with today as the reference date.
 pub async fn simulate(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let operator = caller(app, ctx, Permission::CeeSimulate).await?;
+    let operator = ctx.operator()?;
     let body = body_json(ctx)?;
     let mut r = Reader::new(&body, "");
     r.only(&[
@@ -602,7 +593,7 @@ fn batch_response(
 
 /// `POST /v2/policies/cee/import`: the operator's earlier specific operations.
 pub async fn import(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let operator = caller(app, ctx, Permission::CeeImport).await?;
+    let operator = ctx.operator()?;
     let body = body_json(ctx)?;
     let items = imports::parse_batch(&body, imports::import_item).map_err(invalid)?;
     let results = imports::import(app, operator, &items).await?;
@@ -611,7 +602,7 @@ pub async fn import(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 
 /// `POST /v2/policies/cee/import/identity`: identity keys for records that lack one.
 pub async fn import_identity(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let operator = caller(app, ctx, Permission::CeeImport).await?;
+    let operator = ctx.operator()?;
     let body = body_json(ctx)?;
     let items = imports::parse_batch(&body, imports::identity_item).map_err(invalid)?;
     let results = imports::attach_identities(app, operator, &items).await?;
@@ -628,7 +619,7 @@ fn uuid_param(ctx: &Ctx) -> Result<String, ApiError> {
 
 /// `GET /v2/policies/cee/{uuid}`.
 pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let operator = caller(app, ctx, Permission::CeeRead).await?;
+    let operator = ctx.operator()?;
     let uuid = uuid_param(ctx)?;
     let item = app
         .store
@@ -665,7 +656,7 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 
 /// `DELETE /v2/policies/cee/{uuid}`: archived with its deletion time, no longer counted.
 pub async fn delete(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let operator = caller(app, ctx, Permission::CeeDelete).await?;
+    let operator = ctx.operator()?;
     let uuid = uuid_param(ctx)?;
     if !history::delete(app, operator, &uuid).await? {
         return Err(ApiError::not_found("CEE application"));

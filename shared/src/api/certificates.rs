@@ -12,15 +12,13 @@ use http::{header, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
 use super::error::{json_response, ApiError, Detail};
-use super::ratelimit::{self, RateClass};
-use super::{auth, Ctx};
+use super::Ctx;
 use crate::admin;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::certificate::{self, Certificate, Format, Issuer, Period, Trip};
 use crate::domain::identity::identifiers_key;
 use crate::domain::operator::OperatorId;
-use crate::domain::token::Permission;
 use crate::records::keys;
 use crate::store::{Condition, Query};
 
@@ -28,9 +26,7 @@ use crate::store::{Condition, Query};
 const PAGE: usize = 1_000;
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
-    let operator = principal.require(Permission::CertificateCreate)?;
-    ratelimit::check(app, operator, RateClass::Other).await?;
+    let operator = ctx.operator()?;
     let request = certificate::parse_request(&ctx.body).map_err(bad_request)?;
     let now = app.clock.now();
     let period = request.period(now).map_err(bad_request)?;
@@ -218,9 +214,7 @@ fn format_of(query: &str) -> Result<Format, ApiError> {
 }
 
 pub async fn attachment(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
-    let operator = principal.require(Permission::CertificateRead)?;
-    ratelimit::check(app, operator, RateClass::Other).await?;
+    let operator = ctx.operator()?;
     let format = format_of(&ctx.query)?;
     let record = load(app, ctx).await?;
     if record.operator.id != operator {

@@ -12,8 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::{json_response, ApiError, Detail};
-use super::ratelimit::{self, RateClass};
-use super::{auth, Ctx};
+use super::Ctx;
 use crate::app::App;
 use crate::campaigns::drafts as incentives;
 use crate::clock::rfc3339;
@@ -23,7 +22,6 @@ use crate::domain::journey::{
 };
 use crate::domain::journey_v2::{self, Invalid};
 use crate::domain::operator::OperatorId;
-use crate::domain::token::Permission;
 use crate::jobs::Task;
 use crate::queue::Message;
 use crate::records::keys;
@@ -41,9 +39,7 @@ fn receipt_of(item: &Item) -> Option<Receipt> {
 }
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
-    let operator = principal.require(Permission::JourneyCreate)?;
-    ratelimit::check(app, operator, RateClass::Acquisition).await?;
+    let operator = ctx.operator()?;
     // The whole v2 document (400, every violation at once), then the checks that need the
     // reception time (422).
     let doc = journey_v2::json_value(&ctx.body).map_err(Invalid::into_bad_request)?;
@@ -224,9 +220,7 @@ pub fn accepted_item(
 }
 
 pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
-    let operator = principal.require(Permission::JourneyRead)?;
-    ratelimit::check(app, operator, RateClass::Other).await?;
+    let operator = ctx.operator()?;
     let journey_id = ctx.param("journey_id");
     if journey_id.chars().count() > MAX_JOURNEY_ID_CHARS {
         return Err(ApiError::not_found("journey"));
@@ -297,9 +291,7 @@ pub struct Canceled {
 /// `DELETE /v2/journeys/{journey_id}`: the operator invalidates a journey. It stays stored
 /// with its cancel time and reason; repeating the call answers the first `canceled_at`.
 pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
-    let operator = principal.require(Permission::JourneyDelete)?;
-    ratelimit::check(app, operator, RateClass::Other).await?;
+    let operator = ctx.operator()?;
     let journey_id = ctx.param("journey_id");
     if journey_id.chars().count() > MAX_JOURNEY_ID_CHARS {
         return Err(ApiError::not_found("journey"));

@@ -24,6 +24,7 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::domain::error::serde_detail;
+use crate::domain::operator::OperatorId;
 use error::{ApiError, Detail};
 use router::{Params, RouteError, RouteId};
 
@@ -49,6 +50,8 @@ pub struct Ctx {
     pub headers: HeaderMap,
     pub query: String,
     pub body: Bytes,
+    /// The caller, admitted by the route's access ([`auth::admit`]); `None` on public routes.
+    pub principal: Option<auth::Principal>,
 }
 
 impl Ctx {
@@ -81,6 +84,19 @@ impl Ctx {
 
     pub fn param(&self, name: &str) -> &str {
         self.params.get(name).unwrap_or_default()
+    }
+
+    /// The admitted caller (a route whose access is not public always has one).
+    pub fn principal(&self) -> Result<&auth::Principal, ApiError> {
+        self.principal.as_ref().ok_or_else(ApiError::internal)
+    }
+
+    /// The operator of the admitted token (application routes always have one).
+    pub fn operator(&self) -> Result<OperatorId, ApiError> {
+        self.principal()?
+            .role
+            .operator()
+            .ok_or_else(ApiError::internal)
     }
 }
 
@@ -147,41 +163,26 @@ async fn dispatch(
     if body.len() > limit {
         return ApiError::payload_too_large(limit).into_response();
     }
+    let principal = match auth::admit(
+        app,
+        route.route(),
+        &parts.headers,
+        params.get("operator_id"),
+    )
+    .await
+    {
+        Ok(principal) => principal,
+        Err(e) => return e.into_response(),
+    };
     let ctx = Ctx {
         route,
         params,
         headers: parts.headers,
         query: parts.uri.query().unwrap_or_default().to_owned(),
         body,
+        principal,
     };
-    let result = match route {
-        RouteId::JourneysCreate => journeys::create(app, &ctx).await,
-        RouteId::JourneysStatus => journeys::status(app, &ctx).await,
-        RouteId::JourneysCancel => journeys::cancel(app, &ctx).await,
-        RouteId::OperatorsCreate => operators::create(app, &ctx).await,
-        RouteId::OperatorsList => operators::list(app, &ctx).await,
-        RouteId::OperatorsGet => operators::get(app, &ctx).await,
-        RouteId::OperatorsIncentives => statements::incentives(app, &ctx).await,
-        RouteId::ApplicationsCreate => operators::create_token(app, &ctx).await,
-        RouteId::ApplicationsList => operators::list_tokens(app, &ctx).await,
-        RouteId::ApplicationsRevoke => operators::revoke_token(app, &ctx).await,
-        RouteId::CeePublicKey => cee::public_key(app, &ctx).await,
-        RouteId::CeeSimulate => cee::simulate(app, &ctx).await,
-        RouteId::CeeRegister => cee::register(app, &ctx).await,
-        RouteId::CeeImport => cee::import(app, &ctx).await,
-        RouteId::CeeImportIdentity => cee::import_identity(app, &ctx).await,
-        RouteId::CeeFind => cee::find(app, &ctx).await,
-        RouteId::CeeDelete => cee::delete(app, &ctx).await,
-        RouteId::CampaignsCreate => campaigns::create(app, &ctx).await,
-        RouteId::CampaignsList => campaigns::list(app, &ctx).await,
-        RouteId::CampaignsGet => campaigns::get(app, &ctx).await,
-        RouteId::CampaignsUpdate => campaigns::update(app, &ctx).await,
-        RouteId::CampaignsClose => campaigns::close(app, &ctx).await,
-        RouteId::CampaignsIncentives => campaigns::incentives(app, &ctx).await,
-        RouteId::CertificatesCreate => certificates::create(app, &ctx).await,
-        RouteId::CertificatesFind => certificates::find(app, &ctx).await,
-        RouteId::CertificatesAttachment => certificates::attachment(app, &ctx).await,
-    };
+    let result = router::call(route, app, &ctx).await;
     result.unwrap_or_else(ApiError::into_response)
 }
 

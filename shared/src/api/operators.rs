@@ -51,9 +51,6 @@ fn operator_id(ctx: &Ctx) -> Result<OperatorId, ApiError> {
 }
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    auth::authenticate(app, &ctx.headers)
-        .await?
-        .require_registry_admin()?;
     let body: NewOperator = ctx.json()?;
     let name = operator::parse_name(&body.name).map_err(|r| ApiError::invalid_field("/name", r))?;
     let siret = body
@@ -66,18 +63,13 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     Ok(json_response(StatusCode::CREATED, &created))
 }
 
-pub async fn list(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    auth::authenticate(app, &ctx.headers)
-        .await?
-        .require_registry_admin()?;
+pub async fn list(app: &App, _: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let operators = admin::list_operators(app).await?;
     Ok(json_response(StatusCode::OK, &OperatorList { operators }))
 }
 
 pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
     let id = operator_id(ctx)?;
-    principal.require_operator_admin(id)?;
     let found = admin::get_operator(app, id)
         .await?
         .ok_or_else(|| ApiError::not_found("operator"))?;
@@ -109,9 +101,8 @@ pub struct NewToken {
 }
 
 pub async fn create_token(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let principal = ctx.principal()?;
     let id = operator_id(ctx)?;
-    principal.require_operator_admin(id)?;
     let body: NewToken = ctx.json()?;
     let name = operator::parse_name(&body.name).map_err(|r| ApiError::invalid_field("/name", r))?;
     let role = body.role.unwrap_or(RoleKind::Application);
@@ -145,16 +136,15 @@ pub async fn create_token(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiEr
 }
 
 pub async fn list_tokens(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let principal = ctx.principal()?;
     let id = operator_id(ctx)?;
-    principal.require_operator_admin(id)?;
     if admin::get_operator(app, id).await?.is_none() {
         return Err(ApiError::not_found("operator"));
     }
     let tokens: Vec<_> = admin::list_tokens(app, Some(id))
         .await?
         .into_iter()
-        .filter(|t| may_see(&principal, t))
+        .filter(|t| may_see(principal, t))
         .collect();
     Ok(json_response(
         StatusCode::OK,
@@ -165,11 +155,10 @@ pub async fn list_tokens(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErr
 }
 
 pub async fn revoke_token(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let principal = auth::authenticate(app, &ctx.headers).await?;
+    let principal = ctx.principal()?;
     let id = operator_id(ctx)?;
-    principal.require_operator_admin(id)?;
     let revoked = admin::revoke_token(app, ctx.param("token_id"), |t| {
-        t.operator_id == Some(id) && may_see(&principal, t)
+        t.operator_id == Some(id) && may_see(principal, t)
     })
     .await?;
     Ok(json_response(StatusCode::OK, &revoked))

@@ -1,38 +1,20 @@
-//! The routing table: every HTTP route, its Lambda function and its handler. `registry
-//! serve` mounts all of them; each Lambda serves only its own.
+//! The routing table: each HTTP route declared once, with its method, path, Lambda
+//! function, who may call it, its rate-limit class and its handler. Dispatch,
+//! authentication, rate limiting and the OpenAPI document read it; tests/routes.rs checks
+//! functions/, template.yaml, events/ and the README against it. `registry serve` mounts
+//! every route; each Lambda serves only its own.
 
-use http::Method;
+use bytes::Bytes;
+use http::{Method, Response};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RouteId {
-    JourneysCreate,
-    JourneysStatus,
-    JourneysCancel,
-    OperatorsCreate,
-    OperatorsList,
-    OperatorsGet,
-    OperatorsIncentives,
-    ApplicationsCreate,
-    ApplicationsList,
-    ApplicationsRevoke,
-    CeePublicKey,
-    CeeSimulate,
-    CeeRegister,
-    CeeImport,
-    CeeImportIdentity,
-    CeeFind,
-    CeeDelete,
-    CampaignsCreate,
-    CampaignsList,
-    CampaignsGet,
-    CampaignsUpdate,
-    CampaignsClose,
-    CampaignsIncentives,
-    CertificatesCreate,
-    CertificatesFind,
-    CertificatesAttachment,
-}
+use super::auth::Access;
+use super::error::ApiError;
+use super::ratelimit::RateClass;
+use super::{campaigns, cee, certificates, journeys, operators, statements, Ctx};
+use crate::app::App;
+use crate::domain::token::Permission as P;
 
+/// One HTTP route: everything the registry knows about it besides its handler's code.
 #[derive(Debug, PartialEq)]
 pub struct Route {
     pub id: RouteId,
@@ -41,172 +23,248 @@ pub struct Route {
     pub path: &'static str,
     /// Name of the Lambda function (binary in functions/, resource in template.yaml).
     pub function: &'static str,
+    /// Who may call it, checked before the handler runs ([`super::auth::admit`]).
+    pub access: Access,
+    /// The rate-limit class counted for the caller's operator, when the caller's token
+    /// belongs to an operator ([`super::auth::admit`]); `None`: not rate-limited.
+    pub rate: Option<RateClass>,
 }
 
-pub const ROUTES: &[Route] = &[
-    Route {
-        id: RouteId::JourneysCreate,
-        method: Method::POST,
-        path: "/v2/journeys",
+/// Declares [`RouteId`], [`ROUTES`] (in the same order: `ROUTES[id as usize].id == id`) and
+/// the dispatch from a route to its handler, from one entry per route.
+macro_rules! routes {
+    ($(
+        $id:ident {
+            $method:ident $path:literal,
+            function: $function:literal,
+            access: $access:expr,
+            rate: $rate:expr,
+            handler: $handler:path $(,)?
+        }
+    )*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum RouteId {
+            $($id,)*
+        }
+
+        /// The routing table. The fixed CEE paths win over `/v2/policies/cee/{uuid}`
+        /// whatever their order (see [`find`]).
+        pub const ROUTES: &[Route] = &[
+            $(Route {
+                id: RouteId::$id,
+                method: Method::$method,
+                path: $path,
+                function: $function,
+                access: $access,
+                rate: $rate,
+            },)*
+        ];
+
+        /// Runs the handler of `route` (authentication and rate limit already passed).
+        pub(super) async fn call(
+            route: RouteId,
+            app: &App,
+            ctx: &Ctx,
+        ) -> Result<Response<Bytes>, ApiError> {
+            match route {
+                $(RouteId::$id => $handler(app, ctx).await,)*
+            }
+        }
+    };
+}
+
+// The one declaration of each HTTP route. Adding one here makes everything compile but the
+// OpenAPI description (api/openapi/routes.rs); tests/routes.rs then names the functions/
+// binary, template.yaml event, events/ sample and README row it still needs.
+routes! {
+    JourneysCreate {
+        POST "/v2/journeys",
         function: "journeys-create",
-    },
-    Route {
-        id: RouteId::JourneysStatus,
-        method: Method::GET,
-        path: "/v2/journeys/{journey_id}",
+        access: Access::Application(P::JourneyCreate),
+        rate: Some(RateClass::Acquisition),
+        handler: journeys::create,
+    }
+    JourneysStatus {
+        GET "/v2/journeys/{journey_id}",
         function: "journeys-status",
-    },
-    Route {
-        id: RouteId::JourneysCancel,
-        method: Method::DELETE,
-        path: "/v2/journeys/{journey_id}",
+        access: Access::Application(P::JourneyRead),
+        rate: Some(RateClass::Other),
+        handler: journeys::status,
+    }
+    JourneysCancel {
+        DELETE "/v2/journeys/{journey_id}",
         function: "journeys-cancel",
-    },
-    Route {
-        id: RouteId::OperatorsCreate,
-        method: Method::POST,
-        path: "/v2/operators",
+        access: Access::Application(P::JourneyDelete),
+        rate: Some(RateClass::Other),
+        handler: journeys::cancel,
+    }
+    OperatorsCreate {
+        POST "/v2/operators",
         function: "operators-create",
-    },
-    Route {
-        id: RouteId::OperatorsList,
-        method: Method::GET,
-        path: "/v2/operators",
+        access: Access::RegistryAdmin,
+        rate: None,
+        handler: operators::create,
+    }
+    OperatorsList {
+        GET "/v2/operators",
         function: "operators-list",
-    },
-    Route {
-        id: RouteId::OperatorsGet,
-        method: Method::GET,
-        path: "/v2/operators/{operator_id}",
+        access: Access::RegistryAdmin,
+        rate: None,
+        handler: operators::list,
+    }
+    OperatorsGet {
+        GET "/v2/operators/{operator_id}",
         function: "operators-get",
-    },
-    Route {
-        id: RouteId::OperatorsIncentives,
-        method: Method::GET,
-        path: "/v2/operators/{operator_id}/incentives",
+        access: Access::OperatorAdmin,
+        rate: None,
+        handler: operators::get,
+    }
+    OperatorsIncentives {
+        GET "/v2/operators/{operator_id}/incentives",
         function: "operators-incentives",
-    },
-    Route {
-        id: RouteId::ApplicationsCreate,
-        method: Method::POST,
-        path: "/v2/operators/{operator_id}/applications",
+        access: Access::OperatorReader(P::JourneyRead),
+        rate: Some(RateClass::Other),
+        handler: statements::incentives,
+    }
+    ApplicationsCreate {
+        POST "/v2/operators/{operator_id}/applications",
         function: "applications-create",
-    },
-    Route {
-        id: RouteId::ApplicationsList,
-        method: Method::GET,
-        path: "/v2/operators/{operator_id}/applications",
+        access: Access::OperatorAdmin,
+        rate: None,
+        handler: operators::create_token,
+    }
+    ApplicationsList {
+        GET "/v2/operators/{operator_id}/applications",
         function: "applications-list",
-    },
-    Route {
-        id: RouteId::ApplicationsRevoke,
-        method: Method::DELETE,
-        path: "/v2/operators/{operator_id}/applications/{token_id}",
+        access: Access::OperatorAdmin,
+        rate: None,
+        handler: operators::list_tokens,
+    }
+    ApplicationsRevoke {
+        DELETE "/v2/operators/{operator_id}/applications/{token_id}",
         function: "applications-revoke",
-    },
-    // The fixed CEE paths come before `/v2/policies/cee/{uuid}`, which would match them.
-    Route {
-        id: RouteId::CeePublicKey,
-        method: Method::GET,
-        path: "/v2/policies/cee/public-key",
+        access: Access::OperatorAdmin,
+        rate: None,
+        handler: operators::revoke_token,
+    }
+    CeePublicKey {
+        GET "/v2/policies/cee/public-key",
         function: "cee-public-key",
-    },
-    Route {
-        id: RouteId::CeeSimulate,
-        method: Method::POST,
-        path: "/v2/policies/cee/simulate",
+        access: Access::Public,
+        rate: None,
+        handler: cee::public_key,
+    }
+    CeeSimulate {
+        POST "/v2/policies/cee/simulate",
         function: "cee-simulate",
-    },
-    Route {
-        id: RouteId::CeeRegister,
-        method: Method::POST,
-        path: "/v2/policies/cee",
+        access: Access::Application(P::CeeSimulate),
+        rate: Some(RateClass::Cee),
+        handler: cee::simulate,
+    }
+    CeeRegister {
+        POST "/v2/policies/cee",
         function: "cee-register",
-    },
-    Route {
-        id: RouteId::CeeImport,
-        method: Method::POST,
-        path: "/v2/policies/cee/import",
+        access: Access::Application(P::CeeRegister),
+        rate: Some(RateClass::Cee),
+        handler: cee::register,
+    }
+    CeeImport {
+        POST "/v2/policies/cee/import",
         function: "cee-import",
-    },
-    Route {
-        id: RouteId::CeeImportIdentity,
-        method: Method::POST,
-        path: "/v2/policies/cee/import/identity",
+        access: Access::Application(P::CeeImport),
+        rate: Some(RateClass::Cee),
+        handler: cee::import,
+    }
+    CeeImportIdentity {
+        POST "/v2/policies/cee/import/identity",
         function: "cee-import-identity",
-    },
-    Route {
-        id: RouteId::CeeFind,
-        method: Method::GET,
-        path: "/v2/policies/cee/{uuid}",
+        access: Access::Application(P::CeeImport),
+        rate: Some(RateClass::Cee),
+        handler: cee::import_identity,
+    }
+    CeeFind {
+        GET "/v2/policies/cee/{uuid}",
         function: "cee-find",
-    },
-    Route {
-        id: RouteId::CeeDelete,
-        method: Method::DELETE,
-        path: "/v2/policies/cee/{uuid}",
+        access: Access::Application(P::CeeRead),
+        rate: Some(RateClass::Cee),
+        handler: cee::find,
+    }
+    CeeDelete {
+        DELETE "/v2/policies/cee/{uuid}",
         function: "cee-delete",
-    },
-    Route {
-        id: RouteId::CampaignsCreate,
-        method: Method::POST,
-        path: "/v2/campaigns",
+        access: Access::Application(P::CeeDelete),
+        rate: Some(RateClass::Cee),
+        handler: cee::delete,
+    }
+    CampaignsCreate {
+        POST "/v2/campaigns",
         function: "campaigns-create",
-    },
-    Route {
-        id: RouteId::CampaignsList,
-        method: Method::GET,
-        path: "/v2/campaigns",
+        access: Access::RegistryAdmin,
+        rate: None,
+        handler: campaigns::create,
+    }
+    CampaignsList {
+        GET "/v2/campaigns",
         function: "campaigns-list",
-    },
-    Route {
-        id: RouteId::CampaignsGet,
-        method: Method::GET,
-        path: "/v2/campaigns/{campaign_id}",
+        access: Access::CampaignReader,
+        rate: None,
+        handler: campaigns::list,
+    }
+    CampaignsGet {
+        GET "/v2/campaigns/{campaign_id}",
         function: "campaigns-get",
-    },
-    Route {
-        id: RouteId::CampaignsUpdate,
-        method: Method::PUT,
-        path: "/v2/campaigns/{campaign_id}",
+        access: Access::CampaignReader,
+        rate: None,
+        handler: campaigns::get,
+    }
+    CampaignsUpdate {
+        PUT "/v2/campaigns/{campaign_id}",
         function: "campaigns-update",
-    },
-    Route {
-        id: RouteId::CampaignsClose,
-        method: Method::POST,
-        path: "/v2/campaigns/{campaign_id}/close",
+        access: Access::RegistryAdmin,
+        rate: None,
+        handler: campaigns::update,
+    }
+    CampaignsClose {
+        POST "/v2/campaigns/{campaign_id}/close",
         function: "campaigns-close",
-    },
-    Route {
-        id: RouteId::CampaignsIncentives,
-        method: Method::GET,
-        path: "/v2/campaigns/{campaign_id}/incentives",
+        access: Access::RegistryAdmin,
+        rate: None,
+        handler: campaigns::close,
+    }
+    CampaignsIncentives {
+        GET "/v2/campaigns/{campaign_id}/incentives",
         function: "campaigns-incentives",
-    },
-    Route {
-        id: RouteId::CertificatesCreate,
-        method: Method::POST,
-        path: "/v2/certificates",
+        access: Access::CampaignReader,
+        rate: None,
+        handler: campaigns::incentives,
+    }
+    CertificatesCreate {
+        POST "/v2/certificates",
         function: "certificates-create",
-    },
-    Route {
-        id: RouteId::CertificatesFind,
-        method: Method::GET,
-        path: "/v2/certificates/{uuid}",
+        access: Access::Application(P::CertificateCreate),
+        rate: Some(RateClass::Other),
+        handler: certificates::create,
+    }
+    CertificatesFind {
+        GET "/v2/certificates/{uuid}",
         function: "certificates-find",
-    },
-    Route {
-        id: RouteId::CertificatesAttachment,
-        method: Method::GET,
-        path: "/v2/certificates/{uuid}/attachment",
+        access: Access::Public,
+        rate: None,
+        handler: certificates::find,
+    }
+    CertificatesAttachment {
+        GET "/v2/certificates/{uuid}/attachment",
         function: "certificates-attachment",
-    },
-];
+        access: Access::Application(P::CertificateRead),
+        rate: Some(RateClass::Other),
+        handler: certificates::attachment,
+    }
+}
 
 impl RouteId {
     pub fn route(self) -> &'static Route {
-        // Every RouteId has exactly one entry (checked by a test).
-        ROUTES.iter().find(|r| r.id == self).unwrap_or(&ROUTES[0])
+        // `routes!` writes ROUTES in the order of the variants.
+        &ROUTES[self as usize]
     }
 }
 
@@ -311,44 +369,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_route_id_has_one_entry_and_unique_function() {
-        let ids = [
-            RouteId::JourneysCreate,
-            RouteId::JourneysStatus,
-            RouteId::JourneysCancel,
-            RouteId::OperatorsCreate,
-            RouteId::OperatorsList,
-            RouteId::OperatorsGet,
-            RouteId::OperatorsIncentives,
-            RouteId::ApplicationsCreate,
-            RouteId::ApplicationsList,
-            RouteId::ApplicationsRevoke,
-            RouteId::CeePublicKey,
-            RouteId::CeeSimulate,
-            RouteId::CeeRegister,
-            RouteId::CeeImport,
-            RouteId::CeeImportIdentity,
-            RouteId::CeeFind,
-            RouteId::CeeDelete,
-            RouteId::CampaignsCreate,
-            RouteId::CampaignsList,
-            RouteId::CampaignsGet,
-            RouteId::CampaignsUpdate,
-            RouteId::CampaignsClose,
-            RouteId::CampaignsIncentives,
-            RouteId::CertificatesCreate,
-            RouteId::CertificatesFind,
-            RouteId::CertificatesAttachment,
-        ];
-        assert_eq!(ids.len(), ROUTES.len());
-        for id in ids {
-            assert_eq!(ROUTES.iter().filter(|r| r.id == id).count(), 1, "{id:?}");
-            assert_eq!(id.route().id, id);
+    fn routes_are_in_variant_order_with_unique_functions_and_operations() {
+        for (i, route) in ROUTES.iter().enumerate() {
+            assert_eq!(route.id as usize, i, "{:?}", route.id);
+            assert_eq!(route.id.route().id, route.id);
         }
         let mut functions: Vec<_> = ROUTES.iter().map(|r| r.function).collect();
         functions.sort();
         functions.dedup();
         assert_eq!(functions.len(), ROUTES.len());
+        let mut operations: Vec<_> = ROUTES.iter().map(|r| (r.method.as_str(), r.path)).collect();
+        operations.sort();
+        operations.dedup();
+        assert_eq!(operations.len(), ROUTES.len());
     }
 
     #[test]
