@@ -22,10 +22,11 @@ use crate::domain::cee::fields::{
 use crate::domain::cee::rules::{self, Record};
 use crate::domain::cee::signature::{token_message, Signer};
 use crate::domain::journey::JourneyStatus;
-use crate::domain::journey_v2::{self, OperatorClass};
+use crate::domain::journey_v2::OperatorClass;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
 use crate::domain::token::Permission;
+use crate::records::journey::JourneyRecord;
 use crate::records::keys;
 use crate::store::Item;
 
@@ -300,9 +301,8 @@ struct ShortJourney {
 /// campaign window. The carpool is the passenger's part of the trip: its distance, start
 /// and end; the person is the driver (their phone).
 fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<ShortJourney, &'static str> {
-    let journey = crate::records::journey::stored_document(item)
-        .and_then(|doc| journey_v2::parse(&doc).ok())
-        .ok_or("its stored document cannot be read")?;
+    let item = JourneyRecord::from_item(item);
+    let journey = item.parsed().ok_or("its stored document cannot be read")?;
     if journey.operator_class != OperatorClass::C {
         return Err("its operator class is not C");
     }
@@ -314,7 +314,7 @@ fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<ShortJourney, &'s
     if distance > MAX_SHORT_DISTANCE_M {
         return Err("it is longer than 80 km");
     }
-    let countries = [item.s("start_country"), item.s("end_country")];
+    let countries = [item.start_country.as_deref(), item.end_country.as_deref()];
     if countries.iter().all(Option::is_none) {
         return Err("its countries are not known yet (not processed)");
     }
@@ -333,7 +333,7 @@ fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<ShortJourney, &'s
     Ok(ShortJourney {
         end: passenger.end.datetime,
         driver_phone,
-        status: item.s("status").unwrap_or_default().to_owned(),
+        status: item.status_str().to_owned(),
     })
 }
 
@@ -562,7 +562,8 @@ async fn conflict(app: &App, operator: OperatorId, record: &Record) -> ApiError 
                 .await
                 .ok()
                 .flatten()
-                .and_then(|item| item.s("status").map(str::to_owned));
+                .and_then(|item| JourneyRecord::from_item(&item).status)
+                .map(|status| status.as_str().to_owned());
             data["status"] = json!(status);
         }
     }
@@ -685,7 +686,7 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             .store
             .get(&keys::journey(operator, j))
             .await?
-            .and_then(|journey| journey.s("status").and_then(JourneyStatus::parse)),
+            .and_then(|journey| JourneyRecord::from_item(&journey).status),
         None => None,
     };
     let unreadable = || {
