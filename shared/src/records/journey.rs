@@ -209,7 +209,7 @@ impl JourneyRecord {
 
     pub fn to_item(&self) -> Item {
         let mut item = Item::new(self.key.clone());
-        let mut put = |name: &str, value: Option<crate::store::Attr>| {
+        let mut put = |name: &str, value: Option<super::item::Attr>| {
             if let Some(value) = value {
                 item.attrs.insert(name.to_owned(), value);
             }
