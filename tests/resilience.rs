@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use registry_core::jobs::fraud;
 use registry_core::queue::Queue;
+use registry_core::records::journey::JourneyRecord;
 use registry_core::store::{scan_all, sqlite::SqliteStore, Item};
 use support::*;
 
@@ -222,7 +223,7 @@ async fn crash_kill_9_under_load_loses_nothing_and_processes_once() {
     for (id, j) in &journeys {
         assert_eq!(j.s("status"), Some("ok"), "{id}");
         assert_eq!(j.n("processings"), Some(1), "{id} processed more than once");
-        let evidence = fraud::evidence::keys_of(j);
+        let evidence = fraud::evidence::keys_of(&JourneyRecord::from_item(j));
         assert_eq!(evidence.len(), 2, "{id}");
         assert!(evidence.iter().all(|k| keys.contains(k)), "{id}: evidence");
     }

@@ -71,7 +71,10 @@ async fn seed(app: &App, operator: OperatorId, journeys: u32, years: u32) -> Res
                 identity_key(&app.config.hash_secret, operator, &person.identity),
             )
             .with("passenger_start", rfc3339(person.start.datetime));
-        for (role, key) in registry_core::records::certificate::index_keys(operator, &item) {
+        for (role, key) in registry_core::records::certificate::index_keys(
+            operator,
+            &registry_core::records::journey::JourneyRecord::from_item(&item),
+        ) {
             ops.push(WriteOp::Put {
                 item: Trip::of(&journey, role).to_item(key),
                 condition: None,

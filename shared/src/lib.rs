@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod jobs;
+pub mod journeys;
 pub mod lambda;
 pub mod logging;
 pub mod queue;

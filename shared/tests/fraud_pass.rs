@@ -19,6 +19,7 @@ use registry_core::config::Config;
 use registry_core::domain::operator::OperatorId;
 use registry_core::jobs::fraud::{self, RunRecord};
 use registry_core::queue::{memory::MemoryQueue, Queue};
+use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
 use registry_core::store::{memory::MemoryStore, sqlite::SqliteStore, Query, Store};
 use serde_json::{json, Value};
@@ -613,7 +614,7 @@ async fn a_journey_still_pending_is_judged_by_the_next_pass() {
         .unwrap();
     let doc = registry_core::records::journey::stored_document(&item).unwrap();
     let parsed = registry_core::domain::journey_v2::parse(&doc).unwrap();
-    for evidence in fraud::evidence::items_for(&item, &parsed) {
+    for evidence in fraud::evidence::items_for(&JourneyRecord::from_item(&item), &parsed) {
         w.app.store.put(evidence, None).await.unwrap();
     }
 

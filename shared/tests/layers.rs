@@ -17,7 +17,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("what every service runs with", &["app"]),
     (
         "services",
-        &["admin", "campaigns", "cee", "certificate", "jobs"],
+        &[
+            "admin",
+            "campaigns",
+            "cee",
+            "certificate",
+            "jobs",
+            "journeys",
+        ],
     ),
     ("HTTP edge", &["api"]),
     ("entry points", &["lambda"]),

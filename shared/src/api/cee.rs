@@ -21,9 +21,9 @@ use crate::domain::cee::fields::{
 use crate::domain::cee::rules::{self, Record};
 use crate::domain::cee::signature::{token_message, Signer};
 use crate::domain::journey::JourneyStatus;
-use crate::domain::journey_v2;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
+use crate::records::journey::JourneyRecord;
 use crate::records::keys;
 use crate::store::Item;
 
@@ -279,12 +279,10 @@ pub async fn register(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError>
 /// A short registration's journey: its stored document and the countries processing found
 /// (`rules::short_journey` says whether it is eligible).
 fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<rules::ShortJourney, &'static str> {
-    let journey = crate::records::journey::stored_document(item)
-        .and_then(|doc| journey_v2::parse(&doc).ok())
-        .ok_or("its stored document cannot be read")?;
-    let countries = [item.s("start_country"), item.s("end_country")];
-    let status = item.s("status").unwrap_or_default();
-    rules::short_journey(&journey, countries, status, campaign)
+    let item = JourneyRecord::from_item(item);
+    let journey = item.parsed().ok_or("its stored document cannot be read")?;
+    let countries = [item.start_country.as_deref(), item.end_country.as_deref()];
+    rules::short_journey(&journey, countries, item.status_str(), campaign)
 }
 
 /// Positive answers only: a SIRET never changes once set, an operator without one may get
@@ -512,7 +510,8 @@ async fn conflict(app: &App, operator: OperatorId, record: &Record) -> ApiError 
                 .await
                 .ok()
                 .flatten()
-                .and_then(|item| item.s("status").map(str::to_owned));
+                .and_then(|item| JourneyRecord::from_item(&item).status)
+                .map(|status| status.as_str().to_owned());
             data["status"] = json!(status);
         }
     }
@@ -635,7 +634,7 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             .store
             .get(&keys::journey(operator, j))
             .await?
-            .and_then(|journey| journey.s("status").and_then(JourneyStatus::parse)),
+            .and_then(|journey| JourneyRecord::from_item(&journey).status),
         None => None,
     };
     let unreadable = || {

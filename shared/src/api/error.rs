@@ -207,6 +207,17 @@ impl From<crate::admin::AdminError> for ApiError {
     }
 }
 
+impl From<crate::journeys::JourneyError> for ApiError {
+    fn from(e: crate::journeys::JourneyError) -> Self {
+        use crate::journeys::JourneyError;
+        match e {
+            JourneyError::NotFound => ApiError::not_found("journey"),
+            JourneyError::Busy => ApiError::unavailable(),
+            JourneyError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::campaigns::CampaignError> for ApiError {
     fn from(e: crate::campaigns::CampaignError) -> Self {
         use crate::campaigns::CampaignError;

@@ -9,34 +9,20 @@
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::error::{json_response, ApiError, Detail};
 use super::Ctx;
 use crate::app::App;
 use crate::campaigns::drafts as incentives;
 use crate::clock::rfc3339;
-use crate::domain::identity::identity_key;
-use crate::domain::journey::{
-    pack_document, CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS,
-};
+use crate::domain::journey::{CancelReason, JourneyStatus, Receipt, MAX_JOURNEY_ID_CHARS};
 use crate::domain::journey_v2::{self, Invalid};
 use crate::domain::operator::OperatorId;
-use crate::jobs::Task;
 use crate::queue::Message;
+pub use crate::records::journey::Accepted;
+use crate::records::journey::JourneyRecord;
 use crate::records::keys;
-use crate::store::{
-    Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK, MAX_TRANSACTION_WRITES,
-};
-
-/// The receipt as first answered (its status then, not the journey's status now).
-fn receipt_of(item: &Item) -> Option<Receipt> {
-    Some(Receipt {
-        journey_id: item.s("journey_id")?.to_owned(),
-        created_at: item.s("created_at")?.to_owned(),
-        status: JourneyStatus::parse(item.s("receipt_status")?)?,
-    })
-}
+use crate::store::{Condition, Item, StoreError, WriteOp};
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let operator = ctx.operator()?;
@@ -91,8 +77,9 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
                 .get(&key)
                 .await?
                 .ok_or_else(ApiError::unavailable)?;
-            let receipt = receipt_of(&existing).ok_or_else(ApiError::internal)?;
-            if existing.s("doc_hash") == Some(doc_hash.as_str()) {
+            let existing = JourneyRecord::from_item(&existing);
+            let receipt = existing.receipt().ok_or_else(ApiError::internal)?;
+            if existing.doc_hash.as_deref() == Some(doc_hash.as_str()) {
                 let mut response = json_response(StatusCode::OK, &receipt);
                 response.headers_mut().insert(
                     "idempotent-replayed",
@@ -111,21 +98,10 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     }
 }
 
-/// A journey as acceptance stores it, and what acceptance does with it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Accepted {
-    pub item: Item,
-    /// `pending`, or `expired` for a late journey.
-    pub status: JourneyStatus,
-    /// Hash of the document's canonical form: a retry of the same value is recognised by it.
-    pub doc_hash: String,
-    /// The processing task of a pending journey.
-    pub task: Option<Task>,
-}
-
 /// The item `POST /v2/journeys` writes for `journey` (parsed from `doc`, received as the
-/// bytes `body`) sent by `operator` at `received_at`. The one constructor of a journey item:
-/// acceptance writes it, tests and tools seed stores with it ([`accepted_item`]).
+/// bytes `body`) sent by `operator` at `received_at`: [`JourneyRecord::accepted`], the one
+/// constructor of a journey item. Acceptance writes it, tests and tools seed stores with it
+/// ([`accepted_item`]).
 pub fn accepted(
     secret: &str,
     operator: OperatorId,
@@ -134,66 +110,8 @@ pub fn accepted(
     body: &[u8],
     received_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Accepted, ApiError> {
-    // Late journeys are kept (nothing is lost) but never processed nor paid.
-    let status = if journey_v2::late(journey, received_at) {
-        JourneyStatus::Expired
-    } else {
-        JourneyStatus::Pending
-    };
-    let journey_id = &journey.journey_id;
-    // serde_json keeps object keys sorted: equal JSON values serialise identically.
-    let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
-    let now = rfc3339(received_at);
-    let mut item = Item::new(keys::journey(operator, journey_id))
-        .with(
-            "operator_id",
-            i64::try_from(operator.0).map_err(|_| ApiError::internal())?,
-        )
-        .with("journey_id", journey_id.clone())
-        .with("status", status.as_str())
-        .with("receipt_status", status.as_str())
-        .with("created_at", now.clone())
-        .with("updated_at", now.clone())
-        .with(
-            crate::records::journey::STORED_DOCUMENT,
-            pack_document(body),
-        )
-        .with("doc_hash", doc_hash.clone());
-    if let Some(trip) = &journey.operator_journey_id {
-        item.set("operator_journey_id", trip.clone());
-    }
-    // The normalised form the later jobs read without parsing the document again: who
-    // (identity keys, keyed hashes: never a phone number) and when (UTC instants).
-    for (role, person) in [
-        ("passenger", &journey.passenger.person),
-        ("driver", &journey.driver.person),
-    ] {
-        item.set(
-            &format!("{role}_key"),
-            identity_key(secret, operator, &person.identity),
-        );
-        item.set(&format!("{role}_start"), rfc3339(person.start.datetime));
-        item.set(&format!("{role}_end"), rfc3339(person.end.datetime));
-    }
-    let mut task = None;
-    if status == JourneyStatus::Pending {
-        item.set(
-            GSI1_PK,
-            keys::pending_index(keys::pending_shard(operator, journey_id)),
-        );
-        // Bounded length whatever the id (DynamoDB index sort keys hold 1 024 bytes).
-        item.set(GSI1_SK, format!("{now}#{operator}#{}", &doc_hash[..16]));
-        task = Some(Task::ProcessJourney {
-            operator_id: operator,
-            journey_id: journey_id.clone(),
-        });
-    }
-    Ok(Accepted {
-        item,
-        status,
-        doc_hash,
-        task,
-    })
+    JourneyRecord::accepted(secret, operator, journey, doc, body, received_at)
+        .ok_or_else(ApiError::internal)
 }
 
 /// The item acceptance writes for the whole document `doc`, sent as `doc.to_string()` by
@@ -234,20 +152,16 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         app, operator, journey_id, &drafts,
     )
     .await?;
-    let labels = |name: &str| -> Vec<String> {
-        item.s(name)
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default()
-    };
+    let item = JourneyRecord::from_item(&item);
     let view = (|| {
         Some(JourneyView {
-            journey_id: item.s("journey_id")?.to_owned(),
-            operator_journey_id: item.s("operator_journey_id").map(str::to_owned),
-            status: JourneyStatus::parse(item.s("status")?)?,
-            created_at: item.s("created_at")?.to_owned(),
-            updated_at: item.s("updated_at")?.to_owned(),
-            fraud_labels: labels("fraud_labels"),
-            anomaly_labels: labels("anomaly_labels"),
+            journey_id: item.journey_id.clone()?,
+            operator_journey_id: item.operator_journey_id.clone(),
+            status: item.status?,
+            created_at: item.created_at.clone()?,
+            updated_at: item.updated_at.clone()?,
+            fraud_labels: JourneyRecord::labels(&item.fraud_labels),
+            anomaly_labels: JourneyRecord::labels(&item.anomaly_labels),
             incentives,
         })
     })()
@@ -306,22 +220,8 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         return Err(ApiError::invalid("invalid_request", details));
     }
 
-    let key = keys::journey(operator, journey_id);
     let now = rfc3339(app.clock.now());
-    let mut update = Update::new()
-        .set("status", JourneyStatus::Canceled.as_str())
-        .set("canceled_at", now.clone())
-        .set("updated_at", now.clone())
-        // Out of the pending index: never processed, never swept.
-        .remove(GSI1_PK)
-        .remove(GSI1_SK);
-    if let Some(code) = &reason.code {
-        update = update.set("cancel_code", code.clone());
-    }
-    if let Some(message) = &reason.message {
-        update = update.set("cancel_message", message.clone());
-    }
-    let canceled_at = cancel_with_drafts(app, &key, operator, update, &now).await?;
+    let canceled_at = crate::journeys::cancel(app, operator, journey_id, &reason, &now).await?;
     Ok(json_response(
         StatusCode::OK,
         &Canceled {
@@ -330,93 +230,6 @@ pub async fn cancel(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             canceled_at,
         },
     ))
-}
-
-/// Cancels a journey, its draft incentives and its fraud evidence (a canceled journey is
-/// no evidence against others): in one transaction when they fit (the usual case), else
-/// the journey with what fits and the remaining drafts right after. Processing between the
-/// read and the write (status, drafts: `incentive_rev`) makes the write fail and the whole
-/// is read again. Repeating the call finishes an interrupted one.
-async fn cancel_with_drafts(
-    app: &App,
-    key: &crate::store::Key,
-    operator: crate::domain::operator::OperatorId,
-    update: Update,
-    now: &str,
-) -> Result<String, ApiError> {
-    for _ in 0..5 {
-        let (journey, drafts) = incentives::journey_with_drafts(app, key)
-            .await?
-            .ok_or_else(|| ApiError::not_found("journey"))?;
-        let groups = incentives::cancel_groups(&drafts, now);
-        if let Some(canceled_at) = journey.s("canceled_at") {
-            finish(app, groups).await?;
-            return Ok(canceled_at.to_owned());
-        }
-        let rev = match journey.n(incentives::REV) {
-            Some(rev) => Condition::equals(incentives::REV, rev),
-            None => Condition::AttrMissing(incentives::REV.into()),
-        };
-        let status = journey.s("status").unwrap_or_default().to_owned();
-        let mut ops = vec![
-            WriteOp::Update {
-                key: key.clone(),
-                update: update.clone(),
-                condition: Some(Condition::All(vec![
-                    Condition::Exists,
-                    Condition::AttrMissing("canceled_at".into()),
-                    Condition::equals("status", status),
-                    rev,
-                ])),
-            },
-            // Counted once per journey: only the first cancellation passes the condition.
-            WriteOp::Update {
-                key: keys::operator_stats(operator),
-                update: Update::new().add("canceled", 1),
-                condition: None,
-            },
-        ];
-        ops.extend(
-            crate::jobs::fraud::evidence::keys_of(&journey)
-                .into_iter()
-                .map(|key| WriteOp::Delete {
-                    key,
-                    condition: None,
-                }),
-        );
-        // Out of the certificates issued from now on (those issued before stay as they are).
-        ops.extend(crate::records::certificate::unlist(operator, &journey));
-        let mut rest = Vec::new();
-        for group in groups {
-            if rest.is_empty() && ops.len() + group.len() <= MAX_TRANSACTION_WRITES {
-                ops.extend(group);
-            } else {
-                rest.push(group);
-            }
-        }
-        match app.store.transact(ops).await {
-            Ok(()) => {
-                finish(app, rest).await?;
-                return Ok(now.to_owned());
-            }
-            // Canceled, processed or given drafts meanwhile: read again.
-            Err(StoreError::TransactionCanceled { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::unavailable())
-}
-
-/// Cancels the remaining drafts of a canceled journey, one campaign at a time.
-async fn finish(app: &App, groups: Vec<Vec<WriteOp>>) -> Result<(), ApiError> {
-    for ops in groups {
-        match app.store.transact(ops).await {
-            // Done by a concurrent call.
-            Ok(()) | Err(StoreError::TransactionCanceled { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
 }
 
 /// A journey's violations as the HTTP answer.

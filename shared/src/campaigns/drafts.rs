@@ -25,6 +25,7 @@ use crate::domain::campaign::{Campaign, CampaignId};
 use crate::domain::error::Detail;
 use crate::domain::journey_v2::Journey;
 use crate::domain::operator::OperatorId;
+use crate::records::journey::{JourneyRecord, Party};
 use crate::records::keys;
 use crate::store::{
     Condition, Item, Key, Query, SkRange, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK,
@@ -45,7 +46,7 @@ impl From<StoreError> for DraftError {
 pub const DRAFT: &str = "draft";
 pub const CANCELED: &str = "canceled";
 /// Attribute of the journey item counting the draft transactions written for it.
-pub const REV: &str = "incentive_rev";
+pub const REV: &str = crate::records::journey::INCENTIVE_REV;
 /// Attempts when counters moved between the read and the write.
 const ATTEMPTS: usize = 16;
 
@@ -55,7 +56,7 @@ const ATTEMPTS: usize = 16;
 pub async fn process(
     app: &App,
     key: &Key,
-    item: &Item,
+    item: &JourneyRecord,
     journey: &Journey,
     operator: OperatorId,
 ) -> Result<bool, DraftError> {
@@ -74,13 +75,13 @@ pub async fn process(
         } else {
             None
         };
-        let person = |name: &str| item.s(name).and_then(PersonKey::from_hex);
+        let person = |party: &Party| party.key.as_deref().and_then(PersonKey::from_hex);
         let trip = Trip::from_journey(
             journey,
             operator,
             siret.as_deref(),
-            person("driver_key"),
-            person("passenger_key"),
+            person(&item.driver),
+            person(&item.passenger),
         );
         for campaign in campaigns.iter() {
             if !campaign_draft(app, key, item, campaign, &trip, operator).await? {
@@ -145,12 +146,12 @@ fn n(v: u64) -> i64 {
 async fn campaign_draft(
     app: &App,
     key: &Key,
-    item: &Item,
+    item: &JourneyRecord,
     campaign: &Campaign,
     trip: &Trip<'_>,
     operator: OperatorId,
 ) -> Result<bool, DraftError> {
-    let journey_id = item.s("journey_id").unwrap_or_default();
+    let journey_id = item.journey_id.as_deref().unwrap_or_default();
     for _ in 0..ATTEMPTS {
         let (counters, read) = read_counters(app, campaign, trip).await?;
         let Evaluation::Eligible {
@@ -165,7 +166,7 @@ async fn campaign_draft(
         let mut ops = vec![WriteOp::Update {
             key: key.clone(),
             update: Update::new().add(REV, 1),
-            condition: Some(Condition::equals("status", "pending")),
+            condition: Some(JourneyRecord::only_if_pending()),
         }];
         let mut deltas: BTreeMap<CounterKey, Tally> = BTreeMap::new();
         let (mut count, mut cents) = (0i64, 0i64);
@@ -184,7 +185,7 @@ async fn campaign_draft(
                 campaign,
                 operator,
                 journey_id,
-                item.s("operator_journey_id"),
+                item.operator_journey_id.as_deref(),
                 trip,
                 local_date,
                 i,

@@ -471,6 +471,7 @@ mod tests {
     use crate::domain::journey::example_document;
     use crate::records::certificate::index_keys;
     use crate::records::item::{Item, Key};
+    use crate::records::journey::JourneyRecord;
     use crate::records::keys;
 
     fn request(body: Value) -> Result<Request, Vec<String>> {
@@ -636,7 +637,7 @@ mod tests {
             .with("passenger_start", "2025-01-01T00:00:00.000Z")
             .with("driver_key", "dk")
             .with("driver_start", "2025-01-01T00:00:00.000Z");
-        let keys = index_keys(OperatorId(3), &item);
+        let keys = index_keys(OperatorId(3), &JourneyRecord::from_item(&item));
         assert_eq!(keys.len(), 2);
         assert_eq!(keys[0].1.pk, "PERSON#3#pk");
         assert_eq!(keys[0].1.sk, "2025-01-01T00:00:00.000Z#p#j-1");

@@ -5,7 +5,7 @@
 //! journey changes, and a delivery that finds it canceled takes away what an interrupted
 //! one may have written.
 
-use super::{fraud, TaskError};
+use super::TaskError;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
@@ -13,8 +13,10 @@ use crate::domain::country::Country;
 use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2;
 use crate::domain::operator::OperatorId;
+use crate::records::journey::JourneyRecord;
 use crate::records::keys;
-use crate::store::{Condition, Item, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
+use crate::records::processing::Processed;
+use crate::store::StoreError;
 
 pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Result<(), TaskError> {
     let key = keys::journey(operator, journey_id);
@@ -23,17 +25,19 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
             "journey of operator {operator} not found"
         )));
     };
-    match item.s("status").and_then(JourneyStatus::parse) {
+    let record = JourneyRecord::from_item(&item);
+    match record.status {
         Some(JourneyStatus::Pending) => {}
         // An earlier delivery may have written its evidence and trip-index entries and then
         // lost the race with the cancellation, or crashed: they go.
-        Some(JourneyStatus::Canceled) => return forget(app, operator, &item).await,
+        Some(JourneyStatus::Canceled) => return forget(app, operator, &record).await,
         // Processed already (a redelivery).
         _ => return Ok(()),
     }
     // Validated at acceptance: a document that no longer parses is a bug, left to the
     // dead-letter queue rather than guessed at.
-    let doc = crate::records::journey::stored_document(&item)
+    let doc = record
+        .document()
         .ok_or_else(|| TaskError("stored document missing or not readable".into()))?;
     let journey = journey_v2::parse(&doc).map_err(|e| {
         TaskError(format!(
@@ -52,53 +56,41 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
     };
     // The carpool itself is the passenger's trip: the driver may start earlier or end later.
     let trip = &journey.passenger.person;
-    let update = Update::new()
-        .set("status", status.as_str())
-        .set("start_country", Country::of(&trip.start.place).as_str())
-        .set("end_country", Country::of(&trip.end.place).as_str())
-        .set(
-            "anomaly_labels",
-            serde_json::to_string(&labels).unwrap_or_else(|_| "[]".into()),
-        )
-        .set("updated_at", rfc3339(app.clock.now()))
-        // Counts the processings that took effect: the condition below keeps it at 1, which
-        // the crash and redelivery tests check.
-        .add("processings", 1)
-        // Leaves the pending index: the sweeper no longer sees it.
-        .remove(GSI1_PK)
-        .remove(GSI1_SK);
+    let found = Processed {
+        status,
+        start_country: Country::of(&trip.start.place).as_str(),
+        end_country: Country::of(&trip.end.place).as_str(),
+        anomaly_labels: &labels,
+    };
+    let update = JourneyRecord::processed(&found, rfc3339(app.clock.now()));
     // Its draft incentives first, then the status (SPEC §4 "Draft"); `false`: canceled
     // meanwhile, the cancellation stands.
     if status == JourneyStatus::Ok
-        && !crate::campaigns::drafts::process(app, &key, &item, &journey, operator).await?
+        && !crate::campaigns::drafts::process(app, &key, &record, &journey, operator).await?
     {
-        return forget(app, operator, &item).await;
+        return forget(app, operator, &record).await;
     }
     // Its people become evidence for the fraud pass and, `ok`, it enters the trip index of
     // both (certificates). Plain puts rather than one transaction with the status, which
     // DynamoDB would bill twice: they are idempotent, written before the status so that a
     // processed journey always has them, and taken away again when a cancellation wins
     // (here or at the next delivery, above). The fraud pass leaves pending journeys alone.
-    let mut ops: Vec<WriteOp> = fraud::evidence::items_for(&item, &journey)
-        .into_iter()
-        .map(|item| WriteOp::Put {
-            item,
-            condition: None,
-        })
-        .collect();
-    if status == JourneyStatus::Ok {
-        ops.extend(crate::records::certificate::list(operator, &item, &journey));
-    }
+    let ops = record.processing_writes(operator, &journey, status);
     app.store.write_each(ops).await?;
-    let only_if_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
+    let only_if_pending = JourneyRecord::only_if_pending();
     match app.store.update(&key, update, Some(only_if_pending)).await {
         Ok(_) => Ok(()),
         // A twin delivery processed it first, or the operator canceled it meanwhile.
         Err(StoreError::ConditionFailed { .. }) => match app.store.get(&key).await? {
-            Some(now) if now.s("status") == Some(JourneyStatus::Canceled.as_str()) => {
-                forget(app, operator, &now).await
+            Some(now) => {
+                let now = JourneyRecord::from_item(&now);
+                if now.is(JourneyStatus::Canceled) {
+                    forget(app, operator, &now).await
+                } else {
+                    Ok(())
+                }
             }
-            _ => Ok(()),
+            None => Ok(()),
         },
         Err(e) => Err(e.into()),
     }
@@ -106,16 +98,8 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
 
 /// Takes a canceled journey's evidence and trip-index entries away, whether they were
 /// written or not (deleting an absent item is no error).
-async fn forget(app: &App, operator: OperatorId, item: &Item) -> Result<(), TaskError> {
-    let mut ops: Vec<WriteOp> = fraud::evidence::keys_of(item)
-        .into_iter()
-        .map(|key| WriteOp::Delete {
-            key,
-            condition: None,
-        })
-        .collect();
-    ops.extend(crate::records::certificate::unlist(operator, item));
-    Ok(app.store.write_each(ops).await?)
+async fn forget(app: &App, operator: OperatorId, record: &JourneyRecord) -> Result<(), TaskError> {
+    Ok(app.store.write_each(record.take_back(operator)).await?)
 }
 
 #[cfg(test)]
@@ -130,6 +114,7 @@ mod tests {
     use crate::queue::memory::MemoryQueue;
     use crate::store::memory::MemoryStore;
     use crate::store::Store;
+    use crate::store::{Condition, Item, Update, WriteOp};
 
     async fn processed(doc: serde_json::Value) -> Item {
         let app = App::new(
@@ -160,11 +145,14 @@ mod tests {
 
     /// The evidence and trip-index entries of `item` that exist.
     async fn written(app: &App, item: &Item) -> usize {
-        let keys = fraud::evidence::keys_of(item).into_iter().chain(
-            crate::records::certificate::index_keys(OperatorId(1), item)
-                .into_iter()
-                .map(|(_, k)| k),
-        );
+        let item = &JourneyRecord::from_item(item);
+        let keys = crate::jobs::fraud::evidence::keys_of(item)
+            .into_iter()
+            .chain(
+                crate::records::certificate::index_keys(OperatorId(1), item)
+                    .into_iter()
+                    .map(|(_, k)| k),
+            );
         let mut found = 0;
         for key in keys {
             found += usize::from(app.store.get(&key).await.unwrap().is_some());

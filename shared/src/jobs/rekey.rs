@@ -18,12 +18,14 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::campaigns::drafts::{self, DRAFT, REV};
+use crate::campaigns::drafts::{self, DRAFT};
 use crate::domain::identity::identity_key;
 use crate::domain::journey::JourneyStatus;
-use crate::domain::journey_v2::{self, Journey};
+use crate::domain::journey_v2::Journey;
 use crate::domain::operator::OperatorId;
 use crate::jobs::fraud::evidence;
+use crate::records::journey::{JourneyRecord, Side};
+use crate::records::processing::KeyMove;
 use crate::store::{
     Condition, Item, Key, Scan, StoreError, StoreResult, Update, WriteOp, MAX_TRANSACTION_WRITES,
 };
@@ -33,7 +35,6 @@ const PAGE: usize = 500;
 /// Attempts on one journey that keeps changing under the job (processing, cancellation,
 /// fraud pass); the next run picks it up.
 const ATTEMPTS: usize = 5;
-const ROLES: [(&str, &str); 2] = [("passenger", "passenger_key"), ("driver", "driver_key")];
 
 /// What a run did, summed over its segments.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -157,12 +158,9 @@ fn keys_under(secret: &str, operator: OperatorId, journey: &Journey) -> [String;
     ]
 }
 
-/// One role whose key moves.
-struct Move {
-    attr: &'static str,
-    role: &'static str,
-    old: String,
-    new: String,
+/// The identity keys stored on a journey, by role (passenger, driver).
+fn stored_keys(journey: &JourneyRecord) -> [&str; 2] {
+    Side::BOTH.map(|side| journey.party(side).key.as_deref().unwrap_or_default())
 }
 
 async fn rekey_journey(
@@ -171,27 +169,20 @@ async fn rekey_journey(
     scanned: &Item,
     report: &mut Report,
 ) -> StoreResult<()> {
-    let Some(operator) = scanned
-        .n("operator_id")
-        .and_then(|n| u64::try_from(n).ok())
-        .map(OperatorId)
-    else {
+    let scanned = JourneyRecord::from_item(scanned);
+    let Some(operator) = scanned.operator else {
         tracing::error!(pk = %scanned.key.pk, "journey without operator_id; not re-keyed");
         report.unreadable += 1;
         return Ok(());
     };
-    let Some(parsed) =
-        crate::records::journey::stored_document(scanned).and_then(|d| journey_v2::parse(&d).ok())
-    else {
+    let Some(parsed) = scanned.parsed() else {
         tracing::error!(pk = %scanned.key.pk, "stored document not readable; not re-keyed");
         report.unreadable += 1;
         return Ok(());
     };
     let current = keys_under(&app.config.hash_secret, operator, &parsed);
     // Done already (or accepted after the switch): no read, no write.
-    if ROLES.map(|(_, attr)| scanned.s(attr).unwrap_or_default())
-        == current.each_ref().map(String::as_str)
-    {
+    if stored_keys(&scanned) == current.each_ref().map(String::as_str) {
         report.current += 1;
         return Ok(());
     }
@@ -201,17 +192,18 @@ async fn rekey_journey(
         let Some((item, drafts)) = drafts::journey_with_drafts(app, &scanned.key).await? else {
             return Ok(());
         };
-        let stored = ROLES.map(|(_, attr)| item.s(attr).unwrap_or_default().to_owned());
+        let item = JourneyRecord::from_item(&item);
+        let stored = stored_keys(&item).map(str::to_owned);
         if stored == current {
             report.current += 1;
             return Ok(());
         }
-        if item.s("status") == Some(JourneyStatus::Pending.as_str()) {
+        if item.is(JourneyStatus::Pending) {
             report.pending += 1;
             return Ok(());
         }
         let mut moves = Vec::new();
-        for (i, (role, attr)) in ROLES.into_iter().enumerate() {
+        for (i, side) in Side::BOTH.into_iter().enumerate() {
             if stored[i] == current[i] {
                 continue;
             }
@@ -219,9 +211,8 @@ async fn rekey_journey(
                 report.unknown_secret += 1;
                 return Ok(());
             }
-            moves.push(Move {
-                attr,
-                role,
+            moves.push(KeyMove {
+                side,
                 old: stored[i].clone(),
                 new: current[i].clone(),
             });
@@ -250,9 +241,9 @@ struct DraftMove {
     counters: BTreeMap<Key, (i64, i64)>,
 }
 
-fn draft_move(draft: &Item, moves: &[Move]) -> Option<DraftMove> {
+fn draft_move(draft: &Item, moves: &[KeyMove]) -> Option<DraftMove> {
     let role = draft.s("role")?;
-    let m = moves.iter().find(|m| m.role == role)?;
+    let m = moves.iter().find(|m| m.side.name() == role)?;
     if draft.s("person_key") != Some(m.old.as_str()) {
         // Moved already, or not this person (no key: a campaign-wide draft).
         return None;
@@ -298,9 +289,9 @@ fn draft_move(draft: &Item, moves: &[Move]) -> Option<DraftMove> {
 }
 
 /// The same draft keeping its counts where they are (too many counters to move at once).
-fn without_counters(draft: &Item, moves: &[Move]) -> Option<WriteOp> {
+fn without_counters(draft: &Item, moves: &[KeyMove]) -> Option<WriteOp> {
     let role = draft.s("role")?;
-    let m = moves.iter().find(|m| m.role == role)?;
+    let m = moves.iter().find(|m| m.side.name() == role)?;
     Some(WriteOp::Update {
         key: draft.key.clone(),
         update: Update::new().set("person_key", m.new.clone()),
@@ -318,29 +309,6 @@ fn counter_ops(counters: &BTreeMap<Key, (i64, i64)>) -> Vec<WriteOp> {
             condition: None,
         })
         .collect()
-}
-
-/// The journey item as it was read still: its status, its draft revision and its keys.
-/// Every transaction of the job bumps the revision, so a cancellation that read the drafts
-/// before a move reads them again (it gives back what the drafts say they counted).
-fn journey_update(item: &Item, rev: Option<i64>, update: Update, moves: &[Move]) -> WriteOp {
-    let mut conditions = vec![
-        Condition::equals("status", item.s("status").unwrap_or_default()),
-        match rev {
-            Some(rev) => Condition::equals(REV, rev),
-            None => Condition::AttrMissing(REV.into()),
-        },
-    ];
-    conditions.extend(
-        moves
-            .iter()
-            .map(|m| Condition::equals(m.attr, m.old.clone())),
-    );
-    WriteOp::Update {
-        key: item.key.clone(),
-        update: update.add(REV, 1),
-        condition: Some(Condition::All(conditions)),
-    }
 }
 
 /// Moves of items keyed by the identity keys: `Delete` old + `Put` new with the same
@@ -366,24 +334,15 @@ async fn moved_items(app: &App, pairs: Vec<(Key, Key)>) -> StoreResult<Vec<Write
     Ok(ops)
 }
 
-/// The journey with the new keys set, to derive the new keys of its items.
-fn renamed(item: &Item, moves: &[Move]) -> Item {
-    let mut renamed = item.clone();
-    for m in moves {
-        renamed.set(m.attr, m.new.clone());
-    }
-    renamed
-}
-
 async fn write(
     app: &App,
     operator: OperatorId,
-    item: &Item,
+    item: &JourneyRecord,
     drafts: &[Item],
-    moves: &[Move],
+    moves: &[KeyMove],
     done: &mut Report,
 ) -> StoreResult<()> {
-    let new_item = renamed(item, moves);
+    let new_item = item.rekeyed(moves);
     // Evidence and trip-index keys, old and new, for the roles that move (a role whose key
     // stays derives the same key twice: left out).
     let evidence_pairs: Vec<(Key, Key)> = evidence::keys_of(item)
@@ -404,10 +363,7 @@ async fn write(
         .filter_map(|d| Some((d, draft_move(d, moves)?)))
         .collect();
 
-    let set_keys = moves
-        .iter()
-        .fold(Update::new(), |u, m| u.set(m.attr, m.new.clone()));
-    let mut rev = item.n(REV);
+    let mut rev = item.incentive_rev;
     let fixed = 1 + evidence_ops.len() + trip_ops.len();
     let mut all_counters: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
     for (_, m) in &draft_moves {
@@ -431,7 +387,7 @@ async fn write(
         // own that also bumps the journey's revision, before the journey's keys change.
         for (draft, m) in &draft_moves {
             let counters = counter_ops(&m.counters);
-            let mut ops = vec![journey_update(item, rev, Update::new(), moves)];
+            let mut ops = vec![item.rekey_write(rev, moves, false)];
             if 2 + counters.len() <= MAX_TRANSACTION_WRITES {
                 ops.push(m.update.clone());
                 ops.extend(counters);
@@ -447,7 +403,7 @@ async fn write(
     done.drafts_rekeyed = draft_moves.len() as u64;
     done.evidence_moved = (evidence_ops.len() / 2) as u64;
     done.trip_entries_moved = (trip_ops.len() / 2) as u64;
-    let mut ops = vec![journey_update(item, rev, set_keys, moves)];
+    let mut ops = vec![item.rekey_write(rev, moves, true)];
     ops.extend(evidence_ops);
     ops.extend(trip_ops);
     ops.extend(final_ops);

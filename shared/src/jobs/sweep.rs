@@ -10,11 +10,10 @@ use serde::Serialize;
 use super::Task;
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::journey::JourneyStatus;
-use crate::domain::operator::OperatorId;
 use crate::queue::Message;
+use crate::records::journey::JourneyRecord;
 use crate::records::keys::{self, PENDING_SHARDS};
-use crate::store::{Condition, Query, SkRange, StoreError, Update};
+use crate::store::{Query, SkRange, StoreError};
 
 /// Journeys pending for longer than this are re-enqueued.
 pub const DEFAULT_DELAY_MINUTES: i64 = 15;
@@ -51,19 +50,17 @@ pub async fn sweep(app: &App, delay: chrono::Duration) -> Result<SweepReport, Sw
             let page = app.store.query(query).await?;
             let mut messages = Vec::new();
             for item in &page.items {
-                if item.n("sweeps").unwrap_or(0) >= MAX_SWEEPS {
+                let item = JourneyRecord::from_item(item);
+                if item.sweeps.unwrap_or(0) >= MAX_SWEEPS {
                     report.stuck += 1;
                     continue;
                 }
-                let (Some(operator), Some(journey_id)) = (
-                    item.n("operator_id").and_then(|n| u64::try_from(n).ok()),
-                    item.s("journey_id"),
-                ) else {
+                let (Some(operator), Some(journey_id)) = (item.operator, item.journey_id) else {
                     tracing::warn!(pk = %item.key.pk, "pending journey without ids; skipped");
                     continue;
                 };
-                let still_pending = Condition::equals("status", JourneyStatus::Pending.as_str());
-                let counted = Update::new().add("sweeps", 1);
+                let still_pending = JourneyRecord::only_if_pending();
+                let counted = JourneyRecord::swept();
                 match app
                     .store
                     .update(&item.key, counted, Some(still_pending))
@@ -75,8 +72,8 @@ pub async fn sweep(app: &App, delay: chrono::Duration) -> Result<SweepReport, Sw
                     Err(e) => return Err(e.into()),
                 }
                 let task = Task::ProcessJourney {
-                    operator_id: OperatorId(operator),
-                    journey_id: journey_id.to_owned(),
+                    operator_id: operator,
+                    journey_id,
                 };
                 messages.push(Message::new(task.to_body()));
             }
@@ -109,6 +106,7 @@ mod tests {
     use super::*;
     use crate::clock::FixedClock;
     use crate::config::Config;
+    use crate::domain::operator::OperatorId;
     use crate::queue::{memory::MemoryQueue, Queue};
     use crate::store::{memory::MemoryStore, Item, GSI1_PK, GSI1_SK};
 

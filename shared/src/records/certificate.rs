@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::item::{Item, Key, SkRange, WriteOp};
+use super::journey::{JourneyRecord, Side};
 use super::keys;
 use crate::domain::certificate::{Certificate, Period, Role, Trip};
 use crate::domain::journey_v2::{Coordinates, Journey};
@@ -56,15 +57,18 @@ impl Trip {
 /// The trip-index entries of a journey item, one per role, from the identity keys and
 /// instants written at acceptance. Processing writes them, cancellation deletes them: both
 /// derive the keys here, from attributes that never change.
-pub fn index_keys(operator: OperatorId, journey: &Item) -> Vec<(Role, Key)> {
-    let Some(journey_id) = journey.s("journey_id") else {
+pub fn index_keys(operator: OperatorId, journey: &JourneyRecord) -> Vec<(Role, Key)> {
+    let Some(journey_id) = journey.journey_id.as_deref() else {
         return Vec::new();
     };
     Role::BOTH
         .into_iter()
         .filter_map(|role| {
-            let person = journey.s(&format!("{}_key", role.prefix()))?;
-            let start = journey.s(&format!("{}_start", role.prefix()))?;
+            let party = journey.party(match role {
+                Role::Passenger => Side::Passenger,
+                Role::Driver => Side::Driver,
+            });
+            let (person, start) = (party.key.as_deref()?, party.start.as_deref()?);
             Some((
                 role,
                 keys::person_trip(operator, person, start, role.tag(), journey_id),
@@ -75,7 +79,7 @@ pub fn index_keys(operator: OperatorId, journey: &Item) -> Vec<(Role, Key)> {
 
 /// The writes that put an `ok` journey in its persons' trip indexes: to add to the
 /// transaction that makes it `ok` (processing; the fraud pass when it clears one).
-pub fn list(operator: OperatorId, item: &Item, journey: &Journey) -> Vec<WriteOp> {
+pub fn list(operator: OperatorId, item: &JourneyRecord, journey: &Journey) -> Vec<WriteOp> {
     index_keys(operator, item)
         .into_iter()
         .map(|(role, entry)| WriteOp::Put {
@@ -88,7 +92,7 @@ pub fn list(operator: OperatorId, item: &Item, journey: &Journey) -> Vec<WriteOp
 /// The writes that take a journey out of its persons' trip indexes: to add to the
 /// transaction of any change that moves an `ok` journey to another status (cancellation;
 /// the fraud pass when it flags one).
-pub fn unlist(operator: OperatorId, journey: &Item) -> Vec<WriteOp> {
+pub fn unlist(operator: OperatorId, journey: &JourneyRecord) -> Vec<WriteOp> {
     index_keys(operator, journey)
         .into_iter()
         .map(|(_, key)| WriteOp::Delete {

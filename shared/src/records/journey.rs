@@ -1,14 +1,393 @@
-//! The journey item.
+//! The journey item (`JOURNEY#<operator>#<journey_id>` / `JOURNEY`) and its pending-index
+//! entry: [`JourneyRecord`] is its one typed form, and the attribute names below appear
+//! nowhere else. What processing and cancellation write on it is in
+//! [`super::processing`].
 
-use super::item::Item;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::item::{Item, Key, Update, GSI1_PK, GSI1_SK};
+use super::keys;
+use crate::clock::rfc3339;
+use crate::domain::identity::identity_key;
+use crate::domain::journey::{pack_document, JourneyStatus, Receipt};
+use crate::domain::journey_v2::{self, Journey};
+use crate::domain::operator::OperatorId;
+use crate::records::task::Task;
 
 /// Attribute of a journey item holding the document as received, byte for byte, compressed
 /// (raw deflate, standard base64): JSON compresses to less than half, which keeps a typical
 /// journey item within one DynamoDB write unit (1 KB) and the stored history small.
 pub const STORED_DOCUMENT: &str = "doc_deflate";
+/// Attribute of the journey item counting the draft transactions written for it (see
+/// `campaigns::drafts`).
+pub const INCENTIVE_REV: &str = "incentive_rev";
+
+pub(super) const OPERATOR_ID: &str = "operator_id";
+pub(super) const JOURNEY_ID: &str = "journey_id";
+const OPERATOR_JOURNEY_ID: &str = "operator_journey_id";
+pub(super) const STATUS: &str = "status";
+const RECEIPT_STATUS: &str = "receipt_status";
+const CREATED_AT: &str = "created_at";
+pub(super) const UPDATED_AT: &str = "updated_at";
+const DOC_HASH: &str = "doc_hash";
+pub(super) const START_COUNTRY: &str = "start_country";
+pub(super) const END_COUNTRY: &str = "end_country";
+pub(super) const ANOMALY_LABELS: &str = "anomaly_labels";
+pub(super) const FRAUD_LABELS: &str = "fraud_labels";
+pub(super) const PROCESSINGS: &str = "processings";
+pub(super) const SWEEPS: &str = "sweeps";
+pub(super) const CANCELED_AT: &str = "canceled_at";
+pub(super) const CANCEL_CODE: &str = "cancel_code";
+pub(super) const CANCEL_MESSAGE: &str = "cancel_message";
 
 /// The document as received, from a journey item; `None` if absent or not a packed
 /// document (never expected: only [`crate::domain::journey::pack_document`] writes it).
 pub fn stored_document(item: &Item) -> Option<Vec<u8>> {
     crate::domain::journey::unpack_document(item.s(STORED_DOCUMENT)?)
+}
+
+/// The two persons of a journey, as their attributes are prefixed (`passenger_key`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Passenger,
+    Driver,
+}
+
+impl Side {
+    pub const BOTH: [Side; 2] = [Side::Passenger, Side::Driver];
+
+    /// `passenger` or `driver`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Passenger => "passenger",
+            Side::Driver => "driver",
+        }
+    }
+
+    /// `<side>_<what>`, e.g. `passenger_key`.
+    pub(super) fn attr(self, what: &str) -> String {
+        format!("{}_{what}", self.name())
+    }
+}
+
+/// One person of a journey as acceptance stores it: the identity key (a keyed hash, never
+/// a phone number) and the instants of their part of the trip (RFC 3339, UTC).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Party {
+    pub key: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// The fraud labels found for this person in this journey (JSON list).
+    pub fraud_labels: Option<String>,
+}
+
+impl Party {
+    /// The start instant, parsed.
+    pub fn start_at(&self) -> Option<DateTime<Utc>> {
+        self.start.as_deref()?.parse().ok()
+    }
+}
+
+/// The entry of a pending journey in the pending index (gsi1 of its item): the sweeper's
+/// work list. Only [`JourneyRecord::accepted`] makes one, for a `pending` journey, and
+/// processing and cancellation remove it ([`PendingEntry::leave`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingEntry {
+    pub partition: String,
+    /// `<created_at>#<operator>#<16 hex of the document hash>`: sorted by reception time.
+    pub sort: String,
+}
+
+impl PendingEntry {
+    fn new(operator: OperatorId, journey_id: &str, created_at: &str, doc_hash: &str) -> Self {
+        PendingEntry {
+            partition: keys::pending_index(keys::pending_shard(operator, journey_id)),
+            // Bounded length whatever the id (DynamoDB index sort keys hold 1 024 bytes).
+            sort: format!("{created_at}#{operator}#{}", &doc_hash[..16]),
+        }
+    }
+
+    /// The item leaves the pending index: never processed again, never swept.
+    pub fn leave(update: Update) -> Update {
+        update.remove(GSI1_PK).remove(GSI1_SK)
+    }
+}
+
+/// A journey item, typed. Reading is lenient (what is absent is `None`, as the readers
+/// have always treated it); [`JourneyRecord::to_item`] writes back exactly what was read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JourneyRecord {
+    pub key: Key,
+    pub operator: Option<OperatorId>,
+    pub journey_id: Option<String>,
+    pub operator_journey_id: Option<String>,
+    pub status: Option<JourneyStatus>,
+    /// The status first answered (the receipt of an identical retry).
+    pub receipt_status: Option<JourneyStatus>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// The document as received, packed ([`stored_document`]).
+    pub packed_document: Option<String>,
+    /// Hash of the document's canonical form: a retry of the same value is recognised by it.
+    pub doc_hash: Option<String>,
+    pub passenger: Party,
+    pub driver: Party,
+    /// Present while the journey is `pending` (and only then).
+    pub pending: Option<PendingEntry>,
+    /// Re-enqueues by the sweeper.
+    pub sweeps: Option<i64>,
+    /// Set by processing: countries of the trip's ends, anomaly labels (JSON list) and the
+    /// processings that took effect (1).
+    pub start_country: Option<String>,
+    pub end_country: Option<String>,
+    pub anomaly_labels: Option<String>,
+    pub processings: Option<i64>,
+    /// The union of both persons' fraud labels (JSON list), set by the fraud pass.
+    pub fraud_labels: Option<String>,
+    pub canceled_at: Option<String>,
+    pub cancel_code: Option<String>,
+    pub cancel_message: Option<String>,
+    /// See [`INCENTIVE_REV`].
+    pub incentive_rev: Option<i64>,
+}
+
+/// A journey as acceptance stores it, and what acceptance does with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accepted {
+    pub item: Item,
+    /// `pending`, or `expired` for a late journey.
+    pub status: JourneyStatus,
+    /// Hash of the document's canonical form: a retry of the same value is recognised by it.
+    pub doc_hash: String,
+    /// The processing task of a pending journey.
+    pub task: Option<Task>,
+}
+
+impl JourneyRecord {
+    pub fn from_item(item: &Item) -> JourneyRecord {
+        let s = |name: &str| item.s(name).map(str::to_owned);
+        let status = |name: &str| item.s(name).and_then(JourneyStatus::parse);
+        let party = |side: Side| Party {
+            key: s(&side.attr("key")),
+            start: s(&side.attr("start")),
+            end: s(&side.attr("end")),
+            fraud_labels: s(&side.attr(FRAUD_LABELS)),
+        };
+        JourneyRecord {
+            key: item.key.clone(),
+            operator: item
+                .n(OPERATOR_ID)
+                .and_then(|n| u64::try_from(n).ok())
+                .map(OperatorId),
+            journey_id: s(JOURNEY_ID),
+            operator_journey_id: s(OPERATOR_JOURNEY_ID),
+            status: status(STATUS),
+            receipt_status: status(RECEIPT_STATUS),
+            created_at: s(CREATED_AT),
+            updated_at: s(UPDATED_AT),
+            packed_document: s(STORED_DOCUMENT),
+            doc_hash: s(DOC_HASH),
+            passenger: party(Side::Passenger),
+            driver: party(Side::Driver),
+            pending: item.gsi1().map(|(pk, sk)| PendingEntry {
+                partition: pk.to_owned(),
+                sort: sk.to_owned(),
+            }),
+            sweeps: item.n(SWEEPS),
+            start_country: s(START_COUNTRY),
+            end_country: s(END_COUNTRY),
+            anomaly_labels: s(ANOMALY_LABELS),
+            processings: item.n(PROCESSINGS),
+            fraud_labels: s(FRAUD_LABELS),
+            canceled_at: s(CANCELED_AT),
+            cancel_code: s(CANCEL_CODE),
+            cancel_message: s(CANCEL_MESSAGE),
+            incentive_rev: item.n(INCENTIVE_REV),
+        }
+    }
+
+    pub fn to_item(&self) -> Item {
+        let mut item = Item::new(self.key.clone());
+        let mut put = |name: &str, value: Option<super::item::Attr>| {
+            if let Some(value) = value {
+                item.attrs.insert(name.to_owned(), value);
+            }
+        };
+        let s = |v: &Option<String>| v.clone().map(Into::into);
+        let n = |v: Option<i64>| v.map(Into::into);
+        let status = |v: Option<JourneyStatus>| v.map(|st| st.as_str().into());
+        put(
+            OPERATOR_ID,
+            self.operator
+                .and_then(|o| i64::try_from(o.0).ok())
+                .map(Into::into),
+        );
+        put(JOURNEY_ID, s(&self.journey_id));
+        put(OPERATOR_JOURNEY_ID, s(&self.operator_journey_id));
+        put(STATUS, status(self.status));
+        put(RECEIPT_STATUS, status(self.receipt_status));
+        put(CREATED_AT, s(&self.created_at));
+        put(UPDATED_AT, s(&self.updated_at));
+        put(STORED_DOCUMENT, s(&self.packed_document));
+        put(DOC_HASH, s(&self.doc_hash));
+        for (side, party) in [
+            (Side::Passenger, &self.passenger),
+            (Side::Driver, &self.driver),
+        ] {
+            put(&side.attr("key"), s(&party.key));
+            put(&side.attr("start"), s(&party.start));
+            put(&side.attr("end"), s(&party.end));
+            put(&side.attr(FRAUD_LABELS), s(&party.fraud_labels));
+        }
+        put(
+            GSI1_PK,
+            self.pending.as_ref().map(|p| p.partition.clone().into()),
+        );
+        put(
+            GSI1_SK,
+            self.pending.as_ref().map(|p| p.sort.clone().into()),
+        );
+        put(SWEEPS, n(self.sweeps));
+        put(START_COUNTRY, s(&self.start_country));
+        put(END_COUNTRY, s(&self.end_country));
+        put(ANOMALY_LABELS, s(&self.anomaly_labels));
+        put(PROCESSINGS, n(self.processings));
+        put(FRAUD_LABELS, s(&self.fraud_labels));
+        put(CANCELED_AT, s(&self.canceled_at));
+        put(CANCEL_CODE, s(&self.cancel_code));
+        put(CANCEL_MESSAGE, s(&self.cancel_message));
+        put(INCENTIVE_REV, n(self.incentive_rev));
+        item
+    }
+
+    /// The journey item `POST /v2/journeys` writes for `journey` (parsed from `doc`,
+    /// received as the bytes `body`) sent by `operator` at `received_at`: the one
+    /// constructor of a journey item. `None` for an operator id beyond the store's numbers.
+    pub fn accepted(
+        secret: &str,
+        operator: OperatorId,
+        journey: &Journey,
+        doc: &serde_json::Value,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Option<Accepted> {
+        i64::try_from(operator.0).ok()?;
+        // Late journeys are kept (nothing is lost) but never processed nor paid.
+        let status = if journey_v2::late(journey, received_at) {
+            JourneyStatus::Expired
+        } else {
+            JourneyStatus::Pending
+        };
+        let journey_id = &journey.journey_id;
+        // serde_json keeps object keys sorted: equal JSON values serialise identically.
+        let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
+        let now = rfc3339(received_at);
+        // The normalised form the later jobs read without parsing the document again: who
+        // (identity keys, keyed hashes: never a phone number) and when (UTC instants).
+        let party = |person: &journey_v2::Person| Party {
+            key: Some(identity_key(secret, operator, &person.identity)),
+            start: Some(rfc3339(person.start.datetime)),
+            end: Some(rfc3339(person.end.datetime)),
+            fraud_labels: None,
+        };
+        let pending = (status == JourneyStatus::Pending)
+            .then(|| PendingEntry::new(operator, journey_id, &now, &doc_hash));
+        let task = pending.as_ref().map(|_| Task::ProcessJourney {
+            operator_id: operator,
+            journey_id: journey_id.clone(),
+        });
+        let record = JourneyRecord {
+            key: keys::journey(operator, journey_id),
+            operator: Some(operator),
+            journey_id: Some(journey_id.clone()),
+            operator_journey_id: journey.operator_journey_id.clone(),
+            status: Some(status),
+            receipt_status: Some(status),
+            created_at: Some(now.clone()),
+            updated_at: Some(now),
+            packed_document: Some(pack_document(body)),
+            doc_hash: Some(doc_hash.clone()),
+            passenger: party(&journey.passenger.person),
+            driver: party(&journey.driver.person),
+            pending,
+            ..JourneyRecord::empty(keys::journey(operator, journey_id))
+        };
+        Some(Accepted {
+            item: record.to_item(),
+            status,
+            doc_hash,
+            task,
+        })
+    }
+
+    /// A record of nothing but its key.
+    fn empty(key: Key) -> JourneyRecord {
+        JourneyRecord::from_item(&Item::new(key))
+    }
+
+    /// The receipt as first answered (its status then, not the journey's status now).
+    pub fn receipt(&self) -> Option<Receipt> {
+        Some(Receipt {
+            journey_id: self.journey_id.clone()?,
+            created_at: self.created_at.clone()?,
+            status: self.receipt_status?,
+        })
+    }
+
+    /// The document as received ([`stored_document`]).
+    pub fn document(&self) -> Option<Vec<u8>> {
+        crate::domain::journey::unpack_document(self.packed_document.as_deref()?)
+    }
+
+    /// The stored document, parsed; `None` when absent or no longer parsing.
+    pub fn parsed(&self) -> Option<Journey> {
+        journey_v2::parse(&self.document()?).ok()
+    }
+
+    pub fn party(&self, side: Side) -> &Party {
+        match side {
+            Side::Passenger => &self.passenger,
+            Side::Driver => &self.driver,
+        }
+    }
+
+    /// The status as stored, `""` when absent (what a condition on it compares).
+    pub fn status_str(&self) -> &'static str {
+        self.status.map(JourneyStatus::as_str).unwrap_or_default()
+    }
+
+    pub fn is(&self, status: JourneyStatus) -> bool {
+        self.status == Some(status)
+    }
+
+    /// A labels attribute as a list (`anomaly_labels`, `fraud_labels`): empty when absent.
+    pub fn labels(json: &Option<String>) -> Vec<String> {
+        json.as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::journey::example_document;
+
+    #[test]
+    fn an_accepted_item_reads_back_and_writes_back_the_same() {
+        let now: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
+        let doc = example_document("j#1", now);
+        let journey = journey_v2::parse_value(&doc).unwrap();
+        let body = doc.to_string();
+        let accepted =
+            JourneyRecord::accepted("s", OperatorId(7), &journey, &doc, body.as_bytes(), now)
+                .unwrap();
+        let record = JourneyRecord::from_item(&accepted.item);
+        assert_eq!(record.to_item(), accepted.item);
+        assert!(record.pending.is_some());
+        assert_eq!(record.document(), Some(body.into_bytes()));
+        assert_eq!(record.receipt().unwrap().status, JourneyStatus::Pending);
+        assert_eq!(accepted.item.attrs.len(), 17);
+    }
 }

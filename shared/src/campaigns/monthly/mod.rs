@@ -30,6 +30,7 @@ use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, T
 use crate::domain::campaign::{Campaign, CampaignId, PaidRole};
 use crate::domain::journey::JourneyStatus;
 use crate::domain::operator::OperatorId;
+use crate::records::journey::{JourneyRecord, Party};
 use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
 
@@ -337,7 +338,7 @@ async fn corrections(app: &App, id: &CampaignId, month: Month) -> Result<Vec<Lin
         for ((key, l), journey) in batch.iter().zip(journeys) {
             let reason = match &journey {
                 None => Some("journey_missing"),
-                Some(j) => compute::cancel_reason(j.s("status").unwrap_or_default()),
+                Some(j) => compute::cancel_reason(JourneyRecord::from_item(j).status_str()),
             };
             if let Some(reason) = reason {
                 out.push(Line {
@@ -491,27 +492,27 @@ async fn entry(
     let state = match item {
         None => State::Canceled("journey_missing"),
         Some(item) => {
-            let status = item.s("status").unwrap_or_default();
+            let item = JourneyRecord::from_item(&item);
+            let status = item.status_str();
             if let Some(reason) = compute::cancel_reason(status) {
                 State::Canceled(reason)
             } else if status != JourneyStatus::Ok.as_str() {
                 State::NotEligible("journey_not_processed")
             } else {
-                match crate::records::journey::stored_document(&item)
-                    .and_then(|doc| crate::domain::journey_v2::parse(&doc).ok())
-                {
+                match item.parsed() {
                     None => {
                         tracing::error!(%operator, journey_id, "stored journey does not parse");
                         State::NotEligible("journey_unreadable")
                     }
                     Some(journey) => {
                         let siret = siret(app, operator, sirets).await?;
-                        let person = |name: &str| item.s(name).and_then(PersonKey::from_hex);
+                        let person =
+                            |party: &Party| party.key.as_deref().and_then(PersonKey::from_hex);
                         State::Payable {
                             journey: Box::new(journey),
                             siret,
-                            driver: person("driver_key"),
-                            passenger: person("passenger_key"),
+                            driver: person(&item.driver),
+                            passenger: person(&item.passenger),
                         }
                     }
                 }

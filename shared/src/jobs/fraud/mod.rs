@@ -13,7 +13,7 @@
 //! unit records its result on the run; the unit that completes the run adds them up, logs
 //! one structured line and stores the totals for registry admins ([`last_run`]).
 
-pub mod evidence;
+pub use crate::records::evidence;
 mod unit;
 
 use std::collections::BTreeMap;

@@ -9,18 +9,15 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, TimeDelta};
 use tokio::task::JoinSet;
 
-use super::evidence::{self, LABELS};
+use super::evidence;
 use super::{FraudError, Unit, UnitReport};
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::fraud::{
-    labels_json, parse_labels, person_labels, Evidence, FraudRules, Labels, Role,
-};
+use crate::domain::fraud::{person_labels, Evidence, FraudRules, Labels, Role};
 use crate::domain::journey::JourneyStatus;
-use crate::domain::journey_v2;
-use crate::records::journey::stored_document;
+use crate::records::journey::{JourneyRecord, Side};
 use crate::records::keys;
-use crate::store::{Condition, Query, StoreError, Update, WriteOp};
+use crate::store::{Query, StoreError};
 
 /// Items per query page (DynamoDB stops at 1 MB first).
 const PAGE: usize = 1000;
@@ -154,18 +151,10 @@ async fn write(
     }
 }
 
-fn other(role: Role) -> Role {
+fn side(role: Role) -> Side {
     match role {
-        Role::Passenger => Role::Driver,
-        Role::Driver => Role::Passenger,
-    }
-}
-
-/// `Equals` the value read, or absent when it was absent.
-fn as_read(name: &str, value: Option<&str>) -> Condition {
-    match value {
-        Some(v) => Condition::equals(name, v),
-        None => Condition::AttrMissing(name.to_owned()),
+        Role::Passenger => Side::Passenger,
+        Role::Driver => Side::Driver,
     }
 }
 
@@ -180,65 +169,21 @@ async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, Sto
             tracing::warn!(operator = %e.operator, "fraud evidence of a missing journey; skipped");
             return Ok(false);
         };
-        let Some(status) = journey.s("status").and_then(JourneyStatus::parse) else {
+        let journey = JourneyRecord::from_item(&journey);
+        let Some(relabel) = journey.relabel(side(e.role), labels, rfc3339(app.clock.now())) else {
             return Ok(false);
         };
-        // Canceled: its evidence no longer counts. Pending: processing writes the evidence
-        // just before the status, and would overwrite a status set here; the next pass
-        // writes these labels.
-        if matches!(status, JourneyStatus::Canceled | JourneyStatus::Pending) {
-            return Ok(false);
-        }
-        let mine = evidence::journey_labels_attr(e.role);
-        let theirs = evidence::journey_labels_attr(other(e.role));
-        let union: Labels = labels
-            .iter()
-            .copied()
-            .chain(journey.s(&theirs).map(parse_labels).unwrap_or_default())
-            .collect();
-        let new_status = match (status, union.is_empty()) {
-            (JourneyStatus::Ok, false) => JourneyStatus::FraudError,
-            (JourneyStatus::FraudError, true) => JourneyStatus::Ok,
-            (s, _) => s,
-        };
-        let journey_update = Update::new()
-            .set(&mine, labels_json(labels))
-            .set("fraud_labels", labels_json(&union))
-            .set("status", new_status.as_str())
-            .set("updated_at", rfc3339(app.clock.now()));
-        let condition = Condition::All(vec![
-            Condition::equals("status", status.as_str()),
-            as_read(&mine, journey.s(&mine)),
-            as_read(&theirs, journey.s(&theirs)),
-        ]);
-        let evidence_update = match evidence::labels_value(labels) {
-            Some(v) => Update::new().set(LABELS, v),
-            None => Update::new().remove(LABELS),
-        };
-        let mut ops = vec![
-            WriteOp::Update {
-                key: key.clone(),
-                update: journey_update,
-                condition: Some(condition),
-            },
-            WriteOp::Update {
-                key: evidence::key_of(e),
-                update: evidence_update,
-                condition: Some(Condition::Exists),
-            },
-        ];
+        let mut ops = vec![relabel.write, evidence::labels_write(e, labels)];
         // Only `ok` journeys count in certificates: flagged, it leaves its persons' trip
         // indexes; cleared (its only evidence was canceled), it comes back.
-        match (status, new_status) {
+        match (relabel.from, relabel.to) {
             (JourneyStatus::Ok, JourneyStatus::FraudError) => {
                 ops.extend(crate::records::certificate::unlist(e.operator, &journey));
             }
             (JourneyStatus::FraudError, JourneyStatus::Ok) => {
-                let parsed = stored_document(&journey)
-                    .and_then(|doc| journey_v2::parse(&doc).ok())
-                    .ok_or_else(|| {
-                        StoreError::Invalid("stored journey document not readable".into())
-                    })?;
+                let parsed = journey.parsed().ok_or_else(|| {
+                    StoreError::Invalid("stored journey document not readable".into())
+                })?;
                 ops.extend(crate::records::certificate::list(
                     e.operator, &journey, &parsed,
                 ));

@@ -5,19 +5,21 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
+use super::item::{Condition, Item, Key, Update, WriteOp, TTL};
+use super::journey::{JourneyRecord, Side, FRAUD_LABELS};
+use super::keys;
 use crate::domain::fraud::{labels_json, parse_labels, Evidence, Labels, Role};
 use crate::domain::journey_v2::{Coordinates, Journey, Person};
 use crate::domain::operator::OperatorId;
-use crate::records::keys;
-use crate::store::{Item, Key, TTL};
 
 /// DynamoDB deletes evidence this long after the journey started: far beyond any window.
 pub const EVIDENCE_TTL: TimeDelta = TimeDelta::days(45);
 
-const ROLES: [Role; 2] = [Role::Passenger, Role::Driver];
-
-fn role_attr(role: Role, what: &str) -> String {
-    format!("{}_{what}", role.as_str())
+fn side(role: Role) -> Side {
+    match role {
+        Role::Passenger => Side::Passenger,
+        Role::Driver => Side::Driver,
+    }
 }
 
 /// `lat,lon` with 6 decimals (0.11 m).
@@ -35,41 +37,31 @@ pub fn ride(operator_journey_id: &str) -> String {
     hex::encode(&Sha256::digest(operator_journey_id.as_bytes())[..8])
 }
 
-fn start_of(journey: &Item, role: Role) -> Option<DateTime<Utc>> {
-    journey.s(&role_attr(role, "start"))?.parse().ok()
-}
-
 /// The keys of the evidence items of a stored journey (from its identity keys and start
 /// instants), whether they exist yet or not.
-pub fn keys_of(journey: &Item) -> Vec<Key> {
-    let (Some(operator), Some(journey_id)) = (
-        journey.n("operator_id").and_then(|n| u64::try_from(n).ok()),
-        journey.s("journey_id"),
-    ) else {
+pub fn keys_of(journey: &JourneyRecord) -> Vec<Key> {
+    let (Some(operator), Some(journey_id)) = (journey.operator, journey.journey_id.as_deref())
+    else {
         return Vec::new();
     };
-    ROLES
+    Side::BOTH
         .iter()
-        .filter_map(|&role| {
-            let person = journey.s(&role_attr(role, "key"))?;
-            let start = start_of(journey, role)?;
+        .filter_map(|&side| {
+            let party = journey.party(side);
             Some(keys::fraud_evidence(
-                person,
-                start,
-                OperatorId(operator),
+                party.key.as_deref()?,
+                party.start_at()?,
+                operator,
                 journey_id,
             ))
         })
         .collect()
 }
 
-/// The evidence items of a journey being processed: `item` is the stored journey (identity
-/// keys, instants), `journey` its parsed document (positions, trip id).
-pub fn items_for(item: &Item, journey: &Journey) -> Vec<Item> {
-    let (Some(operator), Some(journey_id)) = (
-        item.n("operator_id").and_then(|n| u64::try_from(n).ok()),
-        item.s("journey_id"),
-    ) else {
+/// The evidence items of a journey being processed: `record` is the stored journey
+/// (identity keys, instants), `journey` its parsed document (positions, trip id).
+pub fn items_for(record: &JourneyRecord, journey: &Journey) -> Vec<Item> {
+    let (Some(operator), Some(journey_id)) = (record.operator, record.journey_id.as_deref()) else {
         return Vec::new();
     };
     let people: [(Role, &Person); 2] = [
@@ -79,12 +71,13 @@ pub fn items_for(item: &Item, journey: &Journey) -> Vec<Item> {
     people
         .into_iter()
         .filter_map(|(role, person)| {
+            let party = record.party(side(role));
             Some(encode(&Evidence {
-                operator: OperatorId(operator),
+                operator,
                 journey_id: journey_id.to_owned(),
-                person: item.s(&role_attr(role, "key"))?.to_owned(),
+                person: party.key.clone()?,
                 role,
-                start: start_of(item, role)?,
+                start: party.start_at()?,
                 end: person.end.datetime,
                 from: person.start.place.coordinates(),
                 to: person.end.place.coordinates(),
@@ -156,7 +149,20 @@ pub fn key_of(e: &Evidence) -> Key {
 
 /// The journey attribute holding the labels found for this role.
 pub fn journey_labels_attr(role: Role) -> String {
-    role_attr(role, "fraud_labels")
+    side(role).attr(FRAUD_LABELS)
+}
+
+/// The write of an evidence item's labels (the fraud pass), on the item as it exists.
+pub fn labels_write(e: &Evidence, labels: &Labels) -> WriteOp {
+    let update = match labels_value(labels) {
+        Some(v) => Update::new().set(LABELS, v),
+        None => Update::new().remove(LABELS),
+    };
+    WriteOp::Update {
+        key: key_of(e),
+        update,
+        condition: Some(Condition::Exists),
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +184,7 @@ mod tests {
             .with("driver_key", "dk1")
             .with("passenger_start", start.clone())
             .with("driver_start", start);
+        let stored = JourneyRecord::from_item(&stored);
         let items = items_for(&stored, &journey);
         assert_eq!(items.len(), 2);
         assert_eq!(
