@@ -1,48 +1,12 @@
 //! Campaigns and draft incentives through real HTTP on loopback, against the `registry
 //! serve` binary, with the `registry admin` CLI on the same store file.
 
-mod support;
+use registry_testkit::docs::{incentives as amounts, paris_campaign as campaign};
+use registry_testkit::serve::*;
 
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::*;
-
-/// A campaign running around today: drivers and passengers of trips starting or ending in
-/// a drawn area around Paris and Versailles (where `journey()` goes), 100 c per seat plus
-/// 1 c per km, 2 trips a day per person.
-fn campaign(id: &str, today: chrono::NaiveDate) -> Value {
-    json!({
-        "id": id, "name": "Paris test", "territory_name": "Paris area", "territory_id": "paris",
-        "start": (today - chrono::Days::new(10)).to_string(),
-        "end": (today + chrono::Days::new(30)).to_string(),
-        "time_zone": "Europe/Paris",
-        "territory": {"rule": "start_or_end", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.95, 48.70], [2.55, 48.70], [2.55, 48.98], [1.95, 48.98], [1.95, 48.70]]]}},
-        "distance": {"min": 2000, "max": 150000},
-        "pays": ["driver", "passenger"],
-        "amount": {"mode": "sum_of_bands", "per_seat": true,
-                   "bands": [{"from": 2000, "fixed": 100}, {"from": 0, "to": 100000, "per_km": 1}]},
-        "caps": [{"kind": "trips", "per": "day", "max": 2}]
-    })
-}
-
-fn amounts(status: &Value) -> Vec<(String, i64, String)> {
-    let mut v: Vec<(String, i64, String)> = status["incentives"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["role"].as_str().unwrap().to_owned(),
-                i["amount"].as_i64().unwrap(),
-                i["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
 
 fn paths(e: &Value) -> Vec<String> {
     let mut p: Vec<String> = e["error"]["details"]
@@ -209,15 +173,8 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     )
     .await;
     assert_eq!((s, paths(&e)), (400, vec!["month".to_owned()]));
-    let csv = client()
-        .get(&listing)
-        .bearer_auth(&territory)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.headers()["x-total-amount"], "488");
-    let text = csv.text().await.unwrap();
+    let (_, headers, text) = get_csv(&listing, &territory).await;
+    assert_eq!(headers["x-total-amount"], "488");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 7, "{text}");
     assert!(

@@ -2,7 +2,7 @@
 //! from processed journeys, the public check, the PDF read back with poppler (pdfinfo,
 //! pdftotext, pdftoppm: tests/run.sh installs poppler-utils) and the PNG's QR code decoded.
 
-mod support;
+use registry_testkit::serve::*;
 
 use std::path::Path;
 use std::process::Command;
@@ -11,7 +11,6 @@ use chrono::{TimeDelta, Utc};
 use registry_core::domain::journey::example_document;
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::*;
 
 const PUBLIC_URL: &str = "https://registre.example.org";
 /// The example document's passenger and driver.

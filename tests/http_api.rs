@@ -1,12 +1,11 @@
 //! The registry through real HTTP on loopback, against the `registry serve` binary.
 
-mod support;
+use registry_testkit::serve::*;
 
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::*;
 
 #[tokio::test]
 async fn journey_is_accepted_processed_and_readable() {
@@ -539,15 +538,7 @@ async fn parallel_sends_of_one_journey_create_it_once() {
     while let Some(s) = tasks.join_next().await {
         statuses.push(s.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| [200, 201, 409].contains(s)),
-        "{statuses:?}"
-    );
+    registry_testkit::api::assert_created_once(&statuses);
 }
 
 #[tokio::test]
@@ -1383,17 +1374,7 @@ async fn cee_signing_keys_rotate_with_an_overlap() {
     drop(server);
 
     // The new key signs; the old public key is published as the previous one.
-    let new_key = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:4096",
-        ])
-        .output()
-        .unwrap();
-    let new_key = String::from_utf8(new_key.stdout).unwrap();
+    let new_key = registry_testkit::keys::new_key_pem(4096);
     let server = Server::start(
         &data,
         &[

@@ -9,9 +9,10 @@ use registry_core::admin::{self, TokenRequest};
 use registry_core::api::journeys::accepted_item;
 use registry_core::api::router::{RouteId, ROUTES};
 use registry_core::app::App;
-use registry_core::config::{Config, StoreKind};
+use registry_core::config::Config;
 use registry_core::domain::operator::OperatorId;
 use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
+use registry_testkit::app::{signing_key, sqlite_app};
 use serde_json::{json, Value};
 
 fn events_dir() -> &'static Path {
@@ -44,12 +45,7 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
 }
 
 async fn app(dir: &tempfile::TempDir) -> App {
-    let config = Config {
-        store: StoreKind::Sqlite,
-        db_path: dir.path().join("registry.db"),
-        ..Config::default()
-    };
-    App::from_config(config).await.unwrap()
+    sqlite_app(dir, Config::default()).await
 }
 
 #[test]
@@ -550,26 +546,11 @@ async fn a_journey_processed_under_two_campaigns_costs() {
 #[tokio::test]
 async fn cee_events_are_served_by_their_functions() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:4096",
-        ])
-        .output()
-        .unwrap();
-    let pem = String::from_utf8(out.stdout).unwrap();
     let config = Config {
-        store: StoreKind::Sqlite,
-        db_path: dir.path().join("registry.db"),
-        signing_key: Some(std::sync::Arc::new(
-            registry_core::domain::cee::signature::Signer::from_pkcs8_pem(&pem).unwrap(),
-        )),
+        signing_key: Some(signing_key()),
         ..Config::default()
     };
-    let app = App::from_config(config).await.unwrap();
+    let app = sqlite_app(&dir, config).await;
     let (op, token) = admin::operator_with_token(&app, "Covoit", Some("89248032800012".into()))
         .await
         .unwrap();

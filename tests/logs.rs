@@ -2,7 +2,7 @@
 //! id, route, status and latency; and no personal data nor token in any log line, at debug
 //! level, whatever the route and whether the request is accepted or refused.
 
-mod support;
+use registry_testkit::serve::*;
 
 use std::io::Write;
 use std::process::Stdio;
@@ -12,10 +12,9 @@ use std::time::Duration;
 use registry_core::admin::{self, TokenRequest};
 use registry_core::api::router::RouteId;
 use registry_core::app::App;
-use registry_core::config::{Config, StoreKind};
+use registry_core::config::Config;
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::*;
 
 /// What the test requests carry that must never be logged (compared case-insensitively).
 const PASSENGER_PHONE: &str = "+33 6 71 82 93 04";
@@ -223,12 +222,7 @@ async fn lambda_logs_are_json_lines_with_the_request_fields() {
     registry_core::logging::init_json_to(move || sink.clone());
 
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        store: StoreKind::Sqlite,
-        db_path: dir.path().join("registry.db"),
-        ..Config::default()
-    };
-    let app = App::from_config(config).await.unwrap();
+    let app = registry_testkit::app::sqlite_app(&dir, Config::default()).await;
     let op = admin::create_operator(&app, "Covoit".into(), None)
         .await
         .unwrap();

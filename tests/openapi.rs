@@ -2,7 +2,7 @@
 //! docs/openapi.json is the generated one, and `registry serve` and `registry openapi`
 //! answer it. (Schemathesis checks the real answers against it: tests/schemathesis.sh.)
 
-mod support;
+use registry_testkit::serve::*;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use registry_core::api::openapi;
 use registry_core::api::router::ROUTES;
 use serde_json::Value;
-use support::*;
 
 const REGENERATE: &str = "cargo run -p registry-local -- openapi > docs/openapi.json \
      (or UPDATE_OPENAPI=1 cargo test -p registry-local --test openapi)";

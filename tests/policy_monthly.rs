@@ -3,7 +3,7 @@
 //! final by the real binary; a rerun is refused unless `--force`; the territory reads the
 //! final lines over HTTP from a running `registry serve` on the same file.
 
-mod support;
+use registry_testkit::serve::*;
 
 use chrono::{TimeZone, Utc};
 use registry_core::api::journeys::accepted_item;
@@ -13,7 +13,6 @@ use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::*;
 
 fn token(data: &str, territory: &str) -> String {
     let (ok, out) = cli(&[
@@ -220,15 +219,8 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
     assert_eq!(e["error"]["details"][0]["path"], "status", "{e}");
     let (s, _, _) = call(Method::GET, &listing, Some(&lyon), None).await;
     assert_eq!(s, 404);
-    let csv = client()
-        .get(format!("{listing}&status=capped"))
-        .bearer_auth(&paris)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.headers()["x-final-version"], "2");
-    let text = csv.text().await.unwrap();
+    let (_, headers, text) = get_csv(&format!("{listing}&status=capped"), &paris).await;
+    assert_eq!(headers["x-final-version"], "2");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].ends_with(",reason,paid_by"), "{text}");
@@ -360,17 +352,10 @@ async fn operators_read_their_monthly_statement_over_http() {
     assert_eq!(incentives[1]["status"], "validated");
     assert_eq!(incentives[1]["amount"], 150);
 
-    let csv = client()
-        .get(&statement)
-        .bearer_auth(&token)
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.status(), 200);
-    assert_eq!(csv.headers()["x-statement-final"], "true");
-    assert_eq!(csv.headers()["x-paid-amount"], "750");
-    let text = csv.text().await.unwrap();
+    let (status, headers, text) = get_csv(&statement, &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-statement-final"], "true");
+    assert_eq!(headers["x-paid-amount"], "750");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 7, "{text}");
     assert!(lines[0].starts_with("campaign_id,journey_id,"), "{text}");

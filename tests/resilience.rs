@@ -7,7 +7,7 @@
 //! tests/run.sh). A longer run, documented in docs/OPERATIONS.md:
 //! `CRASH_KILLS=30 CRASH_SENDERS=16 cargo test -p registry-local --test resilience crash -- --nocapture`
 
-mod support;
+use registry_testkit::serve::*;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,6 @@ use registry_core::jobs::fraud;
 use registry_core::queue::Queue;
 use registry_core::records::journey::JourneyRecord;
 use registry_core::store::{scan_all, sqlite::SqliteStore, Item};
-use support::*;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)

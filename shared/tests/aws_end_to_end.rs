@@ -2,66 +2,24 @@
 //! server), requests built like API Gateway builds them, the queue consumer fed from SQS.
 //! And when DynamoDB cannot be reached: 503, nothing written.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use bytes::Bytes;
 use registry_core::admin::{self, TokenRequest};
 use registry_core::api::{self, router::RouteId};
 use registry_core::app::App;
-use registry_core::config::{Config, StoreKind};
 use registry_core::lambda::handle_sqs;
 use registry_core::queue::{memory::MemoryQueue, sqs::SqsQueue, Queue};
 use registry_core::store::dynamodb::DynamoStore;
+use registry_testkit::api::{assert_created_once, request, send, sqs_event};
+use registry_testkit::app::{dynamodb_config as config, dynamodb_store};
+use registry_testkit::docs::{journey, other_journey};
+use registry_testkit::moto::*;
 use serde_json::{json, Value};
-use support::*;
-
-fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> http::Request<Bytes> {
-    http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
-        .unwrap()
-}
-
-async fn send(app: &App, route: RouteId, req: http::Request<Bytes>) -> (u16, Value) {
-    let response = api::handle(app, req, Some(route), None).await;
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(response.body()).unwrap_or(Value::Null),
-    )
-}
-
-/// A complete, valid document; the same id gives the same document within a test run.
-fn journey(id: &str) -> Value {
-    static NOW: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
-    registry_core::domain::journey::example_document(id, *NOW.get_or_init(chrono::Utc::now))
-}
-
-fn other_journey(id: &str, n: i64) -> Value {
-    let mut doc = journey(id);
-    doc["passenger"]["contribution"] = json!(300 + n);
-    doc
-}
-
-fn config() -> Config {
-    Config {
-        store: StoreKind::DynamoDb,
-        hash_secret: "test-secret".into(),
-        ..Config::default()
-    }
-}
 
 #[tokio::test]
 async fn journey_flows_through_dynamodb_and_sqs() {
-    let store = DynamoStore::new(dynamodb_client(), unique_name("registry"));
-    store.create_table().await.unwrap();
+    let store = dynamodb_store("registry").await;
     let (queue_url, dlq_url) =
         registry_core::queue::sqs::create_queues(&sqs_client(), &unique_name("work"), 5)
             .await
@@ -80,7 +38,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
     );
     let (s, op) = send(
         &app,
-        RouteId::OperatorsCreate,
+        Some(RouteId::OperatorsCreate),
         request(
             "POST",
             "/v2/operators",
@@ -102,21 +60,21 @@ async fn journey_flows_through_dynamodb_and_sqs() {
     let doc = journey("aws-1");
     let (s, receipt) = send(
         &app,
-        RouteId::JourneysCreate,
+        Some(RouteId::JourneysCreate),
         request("POST", "/v2/journeys", &token, Some(doc.clone())),
     )
     .await;
     assert_eq!(s, 201, "{receipt}");
     let (s, again) = send(
         &app,
-        RouteId::JourneysCreate,
+        Some(RouteId::JourneysCreate),
         request("POST", "/v2/journeys", &token, Some(doc)),
     )
     .await;
     assert_eq!((s, &again), (200, &receipt));
     let (s, _) = send(
         &app,
-        RouteId::JourneysCreate,
+        Some(RouteId::JourneysCreate),
         request(
             "POST",
             "/v2/journeys",
@@ -128,7 +86,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
     assert_eq!(s, 409);
     let (_, status) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/aws-1", &token, None),
     )
     .await;
@@ -141,16 +99,12 @@ async fn journey_flows_through_dynamodb_and_sqs() {
         1,
         "one message per accepted journey, none for the replay"
     );
-    let mut message = SqsMessage::default();
-    message.message_id = Some("m-1".into());
-    message.body = Some(deliveries[0].body.clone());
-    let mut event = SqsEvent::default();
-    event.records = vec![message];
+    let event = sqs_event([("m-1".to_owned(), deliveries[0].body.clone())]);
     assert!(handle_sqs(&app, event).await.batch_item_failures.is_empty());
     queue.ack(&deliveries[0].receipt).await.unwrap();
     let (_, status) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/aws-1", &token, None),
     )
     .await;
@@ -161,7 +115,7 @@ async fn journey_flows_through_dynamodb_and_sqs() {
     admin::revoke_token(&app, token_id, |_| true).await.unwrap();
     let (s, _) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/aws-1", &token, None),
     )
     .await;
@@ -229,8 +183,7 @@ async fn unreachable_dynamodb_is_503_with_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "moto applies concurrent writes to one item without a lock"]
 async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
-    let store = DynamoStore::new(dynamodb_client(), unique_name("registry"));
-    store.create_table().await.unwrap();
+    let store = dynamodb_store("registry").await;
     let queue = Arc::new(MemoryQueue::default());
     let app = App::new(Arc::new(store), queue.clone(), config());
     let op = admin::create_operator(&app, "Covoit".into(), None)
@@ -253,7 +206,7 @@ async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
         tasks.spawn(async move {
             send(
                 &app,
-                RouteId::JourneysCreate,
+                Some(RouteId::JourneysCreate),
                 request("POST", "/v2/journeys", &token, Some(doc)),
             )
             .await
@@ -264,15 +217,7 @@ async fn parallel_sends_of_one_journey_create_it_once_on_dynamodb() {
     while let Some(s) = tasks.join_next().await {
         statuses.push(s.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| [200, 201, 409].contains(s)),
-        "{statuses:?}"
-    );
+    assert_created_once(&statuses);
     // One journey, one processing message.
     assert_eq!(
         queue

@@ -2,49 +2,27 @@
 //! server), requests built like API Gateway builds them, processing as the queue consumer
 //! runs it.
 
-mod support;
-
 use std::sync::Arc;
 
-use bytes::Bytes;
 use registry_core::admin::{self, TokenRequest};
 use registry_core::api::{self, router::RouteId};
 use registry_core::app::App;
-use registry_core::config::{Config, StoreKind};
 use registry_core::domain::operator::OperatorId;
 use registry_core::queue::memory::MemoryQueue;
-use registry_core::store::dynamodb::DynamoStore;
-use serde_json::{json, Value};
-use support::*;
-
-fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> http::Request<Bytes> {
-    http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
-        .unwrap()
-}
-
-async fn send(app: &App, route: RouteId, req: http::Request<Bytes>) -> (u16, Value) {
-    let response = api::handle(app, req, Some(route), None).await;
-    (
-        response.status().as_u16(),
-        serde_json::from_slice(response.body()).unwrap_or(Value::Null),
-    )
-}
+use registry_testkit::api::{request, send};
+use registry_testkit::app::{dynamodb_config, dynamodb_store};
+use registry_testkit::docs::incentives;
+use serde_json::json;
 
 /// The registry on a fresh DynamoDB table of the moto server (the queue in memory: these
 /// tests run processing by hand).
 async fn app_on_dynamodb(prefix: &str) -> App {
-    let store = DynamoStore::new(dynamodb_client(), unique_name(prefix));
-    store.create_table().await.unwrap();
-    let config = Config {
-        store: StoreKind::DynamoDb,
-        hash_secret: "test-secret".into(),
-        ..Config::default()
-    };
-    App::new(Arc::new(store), Arc::new(MemoryQueue::default()), config)
+    let store = dynamodb_store(prefix).await;
+    App::new(
+        Arc::new(store),
+        Arc::new(MemoryQueue::default()),
+        dynamodb_config(),
+    )
 }
 
 #[tokio::test]
@@ -76,7 +54,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     });
     let (s, created) = send(
         &app,
-        RouteId::CampaignsCreate,
+        Some(RouteId::CampaignsCreate),
         request("POST", "/v2/campaigns", &admin, Some(campaign)),
     )
     .await;
@@ -89,7 +67,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
         );
         let (s, r) = send(
             &app,
-            RouteId::JourneysCreate,
+            Some(RouteId::JourneysCreate),
             request("POST", "/v2/journeys", &app_token, Some(doc)),
         )
         .await;
@@ -102,25 +80,9 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
             .await
             .unwrap();
     }
-    let incentives = |status: &Value| -> Vec<(String, i64, String)> {
-        let mut v: Vec<_> = status["incentives"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| {
-                (
-                    i["role"].as_str().unwrap().to_owned(),
-                    i["amount"].as_i64().unwrap(),
-                    i["status"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
     let (_, first) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/a-1", &app_token, None),
     )
     .await;
@@ -134,7 +96,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     // 200 c a month per person: the second trip pays the 50 c left.
     let (_, second) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/a-2", &app_token, None),
     )
     .await;
@@ -149,7 +111,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     let listing = format!("/v2/campaigns/paris-aws/incentives?month={month}&status=draft");
     let (s, page) = send(
         &app,
-        RouteId::CampaignsIncentives,
+        Some(RouteId::CampaignsIncentives),
         request("GET", &listing, &territory, None),
     )
     .await;
@@ -159,14 +121,14 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     // Canceled: drafts with it, and the month's room given back.
     let (s, _) = send(
         &app,
-        RouteId::JourneysCancel,
+        Some(RouteId::JourneysCancel),
         request("DELETE", "/v2/journeys/a-1", &app_token, None),
     )
     .await;
     assert_eq!(s, 200);
     let (_, first) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/a-1", &app_token, None),
     )
     .await;
@@ -179,7 +141,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     );
     let (_, page) = send(
         &app,
-        RouteId::CampaignsIncentives,
+        Some(RouteId::CampaignsIncentives),
         request("GET", &listing, &territory, None),
     )
     .await;
@@ -190,7 +152,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
     );
     send(
         &app,
-        RouteId::JourneysCreate,
+        Some(RouteId::JourneysCreate),
         request("POST", "/v2/journeys", &app_token, Some(doc)),
     )
     .await;
@@ -199,7 +161,7 @@ async fn drafts_are_written_listed_and_canceled_on_dynamodb() {
         .unwrap();
     let (_, third) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/a-3", &app_token, None),
     )
     .await;
@@ -259,7 +221,7 @@ async fn statements_and_final_statuses_on_dynamodb() {
     loop {
         let (s, page) = send(
             &app,
-            RouteId::OperatorsIncentives,
+            Some(RouteId::OperatorsIncentives),
             request("GET", &url, token, None),
         )
         .await;
@@ -278,7 +240,7 @@ async fn statements_and_final_statuses_on_dynamodb() {
     assert_eq!(seen, want);
     let (_, status) = send(
         &app,
-        RouteId::JourneysStatus,
+        Some(RouteId::JourneysStatus),
         request("GET", "/v2/journeys/d-17", token, None),
     )
     .await;
@@ -287,7 +249,7 @@ async fn statements_and_final_statuses_on_dynamodb() {
     let (other, other_token) = &tokens[1];
     let (s, theirs) = send(
         &app,
-        RouteId::OperatorsIncentives,
+        Some(RouteId::OperatorsIncentives),
         request(
             "GET",
             &format!("/v2/operators/{other}/incentives?month=2025-03"),
@@ -300,14 +262,14 @@ async fn statements_and_final_statuses_on_dynamodb() {
     assert_eq!(theirs["lines"].as_array().unwrap().len(), 5, "{theirs}");
     let (s, _) = send(
         &app,
-        RouteId::OperatorsIncentives,
+        Some(RouteId::OperatorsIncentives),
         request("GET", &base, other_token, None),
     )
     .await;
     assert_eq!(s, 404);
     let (s, _) = send(
         &app,
-        RouteId::OperatorsIncentives,
+        Some(RouteId::OperatorsIncentives),
         request("GET", &base, &admin, None),
     )
     .await;

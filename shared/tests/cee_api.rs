@@ -2,30 +2,25 @@
 //! file) and DynamoDB (a local moto server). moto is not atomic under concurrent requests,
 //! so the concurrent dedup check runs on memory and SQLite, and moto gets the sequential one.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine;
-use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use registry_core::admin::{self, TokenRequest};
-use registry_core::api;
 use registry_core::app::App;
 use registry_core::clock::{rfc3339, Clock, FixedClock};
 use registry_core::config::Config;
-use registry_core::domain::cee::signature::Signer;
 use registry_core::domain::operator::OperatorId;
 use registry_core::domain::token::RoleKind;
 use registry_core::queue::memory::MemoryQueue;
-use registry_core::records::keys;
-use registry_core::store::dynamodb::DynamoStore;
 use registry_core::store::memory::MemoryStore;
-use registry_core::store::sqlite::SqliteStore;
 use registry_core::store::{
     Condition, Item, Key, Page, Query, Scan, Store, StoreResult, Update, WriteOp,
+};
+use registry_testkit::app::{
+    dynamodb_store, operators_with_tokens, signing_key, sqlite_store, Interposed,
 };
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePublicKey;
@@ -57,19 +52,11 @@ async fn env_on(store: Arc<dyn Store>, dir: Option<TempDir>) -> Env {
     let config = Config {
         hash_secret: "cee-test-secret".into(),
         cee_rate_limit_per_min: 1_000_000,
-        signing_key: Some(Arc::new(
-            Signer::from_pkcs8_pem(support::signing_key_pem()).unwrap(),
-        )),
+        signing_key: Some(signing_key()),
         ..Config::default()
     };
     let app = App::new(store, Arc::new(MemoryQueue::default()), config).with_clock(clock.clone());
-    let mut ops = Vec::new();
-    for name in ["Covoit", "Karos"] {
-        let (op, token) = admin::operator_with_token(&app, name, Some(SIRET.into()))
-            .await
-            .unwrap();
-        ops.push((op.id, token.token));
-    }
+    let ops = operators_with_tokens(&app, &["Covoit", "Karos"], Some(SIRET)).await;
     Env {
         app,
         clock,
@@ -83,8 +70,7 @@ async fn memory() -> Env {
 }
 
 async fn sqlite() -> Env {
-    let dir = TempDir::new().unwrap();
-    let store = SqliteStore::open(&dir.path().join("registry.db")).unwrap();
+    let (store, dir) = sqlite_store();
     env_on(Arc::new(store), Some(dir)).await
 }
 
@@ -93,55 +79,23 @@ async fn sqlite() -> Env {
 /// take. Without the lock conditions both would be accepted.
 async fn memory_racing() -> Env {
     env_on(
-        Arc::new(SlowTransactions(Arc::new(MemoryStore::new()))),
+        Arc::new(slow_transactions(Arc::new(MemoryStore::new()))),
         None,
     )
     .await
 }
 
 async fn sqlite_racing() -> Env {
-    let dir = TempDir::new().unwrap();
-    let store = SqliteStore::open(&dir.path().join("registry.db")).unwrap();
-    env_on(Arc::new(SlowTransactions(Arc::new(store))), Some(dir)).await
+    let (store, dir) = sqlite_store();
+    env_on(Arc::new(slow_transactions(Arc::new(store))), Some(dir)).await
 }
 
-struct SlowTransactions(Arc<dyn Store>);
-
-#[async_trait]
-impl Store for SlowTransactions {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.0.get(key).await
-    }
-    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
-        self.0.put(item, condition).await
-    }
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Option<Condition>,
-    ) -> StoreResult<Item> {
-        self.0.update(key, update, condition).await
-    }
-    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
-        self.0.delete(key, condition).await
-    }
-    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        self.0.transact(ops).await
-    }
-    async fn query(&self, query: Query) -> StoreResult<Page> {
-        self.0.query(query).await
-    }
-    async fn scan(&self, scan: Scan) -> StoreResult<Page> {
-        self.0.scan(scan).await
-    }
+fn slow_transactions(store: Arc<dyn Store>) -> Interposed {
+    Interposed::slow_transactions(store, std::time::Duration::from_millis(30))
 }
 
 async fn dynamodb() -> Env {
-    let store = DynamoStore::new(support::dynamodb_client(), support::unique_name("cee"));
-    store.create_table().await.unwrap();
-    env_on(Arc::new(store), None).await
+    env_on(Arc::new(dynamodb_store("cee").await), None).await
 }
 
 impl Env {
@@ -156,22 +110,7 @@ impl Env {
         token: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"))
-            .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
-            .unwrap();
-        let response = api::handle(&self.app, request, None, None).await;
-        let status = response.status().as_u16();
-        let value = if response.body().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(response.body()).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(response.body()).into_owned())
-            })
-        };
-        (status, value)
+        registry_testkit::api::call(&self.app, method, path, token, body).await
     }
 
     async fn register(&self, op: usize, body: Value) -> (u16, Value) {
@@ -188,23 +127,9 @@ impl Env {
         doc: Value,
         countries: Option<(&str, &str)>,
     ) {
-        let (s, body) = self
-            .call("POST", "/v2/journeys", self.token(op), Some(doc))
+        let (operator, token) = &self.ops[op];
+        registry_testkit::app::processed_journey(&self.app, (*operator, token), id, doc, countries)
             .await;
-        assert_eq!(s, 201, "{body}");
-        let mut update = Update::new().set("status", "ok");
-        if let Some((start, end)) = countries {
-            update = update.set("start_country", start).set("end_country", end);
-        }
-        self.app
-            .store
-            .update(
-                &keys::journey(self.ops[op].0, id),
-                update,
-                Some(Condition::Exists),
-            )
-            .await
-            .unwrap();
     }
 
     /// The same registry (store, operators, tokens, clock) redeployed with other hash

@@ -4,24 +4,18 @@
 //! `registry jobs fraud-pass` runs it) and on DynamoDB + SQS (moto; fanned out by the
 //! `fraud-pass` Lambda handler, units run by the queue consumer's handler).
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use bytes::Bytes;
-use registry_core::admin;
-use registry_core::api;
 use registry_core::app::App;
 use registry_core::clock::FixedClock;
-use registry_core::config::Config;
 use registry_core::domain::operator::OperatorId;
 use registry_core::jobs::fraud::{self, RunRecord};
 use registry_core::queue::{memory::MemoryQueue, Queue};
 use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
-use registry_core::store::{memory::MemoryStore, sqlite::SqliteStore, Query, Store};
+use registry_core::store::{memory::MemoryStore, Query, Store};
+use registry_testkit::app::{dynamodb_store, sqlite_store, sqs_queue};
 use serde_json::{json, Value};
 
 const NOW: &str = "2026-11-24T12:00:00Z";
@@ -37,19 +31,14 @@ struct World {
 impl World {
     async fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>, operators: usize) -> World {
         let clock = Arc::new(FixedClock::new(NOW.parse().unwrap()));
-        let config = Config {
-            hash_secret: "test-secret".into(),
-            ..Config::default()
-        };
-        let app = App::new(store, queue, config).with_clock(clock.clone());
+        let app = App::new(store, queue, registry_testkit::app::config()).with_clock(clock.clone());
         let mut tokens = Vec::new();
         let mut ids = Vec::new();
         for n in 0..operators {
-            let (op, token) = admin::operator_with_token(&app, &format!("op{n}"), None)
-                .await
-                .unwrap();
-            tokens.push(token.token);
-            ids.push(op.id);
+            let (op, token) =
+                registry_testkit::app::operator_with_token(&app, &format!("op{n}"), None).await;
+            tokens.push(token);
+            ids.push(op);
         }
         World {
             app,
@@ -60,19 +49,7 @@ impl World {
     }
 
     async fn call(&self, op: usize, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {}", self.tokens[op]))
-            .header("content-type", "application/json")
-            .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
-            .unwrap();
-        let response = api::handle(&self.app, request, None, None).await;
-        let status = response.status().as_u16();
-        (
-            status,
-            serde_json::from_slice(response.body()).unwrap_or(Value::Null),
-        )
+        registry_testkit::api::call(&self.app, method, path, &self.tokens[op], body).await
     }
 
     /// Sends a journey and runs its processing (the queue consumer's task).
@@ -83,21 +60,7 @@ impl World {
     }
 
     async fn process(&self) {
-        loop {
-            let deliveries = self
-                .app
-                .queue
-                .receive(10, Duration::from_secs(30))
-                .await
-                .unwrap();
-            if deliveries.is_empty() {
-                return;
-            }
-            for d in deliveries {
-                registry_core::jobs::run(&self.app, &d.body).await.unwrap();
-                self.app.queue.ack(&d.receipt).await.unwrap();
-            }
-        }
+        registry_testkit::app::run_queued(&self.app, self.app.queue.as_ref()).await;
     }
 
     async fn journey(&self, op: usize, id: &str) -> Value {
@@ -378,8 +341,7 @@ async fn labels_across_operators_on_memory() {
 
 #[tokio::test]
 async fn labels_across_operators_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("registry.db")).unwrap();
+    let (store, _dir) = sqlite_store();
     let queue = store.queue(5);
     let w = World::new(Arc::new(store), Arc::new(queue), 2).await;
     labels_across_operators(&w).await;
@@ -714,16 +676,10 @@ async fn since_after_today_is_refused() {
 /// the queue consumer's handler runs every unit, the last one completes the run.
 #[tokio::test]
 async fn fan_out_through_sqs_on_dynamodb() {
-    use registry_core::queue::sqs::{create_queues, SqsQueue};
-    use registry_core::store::dynamodb::DynamoStore;
-    use support::*;
-
-    let store = DynamoStore::new(dynamodb_client(), unique_name("fraud"));
-    store.create_table().await.unwrap();
-    let (url, dlq) = create_queues(&sqs_client(), &unique_name("fraud"), 5)
+    let store = dynamodb_store("fraud").await;
+    let queue = sqs_queue("fraud", 5)
         .await
-        .unwrap();
-    let queue = SqsQueue::new(sqs_client(), url, Some(dlq)).with_wait(Duration::from_secs(1));
+        .with_wait(Duration::from_secs(1));
     let w = World::new(Arc::new(store), Arc::new(queue), 2).await;
     w.send(
         0,
@@ -760,13 +716,11 @@ async fn fan_out_through_sqs_on_dynamodb() {
         if deliveries.is_empty() {
             break;
         }
-        let mut event = SqsEvent::default();
-        for d in &deliveries {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(d.receipt.clone());
-            m.body = Some(d.body.clone());
-            event.records.push(m);
-        }
+        let event = registry_testkit::api::sqs_event(
+            deliveries
+                .iter()
+                .map(|d| (d.receipt.clone(), d.body.clone())),
+        );
         let response = registry_core::lambda::handle_sqs(&w.app, event).await;
         assert!(response.batch_item_failures.is_empty());
         for d in &deliveries {

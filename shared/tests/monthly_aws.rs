@@ -4,13 +4,9 @@
 //! delivered twice; the final results read back through the territory's route are those
 //! of the same data on the embedded store.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use bytes::Bytes;
 use chrono::TimeZone;
 use registry_core::admin::{self, TokenRequest};
 use registry_core::api::{self, router::RouteId};
@@ -26,8 +22,9 @@ use registry_core::queue::{memory::MemoryQueue, sqs::SqsQueue, Message, Queue};
 use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
 use registry_core::store::dynamodb::DynamoStore;
 use registry_core::store::{sqlite::SqliteStore, Store};
+use registry_testkit::api::{request, send, sqs_event};
+use registry_testkit::moto::*;
 use serde_json::{json, Value};
-use support::*;
 
 const JOURNEYS: u32 = 30;
 
@@ -107,11 +104,7 @@ async fn worker(app: &App, queue: &SqsQueue) -> usize {
             return delivered;
         }
         for d in deliveries {
-            let mut message = SqsMessage::default();
-            message.message_id = Some(format!("m-{delivered}"));
-            message.body = Some(d.body.clone());
-            let mut event = SqsEvent::default();
-            event.records = vec![message];
+            let event = sqs_event([(format!("m-{delivered}"), d.body.clone())]);
             let response = handle_sqs(app, event).await;
             assert!(response.batch_item_failures.is_empty(), "{}", d.body);
             queue.ack(&d.receipt).await.unwrap();
@@ -121,15 +114,15 @@ async fn worker(app: &App, queue: &SqsQueue) -> usize {
 }
 
 async fn incentives(app: &App, token: &str, campaign: &str) -> Value {
-    let request = http::Request::builder()
-        .method("GET")
-        .uri(format!("/v2/campaigns/{campaign}/incentives?month=2025-03"))
-        .header("authorization", format!("Bearer {token}"))
-        .body(Bytes::new())
-        .unwrap();
-    let response = api::handle(app, request, Some(RouteId::CampaignsIncentives), None).await;
-    assert_eq!(response.status(), 200);
-    serde_json::from_slice(response.body()).unwrap()
+    let path = format!("/v2/campaigns/{campaign}/incentives?month=2025-03");
+    let (status, body) = send(
+        app,
+        Some(RouteId::CampaignsIncentives),
+        request("GET", &path, token, None),
+    )
+    .await;
+    assert_eq!(status, 200);
+    body
 }
 
 #[tokio::test]

@@ -6,8 +6,6 @@
 //! difference: acknowledging with a stale receipt is never an error, but SQS (and moto) may
 //! still delete the message with it while the embedded queues ignore it.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +13,8 @@ use std::time::Duration;
 use registry_core::queue::memory::MemoryQueue;
 use registry_core::queue::sqs::{create_queues, SqsQueue};
 use registry_core::queue::{Delivery, Message, Queue};
-use registry_core::store::sqlite::SqliteStore;
+use registry_testkit::app::{self, sqlite_store};
+use registry_testkit::moto as support;
 use tempfile::TempDir;
 
 const MAX_RECEIVES: u32 = 2;
@@ -43,8 +42,7 @@ async fn memory_queue() -> Fixture {
 }
 
 async fn embedded_queue() -> Fixture {
-    let dir = TempDir::new().unwrap();
-    let store = SqliteStore::open(&dir.path().join("registry.db")).unwrap();
+    let (store, dir) = sqlite_store();
     Fixture {
         queue: Arc::new(store.queue(MAX_RECEIVES)),
         _dir: Some(dir),
@@ -52,12 +50,8 @@ async fn embedded_queue() -> Fixture {
 }
 
 async fn sqs_queue() -> Fixture {
-    let client = support::sqs_client();
-    let (url, dlq) = create_queues(&client, &support::unique_name("q"), MAX_RECEIVES)
-        .await
-        .unwrap();
     Fixture {
-        queue: Arc::new(SqsQueue::new(client, url, Some(dlq))),
+        queue: Arc::new(app::sqs_queue("q", MAX_RECEIVES).await),
         _dir: None,
     }
 }
@@ -299,11 +293,7 @@ async fn sqs_without_dead_letter_queue_has_no_dead_letters() {
 
 #[tokio::test]
 async fn sqs_dead_letters_reads_more_than_one_batch() {
-    let client = support::sqs_client();
-    let (url, dlq) = create_queues(&client, &support::unique_name("q"), 1)
-        .await
-        .unwrap();
-    let queue = SqsQueue::new(client, url, Some(dlq));
+    let queue = app::sqs_queue("q", 1).await;
     let sent: Vec<String> = (0..14).map(|i| format!("d{i:02}")).collect();
     queue
         .send(sent.iter().map(Message::new).collect())

@@ -4,7 +4,7 @@
 //! * the embedded stack of `registry serve`: the SQLite store (a real file) and its
 //!   embedded queue, each task run as the local worker runs it (`jobs::run`);
 //! * the AWS stack: DynamoDB and SQS (a local moto server answering one request at a
-//!   time, as DynamoDB isolates each request: `support::serial_moto`), a work queue and a
+//!   time, as DynamoDB isolates each request: `registry_testkit::moto::serial_moto`), a work queue and a
 //!   monthly queue as in template.yaml. The messages really go through SQS (sent by the handlers
 //!   through the SQS adapter, received with it) and each delivery is handed to the queue
 //!   consumer Lambda's handler (`lambda::handle_sqs`) in an `SqsEvent` as the event source
@@ -15,26 +15,23 @@
 //! fraud pass) starts from one state copied into two fresh stacks: one gets every message
 //! once, the other twice out of order; then every item of the two stores must be equal.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use bytes::Bytes;
 use registry_core::app::App;
 use registry_core::campaigns::monthly;
 use registry_core::clock::FixedClock;
 use registry_core::config::{Config, StoreKind};
 use registry_core::jobs::{self, fraud, Task};
-use registry_core::queue::sqs::{create_queues, SqsQueue};
+use registry_core::queue::sqs::SqsQueue;
 use registry_core::queue::{Delivery, Message, Queue};
-use registry_core::store::dynamodb::DynamoStore;
 use registry_core::store::{scan_all, sqlite::SqliteStore, Item};
+use registry_testkit::api::{call, sqs_event};
+use registry_testkit::app::{dynamodb_store_at, operator_with_token, sqs_queue_at};
+use registry_testkit::moto::*;
 use serde_json::{json, Value};
-use support::*;
 
 type Now = chrono::DateTime<chrono::Utc>;
 
@@ -65,8 +62,7 @@ impl Stack {
                 App::new(Arc::new(store), Arc::new(queue), config)
             }
             Stack::Aws => {
-                let store = DynamoStore::new(dynamodb_client_at(serial_moto()), unique_name(name));
-                store.create_table().await.expect("create table");
+                let store = dynamodb_store_at(serial_moto(), name).await;
                 let config = Config {
                     store: StoreKind::DynamoDb,
                     ..config
@@ -86,11 +82,7 @@ impl Stack {
                 .await
                 .unwrap_or_else(|e| panic!("{e}: {}", delivery.body)),
             Stack::Aws => {
-                let mut message = SqsMessage::default();
-                message.message_id = Some(delivery.receipt.clone());
-                message.body = Some(delivery.body.clone());
-                let mut event = SqsEvent::default();
-                event.records = vec![message];
+                let event = sqs_event([(delivery.receipt.clone(), delivery.body.clone())]);
                 let response = registry_core::lambda::handle_sqs(app, event).await;
                 assert!(response.batch_item_failures.is_empty(), "{}", delivery.body);
             }
@@ -101,11 +93,9 @@ impl Stack {
 /// Short polls: the serial moto server would stand still during a long poll (and its short
 /// poll answers every visible message, unlike SQS's sampled one).
 async fn sqs_queue(name: &str) -> SqsQueue {
-    let client = sqs_client_at(serial_moto());
-    let (url, dlq) = create_queues(&client, &unique_name(name), 5)
+    sqs_queue_at(serial_moto(), name, 5)
         .await
-        .expect("create queues");
-    SqsQueue::new(client, url, Some(dlq)).with_wait(Duration::ZERO)
+        .with_wait(Duration::ZERO)
 }
 
 /// The kind of a task. No wildcard on purpose: a new task type does not compile until this
@@ -246,26 +236,11 @@ async fn once_and_twice(
 }
 
 async fn post(app: &App, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Bytes::from(body.to_string()))
-        .expect("request");
-    let response = registry_core::api::handle(app, request, None, None).await;
-    let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(response.body()).unwrap_or(Value::Null),
-    )
+    call(app, "POST", path, token, Some(body.clone())).await
 }
 
 async fn operator_token(app: &App) -> String {
-    let (_, token) = registry_core::admin::operator_with_token(app, "Covoit", None)
-        .await
-        .expect("operator and token");
-    token.token
+    operator_with_token(app, "Covoit", None).await.1
 }
 
 /// The scenario: journeys accepted through the API, then processed; the monthly run of
@@ -282,19 +257,7 @@ async fn every_task_twice_ends_as_once(stack: Stack) {
         .expect("first admin")
         .token;
     let today = now.date_naive();
-    let campaign = json!({
-        "id": "paris-test", "name": "Paris test", "territory_name": "Paris area", "territory_id": "paris",
-        "start": (today - chrono::Days::new(10)).to_string(),
-        "end": (today + chrono::Days::new(30)).to_string(),
-        "time_zone": "Europe/Paris",
-        "territory": {"rule": "start_or_end", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.95, 48.70], [2.55, 48.70], [2.55, 48.98], [1.95, 48.98], [1.95, 48.70]]]}},
-        "distance": {"min": 2000, "max": 150000},
-        "pays": ["driver", "passenger"],
-        "amount": {"mode": "sum_of_bands", "per_seat": true,
-                   "bands": [{"from": 2000, "fixed": 100}, {"from": 0, "to": 100000, "per_km": 1}]},
-        "caps": [{"kind": "trips", "per": "day", "max": 2}]
-    });
+    let campaign = registry_testkit::docs::paris_campaign("paris-test", today);
     let (s, body) = post(&app, &admin, "/v2/campaigns", &campaign).await;
     assert_eq!(s, 201, "{body}");
     // Ten ordinary journeys (one driver: the campaign's daily cap bites), plus one ride sent by both operators (the fraud pass flags it

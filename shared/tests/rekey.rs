@@ -3,15 +3,9 @@
 //! processed under secret A (evidence, trip index, drafts and draft counters of a
 //! campaign), then the job run with current = B and previous = A.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
-use registry_core::admin;
-use registry_core::api;
 use registry_core::app::App;
 use registry_core::clock::FixedClock;
 use registry_core::config::Config;
@@ -20,11 +14,8 @@ use registry_core::domain::operator::OperatorId;
 use registry_core::jobs::rekey::{self, Report};
 use registry_core::queue::{memory::MemoryQueue, Queue};
 use registry_core::records::keys;
-use registry_core::store::dynamodb::DynamoStore;
-use registry_core::store::{
-    memory::MemoryStore, sqlite::SqliteStore, Condition, Item, Key, Page, Query, Scan, Store,
-    StoreError, StoreResult, Update, WriteOp,
-};
+use registry_core::store::{memory::MemoryStore, Item, Store};
+use registry_testkit::app::{dynamodb_store, operators_with_tokens, sqlite_store, Interposed};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -50,12 +41,7 @@ impl World {
             _dir: dir,
         };
         let app = w.app(A, None);
-        for n in 0..2 {
-            let (op, token) = admin::operator_with_token(&app, &format!("op{n}"), None)
-                .await
-                .unwrap();
-            w.ops.push((op.id, token.token));
-        }
+        w.ops = operators_with_tokens(&app, &["op0", "op1"], None).await;
         let campaign = json!({
             "id": "rot", "name": "rotation", "territory_name": "Paris",
             "start": "2026-11-01", "end": "2026-12-31", "time_zone": "UTC",
@@ -89,37 +75,12 @@ impl World {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {}", self.ops[op].1))
-            .header("content-type", "application/json")
-            .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
-            .unwrap();
-        let response = api::handle(app, request, None, None).await;
-        let status = response.status().as_u16();
-        (
-            status,
-            serde_json::from_slice(response.body()).unwrap_or(Value::Null),
-        )
+        registry_testkit::api::call(app, method, path, &self.ops[op].1, body).await
     }
 
     /// Runs the queued tasks (journey processing) as the queue consumer does.
     async fn process(&self, app: &App) {
-        loop {
-            let deliveries = self
-                .queue
-                .receive(10, Duration::from_secs(30))
-                .await
-                .unwrap();
-            if deliveries.is_empty() {
-                return;
-            }
-            for d in deliveries {
-                registry_core::jobs::run(app, &d.body).await.unwrap();
-                self.queue.ack(&d.receipt).await.unwrap();
-            }
-        }
+        registry_testkit::app::run_queued(app, self.queue.as_ref()).await;
     }
 
     async fn send(&self, app: &App, op: usize, doc: Value) {
@@ -388,8 +349,7 @@ async fn rotation_on_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_on_sqlite() {
-    let dir = TempDir::new().unwrap();
-    let store = SqliteStore::open(&dir.path().join("registry.db")).unwrap();
+    let (store, dir) = sqlite_store();
     // Its transactions enqueue into its own embedded queue.
     let queue = Arc::new(store.queue(5));
     rotation(World::new(Arc::new(store), queue, Some(dir)).await).await;
@@ -397,53 +357,9 @@ async fn rotation_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_on_dynamodb() {
-    let store = DynamoStore::new(support::dynamodb_client(), support::unique_name("rekey"));
-    store.create_table().await.unwrap();
+    let store = dynamodb_store("rekey").await;
     let queue = Arc::new(MemoryQueue::default());
     rotation(World::new(Arc::new(store), queue, None).await).await;
-}
-
-/// A store whose transactions fail once `budget` have passed: a crash of the job midway.
-struct CrashingStore {
-    inner: Arc<dyn Store>,
-    budget: std::sync::atomic::AtomicI64,
-}
-
-#[async_trait::async_trait]
-impl Store for CrashingStore {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
-        self.inner.put(item, condition).await
-    }
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Option<Condition>,
-    ) -> StoreResult<Item> {
-        self.inner.update(key, update, condition).await
-    }
-    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<()> {
-        self.inner.delete(key, condition).await
-    }
-    async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
-        if self
-            .budget
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
-            <= 0
-        {
-            return Err(StoreError::Unavailable("crashed".into()));
-        }
-        self.inner.transact(ops).await
-    }
-    async fn query(&self, query: Query) -> StoreResult<Page> {
-        self.inner.query(query).await
-    }
-    async fn scan(&self, scan: Scan) -> StoreResult<Page> {
-        self.inner.scan(scan).await
-    }
 }
 
 /// Nine campaigns paying both people: a journey's drafts and counters no longer fit one
@@ -480,10 +396,8 @@ async fn many_drafts_move_one_by_one_and_a_crash_is_finished_by_a_rerun() {
     };
     assert_eq!(drafts(&before).len(), 18);
 
-    let crashing = Arc::new(CrashingStore {
-        inner: memory.clone(),
-        budget: std::sync::atomic::AtomicI64::new(3),
-    });
+    // Transactions fail once three have passed: a crash of the job midway.
+    let crashing = Arc::new(Interposed::crashing_after(memory.clone(), 3));
     let crashing_world = World {
         store: crashing,
         queue: w.queue.clone(),

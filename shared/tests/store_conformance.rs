@@ -4,18 +4,16 @@
 //! one `#[tokio::test]` per adapter (`memory::conditional_put`, `sqlite::...`,
 //! `dynamodb::...`).
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use registry_core::store::dynamodb::DynamoStore;
 use registry_core::store::memory::MemoryStore;
 use registry_core::store::sqlite::SqliteStore;
 use registry_core::store::{
     Attr, Condition, Cursor, Item, Key, Page, Query, Scan, SkRange, Store, StoreError, Update,
     WriteOp, GSI1_PK, GSI1_SK,
 };
+use registry_testkit::app;
 use tempfile::TempDir;
 use tokio::task::JoinSet;
 
@@ -35,8 +33,7 @@ async fn memory_store() -> Fixture {
 }
 
 async fn sqlite_store() -> Fixture {
-    let dir = TempDir::new().unwrap();
-    let store = SqliteStore::open(&dir.path().join("registry.db")).unwrap();
+    let (store, dir) = app::sqlite_store();
     Fixture {
         store: Arc::new(store),
         _dir: Some(dir),
@@ -44,10 +41,8 @@ async fn sqlite_store() -> Fixture {
 }
 
 async fn dynamodb_store() -> Fixture {
-    let store = DynamoStore::new(support::dynamodb_client(), support::unique_name("t"));
-    store.create_table().await.unwrap();
     Fixture {
-        store: Arc::new(store),
+        store: Arc::new(app::dynamodb_store("t").await),
         _dir: None,
     }
 }

@@ -199,27 +199,17 @@ pub fn token_message(
     )
 }
 
-/// A 4096-bit test key, made once per test process by `openssl genpkey` (fast C code),
-/// never committed.
+/// The test kit's 4096-bit key (`registry_testkit::keys`), made once per test process,
+/// never committed. Only a PEM crosses from the kit: these unit tests link a second copy of
+/// this crate through it.
 #[cfg(test)]
 pub fn test_signer() -> std::sync::Arc<Signer> {
     use std::sync::{Arc, OnceLock};
     static SIGNER: OnceLock<Arc<Signer>> = OnceLock::new();
     SIGNER
         .get_or_init(|| {
-            let out = std::process::Command::new("openssl")
-                .args([
-                    "genpkey",
-                    "-algorithm",
-                    "RSA",
-                    "-pkeyopt",
-                    "rsa_keygen_bits:4096",
-                ])
-                .output()
-                .expect("openssl genpkey");
-            assert!(out.status.success(), "openssl genpkey failed");
-            let pem = String::from_utf8(out.stdout).expect("PEM");
-            Arc::new(Signer::from_pkcs8_pem(&pem).expect("test key"))
+            let pem = registry_testkit::keys::signing_key_pem();
+            Arc::new(Signer::from_pkcs8_pem(pem).expect("test key"))
         })
         .clone()
 }
@@ -288,17 +278,7 @@ mod tests {
     #[test]
     fn previous_keys_are_read_from_public_or_private_pems() {
         let signer = test_signer();
-        let other = std::process::Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:4096",
-            ])
-            .output()
-            .unwrap();
-        let private = String::from_utf8(other.stdout).unwrap();
+        let private = registry_testkit::keys::new_key_pem(4096);
         let from_private = PublishedKey::parse_all(&private).unwrap();
         assert_eq!(from_private.len(), 1);
         assert_ne!(from_private[0].kid, signer.key_id());
@@ -322,17 +302,7 @@ mod tests {
 
     #[test]
     fn other_key_sizes_and_garbage_are_refused() {
-        let out = std::process::Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-            ])
-            .output()
-            .unwrap();
-        let pem = String::from_utf8(out.stdout).unwrap();
+        let pem = registry_testkit::keys::new_key_pem(2048);
         assert!(Signer::from_pkcs8_pem(&pem)
             .unwrap_err()
             .contains("2048 bits"));

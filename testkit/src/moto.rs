@@ -1,7 +1,6 @@
-//! Test support: one local moto server (DynamoDB + SQS) per test binary, and AWS clients
-//! configured explicitly to talk to it (no process environment is read or changed, so
-//! tests run in parallel). Each test uses its own table or queue names.
-#![allow(dead_code)]
+//! One local moto server (DynamoDB + SQS) per test binary, and AWS clients configured
+//! explicitly to talk to it (no process environment is read or changed, so tests run in
+//! parallel). Each test uses its own table or queue names.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -170,24 +169,4 @@ pub fn sqs_client_at(server: &MotoServer) -> aws_sdk_sqs::Client {
 /// A table or queue name no other test uses.
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// A 4096-bit RSA key (PKCS#8 PEM) made once per test binary by `openssl genpkey` (fast C
-/// code): tests never use a committed private key.
-pub fn signing_key_pem() -> &'static str {
-    static PEM: OnceLock<String> = OnceLock::new();
-    PEM.get_or_init(|| {
-        let out = Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:4096",
-            ])
-            .output()
-            .expect("openssl genpkey");
-        assert!(out.status.success(), "openssl genpkey failed");
-        String::from_utf8(out.stdout).expect("PEM")
-    })
 }

@@ -1,14 +1,33 @@
-//! Starts `registry serve` as a real process on a loopback port and talks HTTP to it.
-
-#![allow(dead_code)]
+//! Starts `registry serve` as a real process on a loopback port and talks HTTP to it; runs
+//! the `registry` CLI. For the integration tests of `registry-local` (the top-level
+//! `tests/`), which Cargo builds after the `registry` binary.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_registry");
+pub use crate::docs::{journey, other_journey};
+pub use crate::keys::signing_key_pem;
+
+/// The `registry` binary next to the test binary's `deps/` directory (where Cargo puts a
+/// package's binaries before its integration tests run; `CARGO_BIN_EXE_registry` is known
+/// only when the test itself is compiled).
+pub fn bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target directory");
+        let bin = dir.join(format!("registry{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "no registry binary at {}", bin.display());
+        bin
+    })
+}
 
 pub struct Server {
     pub child: Child,
@@ -23,7 +42,7 @@ impl Server {
 
     /// [`Server::start`] with the server's log (stderr) sent to `stderr`.
     pub fn start_with_stderr(data: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--json", "--data"])
             .arg(data)
             .env_remove("REGISTRY_STORE")
@@ -99,26 +118,6 @@ pub async fn call(
     (status, headers, value)
 }
 
-/// A 4096-bit RSA key (PKCS#8 PEM) made once per test binary by `openssl genpkey`: tests
-/// never use a committed private key.
-pub fn signing_key_pem() -> &'static str {
-    static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PEM.get_or_init(|| {
-        let out = Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:4096",
-            ])
-            .output()
-            .expect("openssl genpkey");
-        assert!(out.status.success(), "openssl genpkey failed");
-        String::from_utf8(out.stdout).expect("PEM")
-    })
-}
-
 /// A new operator and an application token with every permission (or the given ones).
 pub async fn operator_with_token(server: &Server, permissions: Option<&[&str]>) -> (u64, String) {
     let admin = server.admin_token.as_deref().expect("admin token");
@@ -157,7 +156,7 @@ pub fn cli(args: &[&str]) -> (bool, String) {
 
 /// [`cli`] with environment variables.
 pub fn cli_with_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .args(args)
         .env_remove("REGISTRY_STORE")
         .env("RUST_LOG", "warn")
@@ -168,20 +167,6 @@ pub fn cli_with_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
-}
-
-/// A complete, valid journey v2 document that ended an hour before this test process
-/// started (one fixed instant, so the same id always gives the same document).
-pub fn journey(id: &str) -> Value {
-    static NOW: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
-    registry_core::domain::journey::example_document(id, *NOW.get_or_init(chrono::Utc::now))
-}
-
-/// Another valid document with the same `journey_id` (a different contribution).
-pub fn other_journey(id: &str, n: i64) -> Value {
-    let mut doc = journey(id);
-    doc["passenger"]["contribution"] = json!(300 + n);
-    doc
 }
 
 /// Only the status of a call.
@@ -212,4 +197,18 @@ pub async fn wait_status(server: &Server, token: &str, journey_id: &str, want: &
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("journey {journey_id} never reached {want}");
+}
+
+/// A GET asking for CSV (`accept: text/csv`): status, headers and text.
+pub async fn get_csv(url: &str, token: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let response = client()
+        .get(url)
+        .bearer_auth(token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .expect("send");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.expect("body"))
 }

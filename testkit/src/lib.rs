@@ -1,0 +1,20 @@
+//! The test kit: what the tests of every package build the same way.
+//!
+//! * [`app`]: a registry app on each store (memory, SQLite in a temporary directory,
+//!   DynamoDB on a fresh table of the local moto server), an operator with its tokens, a
+//!   processed journey;
+//! * [`keys`]: the signing key (the one place tests generate RSA keys);
+//! * [`api`]: requests built like API Gateway builds them, sent to an app in process;
+//! * [`serve`]: `registry serve` as a real process, and HTTP calls to it;
+//! * [`moto`]: the local moto server (DynamoDB + SQS) and its clients;
+//! * [`docs`]: journey and campaign documents.
+//!
+//! Dev-only (`publish = false`): a dev-dependency of `registry-core` (its integration tests)
+//! and `registry-local` (the top-level `tests/`).
+
+pub mod api;
+pub mod app;
+pub mod docs;
+pub mod keys;
+pub mod moto;
+pub mod serve;
