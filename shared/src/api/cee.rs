@@ -26,6 +26,7 @@ use crate::domain::journey_v2::{self, OperatorClass};
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
 use crate::domain::token::Permission;
+use crate::records::cee::CeeApplication;
 use crate::records::keys;
 use crate::store::Item;
 
@@ -675,11 +676,14 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         .store
         .get(&keys::cee_application(&uuid))
         .await?
-        .filter(|item| {
-            item.n("operator_id").and_then(|n| u64::try_from(n).ok()) == Some(operator.0)
-        })
+        .filter(|item| CeeApplication::operator_of(item) == Some(operator))
         .ok_or_else(|| ApiError::not_found("CEE application"))?;
-    let journey_id = item.s("journey_id");
+    let unreadable = || {
+        tracing::error!(%uuid, "unreadable CEE application");
+        ApiError::internal()
+    };
+    let stored = CeeApplication::from_item(&item).ok_or_else(unreadable)?;
+    let journey_id = stored.journey_id.as_deref();
     let status = match journey_id {
         Some(j) => app
             .store
@@ -688,18 +692,14 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             .and_then(|journey| journey.s("status").and_then(JourneyStatus::parse)),
         None => None,
     };
-    let unreadable = || {
-        tracing::error!(%uuid, "unreadable CEE application");
-        ApiError::internal()
-    };
     let application = Application {
         uuid: uuid.clone(),
-        journey_type: item.s("journey_type").ok_or_else(unreadable)?.to_owned(),
-        datetime: item.s("datetime").ok_or_else(unreadable)?.to_owned(),
+        journey_type: stored.journey_type.clone(),
+        datetime: stored.datetime.clone(),
         journey_id: journey_id.map(str::to_owned),
         status,
-        token: item.s("token").ok_or_else(unreadable)?.to_owned(),
-        kid: item.s("kid").map(str::to_owned),
+        token: stored.token.clone(),
+        kid: stored.kid.clone(),
     };
     Ok(json_response(StatusCode::OK, &application))
 }

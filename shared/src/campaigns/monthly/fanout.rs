@@ -34,6 +34,7 @@ use super::{overlapping, read_entries, Month, Report, RunError};
 use crate::app::App;
 use crate::domain::campaign::{Campaign, CampaignId};
 use crate::queue::Message;
+use crate::records::draft::IncentiveTotals;
 use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
 
@@ -98,8 +99,11 @@ async fn shards_for(app: &App, id: &CampaignId, month: Month) -> Result<u32, Sto
         .store
         .get(&keys::incentive_totals(id, &month.to_string()))
         .await?;
-    let count = |name: &str| totals.as_ref().and_then(|t| t.n(name)).unwrap_or(0);
-    let drafts = u64::try_from(count("draft_count") + count("canceled_count")).unwrap_or(0);
+    let t = totals
+        .as_ref()
+        .map(IncentiveTotals::from_item)
+        .unwrap_or_default();
+    let drafts = u64::try_from(t.draft_count + t.canceled_count).unwrap_or(0);
     let shards = drafts.div_ceil(per_shard);
     Ok(if shards <= 1 {
         0
