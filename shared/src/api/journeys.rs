@@ -380,7 +380,7 @@ async fn cancel_with_drafts(
             // Counted once per journey: only the first cancellation passes the condition.
             WriteOp::Update {
                 key: keys::operator_stats(operator),
-                update: Update::new().add("canceled", 1),
+                update: crate::records::operator::OperatorStats::canceled(),
                 condition: None,
             },
         ];

@@ -10,5 +10,6 @@ pub mod journey;
 pub mod keys;
 pub mod operator;
 pub mod rate;
+pub mod run;
 pub mod task;
 pub mod token;

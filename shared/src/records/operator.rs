@@ -50,3 +50,13 @@ impl OperatorCounter {
             .map(OperatorId)
     }
 }
+
+/// An operator's counters (see [`keys::operator_stats`]).
+pub struct OperatorStats;
+
+impl OperatorStats {
+    /// Counts one journey canceled.
+    pub fn canceled() -> Update {
+        Update::new().add("canceled", 1)
+    }
+}
