@@ -270,7 +270,7 @@ fn journey_items(
                 .iter()
                 .filter(|i| !matches!(i.outcome, Outcome::NotEligible(_)))
             {
-                let mut draft = drafts::draft_item(
+                let mut draft = drafts::draft(
                     c,
                     operator,
                     &journey_id,
@@ -281,12 +281,12 @@ fn journey_items(
                     &processed,
                 );
                 if status == "canceled" {
-                    draft.set("status", drafts::CANCELED);
-                    draft.set("canceled_at", created.clone());
+                    draft.status = drafts::CANCELED.to_owned();
+                    draft.canceled_at = Some(created.clone());
                 } else {
                     counters.add(&i.counted);
                 }
-                items.push(draft);
+                items.push(draft.to_item());
                 seeded.drafts += 1;
                 wrote = true;
             }

@@ -11,7 +11,9 @@ use crate::domain::error::Detail;
 use crate::domain::operator::{Operator, OperatorId};
 use crate::domain::token::{self, Permission, Role, RoleKind};
 use crate::records::keys;
-use crate::store::{Condition, Item, Query, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK};
+use crate::records::operator::OperatorCounter;
+use crate::records::token::{bootstrap_marker, TokenRecord};
+use crate::store::{Condition, Item, Query, StoreError, WriteOp};
 
 /// What can go wrong with operators and tokens.
 #[derive(Debug, thiserror::Error)]
@@ -36,15 +38,6 @@ impl AdminError {
     }
 }
 
-fn operator_from(item: &Item) -> Option<Operator> {
-    Some(Operator {
-        id: OperatorId(u64::try_from(item.n("id")?).ok()?),
-        name: item.s("name")?.to_owned(),
-        siret: item.s("siret").map(str::to_owned),
-        created_at: item.s("created_at")?.to_owned(),
-    })
-}
-
 pub async fn create_operator(
     app: &App,
     name: String,
@@ -53,32 +46,16 @@ pub async fn create_operator(
     // Ids come from an atomic counter; the conditional put makes a reused id impossible.
     let counter = app
         .store
-        .update(
-            &keys::operator_counter(),
-            Update::new().add("value", 1),
-            None,
-        )
+        .update(&keys::operator_counter(), OperatorCounter::next(), None)
         .await?;
-    let id = counter
-        .n("value")
-        .and_then(|n| u64::try_from(n).ok())
-        .map(OperatorId)
-        .ok_or(AdminError::Internal)?;
+    let id = OperatorCounter::id(&counter).ok_or(AdminError::Internal)?;
     let operator = Operator {
         id,
         name,
         siret,
         created_at: rfc3339(app.clock.now()),
     };
-    let mut item = Item::new(keys::operator(id))
-        .with("id", i64::try_from(id.0).map_err(|_| AdminError::Internal)?)
-        .with("name", operator.name.clone())
-        .with("created_at", operator.created_at.clone())
-        .with(GSI1_PK, keys::OPERATORS_INDEX)
-        .with(GSI1_SK, keys::operator_index_sk(id));
-    if let Some(siret) = &operator.siret {
-        item.set("siret", siret.clone());
-    }
+    let item = operator.to_item().ok_or(AdminError::Internal)?;
     app.store.put(item, Some(Condition::NotExists)).await?;
     Ok(operator)
 }
@@ -89,7 +66,7 @@ pub async fn get_operator(app: &App, id: OperatorId) -> Result<Option<Operator>,
         .get(&keys::operator(id))
         .await?
         .as_ref()
-        .and_then(operator_from))
+        .and_then(Operator::from_item))
 }
 
 /// Every item of one index partition, following pagination.
@@ -111,7 +88,7 @@ async fn index_partition(app: &App, pk: String) -> Result<Vec<Item>, AdminError>
 
 pub async fn list_operators(app: &App) -> Result<Vec<Operator>, AdminError> {
     let items = index_partition(app, keys::OPERATORS_INDEX.into()).await?;
-    Ok(items.iter().filter_map(operator_from).collect())
+    Ok(items.iter().filter_map(Operator::from_item).collect())
 }
 
 /// What to create: the role, its operator (none for registry admins), its permissions.
@@ -195,16 +172,16 @@ pub struct TokenInfo {
 }
 
 fn token_info(item: &Item) -> Option<TokenInfo> {
-    let role = crate::records::token::role_of(item)?;
+    let t = TokenRecord::from_item(item)?;
     Some(TokenInfo {
-        token_id: item.key.pk.strip_prefix("TOKEN#")?.to_owned(),
-        name: item.s("name")?.to_owned(),
-        role: role.kind(),
-        operator_id: role.operator(),
-        permissions: role.permissions(),
-        territory_id: role.territory().map(str::to_owned),
-        created_at: item.s("created_at")?.to_owned(),
-        revoked_at: item.s("revoked_at").map(str::to_owned),
+        token_id: t.token_id,
+        name: t.name,
+        role: t.role.kind(),
+        operator_id: t.role.operator(),
+        permissions: t.role.permissions(),
+        territory_id: t.role.territory().map(str::to_owned),
+        created_at: t.created_at,
+        revoked_at: t.revoked_at,
     })
 }
 
@@ -274,27 +251,16 @@ fn token_write(
         tracing::error!(error = %e, "cannot generate a token");
         AdminError::Unavailable
     })?;
-    let permissions: Vec<&str> = role.permissions().iter().map(|p| p.as_str()).collect();
-    let mut item = Item::new(keys::token(&new.token_id))
-        .with("role", role.kind().as_str())
-        .with("name", request.name.clone())
-        .with("secret_hash", new.secret_hash.clone())
-        .with(
-            "permissions",
-            serde_json::to_string(&permissions).unwrap_or_else(|_| "[]".into()),
-        )
-        .with("created_at", now.to_owned())
-        .with(GSI1_PK, keys::tokens_index(role.operator()))
-        .with(GSI1_SK, format!("{now}#{}", new.token_id));
-    if let Some(op) = role.operator() {
-        item.set(
-            "operator_id",
-            i64::try_from(op.0).map_err(|_| AdminError::Internal)?,
-        );
+    let item = TokenRecord {
+        token_id: new.token_id.clone(),
+        role: role.clone(),
+        name: request.name.clone(),
+        secret_hash: new.secret_hash.clone(),
+        created_at: now.to_owned(),
+        revoked_at: None,
     }
-    if let Some(t) = role.territory() {
-        item.set("territory_id", t.to_owned());
-    }
+    .to_item()
+    .ok_or(AdminError::Internal)?;
     Ok((new, role, item))
 }
 
@@ -351,7 +317,7 @@ pub async fn bootstrap(app: &App) -> Result<Option<CreatedToken>, AdminError> {
         territory: None,
     };
     let (new, role, item) = token_write(&request, &now)?;
-    let marker = Item::new(keys::bootstrap()).with("created_at", now.clone());
+    let marker = bootstrap_marker(&now);
     let ops = vec![
         WriteOp::Put {
             item: marker,
@@ -402,11 +368,7 @@ pub async fn revoke_token(
         return Ok(info);
     }
     let now = rfc3339(app.clock.now());
-    let update = Update::new().set("revoked_at", now);
-    let condition = Condition::All(vec![
-        Condition::Exists,
-        Condition::AttrMissing("revoked_at".into()),
-    ]);
+    let (update, condition) = TokenRecord::revoke(now);
     let item = match app.store.update(&key, update, Some(condition)).await {
         Ok(item) => item,
         // Revoked concurrently: report the stored revocation.

@@ -8,7 +8,7 @@ use crate::domain::journey::CancelReason;
 use crate::domain::operator::OperatorId;
 use crate::records::journey::JourneyRecord;
 use crate::records::keys;
-use crate::store::{StoreError, Update, WriteOp, MAX_TRANSACTION_WRITES};
+use crate::store::{StoreError, WriteOp, MAX_TRANSACTION_WRITES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JourneyError {
@@ -50,7 +50,7 @@ pub async fn cancel(
             // Counted once per journey: only the first cancellation passes the condition.
             WriteOp::Update {
                 key: keys::operator_stats(operator),
-                update: Update::new().add("canceled", 1),
+                update: crate::records::operator::OperatorStats::canceled(),
                 condition: None,
             },
         ];

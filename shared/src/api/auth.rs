@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::domain::operator::OperatorId;
 use crate::domain::token::{self, Permission, Role};
 use crate::records::keys;
+use crate::records::token::TokenRecord;
 
 /// Who may call a route (the `access` of its entry in the routing table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,11 +91,12 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Principal, A
         .get(&keys::token(presented.token_id))
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    let hash = item.s("secret_hash").unwrap_or_default();
-    if !presented.matches(hash) || item.s("revoked_at").is_some() {
+    let stored = TokenRecord::from_item(&item);
+    let hash = stored.as_ref().map_or("", |t| t.secret_hash.as_str());
+    if !presented.matches(hash) || stored.as_ref().is_some_and(|t| t.revoked_at.is_some()) {
         return Err(ApiError::unauthorized());
     }
-    let role = role_of(&item).ok_or_else(|| {
+    let role = stored.map(|t| t.role).ok_or_else(|| {
         tracing::error!(
             token_id = presented.token_id,
             "token item has no valid role"

@@ -23,6 +23,7 @@ use crate::domain::cee::signature::{token_message, Signer};
 use crate::domain::journey::JourneyStatus;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
+use crate::records::cee::CeeApplication;
 use crate::records::journey::JourneyRecord;
 use crate::records::keys;
 use crate::store::Item;
@@ -624,11 +625,14 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         .store
         .get(&keys::cee_application(&uuid))
         .await?
-        .filter(|item| {
-            item.n("operator_id").and_then(|n| u64::try_from(n).ok()) == Some(operator.0)
-        })
+        .filter(|item| CeeApplication::operator_of(item) == Some(operator))
         .ok_or_else(|| ApiError::not_found("CEE application"))?;
-    let journey_id = item.s("journey_id");
+    let unreadable = || {
+        tracing::error!(%uuid, "unreadable CEE application");
+        ApiError::internal()
+    };
+    let stored = CeeApplication::from_item(&item).ok_or_else(unreadable)?;
+    let journey_id = stored.journey_id.as_deref();
     let status = match journey_id {
         Some(j) => app
             .store
@@ -637,18 +641,14 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             .and_then(|journey| JourneyRecord::from_item(&journey).status),
         None => None,
     };
-    let unreadable = || {
-        tracing::error!(%uuid, "unreadable CEE application");
-        ApiError::internal()
-    };
     let application = Application {
         uuid: uuid.clone(),
-        journey_type: item.s("journey_type").ok_or_else(unreadable)?.to_owned(),
-        datetime: item.s("datetime").ok_or_else(unreadable)?.to_owned(),
+        journey_type: stored.journey_type.clone(),
+        datetime: stored.datetime.clone(),
         journey_id: journey_id.map(str::to_owned),
         status,
-        token: item.s("token").ok_or_else(unreadable)?.to_owned(),
-        kid: item.s("kid").map(str::to_owned),
+        token: stored.token.clone(),
+        kid: stored.kid.clone(),
     };
     Ok(json_response(StatusCode::OK, &application))
 }

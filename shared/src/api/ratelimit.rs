@@ -13,8 +13,7 @@
 use super::error::ApiError;
 use crate::app::App;
 use crate::domain::operator::OperatorId;
-use crate::records::keys;
-use crate::store::{Update, TTL};
+use crate::records::rate::RateWindow;
 
 use crate::domain::rate::Local;
 pub use crate::domain::rate::RateClass;
@@ -37,17 +36,20 @@ pub async fn check(app: &App, operator: OperatorId, class: RateClass) -> Result<
         Local::Refuse => return Err(ApiError::too_many_requests(retry_after(now))),
         Local::Lease(n) => n,
     };
+    let window = RateWindow {
+        operator,
+        class: class.name(),
+        minute,
+    };
     let item = app
         .store
         .update(
-            &keys::rate_counter(operator, class.name(), minute),
-            Update::new()
-                .add("count", i64::try_from(asked).unwrap_or(1))
-                .set(TTL, (minute + 2) * 60),
+            &window.key(),
+            window.take(i64::try_from(asked).unwrap_or(1)),
             None,
         )
         .await?;
-    let count = u64::try_from(item.n("count").unwrap_or(0)).unwrap_or(u64::MAX);
+    let count = RateWindow::count(&item);
     if app.rate_windows.leased(key, minute, asked, count, limit) {
         Ok(())
     } else {

@@ -14,7 +14,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::CampaignError;
 use crate::app::App;
@@ -24,12 +23,13 @@ use crate::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use crate::domain::campaign::{Campaign, CampaignId};
 use crate::domain::error::Detail;
 use crate::domain::journey_v2::Journey;
-use crate::domain::operator::OperatorId;
+use crate::domain::operator::{Operator, OperatorId};
+use crate::records::draft::{Counted, Draft, DraftCounter, IncentiveTotals};
+pub use crate::records::draft::{CANCELED, DRAFT};
 use crate::records::journey::{JourneyRecord, Party};
 use crate::records::keys;
 use crate::store::{
-    Condition, Item, Key, Query, SkRange, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK,
-    MAX_TRANSACTION_WRITES,
+    Condition, Item, Key, Query, SkRange, StoreError, Update, WriteOp, MAX_TRANSACTION_WRITES,
 };
 
 /// Drafts that could not be written; processing is retried.
@@ -43,8 +43,6 @@ impl From<StoreError> for DraftError {
     }
 }
 
-pub const DRAFT: &str = "draft";
-pub const CANCELED: &str = "canceled";
 /// Attribute of the journey item counting the draft transactions written for it.
 pub const REV: &str = crate::records::journey::INCENTIVE_REV;
 /// Attempts when counters moved between the read and the write.
@@ -71,7 +69,7 @@ pub async fn process(
             app.store
                 .get(&keys::operator(operator))
                 .await?
-                .and_then(|o| o.s("siret").map(str::to_owned))
+                .and_then(|o| Operator::siret_of(&o))
         } else {
             None
         };
@@ -119,16 +117,7 @@ async fn read_counters(
     let mut read = BTreeMap::new();
     while let Some(joined) = tasks.join_next().await {
         let (key, item) = joined.map_err(|e| DraftError(format!("counter read: {e}")))?;
-        let tally = item?.map(|i| Tally {
-            trips: i
-                .n("trips")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-            amount: i
-                .n("amount")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-        });
+        let tally = item?.as_ref().map(DraftCounter::tally);
         if let Some(t) = tally {
             probe.set(key, t);
         }
@@ -202,26 +191,15 @@ async fn campaign_draft(
         }
         for (k, d) in &deltas {
             let (holder, rest) = k.storage();
-            let condition = match read.get(k).copied().flatten() {
-                Some(t) => Condition::All(vec![
-                    Condition::equals("trips", n(t.trips)),
-                    Condition::equals("amount", n(t.amount)),
-                ]),
-                None => Condition::AttrMissing("trips".into()),
-            };
             ops.push(WriteOp::Update {
                 key: keys::draft_counter(&campaign.id, &holder, &rest),
-                update: Update::new()
-                    .add("trips", n(d.trips))
-                    .add("amount", n(d.amount)),
-                condition: Some(condition),
+                update: DraftCounter::add(n(d.trips), n(d.amount)),
+                condition: Some(DraftCounter::holds(read.get(k).copied().flatten())),
             });
         }
         ops.push(WriteOp::Update {
             key: keys::incentive_totals(&campaign.id, &month),
-            update: Update::new()
-                .add("draft_count", count)
-                .add("draft_amount", cents),
+            update: IncentiveTotals::add_drafts(count, cents),
             condition: None,
         });
         debug_assert!(ops.len() <= MAX_TRANSACTION_WRITES);
@@ -256,56 +234,66 @@ pub fn draft_item(
     i: &engine::Incentive,
     now: &str,
 ) -> Item {
-    let month = local_date.format("%Y-%m").to_string();
-    let person = trip_person(trip, i.role);
-    let counted: Vec<Value> = i
+    let d = draft(
+        campaign,
+        operator,
+        journey_id,
+        operator_journey_id,
+        trip,
+        local_date,
+        i,
+        now,
+    );
+    d.to_item()
+}
+
+/// The draft of one incentive of a trip, see [`draft_item`].
+#[allow(clippy::too_many_arguments)]
+pub fn draft(
+    campaign: &Campaign,
+    operator: OperatorId,
+    journey_id: &str,
+    operator_journey_id: Option<&str>,
+    trip: &Trip<'_>,
+    local_date: chrono::NaiveDate,
+    i: &engine::Incentive,
+    now: &str,
+) -> Draft {
+    let counted: Vec<Counted> = i
         .counted
         .iter()
         .map(|(k, d)| {
             let (holder, rest) = k.storage();
             let store_key = keys::draft_counter(&campaign.id, &holder, &rest);
-            json!([store_key.pk, store_key.sk, d.trips, d.amount])
+            (store_key.pk, store_key.sk, n(d.trips), n(d.amount))
         })
         .collect();
-    let mut draft = Item::new(keys::draft_incentive(
+    let (capped_by, cap_index) = match i.outcome {
+        Outcome::Capped { cap, label } => (Some(label.to_owned()), Some(n(cap as u64))),
+        _ => (None, None),
+    };
+    Draft {
+        key: keys::draft_incentive(operator, journey_id, &campaign.id, i.role.as_str()),
+        campaign: campaign.id.clone(),
+        journey_id: journey_id.to_owned(),
         operator,
-        journey_id,
-        &campaign.id,
-        i.role.as_str(),
-    ))
-    .with("campaign_id", campaign.id.as_str())
-    .with("journey_id", journey_id)
-    .with("operator_id", n(operator.0))
-    .with("role", i.role.as_str())
-    .with(
-        "person_key",
-        person.map(PersonKey::to_hex).unwrap_or_default(),
-    )
-    .with("amount", n(i.amount))
-    .with("computed", n(i.computed))
-    .with("status", DRAFT)
-    .with("start", rfc3339(trip.start))
-    .with("local_date", local_date.format("%Y-%m-%d").to_string())
-    .with("month", month.clone())
-    .with("counted", Value::Array(counted).to_string())
-    .with("created_at", now.to_owned())
-    .with(GSI1_PK, keys::incentives_index(&campaign.id, &month))
-    .with(
-        GSI1_SK,
-        format!(
-            "{}#{operator}#{journey_id}#{}",
-            rfc3339(trip.start),
-            i.role.as_str()
-        ),
-    );
-    if let Some(t) = operator_journey_id {
-        draft.set("operator_journey_id", t.to_owned());
+        operator_journey_id: operator_journey_id.map(str::to_owned),
+        role: i.role.as_str().to_owned(),
+        person_key: trip_person(trip, i.role)
+            .map(PersonKey::to_hex)
+            .unwrap_or_default(),
+        amount: n(i.amount),
+        computed: n(i.computed),
+        status: DRAFT.to_owned(),
+        start: rfc3339(trip.start),
+        local_date: local_date.format("%Y-%m-%d").to_string(),
+        month: local_date.format("%Y-%m").to_string(),
+        counted: Some(counted),
+        created_at: now.to_owned(),
+        capped_by,
+        cap_index,
+        canceled_at: None,
     }
-    if let Outcome::Capped { cap, label } = i.outcome {
-        draft.set("capped_by", label);
-        draft.set("cap_index", n(cap as u64));
-    }
-    draft
 }
 
 fn trip_person(trip: &Trip, role: crate::domain::campaign::PaidRole) -> Option<PersonKey> {
@@ -318,34 +306,31 @@ fn trip_person(trip: &Trip, role: crate::domain::campaign::PaidRole) -> Option<P
 /// The writes that cancel the given drafts (still `draft`) and give back what they counted:
 /// grouped per campaign and month, each group complete in itself.
 pub fn cancel_groups(drafts: &[Item], now: &str) -> Vec<Vec<WriteOp>> {
-    let mut groups: BTreeMap<(String, String), Vec<&Item>> = BTreeMap::new();
-    for d in drafts.iter().filter(|d| d.s("status") == Some(DRAFT)) {
-        let campaign = d.s("campaign_id").unwrap_or_default().to_owned();
-        let month = d.s("month").unwrap_or_default().to_owned();
-        groups.entry((campaign, month)).or_default().push(d);
+    let mut groups: BTreeMap<(CampaignId, String), Vec<Draft>> = BTreeMap::new();
+    for d in drafts.iter().filter_map(Draft::from_item) {
+        if d.status == DRAFT {
+            groups
+                .entry((d.campaign.clone(), d.month.clone()))
+                .or_default()
+                .push(d);
+        }
     }
     groups
         .into_iter()
-        .filter_map(|((campaign, month), drafts)| {
-            let id = CampaignId::parse(&campaign)?;
+        .map(|((id, month), drafts)| {
             let mut ops = Vec::new();
             let mut deltas: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
             let (mut count, mut cents) = (0i64, 0i64);
             for d in drafts {
+                let (update, condition) = Draft::cancel(now);
                 ops.push(WriteOp::Update {
                     key: d.key.clone(),
-                    update: Update::new()
-                        .set("status", CANCELED)
-                        .set("canceled_at", now.to_owned()),
-                    condition: Some(Condition::equals("status", DRAFT)),
+                    update,
+                    condition: Some(condition),
                 });
                 count += 1;
-                cents += d.n("amount").unwrap_or(0);
-                let counted: Vec<(String, String, i64, i64)> = d
-                    .s("counted")
-                    .and_then(|s| serde_json::from_str(s).ok())
-                    .unwrap_or_default();
-                for (pk, sk, trips, amount) in counted {
+                cents += d.amount;
+                for (pk, sk, trips, amount) in d.counted.unwrap_or_default() {
                     let t = deltas.entry((pk, sk)).or_default();
                     t.0 += trips;
                     t.1 += amount;
@@ -354,20 +339,16 @@ pub fn cancel_groups(drafts: &[Item], now: &str) -> Vec<Vec<WriteOp>> {
             for ((pk, sk), (trips, amount)) in deltas {
                 ops.push(WriteOp::Update {
                     key: Key::new(pk, sk),
-                    update: Update::new().add("trips", -trips).add("amount", -amount),
+                    update: DraftCounter::add(-trips, -amount),
                     condition: None,
                 });
             }
             ops.push(WriteOp::Update {
                 key: keys::incentive_totals(&id, &month),
-                update: Update::new()
-                    .add("draft_count", -count)
-                    .add("draft_amount", -cents)
-                    .add("canceled_count", count)
-                    .add("canceled_amount", cents),
+                update: IncentiveTotals::cancel(count, cents),
                 condition: None,
             });
-            Some(ops)
+            ops
         })
         .collect()
 }
@@ -438,12 +419,12 @@ pub fn status_view(drafts: &[Item]) -> Vec<StatusView> {
     drafts
         .iter()
         .filter_map(|d| {
-            let view = Some(StatusView {
-                campaign_id: d.s("campaign_id")?.to_owned(),
-                role: d.s("role")?.to_owned(),
-                amount: d.n("amount")?,
-                status: d.s("status")?.to_owned(),
-                capped_by: d.s("capped_by").map(str::to_owned),
+            let view = Draft::from_item(d).map(|d| StatusView {
+                campaign_id: d.campaign.as_str().to_owned(),
+                role: d.role,
+                amount: d.amount,
+                status: d.status,
+                capped_by: d.capped_by,
                 month: None,
                 final_version: None,
                 reason: None,
@@ -518,36 +499,40 @@ pub async fn list(
     let lines = page
         .items
         .iter()
-        .filter(|d| status.is_none_or(|s| d.s("status") == Some(s)))
-        .filter_map(|d| {
-            Some(Line {
-                journey_id: d.s("journey_id")?.to_owned(),
-                operator_id: d.n("operator_id")?,
-                operator_journey_id: d.s("operator_journey_id").map(str::to_owned),
-                role: d.s("role")?.to_owned(),
-                status: d.s("status")?.to_owned(),
-                amount: d.n("amount")?,
-                computed: d.n("computed")?,
-                capped_by: d.s("capped_by").map(str::to_owned),
-                start: d.s("start")?.to_owned(),
-                local_date: d.s("local_date")?.to_owned(),
-            })
+        .filter_map(Draft::from_item)
+        .filter(|d| status.is_none_or(|s| d.status == s))
+        .map(|d| Line {
+            journey_id: d.journey_id,
+            operator_id: n(d.operator.0),
+            operator_journey_id: d.operator_journey_id,
+            role: d.role,
+            status: d.status,
+            amount: d.amount,
+            computed: d.computed,
+            capped_by: d.capped_by,
+            start: d.start,
+            local_date: d.local_date,
         })
         .collect();
-    let totals_item = app.store.get(&keys::incentive_totals(id, month)).await?;
-    let get = |name: &str| totals_item.as_ref().and_then(|t| t.n(name)).unwrap_or(0);
+    let t = app
+        .store
+        .get(&keys::incentive_totals(id, month))
+        .await?
+        .as_ref()
+        .map(IncentiveTotals::from_item)
+        .unwrap_or_default();
     let totals = match status {
         Some(DRAFT) => Totals {
-            count: get("draft_count"),
-            amount: get("draft_amount"),
+            count: t.draft_count,
+            amount: t.draft_amount,
         },
         Some(CANCELED) => Totals {
-            count: get("canceled_count"),
-            amount: get("canceled_amount"),
+            count: t.canceled_count,
+            amount: t.canceled_amount,
         },
         _ => Totals {
-            count: get("draft_count") + get("canceled_count"),
-            amount: get("draft_amount") + get("canceled_amount"),
+            count: t.draft_count + t.canceled_count,
+            amount: t.draft_amount + t.canceled_amount,
         },
     };
     Ok((lines, totals, page.next))
@@ -556,6 +541,8 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use serde_json::{json, Value};
 
     use super::*;
     use crate::api::journeys::accepted_item;

@@ -15,8 +15,9 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::campaign::{self, document, Campaign, CampaignId};
 use crate::domain::error::Detail;
+use crate::records::campaign::{CampaignRecord, CampaignVersion, Generation};
 use crate::records::keys;
-use crate::store::{Condition, Item, Query, StoreError, StoreResult, Update, WriteOp};
+use crate::store::{Condition, Item, Query, StoreError, StoreResult, WriteOp};
 
 /// A campaign as stored: its document (as loaded) and what management added.
 #[derive(Clone, Debug, Serialize)]
@@ -92,13 +93,13 @@ fn invalid(details: Vec<Detail>) -> CampaignError {
 }
 
 /// The parsed campaign of a stored item, closed early if it was.
-fn parsed(item: &Item) -> Option<(Value, Campaign)> {
-    let document: Value = serde_json::from_str(item.s("document")?).ok()?;
-    let mut campaign = campaign::parse(&document).ok()?;
-    if let Some(day) = item.s("closed_on").and_then(date) {
+fn parsed(item: &Item) -> Option<(CampaignRecord, Campaign)> {
+    let record = CampaignRecord::from_item(item)?;
+    let mut campaign = campaign::parse(&record.document).ok()?;
+    if let Some(day) = record.closed_on.as_deref().and_then(date) {
         campaign.close_on(day);
     }
-    Some((document, campaign))
+    Some((record, campaign))
 }
 
 fn date(s: &str) -> Option<NaiveDate> {
@@ -106,10 +107,9 @@ fn date(s: &str) -> Option<NaiveDate> {
 }
 
 fn stored(item: &Item, with_document: bool, now: chrono::DateTime<Utc>) -> Option<Stored> {
-    let (document, campaign) = parsed(item)?;
+    let (record, campaign) = parsed(item)?;
     let today = campaign.today(now);
-    let closed_on = item.s("closed_on").map(str::to_owned);
-    let status = if closed_on.is_some() {
+    let status = if record.closed_on.is_some() {
         "closed"
     } else if today < campaign.start {
         "upcoming"
@@ -123,14 +123,14 @@ fn stored(item: &Item, with_document: bool, now: chrono::DateTime<Utc>) -> Optio
         name: campaign.name.clone(),
         territory_name: campaign.territory_name.clone(),
         territory_id: campaign.territory_id.clone(),
-        version: item.n("version")?,
+        version: record.version,
         status,
-        start: document["start"].as_str()?.to_owned(),
-        end: document["end"].as_str()?.to_owned(),
-        closed_on,
-        created_at: item.s("created_at")?.to_owned(),
-        updated_at: item.s("updated_at")?.to_owned(),
-        document: with_document.then_some(document),
+        start: record.document["start"].as_str()?.to_owned(),
+        end: record.document["end"].as_str()?.to_owned(),
+        closed_on: record.closed_on,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        document: with_document.then_some(record.document),
     })
 }
 
@@ -141,15 +141,16 @@ fn current_item(
     created_at: &str,
     now: &str,
 ) -> Item {
-    let mut item = Item::new(keys::campaign(&campaign.id))
-        .with("document", document.to_string())
-        .with("version", version)
-        .with("created_at", created_at.to_owned())
-        .with("updated_at", now.to_owned());
-    if let Some(t) = &campaign.territory_id {
-        item.set("territory_id", t.clone());
+    CampaignRecord {
+        id: campaign.id.clone(),
+        document: document.clone(),
+        version,
+        created_at: created_at.to_owned(),
+        updated_at: now.to_owned(),
+        territory_id: campaign.territory_id.clone(),
+        closed_on: None,
     }
-    item
+    .to_item()
 }
 
 fn version_item(
@@ -160,21 +161,21 @@ fn version_item(
     document: &Value,
     closed_on: Option<&str>,
 ) -> Item {
-    let mut item = Item::new(keys::campaign_version(id, version))
-        .with("version", version)
-        .with("action", action)
-        .with("at", at.to_owned())
-        .with("document", document.to_string());
-    if let Some(day) = closed_on {
-        item.set("closed_on", day.to_owned());
+    CampaignVersion {
+        id: id.clone(),
+        version,
+        action: action.to_owned(),
+        at: at.to_owned(),
+        document: document.clone(),
+        closed_on: closed_on.map(str::to_owned),
     }
-    item
+    .to_item()
 }
 
 fn generation_bump() -> WriteOp {
     WriteOp::Update {
         key: keys::campaigns_generation(),
-        update: Update::new().add("value", 1),
+        update: Generation::bump(),
         condition: None,
     }
 }
@@ -210,21 +211,20 @@ fn parse_id(id: &str) -> Result<CampaignId, CampaignError> {
     CampaignId::parse(id).ok_or(CampaignError::NotFound)
 }
 
-async fn current(app: &App, id: &CampaignId) -> Result<(Item, Value, Campaign), CampaignError> {
+async fn current(
+    app: &App,
+    id: &CampaignId,
+) -> Result<(Item, CampaignRecord, Campaign), CampaignError> {
     let item = app
         .store
         .get(&keys::campaign(id))
         .await?
         .ok_or(CampaignError::NotFound)?;
-    let (document, campaign) = parsed(&item).ok_or_else(|| {
+    let (record, campaign) = parsed(&item).ok_or_else(|| {
         tracing::error!(campaign = %id, "stored campaign does not parse");
         CampaignError::Internal
     })?;
-    Ok((item, document, campaign))
-}
-
-fn same_version(item: &Item) -> Condition {
-    Condition::equals("version", item.n("version").unwrap_or(0))
+    Ok((item, record, campaign))
 }
 
 /// Replaces the document of a campaign that has not started (in its time zone), keeping
@@ -239,9 +239,9 @@ pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, Campaign
             format!("must be {id}, the campaign updated"),
         )]));
     }
-    let (item, _, old) = current(app, &id).await?;
+    let (_, record, old) = current(app, &id).await?;
     let now = app.clock.now();
-    if item.s("closed_on").is_some() {
+    if record.closed_on.is_some() {
         return Err(CampaignError::Conflict(format!("campaign {id} is closed")));
     }
     let today = old.today(now);
@@ -257,13 +257,12 @@ pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, Campaign
             "must be after today: an update cannot start a campaign in the past",
         )]));
     }
-    let version = item.n("version").unwrap_or(0) + 1;
+    let version = record.version + 1;
     let at = rfc3339(now);
-    let created_at = item.s("created_at").unwrap_or(&at).to_owned();
     let ops = vec![
         WriteOp::Put {
-            item: current_item(&campaign, &document, version, &created_at, &at),
-            condition: Some(same_version(&item)),
+            item: current_item(&campaign, &document, version, &record.created_at, &at),
+            condition: Some(CampaignRecord::same_version(record.version)),
         },
         WriteOp::Put {
             item: version_item(&id, version, "updated", &at, &document, None),
@@ -285,7 +284,7 @@ pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, Campaign
 /// end; closing again earlier is allowed, the same day again changes nothing.
 pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored, CampaignError> {
     let id = parse_id(id)?;
-    let (item, document, campaign) = current(app, &id).await?;
+    let (item, record, campaign) = current(app, &id).await?;
     let now = app.clock.now();
     let today = campaign.today(now);
     let day = match last_day {
@@ -307,7 +306,7 @@ pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored
         )));
     }
     if day >= campaign.end {
-        if item.s("closed_on").is_some() {
+        if record.closed_on.is_some() {
             // Closed already on this day or earlier: nothing to do.
             return stored(&item, true, now).ok_or(CampaignError::Internal);
         }
@@ -316,20 +315,24 @@ pub async fn close(app: &App, id: &str, last_day: Option<&str>) -> Result<Stored
             "must be before the campaign's end",
         )));
     }
-    let version = item.n("version").unwrap_or(0) + 1;
+    let version = record.version + 1;
     let at = rfc3339(now);
     let closed_on = day.format("%Y-%m-%d").to_string();
     let ops = vec![
         WriteOp::Update {
             key: keys::campaign(&id),
-            update: Update::new()
-                .set("closed_on", closed_on.clone())
-                .set("version", version)
-                .set("updated_at", at.clone()),
-            condition: Some(same_version(&item)),
+            update: CampaignRecord::close(&closed_on, version, &at),
+            condition: Some(CampaignRecord::same_version(record.version)),
         },
         WriteOp::Put {
-            item: version_item(&id, version, "closed", &at, &document, Some(&closed_on)),
+            item: version_item(
+                &id,
+                version,
+                "closed",
+                &at,
+                &record.document,
+                Some(&closed_on),
+            ),
             condition: Some(Condition::NotExists),
         },
         generation_bump(),
@@ -385,7 +388,13 @@ pub async fn list(app: &App, territory: Option<&str>) -> Result<Vec<Stored>, Cam
     let items = partition(app, keys::CAMPAIGNS.to_owned()).await?;
     Ok(items
         .iter()
-        .filter(|i| territory.is_none() || i.s("territory_id") == territory)
+        .filter(|i| {
+            territory.is_none()
+                || CampaignRecord::from_item(i)
+                    .and_then(|r| r.territory_id)
+                    .as_deref()
+                    == territory
+        })
         .filter_map(|i| stored(i, false, now))
         .collect())
 }
@@ -400,18 +409,13 @@ pub async fn versions(
     Ok(items
         .iter()
         .filter(|i| i.key.sk.starts_with("V#"))
-        .filter_map(|i| {
-            Some(Version {
-                version: i.n("version")?,
-                action: i.s("action")?.to_owned(),
-                at: i.s("at")?.to_owned(),
-                closed_on: i.s("closed_on").map(str::to_owned),
-                document: if with_documents {
-                    Some(serde_json::from_str(i.s("document")?).ok()?)
-                } else {
-                    None
-                },
-            })
+        .filter_map(|i| CampaignVersion::from_item(id, i))
+        .map(|v| Version {
+            version: v.version,
+            action: v.action,
+            at: v.at,
+            closed_on: v.closed_on,
+            document: with_documents.then_some(v.document),
         })
         .collect())
 }
@@ -425,7 +429,7 @@ pub async fn all(app: &App) -> StoreResult<Campaigns> {
         .store
         .get(&keys::campaigns_generation())
         .await?
-        .and_then(|i| i.n("value"))
+        .and_then(|i| Generation::of(&i))
         .unwrap_or(0);
     if let Some(campaigns) = app.campaigns.get(generation) {
         return Ok(campaigns);

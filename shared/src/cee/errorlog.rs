@@ -9,8 +9,9 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::error::Detail;
 use crate::domain::operator::OperatorId;
+use crate::records::cee::CeeRefusal;
 use crate::records::keys;
-use crate::store::{Item, Key, Query, StoreResult};
+use crate::store::{Query, StoreResult};
 
 /// Why a registration was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,22 +71,17 @@ pub async fn record(
 ) {
     let now = rfc3339(app.clock.now());
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let mut item = Item::new(Key::new(keys::cee_errors(operator), format!("{now}#{id}")))
-        .with("at", now)
-        .with("kind", kind.as_str())
-        .with("status", i64::from(error.status))
-        .with("code", error.code)
-        .with("message", error.message)
-        .with(
-            "details",
-            serde_json::to_string(error.details).unwrap_or_else(|_| "[]".into()),
-        );
-    if let Some(jt) = journey_type {
-        item.set("journey_type", jt.to_owned());
+    let item = CeeRefusal {
+        at: now,
+        kind: kind.as_str().to_owned(),
+        status: error.status,
+        code: error.code.to_owned(),
+        message: error.message.to_owned(),
+        details: error.details.to_vec(),
+        journey_type: journey_type.map(str::to_owned),
+        operator_journey_id: operator_journey_id.map(str::to_owned),
     }
-    if let Some(j) = operator_journey_id {
-        item.set("operator_journey_id", j.to_owned());
-    }
+    .to_item(operator, &id);
     if let Err(e) = app.store.put(item, None).await {
         tracing::warn!(error = %e, kind = kind.as_str(), "cannot record a refused CEE registration");
     }
@@ -104,31 +100,19 @@ pub async fn latest(app: &App, operator: OperatorId, limit: usize) -> StoreResul
     Ok(page
         .items
         .iter()
-        .map(|item| Entry {
-            at: item.s("at").unwrap_or_default().to_owned(),
-            operator_id: operator.0,
-            kind: item.s("kind").unwrap_or_default().to_owned(),
-            status: item
-                .n("status")
-                .and_then(|n| u16::try_from(n).ok())
-                .unwrap_or(0),
-            code: item.s("code").unwrap_or_default().to_owned(),
-            message: item.s("message").unwrap_or_default().to_owned(),
-            details: item
-                .s("details")
-                .and_then(|s| serde_json::from_str::<Vec<DetailRow>>(s).ok())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|d| Detail::new(d.path, d.reason))
-                .collect(),
-            journey_type: item.s("journey_type").map(str::to_owned),
-            operator_journey_id: item.s("operator_journey_id").map(str::to_owned),
+        .map(|item| {
+            let r = CeeRefusal::from_item(item);
+            Entry {
+                at: r.at,
+                operator_id: operator.0,
+                kind: r.kind,
+                status: r.status,
+                code: r.code,
+                message: r.message,
+                details: r.details,
+                journey_type: r.journey_type,
+                operator_journey_id: r.operator_journey_id,
+            }
         })
         .collect())
-}
-
-#[derive(serde::Deserialize)]
-struct DetailRow {
-    path: String,
-    reason: String,
 }

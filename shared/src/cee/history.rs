@@ -9,18 +9,17 @@
 //! the other fails its condition, reads again and finds the winner (409). No decision rests
 //! on an unconditioned read.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::cee::fields::{DrivingLicense, IdentityKey, JourneyType, LastNameTrunc};
-use crate::domain::cee::rules::{Record, RecordKind};
+use crate::domain::cee::rules::Record;
 use crate::domain::identity::keyed_hash;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
+use crate::records::cee::{CeeApplication, CeeImported, CeeLock as Lock, LockEntry as Entry};
 use crate::records::keys;
-use crate::store::{Condition, Item, Key, Query, StoreError, StoreResult, WriteOp};
+use crate::store::{Condition, Item, Query, StoreError, StoreResult, WriteOp};
+use chrono::{DateTime, Utc};
 
 /// Attempts before a registration or deletion that keeps losing its lock race gives up (503).
 const ATTEMPTS: usize = 8;
@@ -79,84 +78,6 @@ pub fn name_phone_hash(secret: &str, name: &LastNameTrunc, phone: &PhoneTrunc) -
     keyed_hash(secret, &["cee-name-phone", name.as_str(), phone.as_str()])
 }
 
-/// One live standardized application, as a lock lists it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Entry {
-    uuid: String,
-    operator_id: u64,
-    datetime: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    journey_id: Option<String>,
-}
-
-impl Entry {
-    fn record(&self) -> Option<Record> {
-        Some(Record {
-            kind: RecordKind::Standardized,
-            operator_id: OperatorId(self.operator_id),
-            datetime: self.datetime.parse().ok()?,
-            uuid: Some(self.uuid.clone()),
-            journey_id: self.journey_id.clone(),
-        })
-    }
-}
-
-/// A lock item as read: absent (`version` None) or at a version.
-#[derive(Clone, Debug)]
-struct Lock {
-    key: Key,
-    version: Option<i64>,
-    entries: Vec<Entry>,
-}
-
-impl Lock {
-    fn absent(key: Key) -> Lock {
-        Lock {
-            key,
-            version: None,
-            entries: Vec::new(),
-        }
-    }
-
-    fn from_item(item: Item) -> Lock {
-        let entries = item
-            .s("entries")
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
-        Lock {
-            version: Some(item.n("version").unwrap_or(0)),
-            key: item.key,
-            entries,
-        }
-    }
-
-    /// Nobody changed this lock since it was read.
-    fn unchanged(&self) -> Condition {
-        match self.version {
-            None => Condition::NotExists,
-            Some(v) => Condition::equals("version", v),
-        }
-    }
-
-    /// The write that replaces this lock by `entries`, if nobody changed it since it was read.
-    fn write(&self, entries: &[Entry]) -> WriteOp {
-        let latest = entries.iter().map(|e| e.datetime.as_str()).max();
-        let mut item = Item::new(self.key.clone())
-            .with("version", self.version.unwrap_or(0) + 1)
-            .with(
-                "entries",
-                serde_json::to_string(entries).unwrap_or_else(|_| "[]".into()),
-            );
-        if let Some(latest) = latest {
-            item.set("latest", latest.to_owned());
-        }
-        WriteOp::Put {
-            item,
-            condition: Some(self.unchanged()),
-        }
-    }
-}
-
 /// What the history search read for one person and journey type.
 #[derive(Debug)]
 pub struct History {
@@ -182,13 +103,7 @@ impl History {
 }
 
 fn imported_record(item: &Item) -> Option<Record> {
-    Some(Record {
-        kind: RecordKind::Specific,
-        operator_id: OperatorId(u64::try_from(item.n("operator_id")?).ok()?),
-        datetime: item.s("datetime")?.parse().ok()?,
-        uuid: None,
-        journey_id: None,
-    })
+    CeeImported::from_item(item)?.record()
 }
 
 async fn whole_partition(app: &App, pk: String) -> StoreResult<Vec<Item>> {
@@ -262,8 +177,9 @@ async fn read_hashes(
     imported.extend(
         items
             .iter()
-            .filter(|i| i.s("id_hash").is_none())
-            .filter_map(imported_record),
+            .filter_map(CeeImported::from_item)
+            .filter(|i| i.id_hash.is_none())
+            .filter_map(|i| i.record()),
     );
     Ok((locks, imported))
 }
@@ -293,43 +209,26 @@ pub enum Outcome {
     Busy,
 }
 
-/// About 1 KB for a long application (the token alone is 684 characters, the key id 19
-/// bytes with its name: 1 035 bytes, two write units). The uuid is in the key.
 fn application_item(new: &NewApplication, now: DateTime<Utc>) -> Item {
-    let mut item = Item::new(keys::cee_application(&new.uuid))
-        .with(
-            "operator_id",
-            i64::try_from(new.operator.0).unwrap_or(i64::MAX),
-        )
-        .with("journey_type", new.journey_type.as_str())
-        .with("datetime", rfc3339(new.datetime))
-        .with("token", new.token.clone())
-        .with("applied_at", rfc3339(new.application_timestamp))
-        .with("created_at", rfc3339(now));
-    if let Some(j) = &new.journey_id {
-        item.set("journey_id", j.clone());
+    CeeApplication {
+        uuid: new.uuid.clone(),
+        operator: new.operator,
+        journey_type: new.journey_type.as_str().to_owned(),
+        datetime: rfc3339(new.datetime),
+        journey_id: new.journey_id.clone(),
+        token: new.token.clone(),
+        kid: new.kid.clone(),
+        applied_at: rfc3339(new.application_timestamp),
+        created_at: rfc3339(now),
+        id_hash: new.person.identity.clone(),
+        lic_hash: new.person.licence.clone(),
     }
-    if let Some(kid) = &new.kid {
-        item.set("kid", kid.clone());
-    }
-    if let Some(h) = &new.person.identity {
-        item.set("id_hash", h.clone());
-    }
-    if let Some(h) = &new.person.licence {
-        item.set("lic_hash", h.clone());
-    }
-    item
+    .to_item()
 }
 
 /// The application stored under `uuid`, as an earlier record.
 pub fn application_record(item: &Item) -> Option<Record> {
-    Some(Record {
-        kind: RecordKind::Standardized,
-        operator_id: OperatorId(u64::try_from(item.n("operator_id")?).ok()?),
-        datetime: item.s("datetime")?.parse().ok()?,
-        uuid: item.key.pk.strip_prefix("CEE#").map(str::to_owned),
-        journey_id: item.s("journey_id").map(str::to_owned),
-    })
+    CeeApplication::from_item(item)?.record()
 }
 
 /// Searches the history and writes the application with its locks, deciding by the
@@ -392,36 +291,34 @@ pub async fn register(app: &App, new: &NewApplication) -> StoreResult<Outcome> {
 pub async fn delete(app: &App, operator: OperatorId, uuid: &str) -> StoreResult<bool> {
     let key = keys::cee_application(uuid);
     for _ in 0..ATTEMPTS {
-        let Some(item) = app.store.get(&key).await? else {
+        let Some(application) = app
+            .store
+            .get(&key)
+            .await?
+            .as_ref()
+            .and_then(CeeApplication::from_item)
+        else {
             return Ok(false);
         };
-        let owner = item.n("operator_id").and_then(|n| u64::try_from(n).ok());
-        if owner != Some(operator.0) {
+        if application.operator != operator {
             return Ok(false);
         }
-        let jt = item.s("journey_type").unwrap_or_default();
+        let jt = application.journey_type.as_str();
         let mut lock_keys = Vec::new();
-        if let Some(h) = item.s("id_hash") {
+        if let Some(h) = &application.id_hash {
             lock_keys.push(keys::cee_lock(keys::cee_identity_partition(jt, h)));
         }
-        if let Some(h) = item.s("lic_hash") {
+        if let Some(h) = &application.lic_hash {
             lock_keys.push(keys::cee_lock(keys::cee_licence_partition(jt, h)));
         }
         let now = rfc3339(app.clock.now());
-        let mut archived = item.clone();
-        archived.key = keys::cee_deleted(operator, &now, uuid);
-        archived.set("uuid", uuid.to_owned());
-        archived.set("deleted_at", now.clone());
         let mut ops = vec![
             WriteOp::Delete {
                 key: key.clone(),
-                condition: Some(Condition::equals(
-                    "operator_id",
-                    i64::try_from(operator.0).unwrap_or(i64::MAX),
-                )),
+                condition: Some(CeeApplication::owned_by(operator)),
             },
             WriteOp::Put {
-                item: archived,
+                item: application.archived(operator, &now),
                 condition: Some(Condition::NotExists),
             },
         ];

@@ -17,8 +17,9 @@ use crate::domain::cee::fields::{self, IdentityKey, JourneyType, LastNameTrunc, 
 use crate::domain::error::Detail;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
+use crate::records::cee::{CeeApplication, CeeImported};
 use crate::records::keys;
-use crate::store::{Condition, Item, Key, StoreError, StoreResult, Update, WriteOp};
+use crate::store::{Condition, Key, StoreError, StoreResult, WriteOp};
 
 pub const MAX_ITEMS: usize = 1000;
 /// Writes in flight at once for one batch.
@@ -221,11 +222,15 @@ pub async fn import(
         items,
         |s| imported_key(app, operator, s),
         |s| {
-            let item = Item::new(imported_key(app, operator, s))
-                .with("operator_id", i64::try_from(operator.0).unwrap_or(i64::MAX))
-                .with("journey_type", s.journey_type.as_str())
-                .with("datetime", rfc3339(s.datetime))
-                .with("imported_at", now.clone());
+            let item = CeeImported {
+                key: imported_key(app, operator, s),
+                operator,
+                journey_type: s.journey_type.as_str().to_owned(),
+                datetime: rfc3339(s.datetime),
+                imported_at: Some(now.clone()),
+                id_hash: None,
+            }
+            .to_item();
             let mut ops = vec![WriteOp::Put {
                 item,
                 condition: Some(Condition::NotExists),
@@ -302,13 +307,19 @@ async fn standardized_identity(
     uuid: &str,
     hashes: &[String],
 ) -> StoreResult<ItemResult> {
-    let Some(item) = app.store.get(&keys::cee_application(uuid)).await? else {
+    let Some(application) = app
+        .store
+        .get(&keys::cee_application(uuid))
+        .await?
+        .as_ref()
+        .and_then(CeeApplication::from_item)
+    else {
         return Ok(Err(ItemError::NotFound));
     };
-    if item.n("operator_id").and_then(|n| u64::try_from(n).ok()) != Some(operator.0) {
+    if application.operator != operator {
         return Ok(Err(ItemError::NotFound));
     }
-    Ok(match item.s("id_hash") {
+    Ok(match &application.id_hash {
         Some(existing) if hashes.iter().any(|h| h == existing) => Ok(()),
         _ => Err(ItemError::AlreadySet),
     })
@@ -327,24 +338,26 @@ async fn specific_identity(
     let key = imported_key_under(secret, operator, s);
     let hash = identity_hash(secret, identity);
     let datetime = rfc3339(s.datetime);
-    let copy = Item::new(keys::cee_imported_identity(
-        s.journey_type.as_str(),
-        &hash,
+    let copy = CeeImported {
+        key: keys::cee_imported_identity(
+            s.journey_type.as_str(),
+            &hash,
+            operator,
+            &name_phone_hash(secret, &s.last_name, &s.phone),
+        ),
         operator,
-        &name_phone_hash(secret, &s.last_name, &s.phone),
-    ))
-    .with("operator_id", i64::try_from(operator.0).unwrap_or(i64::MAX))
-    .with("journey_type", s.journey_type.as_str())
-    .with("datetime", datetime.clone());
+        journey_type: s.journey_type.as_str().to_owned(),
+        datetime: datetime.clone(),
+        imported_at: None,
+        id_hash: None,
+    }
+    .to_item();
+    let (update, condition) = CeeImported::attach_identity(&hash, &datetime);
     let ops = vec![
         WriteOp::Update {
             key: key.clone(),
-            update: Update::new().set("id_hash", hash.to_owned()),
-            condition: Some(Condition::All(vec![
-                Condition::Exists,
-                Condition::AttrMissing("id_hash".into()),
-                Condition::equals("datetime", datetime.clone()),
-            ])),
+            update,
+            condition: Some(condition),
         },
         WriteOp::Put {
             item: copy,
@@ -355,13 +368,12 @@ async fn specific_identity(
         Ok(()) => Ok(Ok(())),
         Err(StoreError::TransactionCanceled { .. }) => {
             let existing = app.store.get(&key).await?;
+            let existing = existing.as_ref().and_then(CeeImported::from_item);
             Ok(match existing {
-                Some(item) if item.s("datetime") == Some(datetime.as_str()) => {
-                    match item.s("id_hash") {
-                        Some(h) if h == hash.as_str() => Ok(()),
-                        _ => Err(ItemError::AlreadySet),
-                    }
-                }
+                Some(record) if record.datetime == datetime => match record.id_hash.as_deref() {
+                    Some(h) if h == hash.as_str() => Ok(()),
+                    _ => Err(ItemError::AlreadySet),
+                },
                 _ => Err(ItemError::NotFound),
             })
         }

@@ -24,10 +24,11 @@ use crate::domain::journey::JourneyStatus;
 use crate::domain::journey_v2::Journey;
 use crate::domain::operator::OperatorId;
 use crate::jobs::fraud::evidence;
+use crate::records::draft::{Draft, DraftCounter};
 use crate::records::journey::{JourneyRecord, Side};
 use crate::records::processing::KeyMove;
 use crate::store::{
-    Condition, Item, Key, Scan, StoreError, StoreResult, Update, WriteOp, MAX_TRANSACTION_WRITES,
+    Condition, Item, Key, Scan, StoreError, StoreResult, WriteOp, MAX_TRANSACTION_WRITES,
 };
 
 /// Items read per scan page.
@@ -242,16 +243,13 @@ struct DraftMove {
 }
 
 fn draft_move(draft: &Item, moves: &[KeyMove]) -> Option<DraftMove> {
-    let role = draft.s("role")?;
-    let m = moves.iter().find(|m| m.side.name() == role)?;
-    if draft.s("person_key") != Some(m.old.as_str()) {
+    let d = Draft::from_item(draft)?;
+    let m = moves.iter().find(|m| m.side.name() == d.role)?;
+    if d.person_key != m.old {
         // Moved already, or not this person (no key: a campaign-wide draft).
         return None;
     }
-    let Some(counted) = draft
-        .s("counted")
-        .and_then(|s| serde_json::from_str::<Vec<(String, String, i64, i64)>>(s).ok())
-    else {
+    let Some(counted) = d.counted else {
         // Written by processing, so always readable; if not, its counts stay where they are.
         tracing::error!(sk = %draft.key.sk, "unreadable counted of a draft; counters not moved");
         return Some(DraftMove {
@@ -259,7 +257,7 @@ fn draft_move(draft: &Item, moves: &[KeyMove]) -> Option<DraftMove> {
             counters: BTreeMap::new(),
         });
     };
-    let counts = draft.s("status") == Some(DRAFT);
+    let counts = d.status == DRAFT;
     let mut counters = BTreeMap::new();
     let mut rewritten = Vec::with_capacity(counted.len());
     for (pk, sk, trips, amount) in counted {
@@ -276,26 +274,26 @@ fn draft_move(draft: &Item, moves: &[KeyMove]) -> Option<DraftMove> {
             new.0 += trips;
             new.1 += amount;
         }
-        rewritten.push(serde_json::json!([new_pk, sk, trips, amount]));
+        rewritten.push((new_pk, sk, trips, amount));
     }
+    let (update, condition) = Draft::rekey(&m.old, &m.new, Some(&rewritten));
     let update = WriteOp::Update {
         key: draft.key.clone(),
-        update: Update::new()
-            .set("person_key", m.new.clone())
-            .set("counted", serde_json::Value::Array(rewritten).to_string()),
-        condition: Some(Condition::equals("person_key", m.old.clone())),
+        update,
+        condition: Some(condition),
     };
     Some(DraftMove { update, counters })
 }
 
 /// The same draft keeping its counts where they are (too many counters to move at once).
 fn without_counters(draft: &Item, moves: &[KeyMove]) -> Option<WriteOp> {
-    let role = draft.s("role")?;
-    let m = moves.iter().find(|m| m.side.name() == role)?;
+    let d = Draft::from_item(draft)?;
+    let m = moves.iter().find(|m| m.side.name() == d.role)?;
+    let (update, condition) = Draft::rekey(&m.old, &m.new, None);
     Some(WriteOp::Update {
         key: draft.key.clone(),
-        update: Update::new().set("person_key", m.new.clone()),
-        condition: Some(Condition::equals("person_key", m.old.clone())),
+        update,
+        condition: Some(condition),
     })
 }
 
@@ -305,7 +303,7 @@ fn counter_ops(counters: &BTreeMap<Key, (i64, i64)>) -> Vec<WriteOp> {
         .filter(|(_, (t, a))| *t != 0 || *a != 0)
         .map(|(key, (trips, amount))| WriteOp::Update {
             key: key.clone(),
-            update: Update::new().add("trips", *trips).add("amount", *amount),
+            update: DraftCounter::add(*trips, *amount),
             condition: None,
         })
         .collect()

@@ -27,6 +27,11 @@ pub fn token(token_id: &str) -> Key {
     Key::new(format!("TOKEN#{token_id}"), "TOKEN")
 }
 
+/// The token id of a [`token`] key.
+pub fn token_id(key: &Key) -> Option<&str> {
+    key.pk.strip_prefix("TOKEN#")
+}
+
 /// Index partition listing the tokens of one operator (or of the registry admins).
 pub fn tokens_index(operator: Option<OperatorId>) -> String {
     match operator {

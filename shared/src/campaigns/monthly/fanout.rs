@@ -34,8 +34,10 @@ use super::{overlapping, read_entries, Month, Report, RunError};
 use crate::app::App;
 use crate::domain::campaign::{Campaign, CampaignId};
 use crate::queue::Message;
+use crate::records::draft::IncentiveTotals;
 use crate::records::keys;
-use crate::store::{Item, Query, SkRange, StoreError};
+use crate::records::run::{PreparedChunk, RunUnit};
+use crate::store::{Query, SkRange, StoreError};
 
 /// At most this many shards per campaign and month.
 const MAX_SHARDS: u32 = 256;
@@ -98,8 +100,11 @@ async fn shards_for(app: &App, id: &CampaignId, month: Month) -> Result<u32, Sto
         .store
         .get(&keys::incentive_totals(id, &month.to_string()))
         .await?;
-    let count = |name: &str| totals.as_ref().and_then(|t| t.n(name)).unwrap_or(0);
-    let drafts = u64::try_from(count("draft_count") + count("canceled_count")).unwrap_or(0);
+    let t = totals
+        .as_ref()
+        .map(IncentiveTotals::from_item)
+        .unwrap_or_default();
+    let drafts = u64::try_from(t.draft_count + t.canceled_count).unwrap_or(0);
     let shards = drafts.div_ceil(per_shard);
     Ok(if shards <= 1 {
         0
@@ -311,7 +316,7 @@ async fn wait_done(app: &App, key: &crate::store::Key) -> Result<(), MonthlyErro
             .store
             .get(key)
             .await?
-            .is_some_and(|i| i.b("done") == Some(true))
+            .is_some_and(|i| RunUnit::is_done(&i))
         {
             return Ok(());
         }
@@ -336,7 +341,7 @@ async fn run_shard(
     let (id, month) = (&campaign.id, group.month);
     let m = month.to_string();
     let key = keys::monthly_run_unit(run_id, id, &m, Some(n));
-    if let Some(fence) = Fence::take(app, &key, "done").await? {
+    if let Some(fence) = Fence::take(app, &key, RunUnit::DONE).await? {
         let range = shard_range(campaign, month, n, group.shards);
         let entries = read_entries(app, id, month, range).await?;
         let rivals = compute::rivals(campaign, planned);
@@ -366,19 +371,15 @@ async fn run_shard(
         }
         let mut lost = false;
         for (i, data) in chunks.iter().enumerate() {
-            let item = Item::new(keys::monthly_run_prepared(run_id, id, &m, n, i))
-                .with("data", data.as_str())
-                .with(crate::store::TTL, ttl(app));
+            let key = keys::monthly_run_prepared(run_id, id, &m, n, i);
+            let item = PreparedChunk::to_item(key, data, ttl(app));
             if fence.put(app, item).await?.is_err() {
                 lost = true;
                 break;
             }
         }
         if !lost {
-            let update = crate::store::Update::new()
-                .set("done", true)
-                .set("chunks", chunks.len() as i64)
-                .set("journeys", entries.len() as i64);
+            let update = RunUnit::shard_done(chunks.len(), entries.len());
             let mut ops = vec![fence.complete(update)];
             ops.extend(progress::shard_done(run_id, id, month));
             match app.store.transact(ops).await {
@@ -433,9 +434,9 @@ async fn read_prepared(
             .store
             .get(&keys::monthly_run_unit(run_id, id, &m, Some(n)))
             .await?
-            .filter(|s| s.b("done") == Some(true))
+            .filter(RunUnit::is_done)
             .ok_or_else(|| MonthlyError::Invalid(format!("{id} {m}: shard {n} is not done")))?;
-        let chunks = usize::try_from(shard.n("chunks").unwrap_or(0)).unwrap_or(0);
+        let chunks = RunUnit::chunks(&shard);
         wanted.extend((0..chunks).map(|i| keys::monthly_run_prepared(run_id, id, &m, n, i)));
     }
     let chunks: Vec<Result<Vec<Prepared>, MonthlyError>> = futures::stream::iter(wanted)
@@ -444,7 +445,7 @@ async fn read_prepared(
                 .get(&key)
                 .await?
                 .as_ref()
-                .and_then(|c| c.s("data"))
+                .and_then(PreparedChunk::data)
                 .and_then(|d| serde_json::from_str(d).ok())
                 .ok_or_else(|| {
                     MonthlyError::Invalid(format!(
@@ -597,7 +598,7 @@ pub async fn pending(app: &App, run_id: &str) -> Result<Vec<Unit>, MonthlyError>
                 .store
                 .get(&key)
                 .await?
-                .is_some_and(|s| s.b("done") == Some(true));
+                .is_some_and(|s| RunUnit::is_done(&s));
             if !done {
                 shards_left = true;
                 units.push(Unit {

@@ -29,7 +29,8 @@ use crate::app::App;
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, Tally};
 use crate::domain::campaign::{Campaign, CampaignId, PaidRole};
 use crate::domain::journey::JourneyStatus;
-use crate::domain::operator::OperatorId;
+use crate::domain::operator::{Operator, OperatorId};
+use crate::records::draft::Draft;
 use crate::records::journey::{JourneyRecord, Party};
 use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
@@ -417,13 +418,12 @@ async fn read_slice(
     sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
 ) -> Result<Vec<Entry>, StoreError> {
     let drafts = all_items(app, Query::index(index).range(range).limit(500)).await?;
-    let mut journeys: BTreeMap<(u64, String), Vec<Item>> = BTreeMap::new();
-    for d in drafts {
-        let (Some(op), Some(j)) = (d.n("operator_id"), d.s("journey_id")) else {
-            continue;
-        };
-        let op = u64::try_from(op).unwrap_or(0);
-        journeys.entry((op, j.to_owned())).or_default().push(d);
+    let mut journeys: BTreeMap<(u64, String), Vec<Draft>> = BTreeMap::new();
+    for d in drafts.iter().filter_map(Draft::from_item) {
+        journeys
+            .entry((d.operator.0, d.journey_id.clone()))
+            .or_default()
+            .push(d);
     }
     let mut entries = Vec::with_capacity(journeys.len());
     let mut journeys = journeys.into_iter().peekable();
@@ -442,7 +442,7 @@ const JOURNEYS_PER_READ: usize = 100;
 /// The entries of a batch of journeys (with their drafts), from one read of them all.
 async fn read_batch(
     app: &App,
-    batch: Vec<((u64, String), Vec<Item>)>,
+    batch: Vec<((u64, String), Vec<Draft>)>,
     sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
 ) -> Result<Vec<Entry>, StoreError> {
     let keys: Vec<_> = batch
@@ -464,28 +464,27 @@ async fn entry(
     app: &App,
     operator: OperatorId,
     journey_id: String,
-    drafts: Vec<Item>,
+    drafts: Vec<Draft>,
     item: Option<Item>,
     sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
 ) -> Result<Option<Entry>, StoreError> {
     let Some(first) = drafts.first() else {
         return Ok(None);
     };
-    let Some(start) = first
-        .s("start")
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+    let Some(start) = DateTime::parse_from_rfc3339(&first.start)
+        .ok()
         .map(|t| t.with_timezone(&Utc))
     else {
         tracing::error!(%operator, journey_id, "draft without a start; skipped");
         return Ok(None);
     };
-    let local_date = first.s("local_date").unwrap_or_default().to_owned();
-    let operator_journey_id = first.s("operator_journey_id").map(str::to_owned);
+    let local_date = first.local_date.clone();
+    let operator_journey_id = first.operator_journey_id.clone();
     let mut roles: Vec<(PaidRole, u64)> = drafts
         .iter()
         .filter_map(|d| {
-            let role = PaidRole::parse(d.s("role")?)?;
-            Some((role, u64::try_from(d.n("computed")?).ok()?))
+            let role = PaidRole::parse(&d.role)?;
+            Some((role, u64::try_from(d.computed).ok()?))
         })
         .collect();
     roles.sort();
@@ -543,7 +542,7 @@ async fn siret(
         .store
         .get(&keys::operator(operator))
         .await?
-        .and_then(|o| o.s("siret").map(str::to_owned));
+        .and_then(|o| Operator::siret_of(&o));
     cache.insert(operator.0, s.clone());
     Ok(s)
 }

@@ -10,9 +10,8 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::campaign::CampaignId;
 use crate::records::keys;
-use crate::store::{
-    Condition, Item, Query, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
-};
+use crate::records::run::{self, MonthlyRun, RunGroup, RunUnit};
+use crate::store::{Condition, Item, Query, StoreError, StoreResult, WriteOp};
 
 /// One campaign and month of a run. A chain (a forced month, then the later final months
 /// of the campaign) links each month to the one before, whose final step goes first.
@@ -34,31 +33,28 @@ impl Group {
     }
 
     fn item(&self, run_id: &str) -> Item {
-        let m = self.month.to_string();
-        let mut item = Item::new(keys::monthly_run_group(run_id, &self.campaign, &m))
-            .with("campaign_id", self.campaign.as_str())
-            .with("month", m)
-            .with("shards", i64::from(self.shards))
-            .with("shards_done", 0);
-        if let Some(p) = self.prev {
-            item.set("prev", p.to_string());
+        RunGroup {
+            campaign: self.campaign.clone(),
+            month: self.month.to_string(),
+            shards: i64::from(self.shards),
+            shards_done: Some(0),
+            prev: self.prev.map(|p| p.to_string()),
+            next: self.next.map(|n| n.to_string()),
         }
-        if let Some(n) = self.next {
-            item.set("next", n.to_string());
-        }
-        item
+        .to_item(run_id)
     }
 
     fn from_item(item: &Item) -> Option<Group> {
-        let month = |name: &str| item.s(name).and_then(Month::parse);
-        let count = |name: &str| item.n(name).and_then(|n| u32::try_from(n).ok());
+        let g = RunGroup::from_item(item)?;
+        let month = |m: Option<String>| m.as_deref().and_then(Month::parse);
+        let count = |n: i64| u32::try_from(n).ok();
         Some(Group {
-            campaign: CampaignId::parse(item.s("campaign_id")?)?,
-            month: month("month")?,
-            shards: count("shards")?,
-            shards_done: count("shards_done").unwrap_or(0),
-            prev: month("prev"),
-            next: month("next"),
+            campaign: g.campaign,
+            month: Month::parse(&g.month)?,
+            shards: count(g.shards)?,
+            shards_done: g.shards_done.and_then(count).unwrap_or(0),
+            prev: month(g.prev),
+            next: month(g.next),
         })
     }
 }
@@ -128,21 +124,22 @@ pub async fn start(app: &App, run: &Start<'_>) -> StoreResult<()> {
     }
     let units: u64 = run.groups.iter().map(Group::units).sum::<u64>() + run.refused.len() as u64;
     let started_at = rfc3339(app.clock.now());
-    let ids: Vec<&str> = run.campaigns.iter().map(|c| c.as_str()).collect();
-    let header = Item::new(keys::monthly_run(run.run_id))
-        .with("run_id", run.run_id)
-        .with("month", run.month.to_string())
-        .with("force", run.force)
-        .with("started_at", started_at.clone())
-        .with("units", i64::try_from(units).unwrap_or(i64::MAX))
-        .with("units_done", run.refused.len() as i64)
-        .with("campaigns", serde_json::to_string(&ids).unwrap_or_default())
-        .with(
-            "warnings",
-            serde_json::to_string(run.warnings).unwrap_or_default(),
-        )
-        .with(GSI1_PK, keys::MONTHLY_RUNS_INDEX)
-        .with(GSI1_SK, format!("{started_at}#{}", run.run_id));
+    let header = MonthlyRun {
+        run_id: run.run_id.to_owned(),
+        month: run.month.to_string(),
+        force: run.force,
+        started_at,
+        finished_at: None,
+        units: i64::try_from(units).unwrap_or(i64::MAX),
+        units_done: run.refused.len() as i64,
+        campaigns: run
+            .campaigns
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
+        warnings: run.warnings.to_vec(),
+    }
+    .to_item();
     app.store.put(header, Some(Condition::NotExists)).await
 }
 
@@ -158,19 +155,20 @@ pub async fn header(app: &App, run_id: &str) -> StoreResult<Option<Header>> {
     let Some(item) = app.store.get(&keys::monthly_run(run_id)).await? else {
         return Ok(None);
     };
-    let Some(month) = item.s("month").and_then(Month::parse) else {
+    let run = MonthlyRun::from_item(run_id, &item);
+    let Some(month) = Month::parse(&run.month) else {
         return Err(StoreError::Invalid(format!(
             "monthly run {run_id}: no month"
         )));
     };
-    let ids: Vec<String> = item
-        .s("campaigns")
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
     Ok(Some(Header {
         month,
-        force: item.b("force").unwrap_or(false),
-        campaigns: ids.iter().filter_map(|s| CampaignId::parse(s)).collect(),
+        force: run.force,
+        campaigns: run
+            .campaigns
+            .iter()
+            .filter_map(|s| CampaignId::parse(s))
+            .collect(),
     }))
 }
 
@@ -201,29 +199,25 @@ pub async fn final_result(
 }
 
 fn unit_result(item: &Item) -> Option<Result<Report, String>> {
-    if let Some(error) = item.s("error") {
-        return Some(Err(error.to_owned()));
+    match RunUnit::final_result(item)? {
+        Err(error) => Some(Err(error.to_owned())),
+        Ok(report) => Some(
+            serde_json::from_str(report)
+                .map_err(|e| format!("unreadable report recorded ({e}): {report}")),
+        ),
     }
-    let report = item.s("report")?;
-    Some(
-        serde_json::from_str(report)
-            .map_err(|e| format!("unreadable report recorded ({e}): {report}")),
-    )
 }
 
 fn unit_item(run_id: &str, id: &CampaignId, month: Month, result: Result<&Report, &str>) -> Item {
-    let item =
-        Item::new(keys::monthly_run_unit(run_id, id, &month.to_string(), None)).with("done", true);
-    match result {
-        Ok(report) => item.with("report", serde_json::to_string(report).unwrap_or_default()),
-        Err(error) => item.with("error", error),
-    }
+    let key = keys::monthly_run_unit(run_id, id, &month.to_string(), None);
+    let result = result.map(|report| serde_json::to_string(report).unwrap_or_default());
+    RunUnit::final_item(key, result)
 }
 
 fn count_unit(run_id: &str) -> WriteOp {
     WriteOp::Update {
         key: keys::monthly_run(run_id),
-        update: Update::new().add("units_done", 1),
+        update: run::count_unit(),
         condition: Some(Condition::Exists),
     }
 }
@@ -269,7 +263,7 @@ pub fn shard_done(run_id: &str, id: &CampaignId, month: Month) -> Vec<WriteOp> {
         count_unit(run_id),
         WriteOp::Update {
             key: keys::monthly_run_group(run_id, id, &month.to_string()),
-            update: Update::new().add("shards_done", 1),
+            update: RunGroup::shard_done(),
             condition: Some(Condition::Exists),
         },
     ]
@@ -282,13 +276,12 @@ pub async fn finish_if_complete(app: &App, run_id: &str) -> StoreResult<Option<R
     let Some(header) = app.store.get(&key).await? else {
         return Ok(None);
     };
-    let count = |name: &str| header.n(name).unwrap_or(0);
-    if header.s("finished_at").is_some() || count("units_done") < count("units") {
+    let run = MonthlyRun::from_item(run_id, &header);
+    if run.finished_at.is_some() || run.units_done < run.units {
         return Ok(None);
     }
-    let done = Update::new().set("finished_at", rfc3339(app.clock.now()));
-    let once = Some(Condition::AttrMissing("finished_at".into()));
-    match app.store.update(&key, done, once).await {
+    let (done, once) = MonthlyRun::finish(rfc3339(app.clock.now()));
+    match app.store.update(&key, done, Some(once)).await {
         Ok(_) => {}
         Err(StoreError::ConditionFailed { .. }) => return Ok(None),
         Err(e) => return Err(e),
@@ -360,25 +353,18 @@ pub async fn read_run(app: &App, run_id: &str) -> StoreResult<Option<RunRecord>>
             }
         })
         .collect();
-    let count = |name: &str| {
-        header
-            .n(name)
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0)
-    };
+    let run = MonthlyRun::from_item(run_id, &header);
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
     Ok(Some(RunRecord {
-        run_id: run_id.to_owned(),
-        month: header.s("month").unwrap_or_default().to_owned(),
-        force: header.b("force").unwrap_or(false),
-        started_at: header.s("started_at").unwrap_or_default().to_owned(),
-        finished_at: header.s("finished_at").map(str::to_owned),
-        units: count("units"),
-        units_done: count("units_done"),
+        run_id: run.run_id,
+        month: run.month,
+        force: run.force,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        units: count(run.units),
+        units_done: count(run.units_done),
         campaigns,
-        warnings: header
-            .s("warnings")
-            .and_then(|w| serde_json::from_str(w).ok())
-            .unwrap_or_default(),
+        warnings: run.warnings,
     }))
 }
 
@@ -388,7 +374,7 @@ pub async fn last_run(app: &App) -> StoreResult<Option<RunRecord>> {
         .store
         .query(Query::index(keys::MONTHLY_RUNS_INDEX).descending().limit(1))
         .await?;
-    match page.items.first().and_then(|i| i.s("run_id")) {
+    match page.items.first().and_then(run::run_id_of) {
         Some(run_id) => read_run(app, run_id).await,
         None => Ok(None),
     }

@@ -26,6 +26,7 @@ use crate::app::App;
 use crate::campaigns::drafts::StatusView;
 use crate::domain::campaign::{Campaign, CampaignId};
 use crate::domain::operator::OperatorId;
+use crate::records::draft::Draft;
 use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
 
@@ -209,12 +210,11 @@ pub async fn journey_incentives(
     journey_id: &str,
     drafts: &[Item],
 ) -> Result<Vec<StatusView>, StoreError> {
-    let mut groups: BTreeMap<(&str, &str), Vec<Item>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Vec<Item>> = BTreeMap::new();
     for d in drafts {
-        let key = (
-            d.s("campaign_id").unwrap_or_default(),
-            d.s("month").unwrap_or_default(),
-        );
+        let key = Draft::from_item(d)
+            .map(|p| (p.campaign.as_str().to_owned(), p.month))
+            .unwrap_or_default();
         groups.entry(key).or_default().push(d.clone());
     }
     // The latest date anywhere on Earth (UTC+14): a month whose last day is before it may
@@ -222,14 +222,14 @@ pub async fn journey_incentives(
     let latest = (app.clock.now() + TimeDelta::hours(14)).date_naive();
     let views = futures::future::try_join_all(groups.into_iter().map(
         |((campaign, month), drafts)| async move {
-            let parsed = CampaignId::parse(campaign).zip(Month::parse(month));
+            let parsed = CampaignId::parse(&campaign).zip(Month::parse(&month));
             let Some((id, m)) = parsed.filter(|(_, m)| m.last_day() < latest) else {
                 return Ok::<_, StoreError>(super::super::drafts::status_view(&drafts));
             };
-            let Some((version, _)) = final_version(app, &id, month).await? else {
+            let Some((version, _)) = final_version(app, &id, &month).await? else {
                 return Ok(super::super::drafts::status_view(&drafts));
             };
-            let lines = journey_lines(app, operator, &id, month, version, journey_id).await?;
+            let lines = journey_lines(app, operator, &id, &month, version, journey_id).await?;
             if lines.is_empty() {
                 // Processed after its month was made final: the run did not see it.
                 return Ok(super::super::drafts::status_view(&drafts));

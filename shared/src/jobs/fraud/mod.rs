@@ -27,9 +27,8 @@ use crate::clock::rfc3339;
 use crate::domain::fraud::{paris_day, FraudLabel, FraudRules};
 use crate::queue::Message;
 use crate::records::keys::{self, FRAUD_SHARDS};
-use crate::store::{
-    Condition, Item, Query, SkRange, StoreError, Update, WriteOp, GSI1_PK, GSI1_SK,
-};
+use crate::records::run::{count_unit, run_id_of, FraudRun};
+use crate::store::{Condition, Query, SkRange, StoreError, WriteOp};
 
 pub use crate::records::task::FraudUnit as Unit;
 
@@ -151,15 +150,16 @@ async fn start_run(
         now.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let header = Item::new(keys::fraud_run(&run_id))
-        .with("run_id", run_id.clone())
-        .with("first_day", first_day.to_string())
-        .with("last_day", last_day.to_string())
-        .with("started_at", started_at.clone())
-        .with("units", i64::try_from(units).unwrap_or(i64::MAX))
-        .with("units_done", 0)
-        .with(GSI1_PK, keys::FRAUD_RUNS_INDEX)
-        .with(GSI1_SK, format!("{started_at}#{run_id}"));
+    let header = FraudRun {
+        run_id: run_id.clone(),
+        first_day,
+        last_day,
+        started_at,
+        finished_at: None,
+        units: units as u64,
+        units_done: 0,
+    }
+    .to_item();
     app.store.put(header, Some(Condition::NotExists)).await?;
     Ok(run_id)
 }
@@ -172,8 +172,11 @@ pub async fn finish_unit(
     unit: &Unit,
     report: &UnitReport,
 ) -> Result<Option<RunRecord>, StoreError> {
-    let result = Item::new(keys::fraud_run_unit(run_id, &unit.name()))
-        .with("report", serde_json::to_string(report).unwrap_or_default());
+    let result = FraudRun::unit_item(
+        run_id,
+        &unit.name(),
+        serde_json::to_string(report).unwrap_or_default(),
+    );
     let header = keys::fraud_run(run_id);
     let ops = vec![
         WriteOp::Put {
@@ -182,7 +185,7 @@ pub async fn finish_unit(
         },
         WriteOp::Update {
             key: header.clone(),
-            update: Update::new().add("units_done", 1),
+            update: count_unit(),
             condition: Some(Condition::Exists),
         },
     ];
@@ -206,19 +209,11 @@ pub async fn finish_unit(
         return Ok(None);
     }
     let finished_at = rfc3339(app.clock.now());
-    let done = Update::new().set("finished_at", finished_at.clone()).set(
-        "totals",
+    let (done, once) = FraudRun::finish(
+        &finished_at,
         serde_json::to_string(&record.totals).unwrap_or_default(),
     );
-    match app
-        .store
-        .update(
-            &header,
-            done,
-            Some(Condition::AttrMissing("finished_at".into())),
-        )
-        .await
-    {
+    match app.store.update(&header, done, Some(once)).await {
         Ok(_) => {}
         // Another unit finished it at the same moment.
         Err(StoreError::ConditionFailed { .. }) => return Ok(None),
@@ -259,8 +254,7 @@ pub async fn read_run(app: &App, run_id: &str) -> Result<Option<RunRecord>, Stor
     let Some(header) = app.store.get(&keys::fraud_run(run_id)).await? else {
         return Ok(None);
     };
-    let day = |name: &str| header.s(name).and_then(|s| s.parse::<NaiveDate>().ok());
-    let (Some(first_day), Some(last_day)) = (day("first_day"), day("last_day")) else {
+    let Some(run) = FraudRun::from_item(run_id, &header) else {
         return Ok(None);
     };
     let mut totals = UnitReport::default();
@@ -277,9 +271,8 @@ pub async fn read_run(app: &App, run_id: &str) -> Result<Option<RunRecord>, Stor
             )
             .await?;
         for item in &page.items {
-            if let Some(r) = item
-                .s("report")
-                .and_then(|s| serde_json::from_str::<UnitReport>(s).ok())
+            if let Some(r) =
+                FraudRun::unit_report(item).and_then(|s| serde_json::from_str::<UnitReport>(s).ok())
             {
                 totals.add(&r);
             }
@@ -289,20 +282,14 @@ pub async fn read_run(app: &App, run_id: &str) -> Result<Option<RunRecord>, Stor
             None => break,
         }
     }
-    let count = |name: &str| {
-        header
-            .n(name)
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0)
-    };
     Ok(Some(RunRecord {
-        run_id: run_id.to_owned(),
-        first_day,
-        last_day,
-        started_at: header.s("started_at").unwrap_or_default().to_owned(),
-        finished_at: header.s("finished_at").map(str::to_owned),
-        units: count("units"),
-        units_done: count("units_done"),
+        run_id: run.run_id,
+        first_day: run.first_day,
+        last_day: run.last_day,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        units: run.units,
+        units_done: run.units_done,
         totals,
     }))
 }
@@ -313,7 +300,7 @@ pub async fn last_run(app: &App) -> Result<Option<RunRecord>, StoreError> {
         .store
         .query(Query::index(keys::FRAUD_RUNS_INDEX).descending().limit(1))
         .await?;
-    match page.items.first().and_then(|i| i.s("run_id")) {
+    match page.items.first().and_then(run_id_of) {
         Some(run_id) => read_run(app, run_id).await,
         None => Ok(None),
     }
