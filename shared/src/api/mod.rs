@@ -57,7 +57,7 @@ pub struct Ctx {
 impl Ctx {
     /// The body as one JSON object; 400 when it is not JSON or not an object.
     pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+        match crate::domain::json::from_slice(&self.body) {
             Ok(serde_json::Value::Object(map)) => Ok(map),
             Ok(_) => Err(ApiError::invalid(
                 "invalid_json",
@@ -65,7 +65,7 @@ impl Ctx {
             )),
             Err(e) => Err(ApiError::invalid(
                 "invalid_json",
-                vec![Detail::new("", format!("the body is not valid JSON: {e}"))],
+                vec![e.into_detail(|e| format!("the body is not valid JSON: {e}"))],
             )),
         }
     }
