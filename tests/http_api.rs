@@ -1532,3 +1532,322 @@ async fn refused_registrations_are_listed_by_registry_admin_cli() {
     // No personal data in the log.
     assert!(!out.contains("051227308989"));
 }
+
+/// `body` sent as is, with `content_type` when given; the status and the JSON answer.
+async fn send_raw(
+    server: &Server,
+    method: Method,
+    path: &str,
+    token: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let mut request = client()
+        .request(method, server.url(path))
+        .bearer_auth(token)
+        .body(body.to_owned());
+    if let Some(t) = content_type {
+        request = request.header("content-type", t);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn error_paths(e: &Value) -> Vec<&str> {
+    e["error"]["details"]
+        .as_array()
+        .map(|d| d.iter().filter_map(|d| d["path"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&data_file(&dir), &[]);
+    let admin = server.admin_token.clone().unwrap();
+    let (op, token) = operator_with_token(&server, None).await;
+    let json = Some("application/json");
+
+    // Duplicate keys: 400 at the pointer of the repeated key, on every body-taking route.
+    let cases: &[(Method, String, &str, &str, &str)] = &[
+        (
+            Method::POST,
+            "/v2/journeys".into(),
+            &token,
+            r#"{"journey_id":"a","journey_id":"b"}"#,
+            "/journey_id",
+        ),
+        (
+            Method::POST,
+            "/v2/journeys".into(),
+            &token,
+            r#"{"passenger":{"identity":{"phone":"1","phone":"2"}}}"#,
+            "/passenger/identity/phone",
+        ),
+        (
+            Method::DELETE,
+            "/v2/journeys/j1".into(),
+            &token,
+            r#"{"reason":"a","reason":"b"}"#,
+            "/reason",
+        ),
+        (
+            Method::POST,
+            "/v2/operators".into(),
+            &admin,
+            r#"{"name":"a","name":"b"}"#,
+            "/name",
+        ),
+        (
+            Method::POST,
+            format!("/v2/operators/{op}/applications"),
+            &admin,
+            r#"{"name":"a","permissions":["journey.read"],"name":"b"}"#,
+            "/name",
+        ),
+        (
+            Method::POST,
+            "/v2/campaigns".into(),
+            &admin,
+            r#"{"id":"c1","territory":{"rule":"start","rule":"end"}}"#,
+            "/territory/rule",
+        ),
+        (
+            Method::POST,
+            "/v2/policies/cee/simulate".into(),
+            &token,
+            r#"{"journey_type":"short","journey_type":"long"}"#,
+            "/journey_type",
+        ),
+        (
+            Method::POST,
+            "/v2/policies/cee/import".into(),
+            &token,
+            r#"[{"journey_type":"short"},{"phone_trunc":"1","phone_trunc":"1"}]"#,
+            "/1/phone_trunc",
+        ),
+        (
+            Method::POST,
+            "/v2/certificates".into(),
+            &token,
+            r#"{"identity":{"phone":"0612345678"},"identity":{}}"#,
+            "/identity",
+        ),
+    ];
+    for (method, path, who, body, pointer) in cases {
+        let (s, e) = send_raw(&server, method.clone(), path, who, json, body).await;
+        assert_eq!((s, error_paths(&e)), (400, vec![*pointer]), "{path} {e}");
+        assert_eq!(e["error"]["details"][0]["reason"], "duplicate key", "{e}");
+    }
+    // The same key in two objects is no duplicate.
+    let (s, e) = send_raw(
+        &server,
+        Method::POST,
+        "/v2/journeys",
+        &token,
+        json,
+        &journey("same-keys").to_string(),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+
+    // Control characters, line breaks and bidirectional formatting in identifiers and
+    // names: 400 at the field; other Unicode stays accepted.
+    for bad in [
+        "a\nb",
+        "a\u{0}b",
+        "a\u{85}b",
+        "\u{202E}gpj.exe",
+        "a\u{2066}b",
+    ] {
+        let mut doc = journey("ctl");
+        doc["journey_id"] = json!(bad);
+        let (s, _, e) = call(
+            Method::POST,
+            &server.url("/v2/journeys"),
+            Some(&token),
+            Some(doc),
+        )
+        .await;
+        assert_eq!(
+            (s, error_paths(&e)),
+            (400, vec!["/journey_id"]),
+            "{bad:?} {e}"
+        );
+        let mut doc = journey("ctl");
+        doc["operator_journey_id"] = json!(bad);
+        doc["driver"]["identity"]["operator_user_id"] = json!(bad);
+        let (s, _, e) = call(
+            Method::POST,
+            &server.url("/v2/journeys"),
+            Some(&token),
+            Some(doc),
+        )
+        .await;
+        let mut paths = error_paths(&e);
+        paths.sort();
+        assert_eq!(
+            (s, paths),
+            (
+                400,
+                vec!["/driver/identity/operator_user_id", "/operator_journey_id"]
+            ),
+            "{bad:?} {e}"
+        );
+        let (s, _, e) = call(
+            Method::POST,
+            &server.url("/v2/operators"),
+            Some(&admin),
+            Some(json!({"name": bad})),
+        )
+        .await;
+        assert_eq!((s, error_paths(&e)), (400, vec!["/name"]), "{bad:?} {e}");
+        let (s, _, e) = call(
+            Method::POST,
+            &server.url(&format!("/v2/operators/{op}/applications")),
+            Some(&admin),
+            Some(json!({"name": bad})),
+        )
+        .await;
+        assert_eq!((s, error_paths(&e)), (400, vec!["/name"]), "{bad:?} {e}");
+        let mut campaign =
+            registry_testkit::docs::paris_campaign("ctl", chrono::Utc::now().date_naive());
+        campaign["name"] = json!(bad);
+        let (s, _, e) = call(
+            Method::POST,
+            &server.url("/v2/campaigns"),
+            Some(&admin),
+            Some(campaign),
+        )
+        .await;
+        assert_eq!(s, 400, "{bad:?} {e}");
+        assert!(error_paths(&e).contains(&"/name"), "{bad:?} {e}");
+    }
+    let good = "Trajet n°42 — Zoé 李";
+    let mut doc = journey(good);
+    doc["operator_journey_id"] = json!(good);
+    doc["driver"]["identity"]["operator_user_id"] = json!(good);
+    let (s, _, e) = call(
+        Method::POST,
+        &server.url("/v2/journeys"),
+        Some(&token),
+        Some(doc),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    let (s, _, e) = call(
+        Method::POST,
+        &server.url("/v2/operators"),
+        Some(&admin),
+        Some(json!({"name": good})),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    let (s, _, e) = call(
+        Method::POST,
+        &server.url(&format!("/v2/operators/{op}/applications")),
+        Some(&admin),
+        Some(json!({"name": good})),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+
+    // Content type: a body that says it is not JSON is 415; JSON with parameters, a
+    // +json type or no Content-Type at all are read.
+    for (i, content_type) in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/json",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let doc = journey(&format!("ct-refused-{i}")).to_string();
+        let (s, e) = send_raw(
+            &server,
+            Method::POST,
+            "/v2/journeys",
+            &token,
+            Some(content_type),
+            &doc,
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (415, Some("unsupported_media_type")),
+            "{content_type} {e}"
+        );
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("application/json"),
+            "{e}"
+        );
+        let (s, _) = send_raw(
+            &server,
+            Method::POST,
+            "/v2/operators",
+            &admin,
+            Some(content_type),
+            r#"{"name":"x"}"#,
+        )
+        .await;
+        assert_eq!(s, 415, "{content_type}");
+    }
+    for (i, content_type) in [
+        Some("application/json"),
+        Some("application/json; charset=utf-8"),
+        Some("Application/JSON;charset=UTF-8"),
+        Some("application/merge-patch+json"),
+        None,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let doc = journey(&format!("ct-accepted-{i}")).to_string();
+        let (s, e) = send_raw(
+            &server,
+            Method::POST,
+            "/v2/journeys",
+            &token,
+            content_type,
+            &doc,
+        )
+        .await;
+        assert_eq!(s, 201, "{content_type:?} {e}");
+    }
+    // Nothing of the refused ones was stored.
+    let (s, _, _) = call(
+        Method::GET,
+        &server.url("/v2/journeys/ct-refused-0"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404);
+    // Without a body, the Content-Type is not looked at.
+    let (s, e) = send_raw(
+        &server,
+        Method::GET,
+        "/v2/journeys/ct-accepted-0",
+        &token,
+        Some("text/plain"),
+        "",
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    let (s, e) = send_raw(
+        &server,
+        Method::DELETE,
+        "/v2/journeys/ct-accepted-1",
+        &token,
+        Some("text/plain"),
+        "",
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+}

@@ -21,6 +21,7 @@ use crate::domain::cee::fields::{
 use crate::domain::cee::rules::{self, Record};
 use crate::domain::cee::signature::{token_message, Signer};
 use crate::domain::journey::JourneyStatus;
+use crate::domain::json;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
 use crate::records::cee::CeeApplication;
@@ -40,10 +41,10 @@ fn signer(app: &App) -> Result<&Signer, ApiError> {
 }
 
 fn body_json(ctx: &Ctx) -> Result<Value, ApiError> {
-    serde_json::from_slice(&ctx.body).map_err(|e| {
+    json::from_slice(&ctx.body).map_err(|e| {
         ApiError::invalid(
             "invalid_json",
-            vec![Detail::new("", format!("the body is not valid JSON: {e}"))],
+            vec![e.into_detail(|e| format!("the body is not valid JSON: {e}"))],
         )
     })
 }
@@ -257,7 +258,7 @@ pub async fn register(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError>
         Err(Refusal { kind, error }) => {
             if let Some(kind) = kind {
                 // What the request said about itself, when valid (never personal data).
-                let body = serde_json::from_slice::<Value>(&ctx.body).unwrap_or_default();
+                let body = json::from_slice(&ctx.body).unwrap_or_default();
                 let jt = body["journey_type"]
                     .as_str()
                     .filter(|s| JourneyType::parse(s).is_ok());

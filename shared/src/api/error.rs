@@ -100,6 +100,17 @@ impl ApiError {
         )
     }
 
+    /// 415: a body whose `Content-Type` is not JSON ([`super::json_content_type`]).
+    pub fn unsupported_media_type() -> Self {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be JSON: send it with Content-Type application/json (parameters \
+             such as charset=utf-8 allowed; application/*+json also accepted), or without \
+             Content-Type",
+        )
+    }
+
     pub fn unavailable() -> Self {
         ApiError {
             retry_after: Some(1),
@@ -151,8 +162,8 @@ pub struct ErrorBody {
 pub struct ErrorObject {
     /// What went wrong, for programs: `invalid_request`, `invalid_json`, `invalid_journey`,
     /// `impossible_journey`, `invalid_campaign`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `siret_required`, `payload_too_large`, `rate_limited`,
-    /// `method_not_allowed`, `unavailable`, `internal`.
+    /// `conflict`, `siret_required`, `payload_too_large`, `unsupported_media_type`,
+    /// `rate_limited`, `method_not_allowed`, `unavailable`, `internal`.
     pub code: &'static str,
     /// What went wrong, for people.
     pub message: String,

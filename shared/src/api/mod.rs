@@ -57,7 +57,7 @@ pub struct Ctx {
 impl Ctx {
     /// The body as one JSON object; 400 when it is not JSON or not an object.
     pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+        match crate::domain::json::from_slice(&self.body) {
             Ok(serde_json::Value::Object(map)) => Ok(map),
             Ok(_) => Err(ApiError::invalid(
                 "invalid_json",
@@ -65,7 +65,7 @@ impl Ctx {
             )),
             Err(e) => Err(ApiError::invalid(
                 "invalid_json",
-                vec![Detail::new("", format!("the body is not valid JSON: {e}"))],
+                vec![e.into_detail(|e| format!("the body is not valid JSON: {e}"))],
             )),
         }
     }
@@ -163,6 +163,13 @@ async fn dispatch(
     if body.len() > limit {
         return ApiError::payload_too_large(limit).into_response();
     }
+    if route.takes_body() && !body.iter().all(u8::is_ascii_whitespace) {
+        if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
+            if !json_content_type(content_type.as_bytes()) {
+                return ApiError::unsupported_media_type().into_response();
+            }
+        }
+    }
     let principal = match auth::admit(
         app,
         route.route(),
@@ -186,6 +193,25 @@ async fn dispatch(
     result.unwrap_or_else(ApiError::into_response)
 }
 
+/// Whether a `Content-Type` announces JSON: `application/json` or `application/…+json`
+/// (RFC 6839, e.g. `application/merge-patch+json`), any case, with or without
+/// parameters (`; charset=utf-8`). The body is read as UTF-8 JSON whatever they say.
+pub fn json_content_type(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json")
+            || (subtype.len() > 5
+                && subtype
+                    .get(subtype.len() - 5..)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("+json"))))
+}
+
 fn method_not_allowed(allowed: &[Method]) -> Response<Bytes> {
     let mut response = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -198,4 +224,37 @@ fn method_not_allowed(allowed: &[Method]) -> Response<Bytes> {
         response.headers_mut().insert(header::ALLOW, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_content_type;
+
+    #[test]
+    fn json_content_types() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=UTF-8",
+            " application/json ",
+            "application/merge-patch+json",
+            "application/vnd.api+json; charset=utf-8",
+        ] {
+            assert!(json_content_type(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "text/json",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonp",
+            "application/+json",
+            "application/xml",
+            "json",
+            "",
+        ] {
+            assert!(!json_content_type(bad.as_bytes()), "{bad}");
+        }
+        assert!(!json_content_type(b"application/json\xff"));
+    }
 }

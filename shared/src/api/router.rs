@@ -266,6 +266,28 @@ impl RouteId {
         // `routes!` writes ROUTES in the order of the variants.
         &ROUTES[self as usize]
     }
+
+    /// Whether the route reads a JSON request body: its `Content-Type`, when there is one
+    /// and the body is not empty, must then be JSON (else 415, [`super::json_content_type`]).
+    /// The OpenAPI document declares a request body on exactly these routes.
+    pub fn takes_body(self) -> bool {
+        use RouteId::*;
+        matches!(
+            self,
+            JourneysCreate
+                | JourneysCancel
+                | OperatorsCreate
+                | ApplicationsCreate
+                | CeeSimulate
+                | CeeRegister
+                | CeeImport
+                | CeeImportIdentity
+                | CampaignsCreate
+                | CampaignsUpdate
+                | CampaignsClose
+                | CertificatesCreate
+        )
+    }
 }
 
 /// Path parameters of a matched route, percent-decoded.

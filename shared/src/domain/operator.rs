@@ -41,12 +41,14 @@ pub struct Operator {
     pub created_at: String,
 }
 
-/// A validated operator name: 1–256 characters, not blank.
+/// A validated operator or token name: 1–256 characters, not blank, without control,
+/// line-break or bidirectional formatting characters ([`super::text::check_plain`]).
 pub fn parse_name(name: &str) -> Result<String, &'static str> {
     let trimmed = name.trim();
     if trimmed.is_empty() || name.chars().count() > 256 {
         return Err("must be 1 to 256 characters, not blank");
     }
+    super::text::check_plain(name)?;
     Ok(name.to_owned())
 }
 
@@ -91,5 +93,9 @@ mod tests {
         assert!(parse_name(" ").is_err());
         assert!(parse_name(&"x".repeat(257)).is_err());
         assert!(parse_name("Covoit").is_ok());
+        assert!(parse_name("Trajet n°42 — Zoé").is_ok());
+        assert!(parse_name("李").is_ok());
+        assert!(parse_name("Covoit\n").is_err());
+        assert!(parse_name("a\u{202E}b").is_err());
     }
 }

@@ -45,6 +45,8 @@ pub fn document() -> OpenApi {
     let mut paths = PathsBuilder::new();
     for route in ROUTES {
         let doc = routes::describe(route.id, &mut schemas);
+        // The routes that read a body, and only them, refuse a non-JSON one (415).
+        assert_eq!(doc.body.is_some(), route.id.takes_body(), "{:?}", route.id);
         let mut op = OperationBuilder::new()
             .operation_id(Some(route.function))
             .tag(doc.tag)
@@ -78,6 +80,9 @@ pub fn document() -> OpenApi {
         }
         let mut errors = doc.errors.to_vec();
         errors.extend(access_errors(route));
+        if route.id.takes_body() {
+            errors.push(415);
+        }
         errors.sort_unstable();
         errors.dedup();
         for status in errors {
@@ -431,6 +436,12 @@ const ERRORS: &[(u16, &str, &str)] = &[
         413,
         "PayloadTooLarge",
         "The body is over the route's limit (64 KiB; 1 MiB for the CEE imports).",
+    ),
+    (
+        415,
+        "UnsupportedMediaType",
+        "The body has a `Content-Type` that is not JSON: send `application/json` (parameters \
+         such as `charset=utf-8` allowed; `application/*+json` also accepted), or none.",
     ),
     (
         422,

@@ -276,11 +276,12 @@ pub fn parse(body: &[u8]) -> Result<Journey, Invalid> {
     parse_value(&json_value(body)?)
 }
 
-/// The body as a JSON value (400 when it is not JSON).
+/// The body as a JSON value (400 when it is not JSON or repeats a key in an object).
 pub fn json_value(body: &[u8]) -> Result<Value, Invalid> {
     // serde_json refuses nesting deeper than 128 levels with an error: no stack overflow.
-    serde_json::from_slice(body)
-        .map_err(|e| Invalid::at("", format!("must be a JSON document ({e})")))
+    crate::domain::json::from_slice(body).map_err(|e| Invalid {
+        details: vec![e.into_detail(|e| format!("must be a JSON document ({e})"))],
+    })
 }
 
 /// [`parse`] on an already decoded body.
@@ -568,6 +569,17 @@ mod tests {
             set("/journey_id", chars(257), Here),
             set("/journey_id", json!("é".repeat(256)), Valid),
             set("/journey_id", json!("é".repeat(257)), Here),
+            set("/journey_id", json!("Trajet n°42 — Zoé"), Valid),
+            set("/journey_id", json!("李"), Valid),
+            set("/journey_id", json!("a\u{0}b"), Here),
+            set("/journey_id", json!("a\nb"), Here),
+            set("/journey_id", json!("a\u{9b}b"), Here),
+            set("/journey_id", json!("\u{202E}cod.exe"), Here),
+            set("/journey_id", json!("\u{2067}a"), Here),
+            set("/journey_id", json!("\u{200F}a"), Here),
+            set("/journey_id", json!("\u{FEFF}a"), Here),
+            set("/operator_journey_id", json!("trip\r\n"), Here),
+            set("/operator_journey_id", json!("Trajet n°42"), Valid),
             remove("/journey_id", Here),
             set("/journey_id", Value::Null, Here),
             set("/journey_id", json!(1), Here),
@@ -757,6 +769,17 @@ mod tests {
                 At("/passenger/identity"),
             ),
             set("/passenger/identity/operator_user_id", json!("a"), Valid),
+            set(
+                "/passenger/identity/operator_user_id",
+                json!("Zoé-李"),
+                Valid,
+            ),
+            set(
+                "/passenger/identity/operator_user_id",
+                json!("u\u{202D}1"),
+                Here,
+            ),
+            set("/passenger/identity/operator_user_id", json!("u\t1"), Here),
             set("/passenger/identity/operator_user_id", chars(256), Valid),
             set("/passenger/identity/operator_user_id", json!(""), Here),
             set("/passenger/identity/operator_user_id", chars(257), Here),

@@ -44,6 +44,24 @@ fn text(min: usize, max: usize) -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// [`text`] without the characters identifiers refuse (controls, line breaks,
+/// bidirectional formatting: [`crate::domain::text::is_plain_char`]).
+fn ident(min: usize, max: usize) -> BoxedStrategy<String> {
+    text(min, max)
+        .prop_map(|s| {
+            s.chars()
+                .map(|c| {
+                    if crate::domain::text::is_plain_char(c) {
+                        c
+                    } else {
+                        'x'
+                    }
+                })
+                .collect()
+        })
+        .boxed()
+}
+
 /// An integer as JSON, sometimes written `2.0` (the schema's integers accept it).
 fn integer(range: std::ops::RangeInclusive<i64>) -> impl Strategy<Value = (i64, Value)> {
     (range, any::<bool>()).prop_map(|(n, as_float)| {
@@ -144,7 +162,7 @@ fn identity() -> BoxedStrategy<(Value, Option<String>, Option<String>, Option<St
     (
         phone(),
         phone_trunc(),
-        text(1, 256),
+        ident(1, 256),
         0..5u8,
         prop::option::of(text(1, 256)),
         prop::option::of(text(1, 256)),
@@ -388,8 +406,8 @@ fn person(payment_max: i64) -> BoxedStrategy<(Map<String, Value>, PersonFacts)> 
 /// random phones and user ids never collide in practice, and the test checks it).
 fn journey() -> BoxedStrategy<Generated> {
     (
-        text(1, 256),
-        prop::option::of(text(1, 256)),
+        ident(1, 256),
+        prop::option::of(ident(1, 256)),
         prop::sample::select(vec!["A", "B", "C"]),
         prop::option::of(prop_oneof![Just(0), Just(i64::MAX), 0..=i64::MAX]),
         (
@@ -478,6 +496,8 @@ fn paths(result: &Result<Journey, Invalid>) -> Vec<String> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
     Text(usize, usize),
+    /// Text that must also be plain (identifiers).
+    Ident(usize, usize),
     Int(i128, i128),
     Num(f64, f64),
     OneOf,
@@ -497,7 +517,7 @@ fn kind(path: &[&str]) -> Kind {
     use Kind::*;
     match path {
         [] => Object,
-        ["journey_id" | "operator_journey_id"] => Text(1, 256),
+        ["journey_id" | "operator_journey_id"] => Ident(1, 256),
         ["operator_class"] => OneOf,
         ["operator_id"] => Int(0, i64::MAX.into()),
         [_role] => Object,
@@ -509,7 +529,8 @@ fn kind(path: &[&str]) -> Kind {
         [_, "duration"] => Int(1, 86_400),
         [_, "identity", "phone"] => Phone,
         [_, "identity", "phone_trunc"] => PhoneTrunc,
-        [_, "identity", "operator_user_id" | "firstname" | "lastname" | "company"] => Text(1, 256),
+        [_, "identity", "operator_user_id"] => Ident(1, 256),
+        [_, "identity", "firstname" | "lastname" | "company"] => Text(1, 256),
         [_, "identity", "email"] => Email,
         [_, "identity", "over_18"] => Over18,
         [_, "identity", "travel_pass"] => Object,
@@ -601,12 +622,27 @@ fn invalid_values(kind: Kind) -> Vec<Value> {
     };
     values.extend(strings.iter().map(|s| json!(s)));
     match kind {
-        Text(min, max) => {
+        Text(min, max) | Ident(min, max) => {
             if min > 0 {
                 values.push(json!(""));
             }
             values.push(json!("é".repeat(max + 1)));
         }
+        _ => {}
+    }
+    if let Ident(..) = kind {
+        for bad in [
+            "a\0b",
+            "a\nb",
+            "line\r\n",
+            "\u{85}",
+            "\u{202E}gpj.exe",
+            "\u{2066}x",
+        ] {
+            values.push(json!(bad));
+        }
+    }
+    match kind {
         Email => values.push(json!(format!("{}@b.c", "a".repeat(253)))),
         // Valid but for its length: 65 characters.
         Datetime => values.push(json!(format!("2026-11-20T07:30:00.{}Z", "0".repeat(44)))),

@@ -106,6 +106,22 @@ pub(super) fn text(
     move |p, v, path| p.text(v, path, min, max)
 }
 
+/// [`text`] that must also be [plain](crate::domain::text::is_plain_char): identifiers.
+pub(super) fn identifier(
+    (min, max): (usize, usize),
+) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<String> {
+    move |p, v, path| {
+        let s = p.text(v, path, min, max)?;
+        match crate::domain::text::check_plain(&s) {
+            Ok(()) => Some(s),
+            Err(reason) => {
+                p.report(path, reason);
+                None
+            }
+        }
+    }
+}
+
 pub(super) fn integer<T: TryFrom<i128>>(
     (min, max): (i128, i128),
 ) -> impl Fn(&mut Parser, &Value, At<'_>) -> Option<T> {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::reader::{integer, list, number, pointer, text, At, Object, Parser};
+use super::reader::{identifier, integer, list, number, pointer, text, At, Object, Parser};
 use super::*;
 
 // The limits of journey-v2.md, shared with the document's OpenAPI schema
@@ -79,9 +79,9 @@ pub(crate) const PAYMENT_KEYS: &[&str] = &["index", "siret", "type", "amount"];
 impl Parser {
     pub(super) fn journey(&mut self, value: &Value) -> Option<Journey> {
         let root = self.object(value, At::of(""), ROOT_KEYS)?;
-        let journey_id = self.required(root.field("journey_id"), text(TEXT_CHARS));
+        let journey_id = self.required(root.field("journey_id"), identifier(TEXT_CHARS));
         let operator_journey_id =
-            self.optional(root.field("operator_journey_id"), text(TEXT_CHARS));
+            self.optional(root.field("operator_journey_id"), identifier(TEXT_CHARS));
         let operator_class = self.required(root.field("operator_class"), |p, v, path| {
             p.one_of(
                 v,
@@ -162,7 +162,8 @@ impl Parser {
         let object = self.object(value, path, IDENTITY_KEYS)?;
         let phone = self.optional(object.field("phone"), Self::phone);
         let phone_trunc = self.optional(object.field("phone_trunc"), Self::phone_trunc);
-        let operator_user_id = self.optional(object.field("operator_user_id"), text(TEXT_CHARS));
+        let operator_user_id =
+            self.optional(object.field("operator_user_id"), identifier(TEXT_CHARS));
         let firstname = self.optional(object.field("firstname"), text(TEXT_CHARS));
         let lastname = self.optional(object.field("lastname"), text(TEXT_CHARS));
         let company = self.optional(object.field("company"), text(TEXT_CHARS));

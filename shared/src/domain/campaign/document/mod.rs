@@ -59,9 +59,13 @@ impl Errors {
         found
     }
 
+    /// A name: 1 to [`MAX_TEXT`] characters, not blank, plain
+    /// ([`crate::domain::text::check_plain`]).
     fn text(&mut self, s: &str, path: &str) -> String {
         if s.trim().is_empty() || s.chars().count() > MAX_TEXT {
             self.add(path, format!("must be 1 to {MAX_TEXT} characters"));
+        } else if let Err(reason) = crate::domain::text::check_plain(s) {
+            self.add(path, reason);
         }
         s.to_owned()
     }
@@ -75,8 +79,8 @@ pub fn parse_bytes(body: &[u8]) -> Result<(Value, Campaign), Vec<Detail>> {
             format!("the document must not exceed {MAX_DOCUMENT_BYTES} bytes"),
         )]);
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| vec![Detail::new("", format!("not valid JSON: {e}"))])?;
+    let value = crate::domain::json::from_slice(body)
+        .map_err(|e| vec![e.into_detail(|e| format!("not valid JSON: {e}"))])?;
     let campaign = parse(&value)?;
     Ok((value, campaign))
 }
