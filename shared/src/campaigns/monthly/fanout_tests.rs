@@ -15,6 +15,7 @@ use super::*;
 use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::queue::memory::MemoryQueue;
+use crate::records::keys;
 use crate::store::memory::MemoryStore;
 use crate::store::{Condition, Key, Page, Scan, Store, StoreResult, Update, WriteOp};
 

@@ -7,12 +7,15 @@ use chrono::TimeZone;
 use serde_json::{json, Value};
 
 use super::compute::LineStatus;
+use super::entries::start_slices;
 use super::*;
 use crate::api::journeys::accepted_item;
 use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::domain::journey::example_document;
+use crate::domain::operator::OperatorId;
 use crate::queue::memory::MemoryQueue;
+use crate::records::keys;
 use crate::store::memory::MemoryStore;
 use crate::store::{Store, Update, WriteOp};
 use sha2::{Digest, Sha256};
