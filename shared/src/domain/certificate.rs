@@ -432,7 +432,7 @@ impl Certificate {
     }
 }
 
-/// The printable forms of a certificate (one template, see `crate::certificate`).
+/// The printable forms of a certificate (one template, rendered by the `certificate` service).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Pdf,

@@ -1,6 +1,6 @@
 //! The fraud rules of SPEC §3 ("Fraud pass"), pure: given the journeys of one person (across
 //! every operator), which labels each of them earns. The scheduled pass
-//! (`crate::jobs::fraud`) feeds them from the evidence items written at processing time.
+//! (the `fraud` job of the services layer) feeds them from the evidence items written at processing time.
 //!
 //! Two couples of the same ride (same operator, same `operator_journey_id`) share their
 //! driver by design: they are one ride, not two overlapping journeys of the driver.
