@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::item::{Item, Key, Update, GSI1_PK, GSI1_SK};
 use super::keys;
 use crate::clock::rfc3339;
+use crate::domain::facts::Facts;
 use crate::domain::identity::identity_key;
 use crate::domain::journey::{pack_document, JourneyStatus, Receipt};
 use crate::domain::journey_v2::{self, Journey};
@@ -40,6 +41,8 @@ pub(super) const SWEEPS: &str = "sweeps";
 pub(super) const CANCELED_AT: &str = "canceled_at";
 pub(super) const CANCEL_CODE: &str = "cancel_code";
 pub(super) const CANCEL_MESSAGE: &str = "cancel_message";
+/// The normalised facts written at acceptance ([`super::journey_facts`]).
+const FACTS: &str = "facts";
 
 /// The document as received, from a journey item; `None` if absent or not a packed
 /// document (never expected: only [`crate::domain::journey::pack_document`] writes it).
@@ -150,6 +153,9 @@ pub struct JourneyRecord {
     pub cancel_message: Option<String>,
     /// See [`INCENTIVE_REV`].
     pub incentive_rev: Option<i64>,
+    /// The normalised facts, encoded ([`JourneyRecord::facts`]); absent on items accepted
+    /// before they existed.
+    pub facts: Option<String>,
 }
 
 /// A journey as acceptance stores it, and what acceptance does with it.
@@ -204,6 +210,7 @@ impl JourneyRecord {
             cancel_code: s(CANCEL_CODE),
             cancel_message: s(CANCEL_MESSAGE),
             incentive_rev: item.n(INCENTIVE_REV),
+            facts: s(FACTS),
         }
     }
 
@@ -258,6 +265,7 @@ impl JourneyRecord {
         put(CANCEL_CODE, s(&self.cancel_code));
         put(CANCEL_MESSAGE, s(&self.cancel_message));
         put(INCENTIVE_REV, n(self.incentive_rev));
+        put(FACTS, s(&self.facts));
         item
     }
 
@@ -311,6 +319,7 @@ impl JourneyRecord {
             passenger: party(&journey.passenger.person),
             driver: party(&journey.driver.person),
             pending,
+            facts: Some(super::journey_facts::encode(&Facts::of(journey))),
             ..JourneyRecord::empty(keys::journey(operator, journey_id))
         };
         Some(Accepted {
@@ -340,9 +349,20 @@ impl JourneyRecord {
         crate::domain::journey::unpack_document(self.packed_document.as_deref()?)
     }
 
-    /// The stored document, parsed; `None` when absent or no longer parsing.
+    /// The stored document, parsed; `None` when absent or no longer parsing. Only what
+    /// needs the document itself (rekey: the phones) should call it: the rest reads
+    /// [`JourneyRecord::facts`].
     pub fn parsed(&self) -> Option<Journey> {
         journey_v2::parse(&self.document()?).ok()
+    }
+
+    /// The normalised facts written at acceptance, with the persons' instants. A journey
+    /// accepted before facts were stored gets them from its document (parsed once more).
+    pub fn facts(&self) -> Option<Facts> {
+        match &self.facts {
+            Some(encoded) => super::journey_facts::decode(encoded, self),
+            None => self.parsed().map(|journey| Facts::of(&journey)),
+        }
     }
 
     pub fn party(&self, side: Side) -> &Party {
@@ -388,6 +408,7 @@ mod tests {
         assert!(record.pending.is_some());
         assert_eq!(record.document(), Some(body.into_bytes()));
         assert_eq!(record.receipt().unwrap().status, JourneyStatus::Pending);
-        assert_eq!(accepted.item.attrs.len(), 17);
+        assert_eq!(accepted.item.attrs.len(), 18);
+        assert_eq!(record.facts(), Some(Facts::of(&journey)));
     }
 }

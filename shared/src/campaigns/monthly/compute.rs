@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PeriodKey, PersonKey, Tally};
 use crate::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use crate::domain::campaign::{Campaign, PaidRole, Stacking};
-use crate::domain::journey_v2::Journey;
+use crate::domain::facts::Facts;
 use crate::domain::operator::OperatorId;
 
 /// A journey of the month that has drafts from the campaign.
@@ -35,14 +35,14 @@ pub struct Entry {
 pub enum State {
     /// Status `ok`: evaluated again.
     Payable {
-        journey: Box<Journey>,
+        facts: Box<Facts>,
         siret: Option<String>,
         driver: Option<PersonKey>,
         passenger: Option<PersonKey>,
     },
     /// op1: canceled, fraud, anomaly or expired, with this reason.
     Canceled(&'static str),
-    /// Cannot be paid this month (not processed yet, document unreadable).
+    /// Cannot be paid this month (not processed yet, facts unreadable).
     NotEligible(&'static str),
 }
 
@@ -249,13 +249,12 @@ pub fn prepare(campaign: &Campaign, rivals: &[&Campaign], e: &Entry) -> Prepared
         State::Canceled(reason) => drafted(LineStatus::Canceled, reason),
         State::NotEligible(reason) => drafted(LineStatus::NotEligible, reason),
         State::Payable {
-            journey,
+            facts,
             siret,
             driver,
             passenger,
         } => {
-            let trip =
-                Trip::from_journey(journey, e.operator, siret.as_deref(), *driver, *passenger);
+            let trip = Trip::from_facts(facts, e.operator, siret.as_deref(), *driver, *passenger);
             if let Some(winner) = rivals.iter().find(|c| pays(c, &trip)) {
                 Decision::LowerPriority {
                     paid_by: winner.id.to_string(),

@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use super::counters::{CounterKey, Counters, PersonKey, Tally};
 use super::document::MAX_CAPS;
 use super::{Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
+use crate::domain::facts::Facts;
 use crate::domain::journey_v2::{Journey, OperatorClass, Place};
 use crate::domain::operator::OperatorId;
 
@@ -55,6 +56,31 @@ impl<'a> Trip<'a> {
             distance: p.distance.or(straight),
             seats: journey.passenger.seats,
             passenger_over_18: p.identity.over_18,
+            driver,
+            passenger,
+        }
+    }
+
+    /// The same trip from the journey's stored facts (what processing and the monthly run
+    /// use: no document to parse).
+    pub fn from_facts(
+        facts: &'a Facts,
+        operator: OperatorId,
+        operator_siret: Option<&'a str>,
+        driver: Option<PersonKey>,
+        passenger: Option<PersonKey>,
+    ) -> Trip<'a> {
+        let p = &facts.passenger;
+        Trip {
+            operator,
+            operator_siret,
+            class: facts.class,
+            start: p.start.at,
+            origin: &p.start.place,
+            destination: &p.end.place,
+            distance: p.distance_m(),
+            seats: facts.seats,
+            passenger_over_18: facts.passenger_over_18,
             driver,
             passenger,
         }

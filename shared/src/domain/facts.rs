@@ -1,0 +1,137 @@
+//! The normalised facts of a journey: what every step after acceptance needs of it
+//! (processing and its anomaly checks, the fraud pass, drafts and the monthly run, CEE
+//! eligibility, certificates), computed once when the journey is accepted so that no later
+//! step parses the document again. Who (the identity keys) is kept beside them on the
+//! journey item; these are the where, when, how far and how much.
+
+use chrono::{DateTime, Utc};
+
+use super::anomaly::great_circle_m;
+use super::country::Country;
+use super::journey_v2::{Coordinates, Insee, Journey, OperatorClass, Person, Place};
+use super::phone::PhoneTrunc;
+
+/// One journey (one driver + passenger couple), normalised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Facts {
+    pub class: OperatorClass,
+    /// 1–8.
+    pub seats: u8,
+    /// Euro cents paid by the passenger.
+    pub contribution: u32,
+    /// Euro cents received by the driver.
+    pub revenue: u32,
+    pub passenger_over_18: Option<bool>,
+    /// The driver's truncated phone (CEE short registrations match on it).
+    pub driver_phone_trunc: Option<PhoneTrunc>,
+    /// The passenger's part: the carpool itself.
+    pub passenger: Leg,
+    pub driver: Leg,
+}
+
+/// One person's part of the trip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leg {
+    pub start: End,
+    pub end: End,
+    /// Metres, as declared.
+    pub distance: Option<u32>,
+    /// Seconds, as declared.
+    pub duration: Option<u32>,
+}
+
+/// One end of a leg.
+#[derive(Clone, Debug, PartialEq)]
+pub struct End {
+    /// UTC.
+    pub at: DateTime<Utc>,
+    /// Coordinates and/or INSEE code, as sent.
+    pub place: Place,
+    pub country: Country,
+    /// The commune of this end. For now the INSEE code the operator sent, if any; the
+    /// resolution of coordinates to a commune (`domain::geo`) fills it for the others.
+    pub commune: Option<Insee>,
+}
+
+impl Facts {
+    /// The facts of a parsed, valid journey (countries looked up here, once).
+    pub fn of(journey: &Journey) -> Facts {
+        Facts {
+            class: journey.operator_class,
+            seats: journey.passenger.seats,
+            contribution: journey.passenger.contribution,
+            revenue: journey.driver.revenue,
+            passenger_over_18: journey.passenger.person.identity.over_18,
+            driver_phone_trunc: journey.driver.person.identity.truncated_phone(),
+            passenger: Leg::of(&journey.passenger.person),
+            driver: Leg::of(&journey.driver.person),
+        }
+    }
+
+    /// The countries of the carpool's (the passenger's) start and end.
+    pub fn countries(&self) -> [Country; 2] {
+        [self.passenger.start.country, self.passenger.end.country]
+    }
+}
+
+impl Leg {
+    fn of(p: &Person) -> Leg {
+        Leg {
+            start: End::of(p.start.datetime, &p.start.place),
+            end: End::of(p.end.datetime, &p.end.place),
+            distance: p.distance,
+            duration: p.duration,
+        }
+    }
+
+    /// Metres in a straight line between the two ends, when both have coordinates.
+    pub fn straight_m(&self) -> Option<f64> {
+        let (a, b): (Coordinates, Coordinates) = (
+            self.start.place.coordinates()?,
+            self.end.place.coordinates()?,
+        );
+        Some(great_circle_m(a, b))
+    }
+
+    /// The declared distance, else the straight line (a lower bound), rounded to metres.
+    pub fn distance_m(&self) -> Option<u32> {
+        self.distance
+            .or_else(|| self.straight_m().map(|d| d.round() as u32))
+    }
+}
+
+impl End {
+    pub fn of(at: DateTime<Utc>, place: &Place) -> End {
+        End {
+            at,
+            place: place.clone(),
+            country: Country::of(place),
+            commune: place.insee().cloned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::journey::example_document;
+    use crate::domain::journey_v2::parse_value;
+
+    #[test]
+    fn the_example_is_in_france_with_its_declared_figures() {
+        let now = "2026-11-24T12:00:00Z".parse().unwrap();
+        let journey = parse_value(&example_document("j", now)).unwrap();
+        let facts = Facts::of(&journey);
+        assert_eq!(facts.countries(), [Country::France, Country::France]);
+        assert_eq!(
+            facts.passenger.start.at,
+            journey.passenger.person.start.datetime
+        );
+        assert_eq!(facts.passenger.distance, journey.passenger.person.distance);
+        assert_eq!(facts.revenue, journey.driver.revenue);
+        assert_eq!(
+            facts.driver_phone_trunc,
+            journey.driver.person.identity.truncated_phone()
+        );
+    }
+}
