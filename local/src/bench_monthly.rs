@@ -24,10 +24,11 @@ use registry_core::config::Config;
 use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
 use registry_core::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use registry_core::domain::campaign::Campaign;
+use registry_core::domain::facts::Facts;
 use registry_core::domain::journey::pack_document;
 use registry_core::domain::operator::OperatorId;
 use registry_core::queue::memory::MemoryQueue;
-use registry_core::records::journey::STORED_DOCUMENT;
+use registry_core::records::journey::{facts_attribute, STORED_DOCUMENT};
 use registry_core::records::keys;
 use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
 use registry_core::store::memory::MemoryStore;
@@ -314,6 +315,11 @@ fn journey_items(
         "canceled" => journey.set("canceled_at", created),
         "fraud_error" => journey.set("fraud_labels", "[\"temporal_overlap\"]"),
         _ => {}
+    }
+    // As acceptance stores them: the monthly run reads these, not the document.
+    if let Ok(parsed) = &parsed {
+        let (name, value) = facts_attribute(&Facts::of(parsed));
+        journey.set(name, value);
     }
     items.push(journey);
     seeded.journeys += 1;

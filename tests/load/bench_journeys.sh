@@ -34,7 +34,7 @@ if [ -n "${PERF_OUT:-}" ]; then
     perf record -g -s -o "$PERF_OUT" -p $server > /dev/null 2>&1 &
     recorder=$!
 fi
-for _ in $(seq 50); do
+for _ in $(seq 600); do
     (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break
     sleep 0.1
 done

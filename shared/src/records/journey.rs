@@ -50,6 +50,12 @@ pub fn stored_document(item: &Item) -> Option<Vec<u8>> {
     crate::domain::journey::unpack_document(item.s(STORED_DOCUMENT)?)
 }
 
+/// The `facts` attribute of a journey item (for tools that write journey items directly,
+/// such as the benchmarks' seeding): name and stored form.
+pub fn facts_attribute(facts: &Facts) -> (&'static str, String) {
+    (FACTS, super::journey_facts::encode(facts))
+}
+
 /// The two persons of a journey, as their attributes are prefixed (`passenger_key`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
