@@ -6,12 +6,12 @@ use std::path::Path;
 
 use aws_lambda_events::sqs::SqsEvent;
 use registry_core::admin::{self, TokenRequest};
-use registry_core::api::journeys::accepted_item;
 use registry_core::api::router::{RouteId, ROUTES};
 use registry_core::app::App;
 use registry_core::config::Config;
 use registry_core::domain::operator::OperatorId;
 use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
+use registry_core::records::journey::JourneyRecord;
 use registry_testkit::app::{signing_key, sqlite_app};
 use serde_json::{json, Value};
 
@@ -701,7 +701,8 @@ async fn paid_march_journey(app: &App, operator: OperatorId) {
         .unwrap();
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = accepted_item(&app.config.hash_secret, operator, &journey, at).unwrap();
+    let item =
+        JourneyRecord::accepted_item(&app.config.hash_secret, operator, &journey, at).unwrap();
     app.store.put(item, None).await.unwrap();
     registry_core::jobs::process::journey(app, operator, "m-1")
         .await

@@ -22,7 +22,7 @@ use crate::queue::Message;
 pub use crate::records::journey::Accepted;
 use crate::records::journey::JourneyRecord;
 use crate::records::keys;
-use crate::store::{Condition, Item, StoreError, WriteOp};
+use crate::store::{Condition, StoreError, WriteOp};
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let operator = ctx.operator()?;
@@ -101,7 +101,7 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 /// The item `POST /v2/journeys` writes for `journey` (parsed from `doc`, received as the
 /// bytes `body`) sent by `operator` at `received_at`: [`JourneyRecord::accepted`], the one
 /// constructor of a journey item. Acceptance writes it, tests and tools seed stores with it
-/// ([`accepted_item`]).
+/// ([`JourneyRecord::accepted_item`]).
 pub fn accepted(
     secret: &str,
     operator: OperatorId,
@@ -112,29 +112,6 @@ pub fn accepted(
 ) -> Result<Accepted, ApiError> {
     JourneyRecord::accepted(secret, operator, journey, doc, body, received_at)
         .ok_or_else(ApiError::internal)
-}
-
-/// The item acceptance writes for the whole document `doc`, sent as `doc.to_string()` by
-/// `operator` at `received_at`, for tests and tools that seed a store: what they store
-/// cannot drift from what `POST /v2/journeys` writes. The document must parse; the checks
-/// against the reception time are not made (a test may store what the API would refuse).
-pub fn accepted_item(
-    secret: &str,
-    operator: OperatorId,
-    doc: &serde_json::Value,
-    received_at: chrono::DateTime<chrono::Utc>,
-) -> Result<Item, ApiError> {
-    let journey = journey_v2::parse_value(doc).map_err(Invalid::into_bad_request)?;
-    let body = doc.to_string();
-    Ok(accepted(
-        secret,
-        operator,
-        &journey,
-        doc,
-        body.as_bytes(),
-        received_at,
-    )?
-    .item)
 }
 
 pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {

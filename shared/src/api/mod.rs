@@ -6,6 +6,8 @@ pub mod campaigns;
 pub mod cee;
 pub mod certificates;
 pub mod error;
+#[cfg(test)]
+mod journey_properties;
 pub mod journeys;
 #[cfg(feature = "openapi")]
 pub mod openapi;

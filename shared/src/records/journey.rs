@@ -321,6 +321,30 @@ impl JourneyRecord {
         })
     }
 
+    /// The item acceptance writes for the whole document `doc`, sent as `doc.to_string()`
+    /// by `operator` at `received_at`, for tests and tools that seed a store: what they
+    /// store cannot drift from what `POST /v2/journeys` writes. `None` when the document
+    /// does not parse; the checks against the reception time are not made (a test may
+    /// store what the API would refuse).
+    pub fn accepted_item(
+        secret: &str,
+        operator: OperatorId,
+        doc: &serde_json::Value,
+        received_at: DateTime<Utc>,
+    ) -> Option<Item> {
+        let journey = journey_v2::parse_value(doc).ok()?;
+        let body = doc.to_string();
+        let accepted = JourneyRecord::accepted(
+            secret,
+            operator,
+            &journey,
+            doc,
+            body.as_bytes(),
+            received_at,
+        )?;
+        Some(accepted.item)
+    }
+
     /// A record of nothing but its key.
     fn empty(key: Key) -> JourneyRecord {
         JourneyRecord::from_item(&Item::new(key))
@@ -389,5 +413,21 @@ mod tests {
         assert_eq!(record.document(), Some(body.into_bytes()));
         assert_eq!(record.receipt().unwrap().status, JourneyStatus::Pending);
         assert_eq!(accepted.item.attrs.len(), 17);
+    }
+
+    #[test]
+    fn documents_are_stored_byte_for_byte() {
+        let raw = example_document("j-1", chrono::Utc::now()).to_string();
+        let packed = pack_document(raw.as_bytes());
+        assert!(
+            packed.len() < raw.len() * 2 / 3,
+            "{} vs {}",
+            packed.len(),
+            raw.len()
+        );
+        let item = Item::new(Key::new("p", "s")).with(STORED_DOCUMENT, packed);
+        assert_eq!(stored_document(&item), Some(raw.into_bytes()));
+        let junk = Item::new(Key::new("p", "s")).with(STORED_DOCUMENT, "not base64 deflate!");
+        assert_eq!(stored_document(&junk), None);
     }
 }

@@ -272,8 +272,13 @@ pub fn monthly_version(id: &CampaignId, month: &str, version: i64) -> Key {
 pub fn monthly_chunk(id: &CampaignId, month: &str, version: i64, part: char, n: usize) -> Key {
     Key::new(
         monthly_results(id, month),
-        format!("V#{version:04}#{part}#{n:06}"),
+        format!("{}{n:06}", monthly_chunk_prefix(version, part)),
     )
+}
+
+/// Sort-key prefix of a version's chunks of one `part` in [`monthly_results`].
+pub fn monthly_chunk_prefix(version: i64, part: char) -> String {
+    format!("V#{version:04}#{part}#")
 }
 
 // ---- Monthly runs (docs/DATA_MODEL.md, "Monthly runs"): one partition per run with its

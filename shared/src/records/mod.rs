@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod item;
 pub mod journey;
 pub mod keys;
+pub mod monthly;
 pub mod operator;
 pub mod processing;
 pub mod rate;

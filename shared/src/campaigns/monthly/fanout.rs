@@ -36,6 +36,7 @@ use crate::domain::campaign::{Campaign, CampaignId};
 use crate::queue::Message;
 use crate::records::draft::IncentiveTotals;
 use crate::records::keys;
+use crate::records::monthly::{FinalMarker, VersionHeader};
 use crate::records::run::{PreparedChunk, RunUnit};
 use crate::store::{Query, SkRange, StoreError};
 
@@ -561,7 +562,7 @@ async fn written_by(
         .store
         .get(&keys::monthly_final(id, &m))
         .await?
-        .and_then(|i| i.n("version"))
+        .map(|i| FinalMarker::from_item(&i).version)
     else {
         return Ok(None);
     };
@@ -569,7 +570,7 @@ async fn written_by(
         .store
         .get(&keys::monthly_version(id, &m, version))
         .await?
-        .and_then(|h| h.s("run_id").map(str::to_owned)))
+        .and_then(|h| VersionHeader::from_item(&h).run_id))
 }
 
 /// The units of a run not done yet whose turn has come: after a unit failed for good (its
