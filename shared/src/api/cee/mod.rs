@@ -2,6 +2,9 @@
 //! registry's public key. Every operator route is scoped to the caller's operator and
 //! counts against the shared CEE rate limit.
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::{header, Response, StatusCode};

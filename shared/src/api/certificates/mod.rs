@@ -7,6 +7,9 @@
 //! zero totals: "no carpooling in this period" is a valid answer, and answering 404 would
 //! let a caller probe which phone numbers carpool.
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use serde::Serialize;

@@ -1,6 +1,9 @@
 //! Campaign routes: registry admins load, update (before the start) and close campaigns;
 //! registry admins and territory tokens read them and their draft incentives (JSON or CSV).
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+
 use base64::Engine;
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};

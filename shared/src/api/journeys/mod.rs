@@ -6,6 +6,9 @@
 //! with the hash of its canonical form (sorted keys), so a retry of the same JSON value is
 //! recognised whatever its formatting.
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde::Serialize;
