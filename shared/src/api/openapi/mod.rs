@@ -47,54 +47,9 @@ pub fn document() -> OpenApi {
         let doc = super::router::describe(route.id, &mut schemas);
         // The routes that read a body, and only them, refuse a non-JSON one (415).
         assert_eq!(doc.body.is_some(), route.id.takes_body(), "{:?}", route.id);
-        let mut op = OperationBuilder::new()
-            .operation_id(Some(route.function))
-            .tag(doc.tag)
-            .summary(Some(doc.summary))
-            .description(doc.description);
-        for parameter in path_parameters(route.path).into_iter().chain(doc.query) {
-            op = op.parameter(parameter);
-        }
-        if let Some(body) = doc.body {
-            op = op.request_body(Some(
-                RequestBodyBuilder::new()
-                    .required(Some(if body.required {
-                        Required::True
-                    } else {
-                        Required::False
-                    }))
-                    .description(body.description)
-                    .content(
-                        "application/json",
-                        ContentBuilder::new().schema(Some(body.schema)).build(),
-                    )
-                    .build(),
-            ));
-        }
-        for requirement in requirements(route.access) {
-            op = op.security(requirement);
-        }
-        let mut responses = ResponsesBuilder::new();
-        for (status, response) in doc.ok {
-            responses = responses.response(status.to_string(), response);
-        }
-        let mut errors = doc.errors.to_vec();
-        errors.extend(access_errors(route));
-        if route.id.takes_body() {
-            errors.push(415);
-        }
-        errors.sort_unstable();
-        errors.dedup();
-        for status in errors {
-            responses = responses.response(
-                status.to_string(),
-                Ref::from_response_name(error_name(status)),
-            );
-        }
-        op = op.responses(responses.build());
         paths = paths.path(
             route.path,
-            utoipa::openapi::PathItem::new(http_method(&route.method), op.build()),
+            utoipa::openapi::PathItem::new(http_method(&route.method), operation(route, doc)),
         );
     }
     let mut components = schemas.0;
@@ -128,6 +83,56 @@ pub fn document() -> OpenApi {
                 .build()
         })))
         .build()
+}
+
+/// A route's operation: its `doc`, with what the route table says (operation id, path
+/// parameters, security and the errors of its access and rate class).
+fn operation(route: &Route, doc: Doc) -> utoipa::openapi::path::Operation {
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(route.function))
+        .tag(doc.tag)
+        .summary(Some(doc.summary))
+        .description(doc.description);
+    for parameter in path_parameters(route.path).into_iter().chain(doc.query) {
+        op = op.parameter(parameter);
+    }
+    if let Some(body) = doc.body {
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(if body.required {
+                    Required::True
+                } else {
+                    Required::False
+                }))
+                .description(body.description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(body.schema)).build(),
+                )
+                .build(),
+        ));
+    }
+    for requirement in requirements(route.access) {
+        op = op.security(requirement);
+    }
+    let mut responses = ResponsesBuilder::new();
+    for (status, response) in doc.ok {
+        responses = responses.response(status.to_string(), response);
+    }
+    let mut errors = doc.errors.to_vec();
+    errors.extend(access_errors(route));
+    if route.id.takes_body() {
+        errors.push(415);
+    }
+    errors.sort_unstable();
+    errors.dedup();
+    for status in errors {
+        responses = responses.response(
+            status.to_string(),
+            Ref::from_response_name(error_name(status)),
+        );
+    }
+    op.responses(responses.build()).build()
 }
 
 const DESCRIPTION: &str = "The national registry where carpool platforms (operators) send \
