@@ -10,7 +10,7 @@ use http::{Method, Response};
 use super::auth::Access;
 use super::error::ApiError;
 use super::ratelimit::RateClass;
-use super::{campaigns, cee, certificates, journeys, operators, statements, Ctx};
+use super::{campaigns, cee, certificates, journey_list, journeys, operators, statements, Ctx};
 use crate::app::App;
 use crate::domain::token::Permission as P;
 
@@ -83,6 +83,13 @@ routes! {
         access: Access::Application(P::JourneyCreate),
         rate: Some(RateClass::Acquisition),
         handler: journeys::create,
+    }
+    JourneysList {
+        GET "/v2/journeys",
+        function: "journeys-list",
+        access: Access::OwnOperator(P::JourneyRead),
+        rate: Some(RateClass::Other),
+        handler: journey_list::list,
     }
     JourneysStatus {
         GET "/v2/journeys/{journey_id}",

@@ -10,6 +10,7 @@
 //! `registry openapi` prints it (kept in `docs/openapi.json`, checked by tests/openapi.rs).
 
 mod bodies;
+mod listing;
 mod routes;
 
 use http::Method;
@@ -192,6 +193,10 @@ fn requirements(access: Access) -> Vec<SecurityRequirement> {
         }
         Access::Application(p) => vec![one("application", vec![p.as_str()])],
         Access::CampaignReader => vec![one("registry_admin", vec![]), one("territory", vec![])],
+        Access::OwnOperator(p) => vec![
+            one("application", vec![p.as_str()]),
+            one("operator_admin", vec![]),
+        ],
         Access::OperatorReader(p) => vec![
             one("application", vec![p.as_str()]),
             one("operator_admin", vec![]),

@@ -21,6 +21,7 @@ use crate::domain::operator::Operator;
 pub(super) fn describe(route: RouteId, s: &mut Schemas) -> Doc {
     match route {
         RouteId::JourneysCreate => journeys_create(s),
+        RouteId::JourneysList => super::listing::journeys_list(s),
         RouteId::JourneysStatus => journeys_status(s),
         RouteId::JourneysCancel => journeys_cancel(s),
         RouteId::OperatorsCreate => operators_create(s),
@@ -50,7 +51,7 @@ pub(super) fn describe(route: RouteId, s: &mut Schemas) -> Doc {
 }
 
 /// A route's doc with its tag and summary, the rest empty.
-fn doc(tag: &'static str, summary: &'static str) -> Doc {
+pub(super) fn doc(tag: &'static str, summary: &'static str) -> Doc {
     Doc {
         tag,
         summary,
