@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod campaigns;
 pub mod cee;
+pub mod certificate_page;
 pub mod certificates;
 pub mod error;
 pub mod journey_list;
