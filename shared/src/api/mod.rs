@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod cee;
 pub mod certificate_page;
 pub mod certificates;
+pub mod console;
 pub mod error;
 pub mod journey_list;
 pub mod journeys;
