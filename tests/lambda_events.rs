@@ -380,6 +380,23 @@ fn the_default_route_answers_json_404_and_405() {
     assert_eq!(r.headers()["allow"], "POST, GET");
 }
 
+/// The `not-found` function ($default route) serves the console's files: the console is
+/// deployed with the stack, under the API's own origin.
+#[test]
+fn the_default_route_serves_the_console() {
+    for (path, content_type) in [("/", "text/html"), ("/console/app.js", "text/javascript")] {
+        let mut request = event("not-found", "any");
+        *request.uri_mut() = path.parse().unwrap();
+        *request.method_mut() = http::Method::GET;
+        let r = handle_unrouted(&request);
+        assert_eq!(r.status(), 200, "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap();
+        assert!(ct.starts_with(content_type), "{path}: {ct}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"));
+    }
+}
+
 /// DynamoDB on-demand units of one accepted journey, counted from the items written by the
 /// real handlers (moto does not meter capacity): the figure of docs/BENCHMARKS.md.
 #[tokio::test]

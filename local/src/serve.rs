@@ -31,12 +31,6 @@ async fn route(State(app): State<App>, request: Request) -> Response {
         )
             .into_response();
     }
-    // The web console: static files, embedded (api::console).
-    if request.method() == http::Method::GET {
-        if let Some(file) = api::console::asset(request.uri().path()) {
-            return file.map(axum::body::Body::from).into_response();
-        }
-    }
     let (parts, body) = request.into_parts();
     // One byte over the limit is enough to refuse it; never buffer more.
     let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES + 1).await {
