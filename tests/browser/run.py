@@ -181,6 +181,11 @@ def checks(seed: Seed, base: str, shots: Path | None):
         page.select_option("select[name=status]", "ok")
         page.click("#journey-filter button[type=submit]")
         expect(page.locator("#journeys tbody tr")).to_have_count(2)
+        page.locator("#journeys a.journey", has_text=PROBE).click()
+        expect(page.locator("#journey-detail")).to_have_text(PROBE)
+        expect(page.locator("main")).to_contain_text("browser-paris")
+        assert page.locator("img").count() == 0
+        picture(page, "journey")
         page.click("a[href='#/statement']")
         expect(page.locator("#statement")).to_be_visible()
         picture(page, "statement")

@@ -1,7 +1,7 @@
 // The registry console: plain script, no dependency. It calls the public API only, with
 // the token pasted at sign-in, kept in this tab's sessionStorage and sent only as
-// `Authorization: Bearer`. Every value is put in the page as text (textContent, never
-// innerHTML).
+// `Authorization: Bearer`. Every value is put in the page as text (text nodes and
+// textContent only, never parsed as HTML).
 "use strict";
 
 const T = {
@@ -23,6 +23,8 @@ const T = {
     close: "Clore la campagne", confirmClose: "Clore cette campagne ? Plus aucun trajet ne sera éligible.",
     perDay: "Montant cumulé par jour et budget", budget: "Budget", drafts: "Brouillons", amount: "Montant",
     day: "Jour", lines: "Lignes", none: "Aucun résultat.", error: "Erreur", period: "Période",
+    updated: "Mis à jour le", anomalies: "Anomalies", frauds: "Fraude", cap: "Plafond", reason: "Raison",
+    caps: "Plafonds qui ont réduit les montants", reasons: "Principales raisons de non-paiement",
   },
   en: {
     title: "Carpool proof registry", signin: "Sign in", signout: "Sign out",
@@ -42,6 +44,8 @@ const T = {
     close: "Close the campaign", confirmClose: "Close this campaign? No journey will be eligible any more.",
     perDay: "Cumulated amount per day and budget", budget: "Budget", drafts: "Drafts", amount: "Amount",
     day: "Day", lines: "Lines", none: "Nothing found.", error: "Error", period: "Period",
+    updated: "Updated", anomalies: "Anomalies", frauds: "Fraud", cap: "Cap", reason: "Reason",
+    caps: "Caps that reduced amounts", reasons: "Top reasons for not paying",
   },
 };
 const PERMISSIONS = ["journey.create", "journey.read", "journey.delete", "certificate.create",
@@ -182,6 +186,17 @@ function tokensPage(operatorId, asRegistry) {
 
 function labels(list) { return list.map((l) => el("span", { class: "label" }, l)); }
 
+function journeyDetail(j) {
+  const row = (k, v) => [t(k), v];
+  show(el("p", {}, el("a", { href: "#/journeys", on: { click: (ev) => { ev.preventDefault(); journeysPage(); } } }, `← ${t("journeys")}`)),
+    el("h1", { id: "journey-detail" }, j.journey_id),
+    table(["", ""], [row("id", j.operator_journey_id || "—"), row("start", j.start), row("status", j.status),
+      row("created", j.created_at), row("updated", j.updated_at), row("anomalies", labels(j.anomaly_labels)), row("frauds", labels(j.fraud_labels))]),
+    el("h2", {}, t("incentives")),
+    table([t("campaigns"), "role", t("status"), t("amount"), t("cap"), t("reason"), t("month")], j.incentives.map((i) =>
+      [i.campaign_id, i.role, i.status, euros(i.amount), i.capped_by || "", i.reason || i.paid_by || "", i.month || ""])));
+}
+
 function journeysPage() {
   const from = el("input", { type: "date", name: "from" });
   const to = el("input", { type: "date", name: "to" });
@@ -198,7 +213,8 @@ function journeysPage() {
   const load = async (cursor) => {
     const page = await api("GET", query(cursor));
     out.replaceChildren(table([t("id"), t("start"), t("status"), t("labels"), t("incentives")],
-      page.journeys.map((j) => [j.journey_id, j.start, j.status, labels([...j.anomaly_labels, ...j.fraud_labels]),
+      page.journeys.map((j) => [el("a", { href: "#", class: "journey", on: { click: (ev) => { ev.preventDefault(); journeyDetail(j); } } }, j.journey_id),
+        j.start, j.status, labels([...j.anomaly_labels, ...j.fraud_labels]),
         j.incentives.map((i) => el("div", {}, `${i.campaign_id} (${i.role}) ${i.status} ${euros(i.amount)}`))])),
     page.next_cursor ? el("button", { type: "button", id: "next", on: { click: () => load(page.next_cursor).catch(failed) } }, t("next")) : "");
   };
@@ -334,11 +350,15 @@ function monthPage(id) {
     const c = await api("GET", `/v2/campaigns/${encodeURIComponent(id)}`);
     const perDay = new Map();
     let cursor = null, isFinal = false, count = 0;
+    const caps = new Map(), reasons = new Map();
+    const bump = (m, k) => { if (k) m.set(k, (m.get(k) || 0) + 1); };
     do {
       const page = await api("GET", path(cursor));
       isFinal = !!page.final;
       for (const l of page.incentives) {
         count += 1;
+        bump(caps, l.capped_by);
+        bump(reasons, l.reason || (l.status !== "draft" && l.status !== "validated" ? l.status : null));
         if (l.status === "canceled" || l.status === "not_eligible") continue;
         perDay.set(l.local_date, (perDay.get(l.local_date) || 0) + l.amount);
       }
@@ -351,7 +371,10 @@ function monthPage(id) {
     const days = all.map((d) => [d, perDay.get(d) || 0, isFinal]);
     const paid = days.filter(([, a]) => a > 0);
     out.replaceChildren(el("p", {}, `${isFinal ? t("final") : t("drafts")} — ${t("lines")}: ${count} — ${t("budget")}: ${budgetOf(c.document) === null ? "—" : euros(budgetOf(c.document))}`),
-      chart(days, budgetOf(c.document)), table([t("day"), t("amount")], paid.map(([d, a]) => [d, euros(a)])));
+      chart(days, budgetOf(c.document)),
+      el("h2", {}, t("caps")), table([t("cap"), t("lines")], [...caps.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, String(n)])),
+      el("h2", {}, t("reasons")), table([t("reason"), t("lines")], [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, n]) => [k, String(n)])),
+      el("h2", {}, t("perDay")), table([t("day"), t("amount")], paid.map(([d, a]) => [d, euros(a)])));
   };
   show(el("h1", {}, `${id} — ${t("perDay")}`), el("form", { on: { submit: (ev) => { ev.preventDefault(); load().catch(failed); } } },
     field(t("month"), month), el("button", { type: "submit" }, t("show")),

@@ -430,7 +430,7 @@ mod tests {
         );
         assert_eq!(
             find(&Method::PUT, "/v2/journeys"),
-            Err(RouteError::MethodNotAllowed(vec![Method::POST]))
+            Err(RouteError::MethodNotAllowed(vec![Method::POST, Method::GET]))
         );
         assert_eq!(find(&Method::GET, "/v2/nothing"), Err(RouteError::NotFound));
         // Fixed CEE paths win over `{uuid}`.
