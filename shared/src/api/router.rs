@@ -430,7 +430,10 @@ mod tests {
         );
         assert_eq!(
             find(&Method::PUT, "/v2/journeys"),
-            Err(RouteError::MethodNotAllowed(vec![Method::POST, Method::GET]))
+            Err(RouteError::MethodNotAllowed(vec![
+                Method::POST,
+                Method::GET
+            ]))
         );
         assert_eq!(find(&Method::GET, "/v2/nothing"), Err(RouteError::NotFound));
         // Fixed CEE paths win over `{uuid}`.
