@@ -98,6 +98,14 @@ routes! {
         handler: journeys::create,
         doc: journeys::doc::create,
     }
+    JourneysList {
+        GET "/v2/journeys",
+        function: "journeys-list",
+        access: Access::OwnOperator(P::JourneyRead),
+        rate: Some(RateClass::Other),
+        handler: journeys::list::list,
+        doc: journeys::doc::list,
+    }
     JourneysStatus {
         GET "/v2/journeys/{journey_id}",
         function: "journeys-status",
@@ -462,7 +470,10 @@ mod tests {
         );
         assert_eq!(
             find(&Method::PUT, "/v2/journeys"),
-            Err(RouteError::MethodNotAllowed(vec![Method::POST]))
+            Err(RouteError::MethodNotAllowed(vec![
+                Method::POST,
+                Method::GET
+            ]))
         );
         assert_eq!(find(&Method::GET, "/v2/nothing"), Err(RouteError::NotFound));
         // Fixed CEE paths win over `{uuid}`.

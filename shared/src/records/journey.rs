@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::item::{Item, Key, Update, GSI1_PK, GSI1_SK};
+use super::item::{Item, Key, Update, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK};
 use super::keys;
 use crate::clock::rfc3339;
 use crate::domain::identity::identity_key;
@@ -114,6 +114,40 @@ impl PendingEntry {
     }
 }
 
+/// The entry of a journey in its operator's listing (gsi2 of its item, keys only in
+/// DynamoDB): what `GET /v2/journeys` queries. Written once at acceptance, never changed:
+/// the passenger's start instant does not change, so nothing else writes the index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListingEntry {
+    /// [`keys::journey_listing`] of the month the passenger starts in (UTC).
+    pub partition: String,
+    /// The passenger's start instant (RFC 3339, UTC): sorted by start time.
+    pub sort: String,
+}
+
+impl ListingEntry {
+    pub fn new(operator: OperatorId, start: &str) -> Self {
+        ListingEntry {
+            partition: keys::journey_listing(operator, start.get(..7).unwrap_or(start)),
+            sort: start.to_owned(),
+        }
+    }
+
+    fn read(item: &Item) -> Option<ListingEntry> {
+        let (pk, sk) = item.index_key(super::item::Index::Gsi2)?;
+        Some(ListingEntry {
+            partition: pk.to_owned(),
+            sort: sk.to_owned(),
+        })
+    }
+
+    /// Only `gsi2pk`: the sort key is the passenger's start attribute itself.
+    fn write(&self, item: &mut Item) {
+        item.set(GSI2_PK, self.partition.clone());
+        item.set(GSI2_SK, self.sort.clone());
+    }
+}
+
 /// A journey item, typed. Reading is lenient (what is absent is `None`, as the readers
 /// have always treated it); [`JourneyRecord::to_item`] writes back exactly what was read.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,6 +184,8 @@ pub struct JourneyRecord {
     pub cancel_message: Option<String>,
     /// See [`INCENTIVE_REV`].
     pub incentive_rev: Option<i64>,
+    /// The journey's entry in the operator's listing (gsi2), see [`ListingEntry`].
+    pub listing: Option<ListingEntry>,
 }
 
 /// A journey as acceptance stores it, and what acceptance does with it.
@@ -204,6 +240,7 @@ impl JourneyRecord {
             cancel_code: s(CANCEL_CODE),
             cancel_message: s(CANCEL_MESSAGE),
             incentive_rev: item.n(INCENTIVE_REV),
+            listing: ListingEntry::read(item),
         }
     }
 
@@ -258,6 +295,9 @@ impl JourneyRecord {
         put(CANCEL_CODE, s(&self.cancel_code));
         put(CANCEL_MESSAGE, s(&self.cancel_message));
         put(INCENTIVE_REV, n(self.incentive_rev));
+        if let Some(listing) = &self.listing {
+            listing.write(&mut item);
+        }
         item
     }
 
@@ -293,6 +333,8 @@ impl JourneyRecord {
         };
         let pending = (status == JourneyStatus::Pending)
             .then(|| PendingEntry::new(operator, journey_id, &now, &doc_hash));
+        let listing =
+            ListingEntry::new(operator, &rfc3339(journey.passenger.person.start.datetime));
         let task = pending.as_ref().map(|_| Task::ProcessJourney {
             operator_id: operator,
             journey_id: journey_id.clone(),
@@ -311,6 +353,7 @@ impl JourneyRecord {
             passenger: party(&journey.passenger.person),
             driver: party(&journey.driver.person),
             pending,
+            listing: Some(listing),
             ..JourneyRecord::empty(keys::journey(operator, journey_id))
         };
         Some(Accepted {
@@ -412,7 +455,7 @@ mod tests {
         assert!(record.pending.is_some());
         assert_eq!(record.document(), Some(body.into_bytes()));
         assert_eq!(record.receipt().unwrap().status, JourneyStatus::Pending);
-        assert_eq!(accepted.item.attrs.len(), 17);
+        assert_eq!(accepted.item.attrs.len(), 18);
     }
 
     #[test]

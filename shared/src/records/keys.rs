@@ -49,6 +49,13 @@ pub fn journey(operator: OperatorId, journey_id: &str) -> Key {
     Key::new(format!("JOURNEY#{operator}#{journey_id}"), "JOURNEY")
 }
 
+/// Index partition (`gsi2`) of an operator's journeys starting in one month (`YYYY-MM`,
+/// UTC): the listing `GET /v2/journeys` queries. Per month, so that one busy operator's
+/// writes spread over partitions.
+pub fn journey_listing(operator: OperatorId, month: &str) -> String {
+    format!("JOURNEYS#{operator}#{month}")
+}
+
 /// Index partition of journeys still `pending` (sparse: removed once processed).
 pub fn pending_index(shard: u32) -> String {
     format!("PENDING#{shard:02}")

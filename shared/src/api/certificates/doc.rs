@@ -23,10 +23,26 @@ pub(crate) fn create(s: &mut Schemas) -> Doc {
 
 pub(crate) fn find(s: &mut Schemas) -> Doc {
     Doc {
-        description: Some("Public: no personal data, not the positions (only how many)."),
+        description: Some(
+            "Public: no personal data, not the positions (only how many). `Accept: \
+             text/html` (a phone that scanned the QR code) gets a page saying whether the \
+             certificate is genuine, with its operator, period, figures and fingerprint.",
+        ),
         ok: vec![(
             200,
-            json_answer("The certificate.", s.of::<certificates::Check>()),
+            ResponseBuilder::new()
+                .description("The certificate.")
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(s.of::<certificates::Check>()))
+                        .build(),
+                )
+                .content(
+                    "text/html",
+                    ContentBuilder::new().schema(Some(string_schema())).build(),
+                )
+                .build(),
         )],
         errors: &[404, 503],
         ..doc("certificates", "Check a certificate")

@@ -8,6 +8,7 @@
 
 #[cfg(feature = "openapi")]
 pub(crate) mod doc;
+pub mod list;
 
 use bytes::Bytes;
 use http::{Response, StatusCode};

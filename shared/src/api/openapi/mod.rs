@@ -197,6 +197,10 @@ fn requirements(access: Access) -> Vec<SecurityRequirement> {
         }
         Access::Application(p) => vec![one("application", vec![p.as_str()])],
         Access::CampaignReader => vec![one("registry_admin", vec![]), one("territory", vec![])],
+        Access::OwnOperator(p) => vec![
+            one("application", vec![p.as_str()]),
+            one("operator_admin", vec![]),
+        ],
         Access::OperatorReader(p) => vec![
             one("application", vec![p.as_str()]),
             one("operator_admin", vec![]),
