@@ -49,13 +49,32 @@ pub struct RawCampaign {
 #[cfg_attr(feature = "openapi", schema(as = CampaignTerritory))]
 #[serde(deny_unknown_fields)]
 pub struct RawTerritory {
-    pub(super) rule: String,
+    /// `start`, `end`, `start_or_end` or `start_and_end`; optional only in an exclusion
+    /// with `same` (then `start_and_end`).
+    #[serde(default)]
+    pub(super) rule: Option<String>,
+    /// Current INSEE commune codes (`insee` is a synonym).
+    #[serde(default)]
+    pub(super) com: Vec<String>,
     #[serde(default)]
     pub(super) insee: Vec<String>,
+    /// EPCI SIRENs (9 digits).
+    #[serde(default)]
+    pub(super) epci: Vec<String>,
+    /// Département codes (`17`, `2A`, `971`).
+    #[serde(default)]
+    pub(super) dep: Vec<String>,
+    /// Région codes (`75`, `94`, `01`).
+    #[serde(default)]
+    pub(super) reg: Vec<String>,
     /// A GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection (WGS 84).
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub(super) geojson: Option<Value>,
+    /// Exclusions only: `com`, `epci`, `dep` or `reg`: excluded when start and end are in
+    /// the same unit of that kind (and in the listed units, when some are listed).
+    #[serde(default)]
+    pub(super) same: Option<String>,
 }
 
 #[derive(Deserialize)]
