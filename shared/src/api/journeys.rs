@@ -153,6 +153,7 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     )
     .await?;
     let item = JourneyRecord::from_item(&item);
+    let (start, end) = crate::api::places::trip_ends(&item).unzip();
     let view = (|| {
         Some(JourneyView {
             journey_id: item.journey_id.clone()?,
@@ -162,6 +163,8 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             updated_at: item.updated_at.clone()?,
             fraud_labels: JourneyRecord::labels(&item.fraud_labels),
             anomaly_labels: JourneyRecord::labels(&item.anomaly_labels),
+            start,
+            end,
             incentives,
         })
     })()
@@ -188,6 +191,11 @@ pub struct JourneyView {
     /// What processing found (`distance_shorter_than_straight_line`, `speed_too_high`,
     /// `distance_too_short`).
     pub anomaly_labels: Vec<String>,
+    /// Where the passenger's trip starts: country, and the commune (the INSEE code sent,
+    /// else the coordinates resolved) with its EPCI, département and région.
+    pub start: Option<crate::api::places::EndView>,
+    /// Where it ends, likewise.
+    pub end: Option<crate::api::places::EndView>,
     pub incentives: Vec<incentives::StatusView>,
 }
 

@@ -10,6 +10,7 @@ pub mod journeys;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod operators;
+pub mod places;
 pub mod ratelimit;
 pub mod router;
 pub mod statements;
