@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 use super::counters::{CounterKey, Counters, PersonKey, Tally};
 use super::document::MAX_CAPS;
-use super::{Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
+use super::{Age, Amount, Boost, Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
 use crate::domain::geo::{self, Commune};
 use crate::domain::journey_v2::{Journey, OperatorClass, Place};
 use crate::domain::operator::OperatorId;
@@ -267,12 +267,10 @@ fn eligibility(c: &Campaign, trip: &Trip) -> Result<(NaiveDate, u32), Reason> {
             return Err(Reason::OperatorOutsideWindow);
         }
     }
-    if c.adult_only {
-        match trip.passenger_over_18 {
-            Some(true) => {}
-            Some(false) => return Err(Reason::PassengerNotAdult),
-            None => return Err(Reason::PassengerAgeUnknown),
-        }
+    match (c.age, trip.passenger_over_18) {
+        (Age::Any, _) | (_, Some(true)) | (Age::AdultOrUnknown, None) => {}
+        (_, Some(false)) => return Err(Reason::PassengerNotAdult),
+        (Age::Adult, None) => return Err(Reason::PassengerAgeUnknown),
     }
     let distance = trip.distance.ok_or(Reason::DistanceUnknown)?;
     if distance < c.distance.min || c.distance.max.is_some_and(|max| distance >= max) {
@@ -314,10 +312,20 @@ fn eligibility(c: &Campaign, trip: &Trip) -> Result<(NaiveDate, u32), Reason> {
 pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> Option<u64> {
     // Exact arithmetic in millionths of a cent: fixed × 10⁶ + metres × millicents per km.
     const UNIT: u128 = 1_000_000;
+    let (rule, boost): (&Amount, u32) = match c
+        .days
+        .boost
+        .binary_search_by_key(&date, |(d, _)| *d)
+        .map(|i| &c.days.boost[i].1)
+    {
+        Err(_) => (&c.amount, 100),
+        Ok(Boost::Factor(f)) => (&c.amount, *f),
+        Ok(Boost::Amount(a)) => (a, 100),
+    };
     let mut sum: u128 = 0;
     let mut matched = false;
-    for b in &c.amount.bands {
-        let applies = match c.amount.mode {
+    for b in &rule.bands {
+        let applies = match rule.mode {
             Mode::FirstMatchingBand => distance >= b.from && b.to.is_none_or(|to| distance < to),
             Mode::SumOfBands => distance >= b.from,
         };
@@ -327,25 +335,20 @@ pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> O
         matched = true;
         let metres = distance.min(b.to.unwrap_or(u32::MAX)) - b.from;
         sum += u128::from(b.fixed) * UNIT + u128::from(metres) * u128::from(b.per_km_millicents);
-        if c.amount.mode == Mode::FirstMatchingBand {
+        if rule.mode == Mode::FirstMatchingBand {
             break;
         }
     }
     if !matched {
         return None;
     }
-    if c.amount.per_seat {
+    if rule.per_seat {
         let seats_cap = c.caps.iter().find_map(|(_, cap)| match cap {
             Cap::SeatsPerTrip { max } => Some(*max),
             _ => None,
         });
         sum *= u128::from(seats.min(seats_cap.unwrap_or(u8::MAX)));
     }
-    let boost = c
-        .days
-        .boost
-        .binary_search_by_key(&date, |(d, _)| *d)
-        .map_or(100, |i| c.days.boost[i].1);
     let numerator = sum * u128::from(boost);
     let denominator = UNIT * 100;
     let half_up = numerator + denominator / 2;
@@ -355,10 +358,10 @@ pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> O
         Err(_) => half_up / denominator,
     };
     let mut amount = u64::try_from(rounded).unwrap_or(u64::MAX);
-    if let Some(min) = c.amount.min_per_trip {
+    if let Some(min) = rule.min_per_trip {
         amount = amount.max(min);
     }
-    if let Some(max) = c.amount.max_per_trip {
+    if let Some(max) = rule.max_per_trip {
         amount = amount.min(max);
     }
     Some(amount)

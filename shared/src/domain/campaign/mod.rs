@@ -7,6 +7,8 @@ pub mod counters;
 pub mod document;
 pub mod engine;
 #[cfg(test)]
+mod rules;
+#[cfg(test)]
 mod territories;
 
 use chrono::NaiveDate;
@@ -163,10 +165,29 @@ pub struct Days {
     pub weekdays: u8,
     /// Sorted.
     pub exclude: Vec<NaiveDate>,
-    /// Sorted by date: the amount is multiplied by `factor / 100` that day.
-    pub boost: Vec<(NaiveDate, u32)>,
+    /// Sorted by date: that day's amount.
+    pub boost: Vec<(NaiveDate, Boost)>,
     /// Minutes since local midnight, `[from, to)`; empty = all day.
     pub hours: Vec<(u16, u16)>,
+}
+
+/// A boost day's amount.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Boost {
+    /// The trip's amount is multiplied by `factor / 100`.
+    Factor(u32),
+    /// This amount rule replaces the campaign's for the day.
+    Amount(Amount),
+}
+
+/// Which passengers' trips a campaign pays, by the passenger's `over_18`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Age {
+    Any,
+    /// `over_18: true` only.
+    Adult,
+    /// `over_18: true` or not given; not `false`.
+    AdultOrUnknown,
 }
 
 #[derive(
@@ -401,7 +422,7 @@ pub struct Campaign {
     /// Index by class (A, B, C); all true when the document names none.
     pub operator_classes: [bool; 3],
     pub operator_windows: Vec<OperatorWindow>,
-    pub adult_only: bool,
+    pub age: Age,
     pub distance: DistanceRange,
     pub days: Days,
     pub driver_paid: bool,

@@ -144,9 +144,10 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
     }
     let operator_windows = operator_windows(&mut e, &raw.operator_windows);
     let distance = distance(&mut e, raw.distance.as_ref());
-    let days = days(&mut e, raw.days.as_ref());
+    let days = days(&mut e, raw.days.as_ref(), start.zip(end));
     let (driver_paid, passenger_paid) = pays(&mut e, &raw.pays);
-    let amount = amount(&mut e, &raw.amount);
+    let amount = amount(&mut e, &raw.amount, "/amount");
+    let age = age(&mut e, raw.adult_only, raw.age.as_deref());
     let caps = caps(&mut e, &raw.caps);
     let (counters, cap_counters) = counters_of(&caps);
     let stacking = stacking(&mut e, raw.stacking.as_deref());
@@ -173,7 +174,7 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
             operators: operators.into_iter().flatten().collect(),
             operator_classes,
             operator_windows,
-            adult_only: raw.adult_only,
+            age,
             distance,
             days,
             driver_paid,
@@ -428,7 +429,28 @@ fn operator_ref(e: &mut Errors, s: &str, path: &str) -> Option<OperatorRef> {
     }
 }
 
-fn days(e: &mut Errors, raw: Option<&RawDays>) -> Days {
+/// The age rule (`Any` when it is wrong: the error is reported).
+fn age(e: &mut Errors, adult_only: bool, raw: Option<&str>) -> Age {
+    let choices = [
+        ("any", Age::Any),
+        ("adult", Age::Adult),
+        ("adult_or_unknown", Age::AdultOrUnknown),
+    ];
+    match raw {
+        None if adult_only => Age::Adult,
+        None => Age::Any,
+        Some(s) => {
+            let age = e.one_of(s, "/age", &choices).unwrap_or(Age::Any);
+            if adult_only && age != Age::Adult {
+                e.add("/adult_only", format!("contradicts age {s:?}"));
+            }
+            age
+        }
+    }
+}
+
+/// `campaign`: its first and last day, when they parsed (boosts must lie between).
+fn days(e: &mut Errors, raw: Option<&RawDays>, campaign: Option<(NaiveDate, NaiveDate)>) -> Days {
     let mut days = Days {
         weekdays: 0b1111_1110,
         exclude: Vec::new(),
@@ -467,20 +489,30 @@ fn days(e: &mut Errors, raw: Option<&RawDays>) -> Days {
     for (i, b) in raw.boost.iter().enumerate() {
         let at = format!("/days/boost/{i}");
         let date = e.date(&b.date, &format!("{at}/date"));
-        let hundredths = (b.factor * 100.0).round();
-        if !(b.factor > 0.0 && b.factor <= 10.0 && (hundredths / 100.0 - b.factor).abs() < 1e-9) {
-            e.add(
-                format!("{at}/factor"),
-                "must be a number above 0, at most 10, with at most 2 decimals",
-            );
-        } else if let Some(date) = date {
+        if let (Some(d), Some((first, last))) = (date, campaign) {
+            if d < first || d > last {
+                e.add(
+                    format!("{at}/date"),
+                    format!("is outside the campaign ({first} to {last})"),
+                );
+            }
+        }
+        let boost = match (b.factor, &b.amount) {
+            (Some(factor), None) => boost_factor(e, factor, &at),
+            (None, Some(a)) => amount(e, a, &format!("{at}/amount")).map(Boost::Amount),
+            _ => {
+                e.add(&at, "needs factor or amount (one of them)");
+                None
+            }
+        };
+        if let (Some(date), Some(boost)) = (date, boost) {
             if !seen.insert(date) {
                 e.add(format!("{at}/date"), "is boosted twice");
             }
-            days.boost.push((date, hundredths as u32));
+            days.boost.push((date, boost));
         }
     }
-    days.boost.sort();
+    days.boost.sort_by_key(|(d, _)| *d);
     for (i, h) in raw.hours.iter().enumerate() {
         let at = format!("/days/hours/{i}");
         let from = minutes(e, &h.from, &format!("{at}/from"));
@@ -494,6 +526,19 @@ fn days(e: &mut Errors, raw: Option<&RawDays>) -> Days {
         }
     }
     days
+}
+
+fn boost_factor(e: &mut Errors, factor: f64, at: &str) -> Option<Boost> {
+    let hundredths = (factor * 100.0).round();
+    if factor > 0.0 && factor <= 10.0 && (hundredths / 100.0 - factor).abs() < 1e-9 {
+        Some(Boost::Factor(hundredths as u32))
+    } else {
+        e.add(
+            format!("{at}/factor"),
+            "must be a number above 0, at most 10, with at most 2 decimals",
+        );
+        None
+    }
 }
 
 /// `HH:MM` → minutes since midnight; `24:00` is the end of the day.

@@ -26,8 +26,12 @@ pub struct RawCampaign {
     pub(super) operator_classes: Vec<String>,
     #[serde(default)]
     pub(super) operator_windows: Vec<RawWindow>,
+    /// `true`: the same as `"age": "adult"`.
     #[serde(default)]
     pub(super) adult_only: bool,
+    /// `any` (default), `adult` (`over_18: true` only) or `adult_or_unknown` (not `false`).
+    #[serde(default)]
+    pub(super) age: Option<String>,
     #[serde(default)]
     pub(super) distance: Option<RawDistance>,
     #[serde(default)]
@@ -121,7 +125,12 @@ pub struct RawDays {
 #[serde(deny_unknown_fields)]
 pub struct RawBoost {
     pub(super) date: String,
-    pub(super) factor: f64,
+    /// The day's amount multiplied by this (0 to 10, 2 decimals)…
+    #[serde(default)]
+    pub(super) factor: Option<f64>,
+    /// …or this amount rule instead of the campaign's, that day.
+    #[serde(default)]
+    pub(super) amount: Option<RawAmount>,
 }
 
 #[derive(Deserialize)]
