@@ -90,8 +90,13 @@ fn adults_or_unknown_age_refuses_only_minors() {
     assert_eq!(paid(&doc(), 13, 10_000, Some(false)), Ok(90), "any age");
 }
 
+/// What loading a new document reports: the parse's problems, else the load checks'.
 fn paths(d: Value) -> Vec<String> {
-    let mut p: Vec<String> = parse(&d).unwrap_err().into_iter().map(|d| d.path).collect();
+    let details = match parse(&d) {
+        Err(details) => details,
+        Ok(c) => super::document::load_checks(&d, &c),
+    };
+    let mut p: Vec<String> = details.into_iter().map(|d| d.path).collect();
     p.sort();
     p
 }
@@ -101,7 +106,7 @@ fn boosts_and_age_are_checked_at_load() {
     let mut d = doc();
     d["age"] = json!("teen");
     d["days"] = json!({"boost": [
-        {"date": "2026-01-01", "factor": 2},
+        {"date": "2025-03-13", "factor": 2},
         {"date": "2025-03-14"},
         {"date": "2025-03-15", "factor": 2, "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 1}]}},
         {"date": "2025-03-16", "amount": {"mode": "first_matching_band", "bands": []}}
@@ -110,11 +115,21 @@ fn boosts_and_age_are_checked_at_load() {
         paths(d),
         vec![
             "/age",
-            "/days/boost/0/date",
             "/days/boost/1",
             "/days/boost/2",
             "/days/boost/3/amount/bands",
         ]
+    );
+    // Referential mistakes, once the document parses.
+    let mut d = doc();
+    d["days"] = json!({"boost": [{"date": "2025-03-14", "factor": 2}, {"date": "2026-01-01", "factor": 2}]});
+    d["operators"] = json!(["1", "12345678900011"]);
+    d["operator_windows"] =
+        json!([{"operator": "2", "from": "2025-02-01"}, {"operator": "1", "until": "2025-06-30"}]);
+    assert!(parse(&d).is_ok());
+    assert_eq!(
+        paths(d),
+        vec!["/days/boost/1/date", "/operator_windows/0/operator"]
     );
     let mut d = doc();
     d["adult_only"] = json!(true);

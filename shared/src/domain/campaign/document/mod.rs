@@ -1,6 +1,6 @@
-//! The JSON campaign document (../shared/campaigns.md) → [`Campaign`]. Types are checked by
-//! serde (unknown fields refused); then every rule is checked and every violation reported
-//! at once with its JSON pointer: overlapping bands, max < min, unknown cap kinds, reversed
+//! The JSON campaign document (../shared/campaigns.md) → [`Campaign`]. Keys and types are
+//! checked first (`shape`, every problem at once, then serde reads it); then every rule is
+//! checked and every violation reported at once with its JSON pointer: overlapping bands, max < min, unknown cap kinds, reversed
 //! dates, bad GeoJSON, unknown time zones, caps on a role the campaign does not pay…
 
 use std::collections::BTreeSet;
@@ -24,6 +24,7 @@ const MAX_TEXT: usize = 200;
 
 mod amounts;
 mod raw;
+mod shape;
 
 use amounts::{amount, caps};
 pub use raw::*;
@@ -85,11 +86,46 @@ pub fn parse_bytes(body: &[u8]) -> Result<(Value, Campaign), Vec<Detail>> {
     Ok((value, campaign))
 }
 
+/// Mistakes a new document may not make, though a stored one that makes them (loaded
+/// before these checks) still reads: a boost day outside the campaign, an operator window
+/// for an operator the campaign does not list. `value` is the document `c` was parsed from.
+/// Whether operators exist is the service's to check (it needs the store).
+pub fn load_checks(value: &Value, c: &Campaign) -> Vec<Detail> {
+    let mut e = Errors::default();
+    let list = |p: &str| value.pointer(p).and_then(Value::as_array).cloned();
+    for (i, b) in list("/days/boost").unwrap_or_default().iter().enumerate() {
+        let date = b["date"]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if date.is_some_and(|d| d < c.start || d > c.end) {
+            e.add(
+                format!("/days/boost/{i}/date"),
+                format!("is outside the campaign ({} to {})", c.start, c.end),
+            );
+        }
+    }
+    for (i, w) in c.operator_windows.iter().enumerate() {
+        if !c.operators.is_empty() && !c.operators.contains(&w.operator) {
+            e.add(
+                format!("/operator_windows/{i}/operator"),
+                "is not one of the campaign's operators",
+            );
+        }
+    }
+    e.0
+}
+
 /// Parses and checks a campaign document; every violation with its JSON pointer.
 pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
     if !value.is_object() {
         return Err(vec![Detail::new("", "the document must be a JSON object")]);
     }
+    let mut problems = Vec::new();
+    shape::check(value, &shape::DOCUMENT, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // The shape checked, serde fails only on what `shape` does not mirror (a bug).
     let raw: RawCampaign = serde_path_to_error::deserialize(value)
         .map_err(|e| vec![crate::domain::error::serde_detail(e)])?;
     let mut e = Errors::default();
@@ -143,8 +179,9 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
         }
     }
     let operator_windows = operator_windows(&mut e, &raw.operator_windows);
+
     let distance = distance(&mut e, raw.distance.as_ref());
-    let days = days(&mut e, raw.days.as_ref(), start.zip(end));
+    let days = days(&mut e, raw.days.as_ref());
     let (driver_paid, passenger_paid) = pays(&mut e, &raw.pays);
     let amount = amount(&mut e, &raw.amount, "/amount");
     let age = age(&mut e, raw.adult_only, raw.age.as_deref());
@@ -449,8 +486,7 @@ fn age(e: &mut Errors, adult_only: bool, raw: Option<&str>) -> Age {
     }
 }
 
-/// `campaign`: its first and last day, when they parsed (boosts must lie between).
-fn days(e: &mut Errors, raw: Option<&RawDays>, campaign: Option<(NaiveDate, NaiveDate)>) -> Days {
+fn days(e: &mut Errors, raw: Option<&RawDays>) -> Days {
     let mut days = Days {
         weekdays: 0b1111_1110,
         exclude: Vec::new(),
@@ -489,14 +525,6 @@ fn days(e: &mut Errors, raw: Option<&RawDays>, campaign: Option<(NaiveDate, Naiv
     for (i, b) in raw.boost.iter().enumerate() {
         let at = format!("/days/boost/{i}");
         let date = e.date(&b.date, &format!("{at}/date"));
-        if let (Some(d), Some((first, last))) = (date, campaign) {
-            if d < first || d > last {
-                e.add(
-                    format!("{at}/date"),
-                    format!("is outside the campaign ({first} to {last})"),
-                );
-            }
-        }
         let boost = match (b.factor, &b.amount) {
             (Some(factor), None) => boost_factor(e, factor, &at),
             (None, Some(a)) => amount(e, a, &format!("{at}/amount")).map(Boost::Amount),
