@@ -153,7 +153,19 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     )
     .await?;
     let item = JourneyRecord::from_item(&item);
-    let (start, end) = crate::api::places::trip_ends(&item).unzip();
+    // `None` only for a stored document that no longer parses.
+    let journey = item.parsed();
+    let (start, end) = journey
+        .as_ref()
+        .map(|j| crate::api::places::trip_ends(j, &item))
+        .unzip();
+    let processed = !item.is(JourneyStatus::Pending);
+    let campaigns = match &journey {
+        Some(j) => {
+            crate::api::journey_campaigns::checks(app, operator, j, processed, &incentives).await?
+        }
+        None => Vec::new(),
+    };
     let view = (|| {
         Some(JourneyView {
             journey_id: item.journey_id.clone()?,
@@ -166,6 +178,7 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             start,
             end,
             incentives,
+            campaigns,
         })
     })()
     .ok_or_else(|| {
@@ -197,6 +210,8 @@ pub struct JourneyView {
     /// Where it ends, likewise.
     pub end: Option<crate::api::places::EndView>,
     pub incentives: Vec<incentives::StatusView>,
+    /// Every campaign active on the journey's date: whether it pays it, and if not, why.
+    pub campaigns: Vec<crate::api::journey_campaigns::CampaignCheck>,
 }
 
 /// `DELETE /v2/journeys/{journey_id}`: the journey, canceled.

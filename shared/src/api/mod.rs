@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod cee;
 pub mod certificates;
 pub mod error;
+pub mod journey_campaigns;
 pub mod journeys;
 #[cfg(feature = "openapi")]
 pub mod openapi;

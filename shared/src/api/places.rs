@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::domain::country::Country;
 use crate::domain::geo::{self, index, Unit};
-use crate::domain::journey_v2::Place;
+use crate::domain::journey_v2::{Journey, Place};
 use crate::records::journey::JourneyRecord;
 
 /// One end of the trip. Units are absent where the position is in none (abroad, at sea,
@@ -39,14 +39,13 @@ impl From<Unit> for UnitView {
     }
 }
 
-/// The passenger's start and end; `None` when the stored document no longer parses.
-pub fn trip_ends(item: &JourneyRecord) -> Option<(EndView, EndView)> {
-    let journey = item.parsed()?;
+/// The passenger's start and end.
+pub fn trip_ends(journey: &Journey, item: &JourneyRecord) -> (EndView, EndView) {
     let p = &journey.passenger.person;
-    Some((
+    (
         end(&p.start.place, item.start_country.as_deref()),
         end(&p.end.place, item.end_country.as_deref()),
-    ))
+    )
 }
 
 /// `stored`: the country processing found, if processed.
