@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
 use registry_core::admin::{self, TokenRequest};
-use registry_core::records::journey::JourneyRecord;
 use registry_core::app::App;
 use registry_core::domain::operator::OperatorId;
 use registry_core::domain::token::{Permission, RoleKind};
+use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
 use registry_core::store::{Condition, Update};
 use registry_testkit::api::{call, request, send};

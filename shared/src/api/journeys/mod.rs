@@ -6,9 +6,11 @@
 //! with the hash of its canonical form (sorted keys), so a retry of the same JSON value is
 //! recognised whatever its formatting.
 
+pub mod campaigns;
 #[cfg(feature = "openapi")]
 pub(crate) mod doc;
 pub mod list;
+pub mod places;
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -134,6 +136,17 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     )
     .await?;
     let item = JourneyRecord::from_item(&item);
+    // `None` only for a stored document that no longer parses.
+    let journey = item.parsed();
+    let (start, end) = journey
+        .as_ref()
+        .map(|j| places::trip_ends(j, &item))
+        .unzip();
+    let processed = !item.is(JourneyStatus::Pending);
+    let campaigns = match &journey {
+        Some(j) => campaigns::checks(app, operator, j, processed, &incentives).await?,
+        None => Vec::new(),
+    };
     let view = (|| {
         Some(JourneyView {
             journey_id: item.journey_id.clone()?,
@@ -143,7 +156,10 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             updated_at: item.updated_at.clone()?,
             fraud_labels: JourneyRecord::labels(&item.fraud_labels),
             anomaly_labels: JourneyRecord::labels(&item.anomaly_labels),
+            start,
+            end,
             incentives,
+            campaigns,
         })
     })()
     .ok_or_else(|| {
@@ -169,7 +185,14 @@ pub struct JourneyView {
     /// What processing found (`distance_shorter_than_straight_line`, `speed_too_high`,
     /// `distance_too_short`).
     pub anomaly_labels: Vec<String>,
+    /// Where the passenger's trip starts: country, and the commune (the INSEE code sent,
+    /// else the coordinates resolved) with its EPCI, département and région.
+    pub start: Option<places::EndView>,
+    /// Where it ends, likewise.
+    pub end: Option<places::EndView>,
     pub incentives: Vec<incentives::StatusView>,
+    /// Every campaign active on the journey's date: whether it pays it, and if not, why.
+    pub campaigns: Vec<campaigns::CampaignCheck>,
 }
 
 /// `DELETE /v2/journeys/{journey_id}`: the journey, canceled.

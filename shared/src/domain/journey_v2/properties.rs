@@ -274,7 +274,11 @@ fn position(t: DateTime<Utc>) -> BoxedStrategy<(Value, DateTime<Utc>)> {
         0..3u8,
         prop_oneof![Just(-90.0), Just(90.0), -90.0..=90.0f64],
         prop_oneof![Just(-180.0), Just(180.0), -180.0..=180.0f64],
-        "[0-9][0-9AB][0-9]{3}",
+        // Codes the COG knows (current, déléguée, arrondissement, merged since 2018) or a
+        // country (99xxx).
+        prop::sample::select(vec![
+            "75056", "2A004", "2B033", "17300", "13201", "18123", "97411", "01015", "99134",
+        ]),
         prop::option::of((text(1, 256), text(1, 512))),
     )
         .prop_map(
@@ -614,7 +618,9 @@ fn invalid_values(kind: Kind) -> Vec<Value> {
         Email => &[
             "abcde", "a@b@c.d", "a b@c.d", "a@b.", "a@.b", "@b.cd", "ab@cd",
         ],
-        Insee => &["7505", "750560", "75C56", "2C004", "A5056", ""],
+        Insee => &[
+            "7505", "750560", "75C56", "2C004", "A5056", "", "17999", "2A999",
+        ],
         Siret => &["1234567890123", "123456789012345", "1234567890123a", ""],
         _ => &[],
     };
