@@ -266,8 +266,40 @@ async fn policy_monthly(
     parallel: usize,
     json: bool,
 ) -> Result<(), String> {
+    let (record, units) = monthly_run_of(app, what).await?;
+    let record = match units {
+        None => record,
+        Some(units) => run_monthly_units(app, record, units, parallel, json).await?,
+    };
+    let failed = record
+        .campaigns
+        .iter()
+        .filter(|c| c.error.is_some())
+        .count();
+    print_monthly_run(&record, json);
+    if failed > 0 {
+        return Err(format!("{failed} campaigns not finalized"));
+    }
+    Ok(())
+}
+
+fn monthly_failed(e: monthly::fanout::MonthlyError) -> String {
+    format!("policy-monthly failed: {e}")
+}
+
+/// The run asked for, and the units to run now (`None`: only show it).
+async fn monthly_run_of(
+    app: &App,
+    what: Monthly,
+) -> Result<
+    (
+        monthly::progress::RunRecord,
+        Option<Vec<monthly::fanout::Unit>>,
+    ),
+    String,
+> {
     use monthly::fanout;
-    let failed = |e: fanout::MonthlyError| format!("policy-monthly failed: {e}");
+    let failed = monthly_failed;
     let (record, units) = match what {
         Monthly::Last => (
             monthly::progress::last_run(app)
@@ -296,49 +328,55 @@ async fn policy_monthly(
             (record, Some(units))
         }
     };
-    let record = match units {
-        None => record,
-        Some(units) => {
-            // A progress bar only for a person watching: not in pipes, logs or --json.
-            let bar = (std::io::stdout().is_terminal() && !json).then(|| {
-                let bar = indicatif::ProgressBar::new(record.units);
-                bar.set_position(record.units_done);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "policy-monthly {bar:30} {pos}/{len} units [{elapsed}]",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                bar
-            });
-            let tick: std::sync::Arc<dyn Fn(&fanout::Unit) + Send + Sync> = match &bar {
-                Some(bar) => {
-                    let bar = bar.clone();
-                    std::sync::Arc::new(move |_: &fanout::Unit| bar.inc(1))
-                }
-                None => std::sync::Arc::new(|_: &fanout::Unit| {}),
-            };
-            let done = fanout::run_units(app, &record.run_id, units, parallel, tick)
-                .await
-                .map_err(|e| {
-                    format!(
-                        "{}; finish it with: registry jobs policy-monthly --resume {}",
-                        failed(e),
-                        record.run_id
-                    )
-                })?;
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            done
+    Ok((record, units))
+}
+
+/// Runs `units` here, with a progress bar for a person watching; the run as it ends.
+async fn run_monthly_units(
+    app: &App,
+    record: monthly::progress::RunRecord,
+    units: Vec<monthly::fanout::Unit>,
+    parallel: usize,
+    json: bool,
+) -> Result<monthly::progress::RunRecord, String> {
+    use monthly::fanout;
+    // A progress bar only for a person watching: not in pipes, logs or --json.
+    let bar = (std::io::stdout().is_terminal() && !json).then(|| {
+        let bar = indicatif::ProgressBar::new(record.units);
+        bar.set_position(record.units_done);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "policy-monthly {bar:30} {pos}/{len} units [{elapsed}]",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick: std::sync::Arc<dyn Fn(&fanout::Unit) + Send + Sync> = match &bar {
+        Some(bar) => {
+            let bar = bar.clone();
+            std::sync::Arc::new(move |_: &fanout::Unit| bar.inc(1))
         }
+        None => std::sync::Arc::new(|_: &fanout::Unit| {}),
     };
-    let results = fanout::results(&record);
-    let failed = record
-        .campaigns
-        .iter()
-        .filter(|c| c.error.is_some())
-        .count();
+    let done = fanout::run_units(app, &record.run_id, units, parallel, tick)
+        .await
+        .map_err(|e| {
+            format!(
+                "{}; finish it with: registry jobs policy-monthly --resume {}",
+                monthly_failed(e),
+                record.run_id
+            )
+        })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(done)
+}
+
+/// The run's outcome per campaign, as JSON or as text.
+fn print_monthly_run(record: &monthly::progress::RunRecord, json: bool) {
+    let results = monthly::fanout::results(record);
     if json {
         let list: Vec<serde_json::Value> = record
             .campaigns
@@ -361,65 +399,68 @@ async fn policy_monthly(
             })
         );
     } else {
-        println!(
-            "policy-monthly {} (run {}{}): {} campaigns, {}",
-            record.month,
-            record.run_id,
-            if record.force { ", forced" } else { "" },
-            record.campaigns.len(),
-            match &record.finished_at {
-                Some(at) => format!("finished {at}"),
-                None => format!("running: {}/{} units done", record.units_done, record.units),
-            }
-        );
-        for (c, r) in record.campaigns.iter().zip(&results) {
-            match r {
-                Ok(r) => {
-                    let t = &r.totals;
-                    let count = |s: &str| {
-                        monthly::compute::LineStatus::parse(s)
-                            .and_then(|s| t.by_status.get(&s))
-                            .map_or(0, |c| c.count)
-                    };
+        print_monthly_text(record, &results);
+    }
+}
+
+fn print_monthly_text(
+    record: &monthly::progress::RunRecord,
+    results: &[Result<monthly::Report, monthly::RunError>],
+) {
+    println!(
+        "policy-monthly {} (run {}{}): {} campaigns, {}",
+        record.month,
+        record.run_id,
+        if record.force { ", forced" } else { "" },
+        record.campaigns.len(),
+        match &record.finished_at {
+            Some(at) => format!("finished {at}"),
+            None => format!("running: {}/{} units done", record.units_done, record.units),
+        }
+    );
+    for (c, r) in record.campaigns.iter().zip(results) {
+        match r {
+            Ok(r) => {
+                let t = &r.totals;
+                let count = |s: &str| {
+                    monthly::compute::LineStatus::parse(s)
+                        .and_then(|s| t.by_status.get(&s))
+                        .map_or(0, |c| c.count)
+                };
+                println!(
+                    "  {} {} v{}: {} journeys, {} paid lines = {:.2} EUR ({} validated, {} capped, {} canceled, {} not eligible){}",
+                    r.campaign_id,
+                    r.month,
+                    r.version,
+                    t.journeys,
+                    t.paid.count,
+                    t.paid.amount as f64 / 100.0,
+                    count("validated"),
+                    count("capped"),
+                    count("canceled"),
+                    count("not_eligible"),
+                    r.carried_from
+                        .as_ref()
+                        .map(|m| format!(", counters carried from {m}"))
+                        .unwrap_or_default()
+                );
+                if let Some(c) = t.by_status.get(&monthly::compute::LineStatus::Correction) {
                     println!(
-                        "  {} {} v{}: {} journeys, {} paid lines = {:.2} EUR ({} validated, {} capped, {} canceled, {} not eligible){}",
-                        r.campaign_id,
-                        r.month,
-                        r.version,
-                        t.journeys,
-                        t.paid.count,
-                        t.paid.amount as f64 / 100.0,
-                        count("validated"),
-                        count("capped"),
-                        count("canceled"),
-                        count("not_eligible"),
-                        r.carried_from
-                            .as_ref()
-                            .map(|m| format!(", counters carried from {m}"))
-                            .unwrap_or_default()
+                        "    {} corrections of earlier months = {:.2} EUR, net {:.2} EUR",
+                        c.count,
+                        c.amount as f64 / 100.0,
+                        t.net.amount as f64 / 100.0
                     );
-                    if let Some(c) = t.by_status.get(&monthly::compute::LineStatus::Correction) {
-                        println!(
-                            "    {} corrections of earlier months = {:.2} EUR, net {:.2} EUR",
-                            c.count,
-                            c.amount as f64 / 100.0,
-                            t.net.amount as f64 / 100.0
-                        );
-                    }
                 }
-                Err(_) if c.error.is_none() => println!(
-                    "  {} {}: pending ({}/{} shards done)",
-                    c.campaign_id, c.month, c.shards_done, c.shards
-                ),
-                Err(e) => println!("  refused: {e}"),
             }
-        }
-        for w in &record.warnings {
-            println!("  warning: {w}");
+            Err(_) if c.error.is_none() => println!(
+                "  {} {}: pending ({}/{} shards done)",
+                c.campaign_id, c.month, c.shards_done, c.shards
+            ),
+            Err(e) => println!("  refused: {e}"),
         }
     }
-    if failed > 0 {
-        return Err(format!("{failed} campaigns not finalized"));
+    for w in &record.warnings {
+        println!("  warning: {w}");
     }
-    Ok(())
 }
