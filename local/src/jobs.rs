@@ -76,20 +76,7 @@ pub enum JobCommand {
 
 pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), String> {
     match command {
-        JobCommand::Sweep { older_than_minutes } => {
-            let delay = chrono::Duration::try_minutes(older_than_minutes.max(0))
-                .filter(|d| *d <= chrono::Duration::days(3650))
-                .ok_or("--older-than-minutes: at most 10 years")?;
-            let report = registry_core::jobs::sweep::sweep(app, delay)
-                .await
-                .map_err(|e| format!("sweep failed: {e}"))?;
-            if json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
-            } else {
-                println!("sweep: {} pending journeys re-enqueued", report.requeued);
-            }
-            Ok(())
-        }
+        JobCommand::Sweep { older_than_minutes } => sweep(app, older_than_minutes, json).await,
         JobCommand::FraudPass {
             since,
             last,
@@ -116,57 +103,81 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             policy_monthly(app, what, parallel, json).await
         }
-        JobCommand::Rekey { segments, parallel } => {
-            if !(1..=1000).contains(&segments) {
-                return Err("--segments: 1 to 1000".into());
-            }
-            let parallel = parallel
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            let report = registry_core::jobs::rekey::run(app, segments, parallel)
-                .await
-                .map_err(|e| format!("rekey failed: {e}"))?;
-            if json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
-            } else {
-                let r = &report;
-                println!(
-                    "rekey: {} journeys read, {} re-keyed, {} already current, {} pending, {} busy, {} under an unknown secret, {} unreadable",
-                    r.journeys, r.rekeyed, r.current, r.pending, r.busy, r.unknown_secret, r.unreadable
-                );
-                println!(
-                    "  moved: {} evidence items, {} trip-index entries, {} drafts, {} counter contributions ({} drafts kept their counts)",
-                    r.evidence_moved, r.trip_entries_moved, r.drafts_rekeyed, r.counters_moved, r.counters_kept
-                );
-                if r.left() > 0 {
-                    println!(
-                        "  {} journeys left under their old keys: run it again once processed",
-                        r.left()
-                    );
-                }
-            }
-            Ok(())
-        }
-        JobCommand::DeadLetters { max } => {
-            let dead = app
-                .queue
-                .dead_letters(max)
-                .await
-                .map_err(|e| format!("cannot read dead letters: {e}"))?;
-            let list: Vec<serde_json::Value> = dead
-                .iter()
-                .map(|d| serde_json::json!({"body": d.body, "receive_count": d.receive_count}))
-                .collect();
-            if json {
-                println!("{}", serde_json::json!({ "dead_letters": list }));
-            } else {
-                for d in &dead {
-                    println!("{}\t{}", d.receive_count, d.body);
-                }
-                println!("{} dead letters", dead.len());
-            }
-            Ok(())
+        JobCommand::Rekey { segments, parallel } => rekey(app, segments, parallel, json).await,
+        JobCommand::DeadLetters { max } => dead_letters(app, max, json).await,
+    }
+}
+
+async fn sweep(app: &App, older_than_minutes: i64, json: bool) -> Result<(), String> {
+    let delay = chrono::Duration::try_minutes(older_than_minutes.max(0))
+        .filter(|d| *d <= chrono::Duration::days(3650))
+        .ok_or("--older-than-minutes: at most 10 years")?;
+    let report = registry_core::jobs::sweep::sweep(app, delay)
+        .await
+        .map_err(|e| format!("sweep failed: {e}"))?;
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        println!("sweep: {} pending journeys re-enqueued", report.requeued);
+    }
+    Ok(())
+}
+
+async fn rekey(
+    app: &App,
+    segments: u32,
+    parallel: Option<usize>,
+    json: bool,
+) -> Result<(), String> {
+    if !(1..=1000).contains(&segments) {
+        return Err("--segments: 1 to 1000".into());
+    }
+    let parallel =
+        parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let report = registry_core::jobs::rekey::run(app, segments, parallel)
+        .await
+        .map_err(|e| format!("rekey failed: {e}"))?;
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        let r = &report;
+        println!(
+            "rekey: {} journeys read, {} re-keyed, {} already current, {} pending, {} busy, {} under an unknown secret, {} unreadable",
+            r.journeys, r.rekeyed, r.current, r.pending, r.busy, r.unknown_secret, r.unreadable
+        );
+        println!(
+            "  moved: {} evidence items, {} trip-index entries, {} drafts, {} counter contributions ({} drafts kept their counts)",
+            r.evidence_moved, r.trip_entries_moved, r.drafts_rekeyed, r.counters_moved, r.counters_kept
+        );
+        if r.left() > 0 {
+            println!(
+                "  {} journeys left under their old keys: run it again once processed",
+                r.left()
+            );
         }
     }
+    Ok(())
+}
+
+async fn dead_letters(app: &App, max: usize, json: bool) -> Result<(), String> {
+    let dead = app
+        .queue
+        .dead_letters(max)
+        .await
+        .map_err(|e| format!("cannot read dead letters: {e}"))?;
+    let list: Vec<serde_json::Value> = dead
+        .iter()
+        .map(|d| serde_json::json!({"body": d.body, "receive_count": d.receive_count}))
+        .collect();
+    if json {
+        println!("{}", serde_json::json!({ "dead_letters": list }));
+    } else {
+        for d in &dead {
+            println!("{}\t{}", d.receive_count, d.body);
+        }
+        println!("{} dead letters", dead.len());
+    }
+    Ok(())
 }
 
 async fn fraud_pass(
@@ -186,17 +197,11 @@ async fn fraud_pass(
         let parallel =
             parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let units = u64::from(registry_core::records::keys::FRAUD_SHARDS);
-        // A progress bar only for a person watching: not in pipes, logs or --json.
-        let bar = (std::io::stdout().is_terminal() && !json).then(|| {
-            let bar = indicatif::ProgressBar::new(units);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "fraud pass {bar:30} {pos}/{len} shards, {msg} [{elapsed}]",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
+        let bar = progress_bar(
+            units,
+            "fraud pass {bar:30} {pos}/{len} shards, {msg} [{elapsed}]",
+            json,
+        );
         let progress: std::sync::Arc<dyn Fn(&fraud::UnitReport) + Send + Sync> = match &bar {
             Some(bar) => {
                 let bar = bar.clone();
@@ -220,35 +225,8 @@ async fn fraud_pass(
     };
     if json {
         println!("{}", serde_json::to_string(&record).unwrap_or_default());
-        return Ok(());
-    }
-    let t = &record.totals;
-    println!(
-        "fraud pass {} ({} to {}, Europe/Paris days){}",
-        record.run_id,
-        record.first_day,
-        record.last_day,
-        match &record.finished_at {
-            Some(at) => format!(", finished {at}"),
-            None => format!(
-                ", running: {}/{} units done",
-                record.units_done, record.units
-            ),
-        }
-    );
-    println!(
-        "  {} person-journeys judged, {} flagged, {} journeys written",
-        t.evidence, t.flagged, t.written
-    );
-    for label in registry_core::domain::fraud::FraudLabel::ALL {
-        let n = t.labels.get(label.as_str()).copied().unwrap_or(0);
-        println!("  {:<24}{n}", label.as_str());
-    }
-    if t.without_coordinates > 0 || t.skipped > 0 {
-        println!(
-            "  {} without coordinates (no distance rule), {} unreadable evidence items skipped",
-            t.without_coordinates, t.skipped
-        );
+    } else {
+        print_fraud_run(&record);
     }
     Ok(())
 }
@@ -340,18 +318,14 @@ async fn run_monthly_units(
     json: bool,
 ) -> Result<monthly::progress::RunRecord, String> {
     use monthly::fanout;
-    // A progress bar only for a person watching: not in pipes, logs or --json.
-    let bar = (std::io::stdout().is_terminal() && !json).then(|| {
-        let bar = indicatif::ProgressBar::new(record.units);
+    let bar = progress_bar(
+        record.units,
+        "policy-monthly {bar:30} {pos}/{len} units [{elapsed}]",
+        json,
+    );
+    if let Some(bar) = &bar {
         bar.set_position(record.units_done);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "policy-monthly {bar:30} {pos}/{len} units [{elapsed}]",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    }
     let tick: std::sync::Arc<dyn Fn(&fanout::Unit) + Send + Sync> = match &bar {
         Some(bar) => {
             let bar = bar.clone();
@@ -463,4 +437,47 @@ fn print_monthly_text(
     for w in &record.warnings {
         println!("  warning: {w}");
     }
+}
+
+fn print_fraud_run(record: &registry_core::jobs::fraud::RunRecord) {
+    let t = &record.totals;
+    println!(
+        "fraud pass {} ({} to {}, Europe/Paris days){}",
+        record.run_id,
+        record.first_day,
+        record.last_day,
+        match &record.finished_at {
+            Some(at) => format!(", finished {at}"),
+            None => format!(
+                ", running: {}/{} units done",
+                record.units_done, record.units
+            ),
+        }
+    );
+    println!(
+        "  {} person-journeys judged, {} flagged, {} journeys written",
+        t.evidence, t.flagged, t.written
+    );
+    for label in registry_core::domain::fraud::FraudLabel::ALL {
+        let n = t.labels.get(label.as_str()).copied().unwrap_or(0);
+        println!("  {:<24}{n}", label.as_str());
+    }
+    if t.without_coordinates > 0 || t.skipped > 0 {
+        println!(
+            "  {} without coordinates (no distance rule), {} unreadable evidence items skipped",
+            t.without_coordinates, t.skipped
+        );
+    }
+}
+
+/// A progress bar only for a person watching: not in pipes, logs or --json.
+fn progress_bar(len: u64, template: &str, json: bool) -> Option<indicatif::ProgressBar> {
+    (std::io::stdout().is_terminal() && !json).then(|| {
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
 }
