@@ -95,6 +95,16 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
         if id == "d-3" {
             // Third trip of the day for both: capped, shown with its reason.
             assert_eq!(status["incentives"][0]["capped_by"], "trips_per_day");
+            assert_eq!(
+                status["campaigns"],
+                json!([{"campaign_id": "paris-test", "pays": false, "reason": "capped",
+                        "capped_by": "trips_per_day"}])
+            );
+        } else {
+            assert_eq!(
+                status["campaigns"],
+                json!([{"campaign_id": "paris-test", "pays": true}])
+            );
         }
     }
 
@@ -116,6 +126,11 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     .await;
     let status = wait_status(&server, &token, "d-insee", "ok").await;
     assert_eq!(status["incentives"], json!([]));
+    // The status says which campaign was active and why it does not pay.
+    assert_eq!(
+        status["campaigns"],
+        json!([{"campaign_id": "paris-test", "pays": false, "reason": "territory_unknown"}])
+    );
 
     // The territory reads its campaign's drafts, with totals, as JSON and CSV.
     let (ok, out) = cli(&[
@@ -320,8 +335,51 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
             "/territory/geojson/coordinates/0"
         ]
     );
-    let (s, _, e) = post(json!({"id": "x"})).await;
-    assert_eq!((s, paths(&e)), (400, vec!["/name".to_owned()]));
+    // Every missing key and wrong type at once, in the format's words.
+    let (s, _, e) = post(json!({"id": "x", "priority": "high"})).await;
+    assert_eq!(s, 400, "{e}");
+    assert_eq!(
+        paths(&e),
+        vec![
+            "/amount",
+            "/end",
+            "/name",
+            "/pays",
+            "/priority",
+            "/start",
+            "/territory",
+            "/territory_name",
+            "/time_zone"
+        ]
+    );
+    assert!(
+        !e.to_string().contains("Raw"),
+        "no internal type names: {e}"
+    );
+    // Referential mistakes: an operator that does not exist, a boost day outside the
+    // campaign, a window for an operator the campaign does not list; unknown units.
+    let mut refs = campaign("refs", today);
+    refs["operators"] = json!(["999"]);
+    refs["operator_windows"] = json!([{"operator": "12345678900011", "until": today.to_string()}]);
+    refs["days"] = json!({"boost": [{"date": "2020-01-01", "factor": 2}]});
+    refs["territory"]["epci"] = json!(["123456789"]);
+    let (s, _, e) = post(refs.clone()).await;
+    assert_eq!(
+        (s, paths(&e)),
+        (400, vec!["/territory/epci/0".to_owned()]),
+        "{e}"
+    );
+    refs["territory"]["epci"] = json!(["241700434"]);
+    let (s, _, e) = post(refs).await;
+    assert_eq!(s, 400, "{e}");
+    assert_eq!(
+        paths(&e),
+        vec![
+            "/days/boost/0/date",
+            "/operator_windows/0/operator",
+            "/operators/0"
+        ]
+    );
     let raw = client()
         .post(server.url("/v2/campaigns"))
         .bearer_auth(&admin)
@@ -354,6 +412,19 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
         data,
     ]);
     assert!(!ok);
+    // An operator a campaign names must exist: boost-days has a window for operator 3.
+    for n in 1..=3 {
+        let (ok, out) = cli(&[
+            "admin",
+            "operator",
+            "create",
+            "--name",
+            &format!("Op {n}"),
+            "--data",
+            data,
+        ]);
+        assert!(ok, "{out}");
+    }
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/campaigns");
     let mut loaded = 0;
     for entry in std::fs::read_dir(examples).unwrap() {

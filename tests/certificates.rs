@@ -211,6 +211,33 @@ async fn certificates_count_ok_journeys_of_this_operator_and_render_as_pdf_and_p
     let fingerprint = check["fingerprint"].as_str().unwrap().to_owned();
     assert_eq!(fingerprint.len(), 64);
 
+    // A phone that scanned the QR code asks for HTML: a page, under a strict CSP.
+    let server_ref = &server;
+    let page = |path: String| async move {
+        let r = client()
+            .get(server_ref.url(&path))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers().clone();
+        (r.status().as_u16(), h, r.text().await.unwrap())
+    };
+    let (s, h, html) = page(format!("/v2/certificates/{uuid}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    for shown in [&fingerprint, "Covoit", "Certificat authentique", uuid] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    assert!(!html.contains("<script"));
+    let (s, _, html) = page(format!("/v2/certificates/{}", uuid::Uuid::new_v4())).await;
+    assert_eq!(s, 404);
+    assert!(html.contains("Certificat inconnu"), "{html}");
+
     // The PDF: one A4 page whose text holds the uuid, the totals and the fingerprint.
     let (s, pdf) = download(&server, &token, uuid, "pdf").await;
     assert_eq!(s, 200);

@@ -77,6 +77,16 @@ async fn journey_is_accepted_processed_and_readable() {
     assert_eq!(status["created_at"], receipt["created_at"]);
     assert_eq!(status["fraud_labels"], json!([]));
     assert_eq!(status["anomaly_labels"], json!([]));
+    // The trip's ends: coordinates resolved to communes (Paris → Versailles).
+    let unit = |end: &str, kind: &str| status[end][kind]["code"].as_str().map(str::to_owned);
+    assert_eq!(status["start"]["country"], "FR");
+    assert_eq!(status["start"]["commune"]["name"], "Paris");
+    assert_eq!(unit("start", "commune").as_deref(), Some("75056"));
+    assert_eq!(unit("start", "epci").as_deref(), Some("200054781"));
+    assert_eq!(unit("start", "departement").as_deref(), Some("75"));
+    assert_eq!(unit("end", "commune").as_deref(), Some("78646"));
+    assert_eq!(unit("end", "departement").as_deref(), Some("78"));
+    assert_eq!(unit("end", "region").as_deref(), Some("11"));
     assert_eq!(status["incentives"], json!([]));
 }
 
@@ -138,6 +148,13 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         paths(&e).contains(&"/driver/end/datetime".to_owned()),
         "{e}"
     );
+    // A well-formed INSEE code that names no commune: refused with its pointer.
+    let mut unknown = journey("unknown-commune");
+    unknown["passenger"]["start"] =
+        json!({"datetime": unknown["passenger"]["start"]["datetime"], "insee": "17999"});
+    let (s, e) = post(unknown.to_string().into_bytes()).await;
+    assert!((400..500).contains(&s), "{e}");
+    assert_eq!(paths(&e), vec!["/passenger/start/insee"], "{e}");
     let (s, _) = post(b"{\"journey_id\":42}".to_vec()).await;
     assert_eq!(s, 400);
     let (s, _) = post(format!("{{\"journey_id\":\"{}\"}}", "x".repeat(257)).into_bytes()).await;
@@ -187,7 +204,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let (s, _, e) = call(Method::GET, &server.url("/v2/nothing"), Some(&token), None).await;
     assert_eq!((s, e["error"]["code"].as_str()), (404, Some("not_found")));
     let (s, h, _) = call(Method::PUT, &server.url("/v2/journeys"), Some(&token), None).await;
-    assert_eq!((s, h["allow"].to_str().unwrap()), (405, "POST"));
+    assert_eq!((s, h["allow"].to_str().unwrap()), (405, "POST, GET"));
 }
 
 #[tokio::test]

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use aws_lambda_events::sqs::SqsEvent;
 use registry_core::admin::{self, TokenRequest};
-use registry_core::api::journeys::accepted_item;
 use registry_core::api::router::{RouteId, ROUTES};
 use registry_core::app::App;
 use registry_core::config::Config;
 use registry_core::domain::operator::OperatorId;
 use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
+use registry_core::records::journey::JourneyRecord;
 use registry_testkit::app::{signing_key, sqlite_app};
 use serde_json::{json, Value};
 
@@ -377,13 +377,30 @@ fn the_default_route_answers_json_404_and_405() {
     *wrong.method_mut() = http::Method::PUT;
     let r = handle_unrouted(&wrong);
     assert_eq!(r.status(), 405);
-    assert_eq!(r.headers()["allow"], "POST");
+    assert_eq!(r.headers()["allow"], "POST, GET");
+}
+
+/// The `not-found` function ($default route) serves the console's files: the console is
+/// deployed with the stack, under the API's own origin.
+#[test]
+fn the_default_route_serves_the_console() {
+    for (path, content_type) in [("/", "text/html"), ("/console/app.js", "text/javascript")] {
+        let mut request = event("not-found", "any");
+        *request.uri_mut() = path.parse().unwrap();
+        *request.method_mut() = http::Method::GET;
+        let r = handle_unrouted(&request);
+        assert_eq!(r.status(), 200, "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap();
+        assert!(ct.starts_with(content_type), "{path}: {ct}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"));
+    }
 }
 
 /// DynamoDB on-demand units of one accepted journey, counted from the items written by the
 /// real handlers (moto does not meter capacity): the figure of docs/BENCHMARKS.md.
 #[tokio::test]
-async fn an_accepted_journey_costs_at_most_three_write_units() {
+async fn an_accepted_journey_costs_at_most_four_write_units() {
     use registry_core::queue::memory::MemoryQueue;
     use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
     use registry_core::store::memory::MemoryStore;
@@ -411,8 +428,9 @@ async fn an_accepted_journey_costs_at_most_three_write_units() {
     assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
     let processed = metered.take();
     println!("accepted: {accepted:?}, processed: {processed:?}");
-    // Journey item, its pending-index entry, the operator's rate counter.
-    assert!(accepted.write <= 3.0, "{accepted:?}");
+    // Journey item, its pending-index entry, its listing-index entry (gsi2, keys only),
+    // the operator's rate counter.
+    assert!(accepted.write <= 4.0, "{accepted:?}");
     // The token, then nothing else: duplicates are found by the conditional write.
     assert_eq!(accepted.read, 1.0);
     // The journey read and the campaigns' generation counter (no campaign here), then plain
@@ -508,7 +526,8 @@ async fn a_journey_processed_under_two_campaigns_costs() {
         "{}",
         body(&status)
     );
-    assert_eq!(accepted.write, 3.0);
+    // Journey, pending-index and listing-index (gsi2) entries, rate counter.
+    assert_eq!(accepted.write, 4.0);
     assert!(
         processed.write > 6.0,
         "drafts and counters are written: {processed:?}"
@@ -539,7 +558,7 @@ async fn a_journey_processed_under_two_campaigns_costs() {
     assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
     let processed = metered.take();
     println!("two campaigns, next journey: accepted: {accepted:?}, processed: {processed:?}");
-    assert_eq!((accepted.write, accepted.read), (3.0, 1.0));
+    assert_eq!((accepted.write, accepted.read), (4.0, 1.0));
 }
 
 /// The CEE sample events through their functions (long registration: no journey needed).
@@ -701,7 +720,8 @@ async fn paid_march_journey(app: &App, operator: OperatorId) {
         .unwrap();
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item = accepted_item(&app.config.hash_secret, operator, &journey, at).unwrap();
+    let item =
+        JourneyRecord::accepted_item(&app.config.hash_secret, operator, &journey, at).unwrap();
     app.store.put(item, None).await.unwrap();
     registry_core::jobs::process::journey(app, operator, "m-1")
         .await

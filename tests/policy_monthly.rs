@@ -6,11 +6,11 @@
 use registry_testkit::serve::*;
 
 use chrono::{TimeZone, Utc};
-use registry_core::api::journeys::accepted_item;
 use registry_core::app::App;
 use registry_core::config::{Config, StoreKind};
 use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
+use registry_core::records::journey::JourneyRecord;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -86,7 +86,8 @@ async fn seed_march(data_path: &std::path::Path, journeys: &[MarchJourney<'_>]) 
             doc["driver"]["identity"]["phone"] = json!(driver);
             doc["passenger"]["identity"]["phone"] = json!(passenger);
         }
-        let item = accepted_item(&app.config.hash_secret, operator, &doc, at).unwrap();
+        let item =
+            JourneyRecord::accepted_item(&app.config.hash_secret, operator, &doc, at).unwrap();
         app.store.put(item, None).await.unwrap();
         registry_core::jobs::process::journey(&app, operator, id)
             .await

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "python tools (moto, cfn-lint, aws-sam-cli, schemathesis) in .venv"
+step "python tools (moto, cfn-lint, aws-sam-cli, schemathesis, playwright) in .venv"
 if [ ! -x .venv/bin/python3 ]; then
     python3 -m venv .venv
 fi
@@ -24,6 +24,15 @@ if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then
 fi
 # (sed, not head: head would close the pipe early and pipefail would stop the script)
 pdftotext -v 2>&1 | sed -n 1p
+
+step "chromium (the console's browser checks drive it with Playwright; no browser download)"
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+    fi
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -53,6 +62,9 @@ failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
 step "schemathesis against registry serve (docs/openapi.json, every route, ${SCHEMATHESIS_EXAMPLES:-25} examples each)"
 cargo build -q -p registry-local
 python3 tests/schemathesis/run.py
+
+step "the console in headless chromium (tests/browser/run.py; a failure saves a screenshot)"
+python3 tests/browser/run.py --screenshots target/browser-failures
 
 step "cfn-lint template.yaml"
 cfn-lint template.yaml

@@ -135,7 +135,18 @@ fn print(json_output: bool, value: &impl Serialize, human: impl FnOnce() -> Stri
 
 pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<(), String> {
     match command {
-        AdminCommand::Operator(OperatorCommand::Create { name, siret }) => {
+        AdminCommand::Operator(command) => operator(app, command, json_output).await,
+        AdminCommand::Token(command) => token(app, command, json_output).await,
+        AdminCommand::Campaign(command) => campaign(app, command, json_output).await,
+        AdminCommand::Cee(CeeCommand::Errors { operator, limit }) => {
+            cee_errors(app, operator, limit, json_output).await
+        }
+    }
+}
+
+async fn operator(app: &App, command: OperatorCommand, json_output: bool) -> Result<(), String> {
+    match command {
+        OperatorCommand::Create { name, siret } => {
             let name = operator::parse_name(&name).map_err(|r| format!("--name {r}"))?;
             let siret = siret
                 .as_deref()
@@ -149,7 +160,7 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                 format!("operator {} created: {}", created.id, created.name)
             });
         }
-        AdminCommand::Operator(OperatorCommand::List) => {
+        OperatorCommand::List => {
             let operators = admin::list_operators(app).await.map_err(failed)?;
             print(json_output, &json!({ "operators": operators }), || {
                 operators
@@ -166,13 +177,19 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                     .join("\n")
             });
         }
-        AdminCommand::Token(TokenCommand::Create {
+    }
+    Ok(())
+}
+
+async fn token(app: &App, command: TokenCommand, json_output: bool) -> Result<(), String> {
+    match command {
+        TokenCommand::Create {
             operator,
             name,
             role,
             permissions,
             territory,
-        }) => {
+        } => {
             let name = operator::parse_name(&name).map_err(|r| format!("--name {r}"))?;
             let permissions = if permissions.is_empty() {
                 None
@@ -209,7 +226,7 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                 )
             });
         }
-        AdminCommand::Token(TokenCommand::List { operator }) => {
+        TokenCommand::List { operator } => {
             let tokens = admin::list_tokens(app, operator.map(OperatorId))
                 .await
                 .map_err(failed)?;
@@ -231,7 +248,7 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                     .join("\n")
             });
         }
-        AdminCommand::Token(TokenCommand::Revoke { token_id }) => {
+        TokenCommand::Revoke { token_id } => {
             let revoked = admin::revoke_token(app, &token_id, |_| true)
                 .await
                 .map_err(failed)?;
@@ -239,43 +256,46 @@ pub async fn run(app: &App, command: AdminCommand, json_output: bool) -> Result<
                 format!("token {} revoked", revoked.token_id)
             });
         }
-        AdminCommand::Campaign(command) => campaign(app, command, json_output).await?,
-        AdminCommand::Cee(CeeCommand::Errors { operator, limit }) => {
-            let entries = registry_core::cee::errorlog::latest(
-                app,
-                OperatorId(operator),
-                limit.clamp(1, 1000),
-            )
+    }
+    Ok(())
+}
+
+async fn cee_errors(
+    app: &App,
+    operator: u64,
+    limit: usize,
+    json_output: bool,
+) -> Result<(), String> {
+    let entries =
+        registry_core::cee::errorlog::latest(app, OperatorId(operator), limit.clamp(1, 1000))
             .await
             .map_err(|e| e.to_string())?;
-            print(json_output, &json!({ "errors": entries }), || {
-                entries
+    print(json_output, &json!({ "errors": entries }), || {
+        entries
+            .iter()
+            .map(|e| {
+                let paths: Vec<String> = e
+                    .details
                     .iter()
-                    .map(|e| {
-                        let paths: Vec<String> = e
-                            .details
-                            .iter()
-                            .map(|d| format!("{}: {}", d.path, d.reason))
-                            .collect();
-                        format!(
-                            "{}\t{}\t{}\t{}\t{}{}",
-                            e.at,
-                            e.kind,
-                            e.status,
-                            e.journey_type.as_deref().unwrap_or("-"),
-                            e.message,
-                            if paths.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" ({})", paths.join("; "))
-                            }
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-        }
-    }
+                    .map(|d| format!("{}: {}", d.path, d.reason))
+                    .collect();
+                format!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    e.at,
+                    e.kind,
+                    e.status,
+                    e.journey_type.as_deref().unwrap_or("-"),
+                    e.message,
+                    if paths.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", paths.join("; "))
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
     Ok(())
 }
 

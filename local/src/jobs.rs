@@ -76,20 +76,7 @@ pub enum JobCommand {
 
 pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), String> {
     match command {
-        JobCommand::Sweep { older_than_minutes } => {
-            let delay = chrono::Duration::try_minutes(older_than_minutes.max(0))
-                .filter(|d| *d <= chrono::Duration::days(3650))
-                .ok_or("--older-than-minutes: at most 10 years")?;
-            let report = registry_core::jobs::sweep::sweep(app, delay)
-                .await
-                .map_err(|e| format!("sweep failed: {e}"))?;
-            if json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
-            } else {
-                println!("sweep: {} pending journeys re-enqueued", report.requeued);
-            }
-            Ok(())
-        }
+        JobCommand::Sweep { older_than_minutes } => sweep(app, older_than_minutes, json).await,
         JobCommand::FraudPass {
             since,
             last,
@@ -116,57 +103,81 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             policy_monthly(app, what, parallel, json).await
         }
-        JobCommand::Rekey { segments, parallel } => {
-            if !(1..=1000).contains(&segments) {
-                return Err("--segments: 1 to 1000".into());
-            }
-            let parallel = parallel
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            let report = registry_core::jobs::rekey::run(app, segments, parallel)
-                .await
-                .map_err(|e| format!("rekey failed: {e}"))?;
-            if json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
-            } else {
-                let r = &report;
-                println!(
-                    "rekey: {} journeys read, {} re-keyed, {} already current, {} pending, {} busy, {} under an unknown secret, {} unreadable",
-                    r.journeys, r.rekeyed, r.current, r.pending, r.busy, r.unknown_secret, r.unreadable
-                );
-                println!(
-                    "  moved: {} evidence items, {} trip-index entries, {} drafts, {} counter contributions ({} drafts kept their counts)",
-                    r.evidence_moved, r.trip_entries_moved, r.drafts_rekeyed, r.counters_moved, r.counters_kept
-                );
-                if r.left() > 0 {
-                    println!(
-                        "  {} journeys left under their old keys: run it again once processed",
-                        r.left()
-                    );
-                }
-            }
-            Ok(())
-        }
-        JobCommand::DeadLetters { max } => {
-            let dead = app
-                .queue
-                .dead_letters(max)
-                .await
-                .map_err(|e| format!("cannot read dead letters: {e}"))?;
-            let list: Vec<serde_json::Value> = dead
-                .iter()
-                .map(|d| serde_json::json!({"body": d.body, "receive_count": d.receive_count}))
-                .collect();
-            if json {
-                println!("{}", serde_json::json!({ "dead_letters": list }));
-            } else {
-                for d in &dead {
-                    println!("{}\t{}", d.receive_count, d.body);
-                }
-                println!("{} dead letters", dead.len());
-            }
-            Ok(())
+        JobCommand::Rekey { segments, parallel } => rekey(app, segments, parallel, json).await,
+        JobCommand::DeadLetters { max } => dead_letters(app, max, json).await,
+    }
+}
+
+async fn sweep(app: &App, older_than_minutes: i64, json: bool) -> Result<(), String> {
+    let delay = chrono::Duration::try_minutes(older_than_minutes.max(0))
+        .filter(|d| *d <= chrono::Duration::days(3650))
+        .ok_or("--older-than-minutes: at most 10 years")?;
+    let report = registry_core::jobs::sweep::sweep(app, delay)
+        .await
+        .map_err(|e| format!("sweep failed: {e}"))?;
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        println!("sweep: {} pending journeys re-enqueued", report.requeued);
+    }
+    Ok(())
+}
+
+async fn rekey(
+    app: &App,
+    segments: u32,
+    parallel: Option<usize>,
+    json: bool,
+) -> Result<(), String> {
+    if !(1..=1000).contains(&segments) {
+        return Err("--segments: 1 to 1000".into());
+    }
+    let parallel =
+        parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let report = registry_core::jobs::rekey::run(app, segments, parallel)
+        .await
+        .map_err(|e| format!("rekey failed: {e}"))?;
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        let r = &report;
+        println!(
+            "rekey: {} journeys read, {} re-keyed, {} already current, {} pending, {} busy, {} under an unknown secret, {} unreadable",
+            r.journeys, r.rekeyed, r.current, r.pending, r.busy, r.unknown_secret, r.unreadable
+        );
+        println!(
+            "  moved: {} evidence items, {} trip-index entries, {} drafts, {} counter contributions ({} drafts kept their counts)",
+            r.evidence_moved, r.trip_entries_moved, r.drafts_rekeyed, r.counters_moved, r.counters_kept
+        );
+        if r.left() > 0 {
+            println!(
+                "  {} journeys left under their old keys: run it again once processed",
+                r.left()
+            );
         }
     }
+    Ok(())
+}
+
+async fn dead_letters(app: &App, max: usize, json: bool) -> Result<(), String> {
+    let dead = app
+        .queue
+        .dead_letters(max)
+        .await
+        .map_err(|e| format!("cannot read dead letters: {e}"))?;
+    let list: Vec<serde_json::Value> = dead
+        .iter()
+        .map(|d| serde_json::json!({"body": d.body, "receive_count": d.receive_count}))
+        .collect();
+    if json {
+        println!("{}", serde_json::json!({ "dead_letters": list }));
+    } else {
+        for d in &dead {
+            println!("{}\t{}", d.receive_count, d.body);
+        }
+        println!("{} dead letters", dead.len());
+    }
+    Ok(())
 }
 
 async fn fraud_pass(
@@ -186,17 +197,11 @@ async fn fraud_pass(
         let parallel =
             parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let units = u64::from(registry_core::records::keys::FRAUD_SHARDS);
-        // A progress bar only for a person watching: not in pipes, logs or --json.
-        let bar = (std::io::stdout().is_terminal() && !json).then(|| {
-            let bar = indicatif::ProgressBar::new(units);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "fraud pass {bar:30} {pos}/{len} shards, {msg} [{elapsed}]",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
+        let bar = progress_bar(
+            units,
+            "fraud pass {bar:30} {pos}/{len} shards, {msg} [{elapsed}]",
+            json,
+        );
         let progress: std::sync::Arc<dyn Fn(&fraud::UnitReport) + Send + Sync> = match &bar {
             Some(bar) => {
                 let bar = bar.clone();
@@ -220,35 +225,8 @@ async fn fraud_pass(
     };
     if json {
         println!("{}", serde_json::to_string(&record).unwrap_or_default());
-        return Ok(());
-    }
-    let t = &record.totals;
-    println!(
-        "fraud pass {} ({} to {}, Europe/Paris days){}",
-        record.run_id,
-        record.first_day,
-        record.last_day,
-        match &record.finished_at {
-            Some(at) => format!(", finished {at}"),
-            None => format!(
-                ", running: {}/{} units done",
-                record.units_done, record.units
-            ),
-        }
-    );
-    println!(
-        "  {} person-journeys judged, {} flagged, {} journeys written",
-        t.evidence, t.flagged, t.written
-    );
-    for label in registry_core::domain::fraud::FraudLabel::ALL {
-        let n = t.labels.get(label.as_str()).copied().unwrap_or(0);
-        println!("  {:<24}{n}", label.as_str());
-    }
-    if t.without_coordinates > 0 || t.skipped > 0 {
-        println!(
-            "  {} without coordinates (no distance rule), {} unreadable evidence items skipped",
-            t.without_coordinates, t.skipped
-        );
+    } else {
+        print_fraud_run(&record);
     }
     Ok(())
 }
@@ -266,8 +244,40 @@ async fn policy_monthly(
     parallel: usize,
     json: bool,
 ) -> Result<(), String> {
+    let (record, units) = monthly_run_of(app, what).await?;
+    let record = match units {
+        None => record,
+        Some(units) => run_monthly_units(app, record, units, parallel, json).await?,
+    };
+    let failed = record
+        .campaigns
+        .iter()
+        .filter(|c| c.error.is_some())
+        .count();
+    print_monthly_run(&record, json);
+    if failed > 0 {
+        return Err(format!("{failed} campaigns not finalized"));
+    }
+    Ok(())
+}
+
+fn monthly_failed(e: monthly::fanout::MonthlyError) -> String {
+    format!("policy-monthly failed: {e}")
+}
+
+/// The run asked for, and the units to run now (`None`: only show it).
+async fn monthly_run_of(
+    app: &App,
+    what: Monthly,
+) -> Result<
+    (
+        monthly::progress::RunRecord,
+        Option<Vec<monthly::fanout::Unit>>,
+    ),
+    String,
+> {
     use monthly::fanout;
-    let failed = |e: fanout::MonthlyError| format!("policy-monthly failed: {e}");
+    let failed = monthly_failed;
     let (record, units) = match what {
         Monthly::Last => (
             monthly::progress::last_run(app)
@@ -296,49 +306,51 @@ async fn policy_monthly(
             (record, Some(units))
         }
     };
-    let record = match units {
-        None => record,
-        Some(units) => {
-            // A progress bar only for a person watching: not in pipes, logs or --json.
-            let bar = (std::io::stdout().is_terminal() && !json).then(|| {
-                let bar = indicatif::ProgressBar::new(record.units);
-                bar.set_position(record.units_done);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "policy-monthly {bar:30} {pos}/{len} units [{elapsed}]",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                bar
-            });
-            let tick: std::sync::Arc<dyn Fn(&fanout::Unit) + Send + Sync> = match &bar {
-                Some(bar) => {
-                    let bar = bar.clone();
-                    std::sync::Arc::new(move |_: &fanout::Unit| bar.inc(1))
-                }
-                None => std::sync::Arc::new(|_: &fanout::Unit| {}),
-            };
-            let done = fanout::run_units(app, &record.run_id, units, parallel, tick)
-                .await
-                .map_err(|e| {
-                    format!(
-                        "{}; finish it with: registry jobs policy-monthly --resume {}",
-                        failed(e),
-                        record.run_id
-                    )
-                })?;
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            done
+    Ok((record, units))
+}
+
+/// Runs `units` here, with a progress bar for a person watching; the run as it ends.
+async fn run_monthly_units(
+    app: &App,
+    record: monthly::progress::RunRecord,
+    units: Vec<monthly::fanout::Unit>,
+    parallel: usize,
+    json: bool,
+) -> Result<monthly::progress::RunRecord, String> {
+    use monthly::fanout;
+    let bar = progress_bar(
+        record.units,
+        "policy-monthly {bar:30} {pos}/{len} units [{elapsed}]",
+        json,
+    );
+    if let Some(bar) = &bar {
+        bar.set_position(record.units_done);
+    }
+    let tick: std::sync::Arc<dyn Fn(&fanout::Unit) + Send + Sync> = match &bar {
+        Some(bar) => {
+            let bar = bar.clone();
+            std::sync::Arc::new(move |_: &fanout::Unit| bar.inc(1))
         }
+        None => std::sync::Arc::new(|_: &fanout::Unit| {}),
     };
-    let results = fanout::results(&record);
-    let failed = record
-        .campaigns
-        .iter()
-        .filter(|c| c.error.is_some())
-        .count();
+    let done = fanout::run_units(app, &record.run_id, units, parallel, tick)
+        .await
+        .map_err(|e| {
+            format!(
+                "{}; finish it with: registry jobs policy-monthly --resume {}",
+                monthly_failed(e),
+                record.run_id
+            )
+        })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(done)
+}
+
+/// The run's outcome per campaign, as JSON or as text.
+fn print_monthly_run(record: &monthly::progress::RunRecord, json: bool) {
+    let results = monthly::fanout::results(record);
     if json {
         let list: Vec<serde_json::Value> = record
             .campaigns
@@ -361,65 +373,111 @@ async fn policy_monthly(
             })
         );
     } else {
-        println!(
-            "policy-monthly {} (run {}{}): {} campaigns, {}",
-            record.month,
-            record.run_id,
-            if record.force { ", forced" } else { "" },
-            record.campaigns.len(),
-            match &record.finished_at {
-                Some(at) => format!("finished {at}"),
-                None => format!("running: {}/{} units done", record.units_done, record.units),
-            }
-        );
-        for (c, r) in record.campaigns.iter().zip(&results) {
-            match r {
-                Ok(r) => {
-                    let t = &r.totals;
-                    let count = |s: &str| {
-                        monthly::compute::LineStatus::parse(s)
-                            .and_then(|s| t.by_status.get(&s))
-                            .map_or(0, |c| c.count)
-                    };
+        print_monthly_text(record, &results);
+    }
+}
+
+fn print_monthly_text(
+    record: &monthly::progress::RunRecord,
+    results: &[Result<monthly::Report, monthly::RunError>],
+) {
+    println!(
+        "policy-monthly {} (run {}{}): {} campaigns, {}",
+        record.month,
+        record.run_id,
+        if record.force { ", forced" } else { "" },
+        record.campaigns.len(),
+        match &record.finished_at {
+            Some(at) => format!("finished {at}"),
+            None => format!("running: {}/{} units done", record.units_done, record.units),
+        }
+    );
+    for (c, r) in record.campaigns.iter().zip(results) {
+        match r {
+            Ok(r) => {
+                let t = &r.totals;
+                let count = |s: &str| {
+                    monthly::compute::LineStatus::parse(s)
+                        .and_then(|s| t.by_status.get(&s))
+                        .map_or(0, |c| c.count)
+                };
+                println!(
+                    "  {} {} v{}: {} journeys, {} paid lines = {:.2} EUR ({} validated, {} capped, {} canceled, {} not eligible){}",
+                    r.campaign_id,
+                    r.month,
+                    r.version,
+                    t.journeys,
+                    t.paid.count,
+                    t.paid.amount as f64 / 100.0,
+                    count("validated"),
+                    count("capped"),
+                    count("canceled"),
+                    count("not_eligible"),
+                    r.carried_from
+                        .as_ref()
+                        .map(|m| format!(", counters carried from {m}"))
+                        .unwrap_or_default()
+                );
+                if let Some(c) = t.by_status.get(&monthly::compute::LineStatus::Correction) {
                     println!(
-                        "  {} {} v{}: {} journeys, {} paid lines = {:.2} EUR ({} validated, {} capped, {} canceled, {} not eligible){}",
-                        r.campaign_id,
-                        r.month,
-                        r.version,
-                        t.journeys,
-                        t.paid.count,
-                        t.paid.amount as f64 / 100.0,
-                        count("validated"),
-                        count("capped"),
-                        count("canceled"),
-                        count("not_eligible"),
-                        r.carried_from
-                            .as_ref()
-                            .map(|m| format!(", counters carried from {m}"))
-                            .unwrap_or_default()
+                        "    {} corrections of earlier months = {:.2} EUR, net {:.2} EUR",
+                        c.count,
+                        c.amount as f64 / 100.0,
+                        t.net.amount as f64 / 100.0
                     );
-                    if let Some(c) = t.by_status.get(&monthly::compute::LineStatus::Correction) {
-                        println!(
-                            "    {} corrections of earlier months = {:.2} EUR, net {:.2} EUR",
-                            c.count,
-                            c.amount as f64 / 100.0,
-                            t.net.amount as f64 / 100.0
-                        );
-                    }
                 }
-                Err(_) if c.error.is_none() => println!(
-                    "  {} {}: pending ({}/{} shards done)",
-                    c.campaign_id, c.month, c.shards_done, c.shards
-                ),
-                Err(e) => println!("  refused: {e}"),
             }
-        }
-        for w in &record.warnings {
-            println!("  warning: {w}");
+            Err(_) if c.error.is_none() => println!(
+                "  {} {}: pending ({}/{} shards done)",
+                c.campaign_id, c.month, c.shards_done, c.shards
+            ),
+            Err(e) => println!("  refused: {e}"),
         }
     }
-    if failed > 0 {
-        return Err(format!("{failed} campaigns not finalized"));
+    for w in &record.warnings {
+        println!("  warning: {w}");
     }
-    Ok(())
+}
+
+fn print_fraud_run(record: &registry_core::jobs::fraud::RunRecord) {
+    let t = &record.totals;
+    println!(
+        "fraud pass {} ({} to {}, Europe/Paris days){}",
+        record.run_id,
+        record.first_day,
+        record.last_day,
+        match &record.finished_at {
+            Some(at) => format!(", finished {at}"),
+            None => format!(
+                ", running: {}/{} units done",
+                record.units_done, record.units
+            ),
+        }
+    );
+    println!(
+        "  {} person-journeys judged, {} flagged, {} journeys written",
+        t.evidence, t.flagged, t.written
+    );
+    for label in registry_core::domain::fraud::FraudLabel::ALL {
+        let n = t.labels.get(label.as_str()).copied().unwrap_or(0);
+        println!("  {:<24}{n}", label.as_str());
+    }
+    if t.without_coordinates > 0 || t.skipped > 0 {
+        println!(
+            "  {} without coordinates (no distance rule), {} unreadable evidence items skipped",
+            t.without_coordinates, t.skipped
+        );
+    }
+}
+
+/// A progress bar only for a person watching: not in pipes, logs or --json.
+fn progress_bar(len: u64, template: &str, json: bool) -> Option<indicatif::ProgressBar> {
+    (std::io::stdout().is_terminal() && !json).then(|| {
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
 }

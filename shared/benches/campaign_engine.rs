@@ -157,6 +157,8 @@ fn trip(s: &Spec) -> Trip<'_> {
         start: s.start,
         origin: &s.origin,
         destination: &s.destination,
+        origin_commune: None,
+        destination_commune: None,
         distance: Some(s.distance),
         seats: s.seats,
         passenger_over_18: Some(true),

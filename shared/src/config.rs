@@ -109,6 +109,21 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut c = Config::default();
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        c.read_storage(&var)?;
+        c.read_limits(&var)?;
+        c.read_cee(&var)?;
+        c.read_signing_keys(&var)?;
+        if c.store == StoreKind::DynamoDb && c.queue_url.is_empty() {
+            return Err(ConfigError(
+                "REGISTRY_QUEUE_URL is required with dynamodb".into(),
+            ));
+        }
+        Ok(c)
+    }
+
+    /// Where things are kept: store, queues, public URL and the identity hashing secret.
+    fn read_storage(&mut self, var: &Lookup) -> Result<(), ConfigError> {
+        let c = self;
         if let Some(kind) = var("REGISTRY_STORE") {
             c.store = match kind.as_str() {
                 "sqlite" => StoreKind::Sqlite,
@@ -151,6 +166,12 @@ impl Config {
         // The same key twice is no rotation: nothing more to search.
         c.hash_secret_previous =
             var("REGISTRY_HASH_SECRET_PREVIOUS").filter(|p| *p != c.hash_secret);
+        Ok(())
+    }
+
+    /// Rate limits, queue and monthly-run tuning, the fraud window.
+    fn read_limits(&mut self, var: &Lookup) -> Result<(), ConfigError> {
+        let c = self;
         let number = |name: &str, default: u64| -> Result<u64, ConfigError> {
             match var(name) {
                 None => Ok(default),
@@ -182,6 +203,12 @@ impl Config {
         .ok_or_else(|| ConfigError("REGISTRY_FRAUD_WINDOW_DAYS: at most 30".into()))?;
         c.cee_rate_limit_per_min =
             number("REGISTRY_CEE_RATE_LIMIT_PER_MIN", c.cee_rate_limit_per_min)?;
+        Ok(())
+    }
+
+    /// The CEE campaign window and the delay before a short journey counts.
+    fn read_cee(&mut self, var: &Lookup) -> Result<(), ConfigError> {
+        let c = self;
         let instant = |name: &str, default| -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
             match var(name) {
                 None => Ok(default),
@@ -204,6 +231,12 @@ impl Config {
             })?;
             c.cee.delay = chrono::Duration::days(i64::from(days));
         }
+        Ok(())
+    }
+
+    /// The CEE signing key and the previous ones still published.
+    fn read_signing_keys(&mut self, var: &Lookup) -> Result<(), ConfigError> {
+        let c = self;
         if let Some(pem) = var("REGISTRY_SIGNING_KEY") {
             let signer = Signer::from_pkcs8_pem(&pem)
                 .map_err(|e| ConfigError(format!("REGISTRY_SIGNING_KEY: {e}")))?;
@@ -213,14 +246,12 @@ impl Config {
             c.previous_signing_keys = PublishedKey::parse_all(&pem)
                 .map_err(|e| ConfigError(format!("REGISTRY_SIGNING_KEY_PREVIOUS: {e}")))?;
         }
-        if c.store == StoreKind::DynamoDb && c.queue_url.is_empty() {
-            return Err(ConfigError(
-                "REGISTRY_QUEUE_URL is required with dynamodb".into(),
-            ));
-        }
-        Ok(c)
+        Ok(())
     }
 }
+
+/// An environment variable's value, `None` when unset or blank.
+type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use registry_core::admin::{self, TokenRequest};
-use registry_core::api::{self, router::RouteId};
+use registry_core::api::router::RouteId;
 use registry_core::app::App;
 use registry_core::domain::operator::OperatorId;
 use registry_core::queue::memory::MemoryQueue;
@@ -202,7 +202,13 @@ async fn statements_and_final_statuses_on_dynamodb() {
             + chrono::Duration::hours(n as i64 * 5);
         let mut doc = registry_core::domain::journey::example_document(id, at);
         doc["driver"]["identity"]["phone"] = json!(format!("+3361{n:07}"));
-        let item = api::journeys::accepted_item(&app.config.hash_secret, *op, &doc, at).unwrap();
+        let item = registry_core::records::journey::JourneyRecord::accepted_item(
+            &app.config.hash_secret,
+            *op,
+            &doc,
+            at,
+        )
+        .unwrap();
         app.store.put(item, None).await.unwrap();
         registry_core::jobs::process::journey(&app, *op, id)
             .await

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::TimeZone;
 use registry_core::admin::{self, TokenRequest};
-use registry_core::api::{self, router::RouteId};
+use registry_core::api::router::RouteId;
 use registry_core::app::App;
 use registry_core::campaigns::monthly::{self, fanout, progress, Month};
 use registry_core::clock::FixedClock;
@@ -87,7 +87,13 @@ async fn month_of_journeys(app: &App) {
             .unwrap();
         let mut doc = example_document(&id, at);
         doc["driver"]["identity"]["phone"] = json!(format!("+3361000000{}", 1 + i % 4));
-        let item = api::journeys::accepted_item(&app.config.hash_secret, op, &doc, at).unwrap();
+        let item = registry_core::records::journey::JourneyRecord::accepted_item(
+            &app.config.hash_secret,
+            op,
+            &doc,
+            at,
+        )
+        .unwrap();
         app.store.put(item, None).await.unwrap();
         registry_core::jobs::process::journey(app, op, &id)
             .await

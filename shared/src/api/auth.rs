@@ -31,6 +31,9 @@ pub enum Access {
     /// A registry admin, an admin of the operator in the path, or one of its application
     /// tokens with this permission.
     OperatorReader(Permission),
+    /// The caller's own operator's resource: an operator admin, or an application token
+    /// with this permission (`GET /v2/journeys`).
+    OwnOperator(Permission),
 }
 
 /// What every routed request passes before its handler, in this order: the token (401),
@@ -61,6 +64,7 @@ pub async fn admit(
         Access::OperatorReader(permission) => {
             principal.require_operator_reader(operator_in_path()?, permission)?
         }
+        Access::OwnOperator(permission) => principal.require_own_operator(permission)?,
     }
     if let (Some(class), Some(own)) = (route.rate, principal.role.operator()) {
         ratelimit::check(app, own, class).await?;
@@ -121,6 +125,17 @@ impl Principal {
             Role::Application(op, permissions) if permissions.contains(&permission) => Ok(*op),
             _ => Err(ApiError::forbidden(format!(
                 "this token lacks the permission {permission}"
+            ))),
+        }
+    }
+
+    /// An admin of an operator, or one of its application tokens with `permission`.
+    pub fn require_own_operator(&self, permission: Permission) -> Result<(), ApiError> {
+        match &self.role {
+            Role::OperatorAdmin(_) => Ok(()),
+            Role::Application(..) => self.require(permission).map(drop),
+            _ => Err(ApiError::forbidden(format!(
+                "operator tokens only: an operator admin, or an application token with {permission}"
             ))),
         }
     }

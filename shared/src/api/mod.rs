@@ -5,7 +5,10 @@ pub mod auth;
 pub mod campaigns;
 pub mod cee;
 pub mod certificates;
+pub mod console;
 pub mod error;
+#[cfg(test)]
+mod journey_properties;
 pub mod journeys;
 #[cfg(feature = "openapi")]
 pub mod openapi;
@@ -142,10 +145,16 @@ pub async fn handle(
     response
 }
 
-/// The answer for a request no route takes: 405 with `Allow` when the path exists with
-/// other methods, else 404. Served on AWS by the `not-found` function (API Gateway's
-/// `$default` route), so unknown routes get the same JSON errors as locally.
+/// The answer for a request no route takes: the console's files ([`console`]) for `GET`,
+/// 405 with `Allow` when the path exists with other methods, else 404. Served on AWS by
+/// the `not-found` function (API Gateway's `$default` route), so the console is deployed
+/// with the stack and unknown routes get the same JSON errors as locally.
 pub fn unrouted(method: &Method, path: &str) -> Response<Bytes> {
+    if method == Method::GET {
+        if let Some(file) = console::asset(path) {
+            return file;
+        }
+    }
     match router::find(method, path) {
         Err(RouteError::MethodNotAllowed(allowed)) => method_not_allowed(&allowed),
         Ok(_) | Err(RouteError::NotFound) => ApiError::not_found("route").into_response(),

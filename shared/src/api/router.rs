@@ -39,7 +39,8 @@ macro_rules! routes {
             function: $function:literal,
             access: $access:expr,
             rate: $rate:expr,
-            handler: $handler:path $(,)?
+            handler: $handler:path,
+            doc: $doc:path $(,)?
         }
     )*) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,12 +71,24 @@ macro_rules! routes {
                 $(RouteId::$id => $handler(app, ctx).await,)*
             }
         }
+
+        /// What `route` takes and answers, for the OpenAPI document: its handler's `doc`.
+        #[cfg(feature = "openapi")]
+        pub(super) fn describe(
+            route: RouteId,
+            s: &mut super::openapi::Schemas,
+        ) -> super::openapi::Doc {
+            match route {
+                $(RouteId::$id => $doc(s),)*
+            }
+        }
     };
 }
 
-// The one declaration of each HTTP route. Adding one here makes everything compile but the
-// OpenAPI description (api/openapi/routes.rs); tests/routes.rs then names the functions/
-// binary, template.yaml event, events/ sample and README row it still needs.
+// The one declaration of each HTTP route. A new route needs its handler and, next to it in
+// the handler's module, its OpenAPI description (`doc`: `api/<module>/doc.rs`, a function
+// named after the handler); tests/routes.rs then names the functions/ binary, template.yaml
+// event, events/ sample and README row it still needs.
 routes! {
     JourneysCreate {
         POST "/v2/journeys",
@@ -83,6 +96,15 @@ routes! {
         access: Access::Application(P::JourneyCreate),
         rate: Some(RateClass::Acquisition),
         handler: journeys::create,
+        doc: journeys::doc::create,
+    }
+    JourneysList {
+        GET "/v2/journeys",
+        function: "journeys-list",
+        access: Access::OwnOperator(P::JourneyRead),
+        rate: Some(RateClass::Other),
+        handler: journeys::list::list,
+        doc: journeys::doc::list,
     }
     JourneysStatus {
         GET "/v2/journeys/{journey_id}",
@@ -90,6 +112,7 @@ routes! {
         access: Access::Application(P::JourneyRead),
         rate: Some(RateClass::Other),
         handler: journeys::status,
+        doc: journeys::doc::status,
     }
     JourneysCancel {
         DELETE "/v2/journeys/{journey_id}",
@@ -97,6 +120,7 @@ routes! {
         access: Access::Application(P::JourneyDelete),
         rate: Some(RateClass::Other),
         handler: journeys::cancel,
+        doc: journeys::doc::cancel,
     }
     OperatorsCreate {
         POST "/v2/operators",
@@ -104,6 +128,7 @@ routes! {
         access: Access::RegistryAdmin,
         rate: None,
         handler: operators::create,
+        doc: operators::doc::create,
     }
     OperatorsList {
         GET "/v2/operators",
@@ -111,6 +136,7 @@ routes! {
         access: Access::RegistryAdmin,
         rate: None,
         handler: operators::list,
+        doc: operators::doc::list,
     }
     OperatorsGet {
         GET "/v2/operators/{operator_id}",
@@ -118,6 +144,7 @@ routes! {
         access: Access::OperatorAdmin,
         rate: None,
         handler: operators::get,
+        doc: operators::doc::get,
     }
     OperatorsIncentives {
         GET "/v2/operators/{operator_id}/incentives",
@@ -125,6 +152,7 @@ routes! {
         access: Access::OperatorReader(P::JourneyRead),
         rate: Some(RateClass::Other),
         handler: statements::incentives,
+        doc: statements::doc::incentives,
     }
     ApplicationsCreate {
         POST "/v2/operators/{operator_id}/applications",
@@ -132,6 +160,7 @@ routes! {
         access: Access::OperatorAdmin,
         rate: None,
         handler: operators::create_token,
+        doc: operators::doc::create_token,
     }
     ApplicationsList {
         GET "/v2/operators/{operator_id}/applications",
@@ -139,6 +168,7 @@ routes! {
         access: Access::OperatorAdmin,
         rate: None,
         handler: operators::list_tokens,
+        doc: operators::doc::list_tokens,
     }
     ApplicationsRevoke {
         DELETE "/v2/operators/{operator_id}/applications/{token_id}",
@@ -146,6 +176,7 @@ routes! {
         access: Access::OperatorAdmin,
         rate: None,
         handler: operators::revoke_token,
+        doc: operators::doc::revoke_token,
     }
     CeePublicKey {
         GET "/v2/policies/cee/public-key",
@@ -153,6 +184,7 @@ routes! {
         access: Access::Public,
         rate: None,
         handler: cee::public_key,
+        doc: cee::doc::public_key,
     }
     CeeSimulate {
         POST "/v2/policies/cee/simulate",
@@ -160,6 +192,7 @@ routes! {
         access: Access::Application(P::CeeSimulate),
         rate: Some(RateClass::Cee),
         handler: cee::simulate,
+        doc: cee::doc::simulate,
     }
     CeeRegister {
         POST "/v2/policies/cee",
@@ -167,6 +200,7 @@ routes! {
         access: Access::Application(P::CeeRegister),
         rate: Some(RateClass::Cee),
         handler: cee::register,
+        doc: cee::doc::register,
     }
     CeeImport {
         POST "/v2/policies/cee/import",
@@ -174,6 +208,7 @@ routes! {
         access: Access::Application(P::CeeImport),
         rate: Some(RateClass::Cee),
         handler: cee::import,
+        doc: cee::doc::import,
     }
     CeeImportIdentity {
         POST "/v2/policies/cee/import/identity",
@@ -181,6 +216,7 @@ routes! {
         access: Access::Application(P::CeeImport),
         rate: Some(RateClass::Cee),
         handler: cee::import_identity,
+        doc: cee::doc::import_identity,
     }
     CeeFind {
         GET "/v2/policies/cee/{uuid}",
@@ -188,6 +224,7 @@ routes! {
         access: Access::Application(P::CeeRead),
         rate: Some(RateClass::Cee),
         handler: cee::find,
+        doc: cee::doc::find,
     }
     CeeDelete {
         DELETE "/v2/policies/cee/{uuid}",
@@ -195,6 +232,7 @@ routes! {
         access: Access::Application(P::CeeDelete),
         rate: Some(RateClass::Cee),
         handler: cee::delete,
+        doc: cee::doc::delete,
     }
     CampaignsCreate {
         POST "/v2/campaigns",
@@ -202,6 +240,7 @@ routes! {
         access: Access::RegistryAdmin,
         rate: None,
         handler: campaigns::create,
+        doc: campaigns::doc::create,
     }
     CampaignsList {
         GET "/v2/campaigns",
@@ -209,6 +248,7 @@ routes! {
         access: Access::CampaignReader,
         rate: None,
         handler: campaigns::list,
+        doc: campaigns::doc::list,
     }
     CampaignsGet {
         GET "/v2/campaigns/{campaign_id}",
@@ -216,6 +256,7 @@ routes! {
         access: Access::CampaignReader,
         rate: None,
         handler: campaigns::get,
+        doc: campaigns::doc::get,
     }
     CampaignsUpdate {
         PUT "/v2/campaigns/{campaign_id}",
@@ -223,6 +264,7 @@ routes! {
         access: Access::RegistryAdmin,
         rate: None,
         handler: campaigns::update,
+        doc: campaigns::doc::update,
     }
     CampaignsClose {
         POST "/v2/campaigns/{campaign_id}/close",
@@ -230,6 +272,7 @@ routes! {
         access: Access::RegistryAdmin,
         rate: None,
         handler: campaigns::close,
+        doc: campaigns::doc::close,
     }
     CampaignsIncentives {
         GET "/v2/campaigns/{campaign_id}/incentives",
@@ -237,6 +280,7 @@ routes! {
         access: Access::CampaignReader,
         rate: None,
         handler: campaigns::incentives,
+        doc: campaigns::doc::incentives,
     }
     CertificatesCreate {
         POST "/v2/certificates",
@@ -244,6 +288,7 @@ routes! {
         access: Access::Application(P::CertificateCreate),
         rate: Some(RateClass::Other),
         handler: certificates::create,
+        doc: certificates::doc::create,
     }
     CertificatesFind {
         GET "/v2/certificates/{uuid}",
@@ -251,6 +296,7 @@ routes! {
         access: Access::Public,
         rate: None,
         handler: certificates::find,
+        doc: certificates::doc::find,
     }
     CertificatesAttachment {
         GET "/v2/certificates/{uuid}/attachment",
@@ -258,6 +304,7 @@ routes! {
         access: Access::Application(P::CertificateRead),
         rate: Some(RateClass::Other),
         handler: certificates::attachment,
+        doc: certificates::doc::attachment,
     }
 }
 
@@ -423,7 +470,10 @@ mod tests {
         );
         assert_eq!(
             find(&Method::PUT, "/v2/journeys"),
-            Err(RouteError::MethodNotAllowed(vec![Method::POST]))
+            Err(RouteError::MethodNotAllowed(vec![
+                Method::POST,
+                Method::GET
+            ]))
         );
         assert_eq!(find(&Method::GET, "/v2/nothing"), Err(RouteError::NotFound));
         // Fixed CEE paths win over `{uuid}`.

@@ -180,9 +180,38 @@ fn generation_bump() -> WriteOp {
     }
 }
 
+/// What a new document must also satisfy ([`document::load_checks`]), and every operator
+/// it names by id must exist: every problem at once.
+async fn load_checks(app: &App, document: &Value, c: &Campaign) -> Result<(), CampaignError> {
+    let mut details = document::load_checks(document, c);
+    let named = c
+        .operators
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (format!("/operators/{i}"), o));
+    let windows = c.operator_windows.iter().enumerate();
+    let windows = windows.map(|(i, w)| (format!("/operator_windows/{i}/operator"), &w.operator));
+    for (path, operator) in named.chain(windows) {
+        if let campaign::OperatorRef::Id(id) = operator {
+            if app.store.get(&keys::operator(*id)).await?.is_none() {
+                details.push(Detail::new(
+                    path,
+                    format!("no operator has the id {}", id.0),
+                ));
+            }
+        }
+    }
+    if details.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(details))
+    }
+}
+
 /// Loads a new campaign (version 1). 409 when the id exists.
 pub async fn create(app: &App, body: &[u8]) -> Result<Stored, CampaignError> {
     let (document, campaign) = document::parse_bytes(body).map_err(invalid)?;
+    load_checks(app, &document, &campaign).await?;
     let now = rfc3339(app.clock.now());
     let ops = vec![
         WriteOp::Put {
@@ -233,6 +262,7 @@ async fn current(
 pub async fn update(app: &App, id: &str, body: &[u8]) -> Result<Stored, CampaignError> {
     let id = parse_id(id)?;
     let (document, campaign) = document::parse_bytes(body).map_err(invalid)?;
+    load_checks(app, &document, &campaign).await?;
     if campaign.id != id {
         return Err(invalid(vec![Detail::new(
             "/id",

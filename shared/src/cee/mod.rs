@@ -1,5 +1,5 @@
 //! CEE applications (energy-savings certificates, cee.md): who already benefited, on any
-//! platform, and the registry's signed token. Handlers are in `api/cee.rs`.
+//! platform, and the registry's signed token. Handlers are in `api/cee/`.
 
 pub mod errorlog;
 pub mod history;

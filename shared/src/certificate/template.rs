@@ -6,7 +6,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::certificate::{Certificate, Month, Totals};
+use crate::domain::certificate::{Certificate, Meta, Month, Totals};
 
 /// A4 in points.
 pub const WIDTH: f64 = 595.28;
@@ -167,27 +167,38 @@ fn qr(page: &mut Page, url: &str, x: f64, y: f64, size: f64) {
     );
 }
 
+const BOLD: &str = r#"font-weight="bold""#;
+const GREY: &str = r##"fill="#5a6675""##;
+const RIGHT: &str = r#"text-anchor="end""#;
+
 /// The whole page. `check_url` is the public check printed as a QR code and as text.
 pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
-    let meta = &cert.meta;
-    let tz: Tz = meta.tz.parse().unwrap_or(chrono_tz::Europe::Paris);
+    let tz: Tz = cert.meta.tz.parse().unwrap_or(chrono_tz::Europe::Paris);
     let mut page = Page {
         svg: format!(
             r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT}" fill="#1f2d3d"><rect width="100%" height="100%" fill="#ffffff"/>"##
         ),
     };
-    let bold = r#"font-weight="bold""#;
-    let grey = r##"fill="#5a6675""##;
-    let right = r#"text-anchor="end""#;
+    let y = heading(&mut page, cert, tz);
+    table(&mut page, &cert.meta, y);
+    let block = 640.0;
+    identification(&mut page, cert, check_url, fingerprint, tz, block);
+    signatures(&mut page, block + 130.0);
+    page.svg.push_str("</svg>");
+    page.svg
+}
 
+/// Title, operator, period and what is counted; the `y` the table starts from.
+fn heading(page: &mut Page, cert: &Certificate, tz: Tz) -> f64 {
+    let meta = &cert.meta;
     page.text(
         MARGIN,
         60.0,
         10.0,
-        grey,
+        GREY,
         "Registre de preuve de covoiturage",
     );
-    page.text(MARGIN, 92.0, 22.0, bold, "Attestation de covoiturage");
+    page.text(MARGIN, 92.0, 22.0, BOLD, "Attestation de covoiturage");
     page.line(MARGIN, 104.0, WIDTH - MARGIN, 104.0, 1.5);
 
     let operator = clip(&cert.operator.name, 60);
@@ -220,7 +231,7 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
             MARGIN,
             y,
             9.0,
-            grey,
+            GREY,
             &format!(
                 "Trajets partant ou arrivant à moins de 1 km de {} lieu(x) indiqué(s)",
                 meta.positions.len()
@@ -232,7 +243,7 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
         MARGIN,
         y,
         9.0,
-        grey,
+        GREY,
         "Trajets validés par le registre (hors trajets annulés, en anomalie ou suspectés de fraude).",
     );
     y += 12.0;
@@ -240,23 +251,26 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
         MARGIN,
         y,
         9.0,
-        grey,
+        GREY,
         "Montants déclarés par l'opérateur (perçus par le conducteur, payés par le passager) ; distances en km.",
     );
+    y
+}
 
-    // The table.
+/// The months' totals, then the grand total.
+fn table(page: &mut Page, meta: &Meta, mut y: f64) {
     let columns: [(f64, [&str; 2], &str); 6] = [
         (MARGIN, ["", "Période"], ""),
-        (230.0, ["", "Trajets"], right),
-        (300.0, ["dont", "conducteur"], right),
-        (375.0, ["Distance", "(km)"], right),
-        (460.0, ["Gains", "conducteur"], right),
-        (WIDTH - MARGIN, ["Frais", "passager"], right),
+        (230.0, ["", "Trajets"], RIGHT),
+        (300.0, ["dont", "conducteur"], RIGHT),
+        (375.0, ["Distance", "(km)"], RIGHT),
+        (460.0, ["Gains", "conducteur"], RIGHT),
+        (WIDTH - MARGIN, ["Frais", "passager"], RIGHT),
     ];
     y += 22.0;
     for (x, [first, second], anchor) in columns {
-        page.text(x, y, 8.5, &format!("{bold} {anchor}"), first);
-        page.text(x, y + 10.0, 8.5, &format!("{bold} {anchor}"), second);
+        page.text(x, y, 8.5, &format!("{BOLD} {anchor}"), first);
+        page.text(x, y + 10.0, 8.5, &format!("{BOLD} {anchor}"), second);
     }
     y += 10.0;
     page.line(MARGIN, y + 4.0, WIDTH - MARGIN, y + 4.0, 0.8);
@@ -291,15 +305,23 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
     page.line(MARGIN, y + 4.0, WIDTH - MARGIN, y + 4.0, 0.8);
     y += 4.0 + ROW + 2.0;
     for ((x, _, anchor), cell) in columns.iter().zip(cells("Total".into(), &meta.total)) {
-        page.text(*x, y, 9.0, &format!("{bold} {anchor}"), &cell);
+        page.text(*x, y, 9.0, &format!("{BOLD} {anchor}"), &cell);
     }
+}
 
-    // Issue, identification and check: a fixed block at the bottom of the page.
+/// Issue, identification and check: a fixed block at the bottom of the page.
+fn identification(
+    page: &mut Page,
+    cert: &Certificate,
+    check_url: &str,
+    fingerprint: &str,
+    tz: Tz,
+    block: f64,
+) {
     let created = DateTime::parse_from_rfc3339(&cert.created_at)
         .map(|t| t.with_timezone(&Utc).with_timezone(&tz))
         .map(|t| t.format("%d/%m/%Y à %H:%M").to_string())
         .unwrap_or_else(|_| cert.created_at.clone());
-    let block = 640.0;
     page.line(MARGIN, block - 16.0, WIDTH - MARGIN, block - 16.0, 0.8);
     page.text(MARGIN, block, 9.5, "", &format!("Émise le {created}"));
     page.text(
@@ -309,20 +331,20 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
         "",
         "Identifiant de l'attestation :",
     );
-    page.text(MARGIN, block + 28.0, 9.5, bold, &cert.uuid.to_string());
-    page.text(MARGIN, block + 46.0, 8.0, grey, "Empreinte SHA-256 :");
+    page.text(MARGIN, block + 28.0, 9.5, BOLD, &cert.uuid.to_string());
+    page.text(MARGIN, block + 46.0, 8.0, GREY, "Empreinte SHA-256 :");
     page.text(
         MARGIN,
         block + 57.0,
         7.0,
-        grey,
+        GREY,
         &fingerprint[..32.min(fingerprint.len())],
     );
     page.text(
         MARGIN,
         block + 66.0,
         7.0,
-        grey,
+        GREY,
         fingerprint.get(32..).unwrap_or(""),
     );
     page.text(
@@ -332,17 +354,12 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
         "",
         "Vérifiez cette attestation en ligne (QR code ci-contre) :",
     );
-    page.text(MARGIN, block + 95.0, 7.0, grey, &clip(check_url, 90));
-    qr(
-        &mut page,
-        check_url,
-        WIDTH - MARGIN - 120.0,
-        block - 8.0,
-        120.0,
-    );
+    page.text(MARGIN, block + 95.0, 7.0, GREY, &clip(check_url, 90));
+    qr(page, check_url, WIDTH - MARGIN - 120.0, block - 8.0, 120.0);
+}
 
-    // Signature lines.
-    let sign = block + 130.0;
+/// The signature lines.
+fn signatures(page: &mut Page, sign: f64) {
     page.text(
         MARGIN,
         sign,
@@ -354,9 +371,6 @@ pub fn svg(cert: &Certificate, check_url: &str, fingerprint: &str) -> String {
     page.line(MARGIN + 105.0, sign + 27.0, 330.0, sign + 27.0, 0.6);
     page.text(350.0, sign + 26.0, 8.5, "", "Date :");
     page.line(380.0, sign + 27.0, WIDTH - MARGIN, sign + 27.0, 0.6);
-
-    page.svg.push_str("</svg>");
-    page.svg
 }
 
 #[cfg(test)]

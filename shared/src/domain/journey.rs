@@ -161,25 +161,6 @@ pub fn example_document(journey_id: &str, now: chrono::DateTime<chrono::Utc>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::journey::{stored_document, STORED_DOCUMENT};
-
-    #[test]
-    fn documents_are_stored_byte_for_byte() {
-        let raw = example_document("j-1", chrono::Utc::now()).to_string();
-        let packed = pack_document(raw.as_bytes());
-        assert!(
-            packed.len() < raw.len() * 2 / 3,
-            "{} vs {}",
-            packed.len(),
-            raw.len()
-        );
-        let item =
-            crate::store::Item::new(crate::store::Key::new("p", "s")).with(STORED_DOCUMENT, packed);
-        assert_eq!(stored_document(&item), Some(raw.into_bytes()));
-        let junk = crate::store::Item::new(crate::store::Key::new("p", "s"))
-            .with(STORED_DOCUMENT, "not base64 deflate!");
-        assert_eq!(stored_document(&junk), None);
-    }
 
     fn reason(code: Option<&str>, message: Option<&str>) -> CancelReason {
         CancelReason {

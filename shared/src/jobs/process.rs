@@ -126,7 +126,7 @@ mod tests {
 
     /// A pending journey as acceptance writes it.
     fn pending(now: chrono::DateTime<chrono::Utc>) -> Item {
-        crate::api::journeys::accepted_item(
+        crate::records::journey::JourneyRecord::accepted_item(
             &Config::default().hash_secret,
             OperatorId(1),
             &example_document("j", now),

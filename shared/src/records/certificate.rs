@@ -136,3 +136,39 @@ impl Certificate {
         serde_json::from_str(item.s(RECORD)?).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::journey::example_document;
+    use crate::domain::journey_v2;
+
+    #[test]
+    fn index_entries_round_trip_and_keys_come_from_the_journey_item() {
+        let doc = example_document("j-1", Utc::now());
+        let journey = journey_v2::parse(doc.to_string().as_bytes()).unwrap();
+        for role in Role::BOTH {
+            let t = Trip::of(&journey, role);
+            assert_eq!(t.distance, 21_500);
+            assert_eq!(t.ride, "trip-j-1");
+            let back = Trip::from_item(&t.to_item(Key::new("p", "s"))).unwrap();
+            assert_eq!(back.start, t.start);
+            assert_eq!((back.amount, back.role), (t.amount, role));
+            let (a, b) = (back.from.unwrap(), t.from.unwrap());
+            assert!((a.lat() - b.lat()).abs() < 1e-6 && (a.lon() - b.lon()).abs() < 1e-6);
+        }
+        let item = Item::new(keys::journey(OperatorId(3), "j-1"))
+            .with("journey_id", "j-1")
+            .with("passenger_key", "pk")
+            .with("passenger_start", "2025-01-01T00:00:00.000Z")
+            .with("driver_key", "dk")
+            .with("driver_start", "2025-01-01T00:00:00.000Z");
+        let keys = index_keys(OperatorId(3), &JourneyRecord::from_item(&item));
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].1.pk, "PERSON#3#pk");
+        assert_eq!(keys[0].1.sk, "2025-01-01T00:00:00.000Z#p#j-1");
+        assert_eq!(keys[1].1.pk, "PERSON#3#dk");
+    }
+}

@@ -10,6 +10,12 @@ pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
+/// The second index (`gsi2`): the journeys of an operator by start time (see
+/// `records::journey::ListingEntry`). Its sort key is the journey item's own
+/// `passenger_start` attribute, so that the entry adds only `gsi2pk` to the item (a
+/// journey item stays within one write unit).
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "passenger_start";
 /// Epoch seconds after which the item may be deleted (DynamoDB TTL); adapters may purge it.
 pub const TTL: &str = "ttl";
 
@@ -107,6 +113,15 @@ impl Item {
     /// The item's key in the secondary index, when it is projected there (sparse index).
     pub fn gsi1(&self) -> Option<(&str, &str)> {
         Some((self.s(GSI1_PK)?, self.s(GSI1_SK)?))
+    }
+
+    /// The item's key in `index` (its table key for [`Index::Table`]); `None` when the
+    /// item is not in that (sparse) index.
+    pub fn index_key(&self, index: Index) -> Option<(&str, &str)> {
+        match index.key_names() {
+            None => Some((&self.key.pk, &self.key.sk)),
+            Some((pk, sk)) => Some((self.s(pk)?, self.s(sk)?)),
+        }
     }
 }
 
@@ -218,6 +233,33 @@ impl WriteOp {
 pub enum Index {
     Table,
     Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    /// The secondary indexes, each with its key attributes.
+    pub const SECONDARY: [(Index, &'static str, &'static str); 2] = [
+        (Index::Gsi1, GSI1_PK, GSI1_SK),
+        (Index::Gsi2, GSI2_PK, GSI2_SK),
+    ];
+
+    /// The attribute names of a secondary index's key; `None` for the table.
+    pub fn key_names(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Index::Table => None,
+            Index::Gsi1 => Some((GSI1_PK, GSI1_SK)),
+            Index::Gsi2 => Some((GSI2_PK, GSI2_SK)),
+        }
+    }
+
+    /// The index's name in DynamoDB; `None` for the table.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Table => None,
+            Index::Gsi1 => Some("gsi1"),
+            Index::Gsi2 => Some("gsi2"),
+        }
+    }
 }
 
 /// A sort-key condition of a query (on `sk`, or on `gsi1sk` for the index).

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::item::{Item, Key, Update, GSI1_PK, GSI1_SK};
+use super::item::{Item, Key, Update, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK};
 use super::keys;
 use crate::clock::rfc3339;
 use crate::domain::facts::Facts;
@@ -123,6 +123,40 @@ impl PendingEntry {
     }
 }
 
+/// The entry of a journey in its operator's listing (gsi2 of its item, keys only in
+/// DynamoDB): what `GET /v2/journeys` queries. Written once at acceptance, never changed:
+/// the passenger's start instant does not change, so nothing else writes the index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListingEntry {
+    /// [`keys::journey_listing`] of the month the passenger starts in (UTC).
+    pub partition: String,
+    /// The passenger's start instant (RFC 3339, UTC): sorted by start time.
+    pub sort: String,
+}
+
+impl ListingEntry {
+    pub fn new(operator: OperatorId, start: &str) -> Self {
+        ListingEntry {
+            partition: keys::journey_listing(operator, start.get(..7).unwrap_or(start)),
+            sort: start.to_owned(),
+        }
+    }
+
+    fn read(item: &Item) -> Option<ListingEntry> {
+        let (pk, sk) = item.index_key(super::item::Index::Gsi2)?;
+        Some(ListingEntry {
+            partition: pk.to_owned(),
+            sort: sk.to_owned(),
+        })
+    }
+
+    /// Only `gsi2pk`: the sort key is the passenger's start attribute itself.
+    fn write(&self, item: &mut Item) {
+        item.set(GSI2_PK, self.partition.clone());
+        item.set(GSI2_SK, self.sort.clone());
+    }
+}
+
 /// A journey item, typed. Reading is lenient (what is absent is `None`, as the readers
 /// have always treated it); [`JourneyRecord::to_item`] writes back exactly what was read.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,6 +196,8 @@ pub struct JourneyRecord {
     /// The normalised facts, encoded ([`JourneyRecord::facts`]); absent on items accepted
     /// before they existed.
     pub facts: Option<String>,
+    /// The journey's entry in the operator's listing (gsi2), see [`ListingEntry`].
+    pub listing: Option<ListingEntry>,
 }
 
 /// A journey as acceptance stores it, and what acceptance does with it.
@@ -217,6 +253,7 @@ impl JourneyRecord {
             cancel_message: s(CANCEL_MESSAGE),
             incentive_rev: item.n(INCENTIVE_REV),
             facts: s(FACTS),
+            listing: ListingEntry::read(item),
         }
     }
 
@@ -272,6 +309,9 @@ impl JourneyRecord {
         put(CANCEL_MESSAGE, s(&self.cancel_message));
         put(INCENTIVE_REV, n(self.incentive_rev));
         put(FACTS, s(&self.facts));
+        if let Some(listing) = &self.listing {
+            listing.write(&mut item);
+        }
         item
     }
 
@@ -307,6 +347,8 @@ impl JourneyRecord {
         };
         let pending = (status == JourneyStatus::Pending)
             .then(|| PendingEntry::new(operator, journey_id, &now, &doc_hash));
+        let listing =
+            ListingEntry::new(operator, &rfc3339(journey.passenger.person.start.datetime));
         let task = pending.as_ref().map(|_| Task::ProcessJourney {
             operator_id: operator,
             journey_id: journey_id.clone(),
@@ -326,6 +368,7 @@ impl JourneyRecord {
             driver: party(&journey.driver.person),
             pending,
             facts: Some(super::journey_facts::encode(&Facts::of(journey))),
+            listing: Some(listing),
             ..JourneyRecord::empty(keys::journey(operator, journey_id))
         };
         Some(Accepted {
@@ -334,6 +377,30 @@ impl JourneyRecord {
             doc_hash,
             task,
         })
+    }
+
+    /// The item acceptance writes for the whole document `doc`, sent as `doc.to_string()`
+    /// by `operator` at `received_at`, for tests and tools that seed a store: what they
+    /// store cannot drift from what `POST /v2/journeys` writes. `None` when the document
+    /// does not parse; the checks against the reception time are not made (a test may
+    /// store what the API would refuse).
+    pub fn accepted_item(
+        secret: &str,
+        operator: OperatorId,
+        doc: &serde_json::Value,
+        received_at: DateTime<Utc>,
+    ) -> Option<Item> {
+        let journey = journey_v2::parse_value(doc).ok()?;
+        let body = doc.to_string();
+        let accepted = JourneyRecord::accepted(
+            secret,
+            operator,
+            &journey,
+            doc,
+            body.as_bytes(),
+            received_at,
+        )?;
+        Some(accepted.item)
     }
 
     /// A record of nothing but its key.
@@ -414,7 +481,23 @@ mod tests {
         assert!(record.pending.is_some());
         assert_eq!(record.document(), Some(body.into_bytes()));
         assert_eq!(record.receipt().unwrap().status, JourneyStatus::Pending);
-        assert_eq!(accepted.item.attrs.len(), 18);
+        assert_eq!(accepted.item.attrs.len(), 19);
         assert_eq!(record.facts(), Some(Facts::of(&journey)));
+    }
+
+    #[test]
+    fn documents_are_stored_byte_for_byte() {
+        let raw = example_document("j-1", chrono::Utc::now()).to_string();
+        let packed = pack_document(raw.as_bytes());
+        assert!(
+            packed.len() < raw.len() * 2 / 3,
+            "{} vs {}",
+            packed.len(),
+            raw.len()
+        );
+        let item = Item::new(Key::new("p", "s")).with(STORED_DOCUMENT, packed);
+        assert_eq!(stored_document(&item), Some(raw.into_bytes()));
+        let junk = Item::new(Key::new("p", "s")).with(STORED_DOCUMENT, "not base64 deflate!");
+        assert_eq!(stored_document(&junk), None);
     }
 }

@@ -49,6 +49,13 @@ pub fn journey(operator: OperatorId, journey_id: &str) -> Key {
     Key::new(format!("JOURNEY#{operator}#{journey_id}"), "JOURNEY")
 }
 
+/// Index partition (`gsi2`) of an operator's journeys starting in one month (`YYYY-MM`,
+/// UTC): the listing `GET /v2/journeys` queries. Per month, so that one busy operator's
+/// writes spread over partitions.
+pub fn journey_listing(operator: OperatorId, month: &str) -> String {
+    format!("JOURNEYS#{operator}#{month}")
+}
+
 /// Index partition of journeys still `pending` (sparse: removed once processed).
 pub fn pending_index(shard: u32) -> String {
     format!("PENDING#{shard:02}")
@@ -272,8 +279,13 @@ pub fn monthly_version(id: &CampaignId, month: &str, version: i64) -> Key {
 pub fn monthly_chunk(id: &CampaignId, month: &str, version: i64, part: char, n: usize) -> Key {
     Key::new(
         monthly_results(id, month),
-        format!("V#{version:04}#{part}#{n:06}"),
+        format!("{}{n:06}", monthly_chunk_prefix(version, part)),
     )
+}
+
+/// Sort-key prefix of a version's chunks of one `part` in [`monthly_results`].
+pub fn monthly_chunk_prefix(version: i64, part: char) -> String {
+    format!("V#{version:04}#{part}#")
 }
 
 // ---- Monthly runs (docs/DATA_MODEL.md, "Monthly runs"): one partition per run with its

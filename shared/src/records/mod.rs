@@ -10,6 +10,7 @@ pub mod item;
 pub mod journey;
 mod journey_facts;
 pub mod keys;
+pub mod monthly;
 pub mod operator;
 pub mod processing;
 pub mod rate;

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use super::Condition;
 use super::{
     Attr, Index, Item, Key, Page, Query, Scan, Store, StoreResult, Update, WriteOp, GSI1_PK,
-    GSI1_SK, PK, SK,
+    GSI1_SK, GSI2_PK, GSI2_SK, PK, SK,
 };
 
 const KB: usize = 1024;
@@ -79,6 +79,25 @@ pub fn gsi1_projection(item: &Item, projection: Projection) -> Option<Item> {
         }
     }
     Some(copy)
+}
+
+/// Write units of `gsi2` (keys only, template.yaml) for one write: an entry written when
+/// it appears, leaves or changes key; updates of other attributes leave it alone.
+fn gsi2_cost(before: &Option<Item>, after: &Option<Item>) -> usize {
+    let entry = |item: &Option<Item>| {
+        let item = item.as_ref()?;
+        let (pk, sk) = item.index_key(Index::Gsi2)?;
+        let keys = Item::new(item.key.clone())
+            .with(GSI2_PK, pk)
+            .with(GSI2_SK, sk);
+        Some(((pk.to_owned(), sk.to_owned()), item_size(&keys)))
+    };
+    match (entry(before), entry(after)) {
+        (None, None) => 0,
+        (Some((k0, _)), Some((k1, _))) if k0 == k1 => 0,
+        (Some((_, s0)), Some((_, s1))) => write_units(s0) + write_units(s1),
+        (Some((_, s)), None) | (None, Some((_, s))) => write_units(s),
+    }
 }
 
 /// Read units of a strongly consistent read of `size` bytes.
@@ -155,7 +174,7 @@ impl Metered {
             // A new index key: the old entry is deleted and a new one written.
             (Some((_, _, s0)), Some((_, _, s1))) => write_units(s0) + write_units(s1),
         };
-        table + index as f64
+        table + (index + gsi2_cost(before, after)) as f64
     }
 
     async fn metered_write<T>(

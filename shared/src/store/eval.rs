@@ -2,7 +2,8 @@
 //! memory) so both follow DynamoDB's semantics the same way.
 
 use super::{
-    Attr, Condition, Item, Key, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK, PK, SK,
+    Attr, Condition, Item, Key, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
+    GSI2_PK, GSI2_SK, PK, SK,
 };
 
 pub fn holds(condition: &Condition, current: Option<&Item>) -> bool {
@@ -115,7 +116,7 @@ pub fn validate_item(item: &Item) -> StoreResult<()> {
     for name in item.attrs.keys() {
         check_name(name)?;
     }
-    for index_key in [GSI1_PK, GSI1_SK] {
+    for index_key in [GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK] {
         match item.attrs.get(index_key) {
             None => {}
             Some(Attr::S(s)) if !s.is_empty() => {}

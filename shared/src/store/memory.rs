@@ -93,10 +93,10 @@ impl Store for MemoryStore {
                 .filter(|(k, _)| query.sk.contains(&k.sk))
                 .map(|(_, item)| item)
                 .collect(),
-            Index::Gsi1 => items
+            Index::Gsi1 | Index::Gsi2 => items
                 .values()
                 .filter(|item| {
-                    item.gsi1()
+                    item.index_key(query.index)
                         .is_some_and(|(pk, sk)| pk == query.pk && query.sk.contains(sk))
                 })
                 .collect(),
@@ -141,10 +141,10 @@ pub(crate) mod cursor {
 
     /// The total order of a query's results: (index sort key, pk, sk).
     pub fn order_key(index: Index, item: &Item) -> (String, String, String) {
-        let sk = match index {
-            Index::Table => item.key.sk.clone(),
-            Index::Gsi1 => item.gsi1().map(|(_, sk)| sk.to_owned()).unwrap_or_default(),
-        };
+        let sk = item
+            .index_key(index)
+            .map(|(_, sk)| sk.to_owned())
+            .unwrap_or_default();
         (sk, item.key.pk.clone(), item.key.sk.clone())
     }
 

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::queue::Message;
 
 pub use crate::records::item::{
-    Attr, Condition, Index, Item, Key, SkRange, Update, WriteOp, GSI1_PK, GSI1_SK, PK, SK, TTL,
+    Attr, Condition, Index, Item, Key, SkRange, Update, WriteOp, GSI1_PK, GSI1_SK, GSI2_PK,
+    GSI2_SK, PK, SK, TTL,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +47,13 @@ impl Query {
     pub fn index(pk: impl Into<String>) -> Self {
         Query {
             index: Index::Gsi1,
+            ..Query::partition(pk)
+        }
+    }
+    /// A query of the second index (`gsi2`, keys only in DynamoDB: read the items after).
+    pub fn index2(pk: impl Into<String>) -> Self {
+        Query {
+            index: Index::Gsi2,
             ..Query::partition(pk)
         }
     }

@@ -4,13 +4,13 @@
 //! schemas built in [`bodies`] with the validators' own limits.
 //!
 //! Paths, methods, operation ids and security (the route's access, 429 for a rate-limited
-//! route) come from the routing table [`ROUTES`]; what each route takes and answers is one
-//! function per route in [`routes`], chosen by one `match` over the route ids: a new route
-//! does not compile until it is described there. `registry serve` serves the document at `/openapi.json`;
-//! `registry openapi` prints it (kept in `docs/openapi.json`, checked by tests/openapi.rs).
+//! route) come from the routing table [`ROUTES`]; what each route takes and answers is its
+//! `doc` function, next to its handler (`api/<module>/doc.rs`), named in the same table: a
+//! new route does not compile until it is described. `registry serve` serves the document
+//! at `/openapi.json`; `registry openapi` prints it (kept in `docs/openapi.json`, checked by
+//! tests/openapi.rs).
 
-mod bodies;
-mod routes;
+pub(crate) mod bodies;
 
 use http::Method;
 use utoipa::openapi::content::ContentBuilder;
@@ -44,57 +44,12 @@ pub fn document() -> OpenApi {
     let mut schemas = Schemas::default();
     let mut paths = PathsBuilder::new();
     for route in ROUTES {
-        let doc = routes::describe(route.id, &mut schemas);
+        let doc = super::router::describe(route.id, &mut schemas);
         // The routes that read a body, and only them, refuse a non-JSON one (415).
         assert_eq!(doc.body.is_some(), route.id.takes_body(), "{:?}", route.id);
-        let mut op = OperationBuilder::new()
-            .operation_id(Some(route.function))
-            .tag(doc.tag)
-            .summary(Some(doc.summary))
-            .description(doc.description);
-        for parameter in path_parameters(route.path).into_iter().chain(doc.query) {
-            op = op.parameter(parameter);
-        }
-        if let Some(body) = doc.body {
-            op = op.request_body(Some(
-                RequestBodyBuilder::new()
-                    .required(Some(if body.required {
-                        Required::True
-                    } else {
-                        Required::False
-                    }))
-                    .description(body.description)
-                    .content(
-                        "application/json",
-                        ContentBuilder::new().schema(Some(body.schema)).build(),
-                    )
-                    .build(),
-            ));
-        }
-        for requirement in requirements(route.access) {
-            op = op.security(requirement);
-        }
-        let mut responses = ResponsesBuilder::new();
-        for (status, response) in doc.ok {
-            responses = responses.response(status.to_string(), response);
-        }
-        let mut errors = doc.errors.to_vec();
-        errors.extend(access_errors(route));
-        if route.id.takes_body() {
-            errors.push(415);
-        }
-        errors.sort_unstable();
-        errors.dedup();
-        for status in errors {
-            responses = responses.response(
-                status.to_string(),
-                Ref::from_response_name(error_name(status)),
-            );
-        }
-        op = op.responses(responses.build());
         paths = paths.path(
             route.path,
-            utoipa::openapi::PathItem::new(http_method(&route.method), op.build()),
+            utoipa::openapi::PathItem::new(http_method(&route.method), operation(route, doc)),
         );
     }
     let mut components = schemas.0;
@@ -128,6 +83,56 @@ pub fn document() -> OpenApi {
                 .build()
         })))
         .build()
+}
+
+/// A route's operation: its `doc`, with what the route table says (operation id, path
+/// parameters, security and the errors of its access and rate class).
+fn operation(route: &Route, doc: Doc) -> utoipa::openapi::path::Operation {
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(route.function))
+        .tag(doc.tag)
+        .summary(Some(doc.summary))
+        .description(doc.description);
+    for parameter in path_parameters(route.path).into_iter().chain(doc.query) {
+        op = op.parameter(parameter);
+    }
+    if let Some(body) = doc.body {
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(if body.required {
+                    Required::True
+                } else {
+                    Required::False
+                }))
+                .description(body.description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(body.schema)).build(),
+                )
+                .build(),
+        ));
+    }
+    for requirement in requirements(route.access) {
+        op = op.security(requirement);
+    }
+    let mut responses = ResponsesBuilder::new();
+    for (status, response) in doc.ok {
+        responses = responses.response(status.to_string(), response);
+    }
+    let mut errors = doc.errors.to_vec();
+    errors.extend(access_errors(route));
+    if route.id.takes_body() {
+        errors.push(415);
+    }
+    errors.sort_unstable();
+    errors.dedup();
+    for status in errors {
+        responses = responses.response(
+            status.to_string(),
+            Ref::from_response_name(error_name(status)),
+        );
+    }
+    op.responses(responses.build()).build()
 }
 
 const DESCRIPTION: &str = "The national registry where carpool platforms (operators) send \
@@ -192,6 +197,10 @@ fn requirements(access: Access) -> Vec<SecurityRequirement> {
         }
         Access::Application(p) => vec![one("application", vec![p.as_str()])],
         Access::CampaignReader => vec![one("registry_admin", vec![]), one("territory", vec![])],
+        Access::OwnOperator(p) => vec![
+            one("application", vec![p.as_str()]),
+            one("operator_admin", vec![]),
+        ],
         Access::OperatorReader(p) => vec![
             one("application", vec![p.as_str()]),
             one("operator_admin", vec![]),
@@ -210,25 +219,25 @@ fn access_errors(route: &Route) -> Vec<u16> {
 }
 
 /// What a route takes and answers (its path, method and function are in [`ROUTES`]).
-struct Doc {
-    tag: &'static str,
-    summary: &'static str,
-    description: Option<&'static str>,
-    query: Vec<Parameter>,
-    body: Option<Body>,
+pub(crate) struct Doc {
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub description: Option<&'static str>,
+    pub query: Vec<Parameter>,
+    pub body: Option<Body>,
     /// Success answers.
-    ok: Vec<(u16, utoipa::openapi::Response)>,
+    pub ok: Vec<(u16, utoipa::openapi::Response)>,
     /// Error statuses besides those of the route's access and rate class (401, 403, 429).
-    errors: &'static [u16],
+    pub errors: &'static [u16],
 }
 
-struct Body {
+pub(crate) struct Body {
     schema: RefOr<Schema>,
     required: bool,
     description: Option<&'static str>,
 }
 
-fn body(schema: RefOr<Schema>) -> Option<Body> {
+pub(crate) fn body(schema: RefOr<Schema>) -> Option<Body> {
     Some(Body {
         schema,
         required: true,
@@ -236,7 +245,7 @@ fn body(schema: RefOr<Schema>) -> Option<Body> {
     })
 }
 
-fn optional_body(schema: RefOr<Schema>, description: &'static str) -> Option<Body> {
+pub(crate) fn optional_body(schema: RefOr<Schema>, description: &'static str) -> Option<Body> {
     Some(Body {
         schema,
         required: false,
@@ -246,11 +255,11 @@ fn optional_body(schema: RefOr<Schema>, description: &'static str) -> Option<Bod
 
 /// The schemas of the document, each under its name.
 #[derive(Default)]
-struct Schemas(Components);
+pub(crate) struct Schemas(Components);
 
 impl Schemas {
     /// A reference to `T`'s schema, added with the schemas it refers to.
-    fn of<T: ToSchema>(&mut self) -> RefOr<Schema> {
+    pub(crate) fn of<T: ToSchema>(&mut self) -> RefOr<Schema> {
         let mut found = Vec::new();
         T::schemas(&mut found);
         self.0.schemas.extend(found);
@@ -261,7 +270,7 @@ impl Schemas {
 
     /// Adds an example to the named object schema (for derived schemas whose example is a
     /// file or a function of the code).
-    fn example(&mut self, name: &str, example: serde_json::Value) {
+    pub(crate) fn example(&mut self, name: &str, example: serde_json::Value) {
         if let Some(RefOr::T(Schema::Object(object))) = self.0.schemas.get_mut(name) {
             object.examples = vec![example];
         }
@@ -274,7 +283,7 @@ impl Schemas {
     }
 }
 
-fn json_answer(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Response {
+pub(crate) fn json_answer(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -284,15 +293,20 @@ fn json_answer(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Res
         .build()
 }
 
-fn empty_answer(description: &str) -> utoipa::openapi::Response {
+pub(crate) fn empty_answer(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new().description(description).build()
 }
 
-fn string_schema() -> ObjectBuilder {
+pub(crate) fn string_schema() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
-fn query(name: &str, required: bool, description: &str, schema: ObjectBuilder) -> Parameter {
+pub(crate) fn query(
+    name: &str,
+    required: bool,
+    description: &str,
+    schema: ObjectBuilder,
+) -> Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -307,7 +321,7 @@ fn query(name: &str, required: bool, description: &str, schema: ObjectBuilder) -
 }
 
 /// `month=YYYY-MM` (required) of the monthly listings.
-fn month_query(description: &str) -> Parameter {
+pub(crate) fn month_query(description: &str) -> Parameter {
     query(
         "month",
         true,
@@ -319,7 +333,7 @@ fn month_query(description: &str) -> Parameter {
 }
 
 /// `limit` and `cursor` of the paged monthly listings.
-fn page_queries() -> Vec<Parameter> {
+pub(crate) fn page_queries() -> Vec<Parameter> {
     vec![
         query(
             "limit",
@@ -492,5 +506,18 @@ fn error_responses(components: &mut Components) {
         components
             .responses
             .insert((*name).to_owned(), response.build().into());
+    }
+}
+
+/// A route's doc with its tag and summary, the rest empty.
+pub(crate) fn doc(tag: &'static str, summary: &'static str) -> Doc {
+    Doc {
+        tag,
+        summary,
+        description: None,
+        query: Vec::new(),
+        body: None,
+        ok: Vec::new(),
+        errors: &[],
     }
 }

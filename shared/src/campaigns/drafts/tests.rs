@@ -3,7 +3,6 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::api::journeys::accepted_item;
 use crate::config::Config;
 use crate::domain::journey::example_document;
 use crate::queue::memory::MemoryQueue;
@@ -45,7 +44,7 @@ fn started() -> chrono::DateTime<chrono::Utc> {
 async fn pending(app: &App, id: &str, d: u8, p: u8) {
     let now = chrono::Utc::now();
     let doc = example_document(id, now);
-    let mut item = accepted_item(&app.config.hash_secret, OP, &doc, now).unwrap();
+    let mut item = JourneyRecord::accepted_item(&app.config.hash_secret, OP, &doc, now).unwrap();
     // The people the test names.
     item.set("driver_key", hex::encode([d; 32]));
     item.set("passenger_key", hex::encode([p + 100; 32]));

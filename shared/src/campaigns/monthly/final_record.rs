@@ -7,6 +7,7 @@ use super::{Final, Month, LINES_PER_CHUNK};
 use crate::app::App;
 use crate::domain::campaign::CampaignId;
 use crate::records::keys;
+use crate::records::monthly::{chunk_data, FinalMarker, VersionHeader};
 use crate::store::StoreError;
 
 /// What identifies a final record, without its lines.
@@ -36,7 +37,7 @@ pub async fn final_header(
     let version = match version {
         Some(v) => v,
         None => match app.store.get(&keys::monthly_final(id, &m)).await? {
-            Some(marker) => marker.n("version").unwrap_or(1),
+            Some(marker) => FinalMarker::from_item(&marker).version,
             None => return Ok(None),
         },
     };
@@ -47,19 +48,14 @@ pub async fn final_header(
     else {
         return Ok(None);
     };
+    let header = VersionHeader::from_item(&header);
     Ok(Some(FinalHeader {
         version,
-        finalized_at: header.s("finalized_at").unwrap_or_default().to_owned(),
-        forced: header.b("forced").unwrap_or(false),
-        digest: header.s("digest").unwrap_or_default().to_owned(),
-        totals: header
-            .s("totals")
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or_default(),
-        line_chunks: header
-            .n("line_chunks")
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(0),
+        finalized_at: header.finalized_at,
+        forced: header.forced,
+        digest: header.digest,
+        totals: serde_json::from_str(&header.totals).unwrap_or_default(),
+        line_chunks: header.line_chunks,
     }))
 }
 
@@ -73,7 +69,7 @@ async fn chunk(
     let key = keys::monthly_chunk(id, month, version, 'L', n);
     let item = app.store.get(&key).await?;
     item.as_ref()
-        .and_then(|c| c.s("data"))
+        .and_then(chunk_data)
         .and_then(|d| serde_json::from_str(d).ok())
         .ok_or_else(|| StoreError::Invalid(format!("lines missing or unreadable in {key:?}")))
 }

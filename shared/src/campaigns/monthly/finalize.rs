@@ -16,7 +16,8 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::campaign::Campaign;
 use crate::records::keys;
-use crate::store::{Condition, Item, StoreError, Update, WriteOp};
+use crate::records::monthly::{self as record, FinalMarker, VersionHeader};
+use crate::store::{Item, StoreError, WriteOp};
 
 /// The current version of the month, which a run replaces (`None`: not final yet). Refused
 /// when the month is not over in the campaign's time zone, or final already and not forced.
@@ -37,7 +38,7 @@ pub(super) async fn next_version(
         .store
         .get(&keys::monthly_final(id, &month.to_string()))
         .await?;
-    let previous = current.as_ref().and_then(|i| i.n("version"));
+    let previous = current.as_ref().map(|i| FinalMarker::from_item(i).version);
     match (previous, force) {
         (Some(version), false) => Err(RunError::AlreadyFinal {
             campaign: id.clone(),
@@ -76,7 +77,12 @@ pub(super) async fn finalize(
         month,
     };
     // Complete already: written by another run (or another delivery of this one).
-    let Some(fence) = Fence::take(app, &keys::monthly_version(id, &m, version), "digest").await?
+    let Some(fence) = Fence::take(
+        app,
+        &keys::monthly_version(id, &m, version),
+        VersionHeader::DONE,
+    )
+    .await?
     else {
         return Err(conflict());
     };
@@ -85,8 +91,10 @@ pub(super) async fn finalize(
         .chunks(LINES_PER_CHUNK)
         .enumerate()
         .map(|(n, chunk)| {
-            Item::new(keys::monthly_chunk(id, &m, version, 'L', n))
-                .with("data", encode::array(chunk))
+            record::chunk(
+                keys::monthly_chunk(id, &m, version, 'L', n),
+                encode::array(chunk),
+            )
         })
         .collect();
     let carry: Vec<Item> = run
@@ -101,8 +109,10 @@ pub(super) async fn finalize(
                     (holder, rest, t.trips, t.amount)
                 })
                 .collect();
-            Item::new(keys::monthly_chunk(id, &m, version, 'C', n))
-                .with("data", serde_json::to_string(&rows).unwrap_or_default())
+            record::chunk(
+                keys::monthly_chunk(id, &m, version, 'C', n),
+                serde_json::to_string(&rows).unwrap_or_default(),
+            )
         })
         .collect();
     let (line_count, carry_count) = (line_chunks.len(), carry.len());
@@ -118,28 +128,23 @@ pub(super) async fn finalize(
         return Err(fenced());
     }
     let now = rfc3339(app.clock.now());
-    let mut header = Update::new()
-        .set("campaign_id", id.as_str())
-        .set("month", m.clone())
-        .set("version", version)
-        .set("finalized_at", now.clone())
-        .set("forced", previous.is_some())
-        .set("digest", digest.clone())
-        .set(
-            "totals",
-            serde_json::to_string(&run.totals).unwrap_or_default(),
-        )
-        .set("line_chunks", line_count as i64)
-        .set("carry_chunks", carry_count as i64);
-    if let Some(from) = &carried_from {
-        header = header.set("carried_from", from.clone());
-    }
-    if let Some(run_id) = run_id {
-        header = header.set("run_id", run_id);
-    }
-    let marker = Item::new(keys::monthly_final(id, &m))
-        .with("version", version)
-        .with("finalized_at", now);
+    let header = VersionHeader {
+        campaign_id: id.to_string(),
+        month: m.clone(),
+        version,
+        finalized_at: now.clone(),
+        forced: previous.is_some(),
+        digest: digest.clone(),
+        totals: serde_json::to_string(&run.totals).unwrap_or_default(),
+        line_chunks: line_count,
+        carry_chunks: carry_count,
+        carried_from: carried_from.clone(),
+        run_id: run_id.map(str::to_owned),
+    };
+    let marker = FinalMarker {
+        version,
+        finalized_at: now,
+    };
     let report = Report {
         campaign_id: id.to_string(),
         month: m.clone(),
@@ -149,13 +154,10 @@ pub(super) async fn finalize(
         carried_from,
     };
     let mut ops = vec![
-        fence.complete(header),
+        fence.complete(header.update()),
         WriteOp::Put {
-            item: marker,
-            condition: Some(match previous {
-                Some(v) => Condition::equals("version", v),
-                None => Condition::NotExists,
-            }),
+            item: marker.to_item(id, &m),
+            condition: Some(FinalMarker::still_at(previous)),
         },
     ];
     if let Some(run_id) = run_id {

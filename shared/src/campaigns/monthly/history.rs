@@ -12,6 +12,7 @@ use crate::domain::campaign::{CampaignId, PaidRole};
 use crate::domain::operator::OperatorId;
 use crate::records::journey::JourneyRecord;
 use crate::records::keys;
+use crate::records::monthly::{chunk_data, FinalMarker};
 use crate::store::{Query, SkRange, StoreError};
 
 /// The counters carried by the latest finalized month before `month` (its current
@@ -39,16 +40,15 @@ pub(super) async fn carried_counters(
         return Ok((counters, None));
     };
     let earlier = marker.key.sk[keys::MONTHLY_FINAL_PREFIX.len()..].to_owned();
-    let version = marker.n("version").unwrap_or(1);
-    let prefix = format!("V#{version:04}#C#");
+    let version = FinalMarker::from_item(&marker).version;
+    let prefix = keys::monthly_chunk_prefix(version, 'C');
     let chunks = all_items(
         app,
         Query::partition(keys::monthly_results(id, &earlier)).range(SkRange::BeginsWith(prefix)),
     )
     .await?;
     for chunk in chunks {
-        let rows: Vec<(String, String, u64, u64)> = chunk
-            .s("data")
+        let rows: Vec<(String, String, u64, u64)> = chunk_data(&chunk)
             .and_then(|d| serde_json::from_str(d).ok())
             .unwrap_or_default();
         for (holder, rest, trips, amount) in rows {

@@ -18,6 +18,7 @@ mod final_record;
 mod finalize;
 mod history;
 pub mod progress;
+mod shards;
 pub mod statement;
 
 use std::sync::Arc;

@@ -28,6 +28,7 @@ use crate::domain::campaign::{Campaign, CampaignId};
 use crate::domain::operator::OperatorId;
 use crate::records::draft::Draft;
 use crate::records::keys;
+use crate::records::monthly::{self as record, FinalMarker};
 use crate::store::{Item, Query, SkRange, StoreError};
 
 /// Target size of one chunk of an operator's lines: a journey's lookup reads one chunk
@@ -77,13 +78,11 @@ pub fn operator_items(
             return;
         }
         let data = super::encode::array(chunk);
-        items.push(
-            Item::new(keys::operator_final_chunk(
-                operator, id, month, version, first,
-            ))
-            .with("data", data)
-            .with("lines", chunk.len() as i64),
-        );
+        items.push(record::operator_chunk(
+            keys::operator_final_chunk(operator, id, month, version, first),
+            data,
+            chunk.len(),
+        ));
         chunk.clear();
     };
     let mut i = 0;
@@ -116,11 +115,12 @@ pub fn operator_items(
     }
     flush(&mut chunk, chunk_key);
     totals.journeys = journeys.len() as u64;
-    items.push(
-        Item::new(keys::operator_final_totals(operator, id, month, version))
-            .with("totals", serde_json::to_string(&totals).unwrap_or_default())
-            .with("line_chunks", items.len() as i64),
-    );
+    let chunks = items.len();
+    items.push(record::operator_totals(
+        keys::operator_final_totals(operator, id, month, version),
+        serde_json::to_string(&totals).unwrap_or_default(),
+        chunks,
+    ));
     items
 }
 
@@ -146,7 +146,7 @@ pub fn index_items(
 }
 
 fn chunk_lines(item: &Item) -> Result<Vec<Line>, StoreError> {
-    item.s("data")
+    record::chunk_data(item)
         .and_then(|d| serde_json::from_str(d).ok())
         .ok_or_else(|| StoreError::Invalid(format!("unreadable lines in {:?}", item.key)))
 }
@@ -162,10 +162,8 @@ async fn final_version(
         .get(&keys::monthly_final(id, month))
         .await?
         .map(|m| {
-            (
-                m.n("version").unwrap_or(1),
-                m.s("finalized_at").unwrap_or_default().to_owned(),
-            )
+            let marker = FinalMarker::from_item(&m);
+            (marker.version, marker.finalized_at)
         }))
 }
 
@@ -422,7 +420,9 @@ async fn part(
                 version,
             ))
             .await?
-            .and_then(|t| t.s("totals").and_then(|s| serde_json::from_str(s).ok()));
+            .and_then(|t| {
+                record::operator_totals_json(&t).and_then(|s| serde_json::from_str(s).ok())
+            });
     }
     Ok(part)
 }

@@ -9,12 +9,12 @@ use serde_json::{json, Value};
 use super::compute::LineStatus;
 use super::entries::start_slices;
 use super::*;
-use crate::api::journeys::accepted_item;
 use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::domain::journey::example_document;
 use crate::domain::operator::OperatorId;
 use crate::queue::memory::MemoryQueue;
+use crate::records::journey::JourneyRecord;
 use crate::records::keys;
 use crate::store::memory::MemoryStore;
 use crate::store::{Store, Update, WriteOp};
@@ -72,7 +72,7 @@ async fn journey_of(app: &App, op: OperatorId, id: &str, d: u8, month: u32, day:
     let at =
         Utc.with_ymd_and_hms(2025, month, day, hour, 0, 0).unwrap() + chrono::Duration::minutes(90);
     let doc = example_document(id, at);
-    let mut item = accepted_item(&app.config.hash_secret, op, &doc, at).unwrap();
+    let mut item = JourneyRecord::accepted_item(&app.config.hash_secret, op, &doc, at).unwrap();
     // The people the test names (their keys order the run's lines).
     item.set("driver_key", hex::encode([d; 32]));
     item.set("passenger_key", hex::encode([200u8; 32]));

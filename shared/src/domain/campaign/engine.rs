@@ -9,8 +9,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 use super::counters::{CounterKey, Counters, PersonKey, Tally};
 use super::document::MAX_CAPS;
-use super::{Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
+use super::{Age, Amount, Boost, Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
 use crate::domain::facts::Facts;
+use crate::domain::geo::{self, Commune};
 use crate::domain::journey_v2::{Journey, OperatorClass, Place};
 use crate::domain::operator::OperatorId;
 
@@ -23,6 +24,9 @@ pub struct Trip<'a> {
     pub start: DateTime<Utc>,
     pub origin: &'a Place,
     pub destination: &'a Place,
+    /// The communes of the ends ([`geo::commune_of`]): `None` abroad, at sea or unknown.
+    pub origin_commune: Option<Commune>,
+    pub destination_commune: Option<Commune>,
     /// Metres.
     pub distance: Option<u32>,
     pub seats: u8,
@@ -53,6 +57,9 @@ impl<'a> Trip<'a> {
             start: p.start.datetime,
             origin: &p.start.place,
             destination: &p.end.place,
+            // The one place where journeys' communes are resolved for campaigns.
+            origin_commune: geo::commune_of(&p.start.place),
+            destination_commune: geo::commune_of(&p.end.place),
             distance: p.distance.or(straight),
             seats: journey.passenger.seats,
             passenger_over_18: p.identity.over_18,
@@ -78,6 +85,8 @@ impl<'a> Trip<'a> {
             start: p.start.at,
             origin: &p.start.place,
             destination: &p.end.place,
+            origin_commune: geo::commune_of(&p.start.place),
+            destination_commune: geo::commune_of(&p.end.place),
             distance: p.distance_m(),
             seats: facts.seats,
             passenger_over_18: facts.passenger_over_18,
@@ -187,32 +196,36 @@ enum Membership {
     Unknown,
 }
 
-fn place_in(t: &Territory, place: &Place) -> Membership {
-    if let (Some(area), Some(c)) = (&t.area, place.coordinates()) {
-        return if area.contains(c.lon(), c.lat()) {
-            Membership::In
-        } else {
-            Membership::Out
-        };
-    }
-    match place.insee() {
-        _ if t.insee.is_empty() => Membership::Unknown,
-        Some(code)
-            if t.insee
-                .binary_search_by(|c| c.as_str().cmp(code.as_str()))
-                .is_ok() =>
-        {
-            Membership::In
-        }
+/// In when in a polygon or a listed unit; unknown when what would decide is missing (no
+/// coordinates for the polygons, no commune for the lists); out otherwise.
+fn place_in(t: &Territory, place: &Place, commune: Option<&Commune>) -> Membership {
+    let by_area = match (&t.area, place.coordinates()) {
+        (None, _) => Membership::Out,
+        (Some(area), Some(c)) if area.contains(c.lon(), c.lat()) => return Membership::In,
+        (Some(_), Some(_)) => Membership::Out,
+        (Some(_), None) => Membership::Unknown,
+    };
+    let has_lists =
+        !(t.com.is_empty() && t.epci.is_empty() && t.dep.is_empty() && t.reg.is_empty());
+    let by_lists = match commune {
+        _ if !has_lists => Membership::Out,
+        Some(c) if t.lists(c) => return Membership::In,
         Some(_) => Membership::Out,
+        // Resolved nowhere (abroad, at sea): a known position in no listed unit.
+        None if place.coordinates().is_some() => Membership::Out,
         None => Membership::Unknown,
+    };
+    if by_area == Membership::Unknown || by_lists == Membership::Unknown {
+        Membership::Unknown
+    } else {
+        Membership::Out
     }
 }
 
 fn trip_in(t: &Territory, trip: &Trip) -> Membership {
     use Membership::*;
-    let start = || place_in(t, trip.origin);
-    let end = || place_in(t, trip.destination);
+    let start = || place_in(t, trip.origin, trip.origin_commune.as_ref());
+    let end = || place_in(t, trip.destination, trip.destination_commune.as_ref());
     match t.rule {
         TerritoryRule::Start => start(),
         TerritoryRule::End => end(),
@@ -232,6 +245,25 @@ fn trip_in(t: &Territory, trip: &Trip) -> Membership {
                 _ => In,
             },
         },
+    }
+}
+
+/// An exclusion: by `same` (both ends in one unit of that kind, and in the listed units
+/// by the rule when there are some), else by its units and polygons.
+fn excluded(t: &Territory, trip: &Trip) -> Membership {
+    let Some(kind) = t.same else {
+        return trip_in(t, trip);
+    };
+    let unit = |c: &Option<Commune>| c.as_ref().and_then(|c| kind.code_of(c));
+    match (unit(&trip.origin_commune), unit(&trip.destination_commune)) {
+        (Some(a), Some(b)) if a == b => {
+            if t.has_no_place() {
+                Membership::In
+            } else {
+                trip_in(t, trip)
+            }
+        }
+        _ => Membership::Out,
     }
 }
 
@@ -263,12 +295,10 @@ fn eligibility(c: &Campaign, trip: &Trip) -> Result<(NaiveDate, u32), Reason> {
             return Err(Reason::OperatorOutsideWindow);
         }
     }
-    if c.adult_only {
-        match trip.passenger_over_18 {
-            Some(true) => {}
-            Some(false) => return Err(Reason::PassengerNotAdult),
-            None => return Err(Reason::PassengerAgeUnknown),
-        }
+    match (c.age, trip.passenger_over_18) {
+        (Age::Any, _) | (_, Some(true)) | (Age::AdultOrUnknown, None) => {}
+        (_, Some(false)) => return Err(Reason::PassengerNotAdult),
+        (Age::Adult, None) => return Err(Reason::PassengerAgeUnknown),
     }
     let distance = trip.distance.ok_or(Reason::DistanceUnknown)?;
     if distance < c.distance.min || c.distance.max.is_some_and(|max| distance >= max) {
@@ -296,8 +326,8 @@ fn eligibility(c: &Campaign, trip: &Trip) -> Result<(NaiveDate, u32), Reason> {
         Membership::Out => return Err(Reason::OutsideTerritory),
         Membership::Unknown => return Err(Reason::TerritoryUnknown),
     }
-    if let Some(excluded) = &c.exclude_territory {
-        match trip_in(excluded, trip) {
+    if let Some(excluded_territory) = &c.exclude_territory {
+        match excluded(excluded_territory, trip) {
             Membership::Out => {}
             Membership::In => return Err(Reason::ExcludedTerritory),
             Membership::Unknown => return Err(Reason::ExcludedTerritoryUnknown),
@@ -310,10 +340,20 @@ fn eligibility(c: &Campaign, trip: &Trip) -> Result<(NaiveDate, u32), Reason> {
 pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> Option<u64> {
     // Exact arithmetic in millionths of a cent: fixed × 10⁶ + metres × millicents per km.
     const UNIT: u128 = 1_000_000;
+    let (rule, boost): (&Amount, u32) = match c
+        .days
+        .boost
+        .binary_search_by_key(&date, |(d, _)| *d)
+        .map(|i| &c.days.boost[i].1)
+    {
+        Err(_) => (&c.amount, 100),
+        Ok(Boost::Factor(f)) => (&c.amount, *f),
+        Ok(Boost::Amount(a)) => (a, 100),
+    };
     let mut sum: u128 = 0;
     let mut matched = false;
-    for b in &c.amount.bands {
-        let applies = match c.amount.mode {
+    for b in &rule.bands {
+        let applies = match rule.mode {
             Mode::FirstMatchingBand => distance >= b.from && b.to.is_none_or(|to| distance < to),
             Mode::SumOfBands => distance >= b.from,
         };
@@ -323,25 +363,20 @@ pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> O
         matched = true;
         let metres = distance.min(b.to.unwrap_or(u32::MAX)) - b.from;
         sum += u128::from(b.fixed) * UNIT + u128::from(metres) * u128::from(b.per_km_millicents);
-        if c.amount.mode == Mode::FirstMatchingBand {
+        if rule.mode == Mode::FirstMatchingBand {
             break;
         }
     }
     if !matched {
         return None;
     }
-    if c.amount.per_seat {
+    if rule.per_seat {
         let seats_cap = c.caps.iter().find_map(|(_, cap)| match cap {
             Cap::SeatsPerTrip { max } => Some(*max),
             _ => None,
         });
         sum *= u128::from(seats.min(seats_cap.unwrap_or(u8::MAX)));
     }
-    let boost = c
-        .days
-        .boost
-        .binary_search_by_key(&date, |(d, _)| *d)
-        .map_or(100, |i| c.days.boost[i].1);
     let numerator = sum * u128::from(boost);
     let denominator = UNIT * 100;
     let half_up = numerator + denominator / 2;
@@ -351,10 +386,10 @@ pub fn trip_amount(c: &Campaign, distance: u32, seats: u8, date: NaiveDate) -> O
         Err(_) => half_up / denominator,
     };
     let mut amount = u64::try_from(rounded).unwrap_or(u64::MAX);
-    if let Some(min) = c.amount.min_per_trip {
+    if let Some(min) = rule.min_per_trip {
         amount = amount.max(min);
     }
-    if let Some(max) = c.amount.max_per_trip {
+    if let Some(max) = rule.max_per_trip {
         amount = amount.min(max);
     }
     Some(amount)
@@ -686,6 +721,8 @@ mod tests {
                     start,
                     origin: &place,
                     destination: &place,
+                    origin_commune: None,
+                    destination_commune: None,
                     distance: Some(distance),
                     seats,
                     passenger_over_18: Some(true),

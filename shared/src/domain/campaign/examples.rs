@@ -73,6 +73,18 @@ impl J {
         self
     }
 
+    /// Coordinates only (lat, lon) at each end.
+    fn coords(mut self, start: (f64, f64), end: (f64, f64)) -> J {
+        for p in ["passenger", "driver"] {
+            for (end_name, (lat, lon)) in [("start", start), ("end", end)] {
+                let position = &mut self.doc[p][end_name];
+                let datetime = position["datetime"].clone();
+                *position = json!({"datetime": datetime, "lat": lat, "lon": lon});
+            }
+        }
+        self
+    }
+
     fn adult(mut self, over_18: Value) -> J {
         self.doc["passenger"]["identity"]["over_18"] = over_18;
         self
@@ -195,11 +207,16 @@ fn passengers_50c_per_seat_operator_x_classes_b_c_2_to_150_km() {
         ),
         "outside_territory"
     );
-    // Only coordinates, and the territory is INSEE codes: cannot be decided.
+    // Only coordinates, and the territory is INSEE codes: resolved to their communes.
     assert_eq!(
         reason(&c, &J::new(at, 21_500).class("B"), 1, Some(X)),
-        "territory_unknown"
+        "outside_territory",
+        "Paris → Versailles"
     );
+    let montpellier_to_nimes = J::new(at, 9000)
+        .coords((43.6108, 3.8767), (43.8367, 4.3601))
+        .class("B");
+    assert_eq!(amount(&c, &montpellier_to_nimes, 1, Some(X)), 50);
     // Dates inclusive, in Paris time: 2024-12-31 23:30 UTC is already 2025-01-01 in Paris.
     assert_eq!(
         amount(

@@ -6,11 +6,15 @@
 pub mod counters;
 pub mod document;
 pub mod engine;
+#[cfg(test)]
+mod rules;
+#[cfg(test)]
+mod territories;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use super::geo::Area;
+use super::geo::{Area, Commune};
 use super::journey_v2::OperatorClass;
 use super::operator::OperatorId;
 
@@ -48,20 +52,78 @@ pub enum TerritoryRule {
     StartAndEnd,
 }
 
-/// Communes (INSEE codes) and/or polygons. A position with coordinates is decided by the
-/// polygons when there are some (coordinates are what the device measured), otherwise by
-/// its INSEE code.
+/// A kind of administrative unit a territory can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitKind {
+    Commune,
+    Epci,
+    Departement,
+    Region,
+}
+
+impl UnitKind {
+    /// The key of its list in a territory (`com`, `epci`, `dep`, `reg`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Commune => "com",
+            UnitKind::Epci => "epci",
+            UnitKind::Departement => "dep",
+            UnitKind::Region => "reg",
+        }
+    }
+
+    /// The code of the commune's unit of this kind (`None`: a commune in no EPCI).
+    pub fn code_of(self, c: &Commune) -> Option<&'static str> {
+        match self {
+            UnitKind::Commune => Some(c.code),
+            UnitKind::Epci => c.epci,
+            UnitKind::Departement => Some(c.departement),
+            UnitKind::Region => Some(c.region),
+        }
+    }
+}
+
+/// Named units (current commune codes, EPCI SIRENs, département and région codes) and/or
+/// polygons: the union of all of them. A position is in it when its coordinates are in a
+/// polygon, or its commune (its INSEE code, else its coordinates resolved) is in a listed
+/// unit. An exclusion may also have `same`: see [`Territory::same`].
 #[derive(Clone, Debug)]
 pub struct Territory {
     pub rule: TerritoryRule,
-    /// Sorted, for binary search.
-    pub insee: Vec<String>,
+    /// Sorted code lists, for binary search: communes, EPCI, départements, régions.
+    pub com: Vec<String>,
+    pub epci: Vec<String>,
+    pub dep: Vec<String>,
+    pub reg: Vec<String>,
     pub area: Option<Area>,
+    /// Exclusions only: a trip whose start and end are in the same unit of this kind (and,
+    /// when units or polygons are also given, in them by `rule`).
+    pub same: Option<UnitKind>,
 }
 
 impl Territory {
+    /// No unit, no polygon.
+    pub fn has_no_place(&self) -> bool {
+        self.com.is_empty()
+            && self.epci.is_empty()
+            && self.dep.is_empty()
+            && self.reg.is_empty()
+            && self.area.is_none()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.insee.is_empty() && self.area.is_none()
+        self.has_no_place() && self.same.is_none()
+    }
+
+    /// Whether the commune is in one of the listed units.
+    pub fn lists(&self, c: &Commune) -> bool {
+        let has = |list: &[String], code: Option<&str>| {
+            code.is_some_and(|code| list.binary_search_by(|x| x.as_str().cmp(code)).is_ok())
+        };
+        has(&self.com, Some(c.code))
+            || has(&self.epci, c.epci)
+            || has(&self.dep, Some(c.departement))
+            || has(&self.reg, Some(c.region))
     }
 }
 
@@ -103,10 +165,29 @@ pub struct Days {
     pub weekdays: u8,
     /// Sorted.
     pub exclude: Vec<NaiveDate>,
-    /// Sorted by date: the amount is multiplied by `factor / 100` that day.
-    pub boost: Vec<(NaiveDate, u32)>,
+    /// Sorted by date: that day's amount.
+    pub boost: Vec<(NaiveDate, Boost)>,
     /// Minutes since local midnight, `[from, to)`; empty = all day.
     pub hours: Vec<(u16, u16)>,
+}
+
+/// A boost day's amount.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Boost {
+    /// The trip's amount is multiplied by `factor / 100`.
+    Factor(u32),
+    /// This amount rule replaces the campaign's for the day.
+    Amount(Amount),
+}
+
+/// Which passengers' trips a campaign pays, by the passenger's `over_18`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Age {
+    Any,
+    /// `over_18: true` only.
+    Adult,
+    /// `over_18: true` or not given; not `false`.
+    AdultOrUnknown,
 }
 
 #[derive(
@@ -341,7 +422,7 @@ pub struct Campaign {
     /// Index by class (A, B, C); all true when the document names none.
     pub operator_classes: [bool; 3],
     pub operator_windows: Vec<OperatorWindow>,
-    pub adult_only: bool,
+    pub age: Age,
     pub distance: DistanceRange,
     pub days: Days,
     pub driver_paid: bool,

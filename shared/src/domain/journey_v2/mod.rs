@@ -424,7 +424,7 @@ use reader::{At, Parser};
 pub use schema::*;
 
 #[cfg(test)]
-mod properties;
+pub(crate) mod properties;
 
 #[cfg(test)]
 mod tests {

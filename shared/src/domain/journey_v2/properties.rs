@@ -6,9 +6,9 @@
 //! * nothing panics: arbitrary bytes, arbitrary JSON, valid documents with any part
 //!   replaced; every reported pointer points into the document;
 //! * accepting is deterministic and does not depend on formatting or key order;
-//! * the stored document is the received one, byte for byte;
-//! * through `POST /v2/journeys`: 201 and stored as received, or 400 at the pointer and
-//!   nothing written.
+//!
+//! The stored document and `POST /v2/journeys` have their properties, on the same
+//! generators, in `api/journey_properties.rs`.
 //!
 //! Case counts keep each property to a few seconds in a debug build.
 
@@ -18,8 +18,6 @@ use proptest::sample::Index;
 use serde_json::{json, Map, Value};
 
 use super::{check, json_value, late, parse, parse_value, Invalid, Journey, OperatorClass};
-use crate::domain::journey::pack_document;
-use crate::records::journey::{stored_document, STORED_DOCUMENT};
 
 // ---------------------------------------------------------------------------------------
 // Generators, field by field (journey-v2.md).
@@ -140,8 +138,8 @@ struct PersonFacts {
 }
 
 #[derive(Clone, Debug)]
-struct Generated {
-    doc: Value,
+pub(crate) struct Generated {
+    pub(crate) doc: Value,
     passenger: PersonFacts,
     driver: PersonFacts,
     seats: Option<i64>,
@@ -276,7 +274,11 @@ fn position(t: DateTime<Utc>) -> BoxedStrategy<(Value, DateTime<Utc>)> {
         0..3u8,
         prop_oneof![Just(-90.0), Just(90.0), -90.0..=90.0f64],
         prop_oneof![Just(-180.0), Just(180.0), -180.0..=180.0f64],
-        "[0-9][0-9AB][0-9]{3}",
+        // Codes the COG knows (current, déléguée, arrondissement, merged since 2018) or a
+        // country (99xxx).
+        prop::sample::select(vec![
+            "75056", "2A004", "2B033", "17300", "13201", "18123", "97411", "01015", "99134",
+        ]),
         prop::option::of((text(1, 256), text(1, 512))),
     )
         .prop_map(
@@ -404,7 +406,7 @@ fn person(payment_max: i64) -> BoxedStrategy<(Map<String, Value>, PersonFacts)> 
 
 /// A valid, possible journey v2 document (driver and passenger are two people: their
 /// random phones and user ids never collide in practice, and the test checks it).
-fn journey() -> BoxedStrategy<Generated> {
+pub(crate) fn journey() -> BoxedStrategy<Generated> {
     (
         ident(1, 256),
         prop::option::of(ident(1, 256)),
@@ -462,7 +464,7 @@ fn journey() -> BoxedStrategy<Generated> {
         .boxed()
 }
 
-fn distinct_people(g: &Generated) -> bool {
+pub(crate) fn distinct_people(g: &Generated) -> bool {
     let (p, d) = (&g.passenger, &g.driver);
     match (&p.phone, &d.phone) {
         (Some(a), Some(b)) => a != b,
@@ -479,7 +481,7 @@ fn distinct_people(g: &Generated) -> bool {
     }
 }
 
-fn bytes(doc: &Value) -> Vec<u8> {
+pub(crate) fn bytes(doc: &Value) -> Vec<u8> {
     serde_json::to_vec(doc).unwrap()
 }
 
@@ -616,7 +618,9 @@ fn invalid_values(kind: Kind) -> Vec<Value> {
         Email => &[
             "abcde", "a@b@c.d", "a b@c.d", "a@b.", "a@.b", "@b.cd", "ab@cd",
         ],
-        Insee => &["7505", "750560", "75C56", "2C004", "A5056", ""],
+        Insee => &[
+            "7505", "750560", "75C56", "2C004", "A5056", "", "17999", "2A999",
+        ],
         Siret => &["1234567890123", "123456789012345", "1234567890123a", ""],
         _ => &[],
     };
@@ -712,15 +716,15 @@ fn as_strs(path: &[String]) -> Vec<&str> {
 
 /// A document with one change, and the one path its error must name.
 #[derive(Clone, Debug)]
-struct Mutated {
-    doc: Value,
-    what: String,
-    expected: String,
+pub(crate) struct Mutated {
+    pub(crate) doc: Value,
+    pub(crate) what: String,
+    pub(crate) expected: String,
 }
 
 /// What kind of change: the indexes pick the member and the value.
 #[derive(Clone, Debug)]
-enum Change {
+pub(crate) enum Change {
     /// A member replaced by a value its kind refuses.
     Invalid(Index, Index),
     /// A required member removed.
@@ -731,7 +735,7 @@ enum Change {
     EndNotAfterStart(bool, bool),
 }
 
-fn change() -> impl Strategy<Value = Change> {
+pub(crate) fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
         6 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Change::Invalid(a, b)),
         2 => any::<Index>().prop_map(Change::Removed),
@@ -743,7 +747,7 @@ fn change() -> impl Strategy<Value = Change> {
 
 /// Applies `change`; `None` when it does not apply to this document (e.g. the unknown key
 /// drawn happens to be an allowed one).
-fn mutate(doc: &Value, change: &Change) -> Option<Mutated> {
+pub(crate) fn mutate(doc: &Value, change: &Change) -> Option<Mutated> {
     let mut doc = doc.clone();
     match change {
         Change::Invalid(member, value) => {
@@ -932,7 +936,7 @@ fn points_into(doc: &Value, path: &str) -> bool {
 
 /// JSON text of `value` with object members in a scrambled order and random whitespace:
 /// the same JSON value, other bytes.
-fn scrambled(value: &Value, seed: &mut u64, out: &mut String) {
+pub(crate) fn scrambled(value: &Value, seed: &mut u64, out: &mut String) {
     fn next(seed: &mut u64) -> usize {
         *seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -1137,178 +1141,4 @@ proptest! {
         );
     }
 
-    /// The stored document is the received body, byte for byte, whatever it holds.
-    #[test]
-    fn stored_documents_round_trip_byte_for_byte(
-        body in prop_oneof![
-            4 => prop::collection::vec(any::<u8>(), 0..4096),
-            1 => prop::collection::vec(any::<u8>(), 60_000..=crate::api::MAX_BODY_BYTES),
-        ],
-        g in journey(),
-        seed in any::<u64>(),
-    ) {
-        let item = |bytes: &[u8]| crate::store::Item::new(crate::store::Key::new("p", "s"))
-            .with(STORED_DOCUMENT, pack_document(bytes));
-        prop_assert_eq!(stored_document(&item(&body)), Some(body.clone()));
-        let mut text = String::new();
-        let mut state = seed;
-        scrambled(&g.doc, &mut state, &mut text);
-        let stored = stored_document(&item(text.as_bytes()));
-        prop_assert_eq!(stored.as_deref(), Some(text.as_bytes()));
-        prop_assert_eq!(parse(&stored.unwrap_or_default()), parse(text.as_bytes()));
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Through the handler: what `POST /v2/journeys` answers and writes.
-
-mod handler {
-    use std::sync::Arc;
-
-    use bytes::Bytes;
-    use proptest::test_runner::{Config, TestRunner};
-
-    use super::*;
-    use crate::admin;
-    use crate::app::App;
-    use crate::clock::FixedClock;
-    use crate::domain::operator::OperatorId;
-    use crate::queue::memory::MemoryQueue;
-    use crate::records::keys;
-    use crate::store::memory::MemoryStore;
-    use crate::store::{Item, Scan};
-
-    async fn everything(app: &App) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = app
-                .store
-                .scan(Scan {
-                    segment: 0,
-                    total_segments: 1,
-                    limit: 1000,
-                    cursor,
-                })
-                .await
-                .unwrap();
-            items.extend(page.items);
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        // Every request counts against the rate limit, refused or not.
-        items.retain(|i| !i.key.pk.starts_with("RATE#"));
-        items.sort_by(|a, b| (&a.key.pk, &a.key.sk).cmp(&(&b.key.pk, &b.key.sk)));
-        items
-    }
-
-    async fn post(app: &App, token: &str, body: Vec<u8>) -> http::Response<Bytes> {
-        let request = http::Request::builder()
-            .method("POST")
-            .uri("/v2/journeys")
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Bytes::from(body))
-            .unwrap();
-        crate::api::handle(app, request, None, None).await
-    }
-
-    /// Valid: 201, stored as received byte for byte; the same value sent again with other
-    /// bytes: 200 replay. One field invalid: 400 at its pointer, nothing written.
-    #[test]
-    fn post_journeys_stores_valid_documents_as_received_and_refuses_invalid_ones() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
-        let app = App::new(
-            Arc::new(MemoryStore::new()),
-            Arc::new(MemoryQueue::new(5)),
-            crate::config::Config::default(),
-        )
-        .with_clock(Arc::new(FixedClock::new(now)));
-        let (operator, token) = rt.block_on(async {
-            let (op, token) = admin::operator_with_token(&app, "op", None).await.unwrap();
-            (op.id, token.token)
-        });
-        let mut runner = TestRunner::new(Config::with_cases(48));
-        let strategy = (journey(), change(), any::<u64>());
-        runner
-            .run(&strategy, |(g, change, seed)| {
-                rt.block_on(case(&app, operator, &token, g, change, seed))
-            })
-            .unwrap();
-    }
-
-    async fn case(
-        app: &App,
-        operator: OperatorId,
-        token: &str,
-        g: Generated,
-        change: Change,
-        seed: u64,
-    ) -> Result<(), TestCaseError> {
-        let mut doc = g.doc.clone();
-        // A journey_id never used before, even when a failing case is shrunk and rerun.
-        static CASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id: String = doc["journey_id"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .take(240)
-            .collect();
-        doc["journey_id"] = json!(format!("{n}-{id}"));
-        // The token's operator, when the document names one (else 403).
-        if doc.get("operator_id").is_some() {
-            doc["operator_id"] = json!(operator.0);
-        }
-        let mut text = String::new();
-        let mut state = seed;
-        scrambled(&doc, &mut state, &mut text);
-        prop_assume!(distinct_people(&g) && text.len() <= crate::api::MAX_BODY_BYTES);
-
-        if let Some(m) = mutate(&doc, &change) {
-            let before = everything(app).await;
-            let response = post(app, token, bytes(&m.doc)).await;
-            prop_assert_eq!(response.status(), 400, "{}", m.what);
-            let body: Value = serde_json::from_slice(response.body()).unwrap();
-            prop_assert_eq!(&body["error"]["details"][0]["path"], &json!(m.expected));
-            prop_assert_eq!(body["error"]["details"].as_array().map(Vec::len), Some(1));
-            prop_assert!(
-                everything(app).await == before,
-                "a refused journey wrote something"
-            );
-        }
-
-        let response = post(app, token, text.clone().into_bytes()).await;
-        prop_assert_eq!(
-            response.status(),
-            201,
-            "{}",
-            String::from_utf8_lossy(response.body())
-        );
-        let journey_id = doc["journey_id"].as_str().unwrap();
-        let item = app
-            .store
-            .get(&keys::journey(operator, journey_id))
-            .await
-            .unwrap()
-            .unwrap();
-        prop_assert_eq!(stored_document(&item), Some(text.into_bytes()));
-        // The same JSON value in other bytes is a retry.
-        let again = post(app, token, bytes(&doc)).await;
-        prop_assert_eq!(again.status(), 200);
-        prop_assert_eq!(
-            again
-                .headers()
-                .get("idempotent-replayed")
-                .map(|v| v.as_bytes()),
-            Some(&b"true"[..])
-        );
-        Ok(())
-    }
 }

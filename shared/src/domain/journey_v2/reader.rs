@@ -394,6 +394,11 @@ impl Parser {
             );
             return None;
         }
+        // 99xxx: a country (INSEE's codes for places abroad).
+        if !s.starts_with("99") && !crate::domain::geo::index::is_commune_code(s) {
+            self.report(path, "is not a commune of the Code officiel géographique");
+            return None;
+        }
         Some(Insee(s.to_owned()))
     }
 

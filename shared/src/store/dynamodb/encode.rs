@@ -12,7 +12,7 @@ use crate::aws_error;
 use crate::store::eval::{check_name, validate_item, validate_op};
 use crate::store::{
     Attr, Condition, Cursor, Index, Item, Key, Page, SkRange, StoreError, StoreResult, Update,
-    WriteOp, GSI1_PK, GSI1_SK, PK, SK,
+    WriteOp, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK,
 };
 
 use super::{AttrMap, NO_ATTRIBUTE};
@@ -304,6 +304,7 @@ pub(super) fn key_names(index: Index) -> &'static [&'static str] {
     match index {
         Index::Table => &[PK, SK],
         Index::Gsi1 => &[PK, SK, GSI1_PK, GSI1_SK],
+        Index::Gsi2 => &[PK, SK, GSI2_PK, GSI2_SK],
     }
 }
 
@@ -334,12 +335,12 @@ pub(super) fn cursor_after(index: Index, item: &Item) -> StoreResult<Cursor> {
         (PK.to_owned(), item.key.pk.clone()),
         (SK.to_owned(), item.key.sk.clone()),
     ]);
-    if index == Index::Gsi1 {
-        let (gpk, gsk) = item.gsi1().ok_or_else(|| {
+    if let Some((pk_name, sk_name)) = index.key_names() {
+        let (gpk, gsk) = item.index_key(index).ok_or_else(|| {
             StoreError::Unavailable("dynamodb: index item without index keys".into())
         })?;
-        key.insert(GSI1_PK.to_owned(), gpk.to_owned());
-        key.insert(GSI1_SK.to_owned(), gsk.to_owned());
+        key.insert(pk_name.to_owned(), gpk.to_owned());
+        key.insert(sk_name.to_owned(), gsk.to_owned());
     }
     Ok(encode_cursor(key))
 }

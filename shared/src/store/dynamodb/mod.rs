@@ -32,7 +32,7 @@ use crate::aws_error;
 use super::eval::{validate_condition, validate_item, validate_key, validate_update};
 use super::{
     check_transaction, Condition, Index, Item, Key, Page, Query, Scan, Store, StoreError,
-    StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK, PK, SK, TTL,
+    StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL,
 };
 
 mod encode;
@@ -41,6 +41,7 @@ use encode::*;
 
 /// Name of the secondary index in DynamoDB.
 pub const GSI1: &str = "gsi1";
+pub const GSI2: &str = "gsi2";
 
 /// An attribute no item has. An update that changes nothing is sent as `REMOVE` of it:
 /// TransactWriteItems requires an UpdateExpression, and moto (5.2) fails on an UpdateItem
@@ -94,7 +95,9 @@ impl DynamoStore {
                 .attribute_definitions(attribute_definition(PK, s.clone())?)
                 .attribute_definitions(attribute_definition(SK, s.clone())?)
                 .attribute_definitions(attribute_definition(GSI1_PK, s.clone())?)
-                .attribute_definitions(attribute_definition(GSI1_SK, s)?)
+                .attribute_definitions(attribute_definition(GSI1_SK, s.clone())?)
+                .attribute_definitions(attribute_definition(GSI2_PK, s.clone())?)
+                .attribute_definitions(attribute_definition(GSI2_SK, s)?)
                 .key_schema(key_schema(PK, KeyType::Hash)?)
                 .key_schema(key_schema(SK, KeyType::Range)?)
                 .global_secondary_indexes(
@@ -105,6 +108,20 @@ impl DynamoStore {
                         .projection(
                             Projection::builder()
                                 .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .map_err(build_error)?,
+                )
+                .global_secondary_indexes(
+                    // Keys only, as in template.yaml: written once per journey.
+                    GlobalSecondaryIndex::builder()
+                        .index_name(GSI2)
+                        .key_schema(key_schema(GSI2_PK, KeyType::Hash)?)
+                        .key_schema(key_schema(GSI2_SK, KeyType::Range)?)
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::KeysOnly)
                                 .build(),
                         )
                         .build()
@@ -308,6 +325,7 @@ impl Store for DynamoStore {
             Index::Table => (PK, SK, None, Some(true)),
             // Strongly consistent reads are not available on a global secondary index.
             Index::Gsi1 => (GSI1_PK, GSI1_SK, Some(GSI1), None),
+            Index::Gsi2 => (GSI2_PK, GSI2_SK, Some(GSI2), None),
         };
         let start = query
             .cursor

@@ -2,21 +2,25 @@
 
 use super::*;
 
-pub(super) fn amount(e: &mut Errors, raw: &RawAmount) -> Option<Amount> {
+/// An amount rule at `path` (`/amount`, or a boost day's).
+pub(super) fn amount(e: &mut Errors, raw: &RawAmount, path: &str) -> Option<Amount> {
     let mode = e.one_of(
         &raw.mode,
-        "/amount/mode",
+        &format!("{path}/mode"),
         &[
             ("first_matching_band", Mode::FirstMatchingBand),
             ("sum_of_bands", Mode::SumOfBands),
         ],
     );
     if raw.bands.is_empty() || raw.bands.len() > MAX_BANDS {
-        e.add("/amount/bands", format!("must have 1 to {MAX_BANDS} bands"));
+        e.add(
+            format!("{path}/bands"),
+            format!("must have 1 to {MAX_BANDS} bands"),
+        );
     }
     let mut bands = Vec::with_capacity(raw.bands.len());
     for (i, b) in raw.bands.iter().enumerate() {
-        let at = format!("/amount/bands/{i}");
+        let at = format!("{path}/bands/{i}");
         if b.to.is_some_and(|to| to <= b.from) {
             e.add(
                 format!("{at}/to"),
@@ -56,7 +60,7 @@ pub(super) fn amount(e: &mut Errors, raw: &RawAmount) -> Option<Amount> {
             let (a, b) = (&bands[pair[0]], &bands[pair[1]]);
             if a.to.is_none_or(|to| to > b.from) {
                 e.add(
-                    format!("/amount/bands/{}", pair[1]),
+                    format!("{path}/bands/{}", pair[1]),
                     format!(
                         "overlaps band {} ([{}, {}) metres); first_matching_band needs disjoint bands",
                         pair[0],
@@ -69,7 +73,10 @@ pub(super) fn amount(e: &mut Errors, raw: &RawAmount) -> Option<Amount> {
     }
     if let (Some(min), Some(max)) = (raw.min_per_trip, raw.max_per_trip) {
         if max < min {
-            e.add("/amount/max_per_trip", "must be at least min_per_trip");
+            e.add(
+                format!("{path}/max_per_trip"),
+                "must be at least min_per_trip",
+            );
         }
     }
     Some(Amount {

@@ -1,6 +1,6 @@
-//! The JSON campaign document (../shared/campaigns.md) → [`Campaign`]. Types are checked by
-//! serde (unknown fields refused); then every rule is checked and every violation reported
-//! at once with its JSON pointer: overlapping bands, max < min, unknown cap kinds, reversed
+//! The JSON campaign document (../shared/campaigns.md) → [`Campaign`]. Keys and types are
+//! checked first (`shape`, every problem at once, then serde reads it); then every rule is
+//! checked and every violation reported at once with its JSON pointer: overlapping bands, max < min, unknown cap kinds, reversed
 //! dates, bad GeoJSON, unknown time zones, caps on a role the campaign does not pay…
 
 use std::collections::BTreeSet;
@@ -24,6 +24,7 @@ const MAX_TEXT: usize = 200;
 
 mod amounts;
 mod raw;
+mod shape;
 
 use amounts::{amount, caps};
 pub use raw::*;
@@ -85,11 +86,46 @@ pub fn parse_bytes(body: &[u8]) -> Result<(Value, Campaign), Vec<Detail>> {
     Ok((value, campaign))
 }
 
+/// Mistakes a new document may not make, though a stored one that makes them (loaded
+/// before these checks) still reads: a boost day outside the campaign, an operator window
+/// for an operator the campaign does not list. `value` is the document `c` was parsed from.
+/// Whether operators exist is the service's to check (it needs the store).
+pub fn load_checks(value: &Value, c: &Campaign) -> Vec<Detail> {
+    let mut e = Errors::default();
+    let list = |p: &str| value.pointer(p).and_then(Value::as_array).cloned();
+    for (i, b) in list("/days/boost").unwrap_or_default().iter().enumerate() {
+        let date = b["date"]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if date.is_some_and(|d| d < c.start || d > c.end) {
+            e.add(
+                format!("/days/boost/{i}/date"),
+                format!("is outside the campaign ({} to {})", c.start, c.end),
+            );
+        }
+    }
+    for (i, w) in c.operator_windows.iter().enumerate() {
+        if !c.operators.is_empty() && !c.operators.contains(&w.operator) {
+            e.add(
+                format!("/operator_windows/{i}/operator"),
+                "is not one of the campaign's operators",
+            );
+        }
+    }
+    e.0
+}
+
 /// Parses and checks a campaign document; every violation with its JSON pointer.
 pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
     if !value.is_object() {
         return Err(vec![Detail::new("", "the document must be a JSON object")]);
     }
+    let mut problems = Vec::new();
+    shape::check(value, &shape::DOCUMENT, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // The shape checked, serde fails only on what `shape` does not mirror (a bug).
     let raw: RawCampaign = serde_path_to_error::deserialize(value)
         .map_err(|e| vec![crate::domain::error::serde_detail(e)])?;
     let mut e = Errors::default();
@@ -143,10 +179,12 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
         }
     }
     let operator_windows = operator_windows(&mut e, &raw.operator_windows);
+
     let distance = distance(&mut e, raw.distance.as_ref());
     let days = days(&mut e, raw.days.as_ref());
     let (driver_paid, passenger_paid) = pays(&mut e, &raw.pays);
-    let amount = amount(&mut e, &raw.amount);
+    let amount = amount(&mut e, &raw.amount, "/amount");
+    let age = age(&mut e, raw.adult_only, raw.age.as_deref());
     let caps = caps(&mut e, &raw.caps);
     let (counters, cap_counters) = counters_of(&caps);
     let stacking = stacking(&mut e, raw.stacking.as_deref());
@@ -173,7 +211,7 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
             operators: operators.into_iter().flatten().collect(),
             operator_classes,
             operator_windows,
-            adult_only: raw.adult_only,
+            age,
             distance,
             days,
             driver_paid,
@@ -303,26 +341,80 @@ fn territory_rule(e: &mut Errors, s: &str, path: &str) -> Option<TerritoryRule> 
     )
 }
 
-fn territory(
-    e: &mut Errors,
-    raw: &RawTerritory,
-    path: &str,
-    may_be_empty: bool,
-) -> Option<Territory> {
-    let rule = territory_rule(e, &raw.rule, &format!("{path}/rule"));
-    let mut insee = Vec::with_capacity(raw.insee.len());
-    for (i, code) in raw.insee.iter().enumerate() {
-        if is_insee(code) {
-            insee.push(code.clone());
-        } else {
-            e.add(
-                format!("{path}/insee/{i}"),
-                "must be an INSEE code: digit, digit or A or B, 3 digits",
-            );
+const UNIT_KINDS: [(&str, UnitKind); 4] = [
+    ("com", UnitKind::Commune),
+    ("epci", UnitKind::Epci),
+    ("dep", UnitKind::Departement),
+    ("reg", UnitKind::Region),
+];
+
+/// A list of unit codes, each checked against the shipped COG; communes as their current
+/// code (a commune déléguée or a code merged since stands for its commune). Sorted.
+fn unit_codes(e: &mut Errors, kind: UnitKind, codes: &[String], path: &str) -> Vec<String> {
+    let mut out = Vec::with_capacity(codes.len());
+    for (i, code) in codes.iter().enumerate() {
+        let at = format!("{path}/{i}");
+        let found = match kind {
+            UnitKind::Commune => geo::index::commune(code).map(|c| c.code),
+            UnitKind::Epci => geo::index::epci(code).map(|u| u.code),
+            UnitKind::Departement => geo::index::departement(code).map(|u| u.code),
+            UnitKind::Region => geo::index::region(code).map(|u| u.code),
+        };
+        match found {
+            Some(current) => out.push(current.to_owned()),
+            None => e.add(at, unknown_unit(kind, code)),
         }
     }
-    insee.sort();
-    insee.dedup();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn unknown_unit(kind: UnitKind, code: &str) -> String {
+    let what = match kind {
+        UnitKind::Commune if is_insee(code) => "no commune has this INSEE code",
+        UnitKind::Commune => "must be an INSEE commune code: digit, digit or A or B, 3 digits",
+        UnitKind::Epci => "no EPCI has this SIREN (9 digits)",
+        UnitKind::Departement => "no département has this code (such as 17, 2A, 971)",
+        UnitKind::Region => "no région has this code (such as 75, 94, 01)",
+    };
+    format!("{what}: {code:?} (Code officiel géographique)")
+}
+
+/// A territory, or with `exclusion` an exclude_territory (which may be empty and may have
+/// `same`).
+fn territory(e: &mut Errors, raw: &RawTerritory, path: &str, exclusion: bool) -> Option<Territory> {
+    let same = raw.same.as_deref().and_then(|s| {
+        let at = format!("{path}/same");
+        if !exclusion {
+            e.add(at, "only an exclude_territory has same");
+            return None;
+        }
+        e.one_of(s, &at, &UNIT_KINDS)
+    });
+    let rule = match (&raw.rule, raw.same.is_some()) {
+        (Some(r), _) => territory_rule(e, r, &format!("{path}/rule")),
+        (None, true) => Some(TerritoryRule::StartAndEnd),
+        (None, false) => {
+            e.add(format!("{path}/rule"), "is required");
+            None
+        }
+    };
+    let mut com = unit_codes(e, UnitKind::Commune, &raw.com, &format!("{path}/com"));
+    com.extend(unit_codes(
+        e,
+        UnitKind::Commune,
+        &raw.insee,
+        &format!("{path}/insee"),
+    ));
+    com.sort();
+    com.dedup();
+    let list = |e: &mut Errors, kind: UnitKind, codes: &[String]| {
+        unit_codes(e, kind, codes, &format!("{path}/{}", kind.as_str()))
+    };
+    let epci = list(e, UnitKind::Epci, &raw.epci);
+    let dep = list(e, UnitKind::Departement, &raw.dep);
+    let reg = list(e, UnitKind::Region, &raw.reg);
     let area = match &raw.geojson {
         None | Some(Value::Null) => None,
         Some(g) => match geo::parse_geojson(g, &format!("{path}/geojson")) {
@@ -335,17 +427,25 @@ fn territory(
             }
         },
     };
-    if !may_be_empty && raw.insee.is_empty() && area.is_none() {
-        e.add(path, "needs INSEE codes, a GeoJSON area or both");
+    let named = [&raw.com, &raw.insee, &raw.epci, &raw.dep, &raw.reg];
+    if !exclusion && named.iter().all(|l| l.is_empty()) && area.is_none() {
+        e.add(
+            path,
+            "needs units (com, epci, dep, reg), a GeoJSON area or both",
+        );
     }
     Some(Territory {
         rule: rule?,
-        insee,
+        com,
+        epci,
+        dep,
+        reg,
         area,
+        same,
     })
 }
 
-/// An exclusion with neither codes nor area excludes nothing.
+/// An exclusion with neither units, area nor `same` excludes nothing.
 fn territory_opt(e: &mut Errors, raw: &RawTerritory, path: &str) -> Option<Territory> {
     territory(e, raw, path, true).filter(|t| !t.is_empty())
 }
@@ -362,6 +462,26 @@ fn operator_ref(e: &mut Errors, s: &str, path: &str) -> Option<OperatorRef> {
                 "must be an operator id (integer) or a SIRET (14 digits)",
             );
             None
+        }
+    }
+}
+
+/// The age rule (`Any` when it is wrong: the error is reported).
+fn age(e: &mut Errors, adult_only: bool, raw: Option<&str>) -> Age {
+    let choices = [
+        ("any", Age::Any),
+        ("adult", Age::Adult),
+        ("adult_or_unknown", Age::AdultOrUnknown),
+    ];
+    match raw {
+        None if adult_only => Age::Adult,
+        None => Age::Any,
+        Some(s) => {
+            let age = e.one_of(s, "/age", &choices).unwrap_or(Age::Any);
+            if adult_only && age != Age::Adult {
+                e.add("/adult_only", format!("contradicts age {s:?}"));
+            }
+            age
         }
     }
 }
@@ -405,20 +525,22 @@ fn days(e: &mut Errors, raw: Option<&RawDays>) -> Days {
     for (i, b) in raw.boost.iter().enumerate() {
         let at = format!("/days/boost/{i}");
         let date = e.date(&b.date, &format!("{at}/date"));
-        let hundredths = (b.factor * 100.0).round();
-        if !(b.factor > 0.0 && b.factor <= 10.0 && (hundredths / 100.0 - b.factor).abs() < 1e-9) {
-            e.add(
-                format!("{at}/factor"),
-                "must be a number above 0, at most 10, with at most 2 decimals",
-            );
-        } else if let Some(date) = date {
+        let boost = match (b.factor, &b.amount) {
+            (Some(factor), None) => boost_factor(e, factor, &at),
+            (None, Some(a)) => amount(e, a, &format!("{at}/amount")).map(Boost::Amount),
+            _ => {
+                e.add(&at, "needs factor or amount (one of them)");
+                None
+            }
+        };
+        if let (Some(date), Some(boost)) = (date, boost) {
             if !seen.insert(date) {
                 e.add(format!("{at}/date"), "is boosted twice");
             }
-            days.boost.push((date, hundredths as u32));
+            days.boost.push((date, boost));
         }
     }
-    days.boost.sort();
+    days.boost.sort_by_key(|(d, _)| *d);
     for (i, h) in raw.hours.iter().enumerate() {
         let at = format!("/days/hours/{i}");
         let from = minutes(e, &h.from, &format!("{at}/from"));
@@ -432,6 +554,19 @@ fn days(e: &mut Errors, raw: Option<&RawDays>) -> Days {
         }
     }
     days
+}
+
+fn boost_factor(e: &mut Errors, factor: f64, at: &str) -> Option<Boost> {
+    let hundredths = (factor * 100.0).round();
+    if factor > 0.0 && factor <= 10.0 && (hundredths / 100.0 - factor).abs() < 1e-9 {
+        Some(Boost::Factor(hundredths as u32))
+    } else {
+        e.add(
+            format!("{at}/factor"),
+            "must be a number above 0, at most 10, with at most 2 decimals",
+        );
+        None
+    }
 }
 
 /// `HH:MM` → minutes since midnight; `24:00` is the end of the day.

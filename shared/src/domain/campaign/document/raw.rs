@@ -26,8 +26,12 @@ pub struct RawCampaign {
     pub(super) operator_classes: Vec<String>,
     #[serde(default)]
     pub(super) operator_windows: Vec<RawWindow>,
+    /// `true`: the same as `"age": "adult"`.
     #[serde(default)]
     pub(super) adult_only: bool,
+    /// `any` (default), `adult` (`over_18: true` only) or `adult_or_unknown` (not `false`).
+    #[serde(default)]
+    pub(super) age: Option<String>,
     #[serde(default)]
     pub(super) distance: Option<RawDistance>,
     #[serde(default)]
@@ -49,13 +53,32 @@ pub struct RawCampaign {
 #[cfg_attr(feature = "openapi", schema(as = CampaignTerritory))]
 #[serde(deny_unknown_fields)]
 pub struct RawTerritory {
-    pub(super) rule: String,
+    /// `start`, `end`, `start_or_end` or `start_and_end`; optional only in an exclusion
+    /// with `same` (then `start_and_end`).
+    #[serde(default)]
+    pub(super) rule: Option<String>,
+    /// Current INSEE commune codes (`insee` is a synonym).
+    #[serde(default)]
+    pub(super) com: Vec<String>,
     #[serde(default)]
     pub(super) insee: Vec<String>,
+    /// EPCI SIRENs (9 digits).
+    #[serde(default)]
+    pub(super) epci: Vec<String>,
+    /// Département codes (`17`, `2A`, `971`).
+    #[serde(default)]
+    pub(super) dep: Vec<String>,
+    /// Région codes (`75`, `94`, `01`).
+    #[serde(default)]
+    pub(super) reg: Vec<String>,
     /// A GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection (WGS 84).
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub(super) geojson: Option<Value>,
+    /// Exclusions only: `com`, `epci`, `dep` or `reg`: excluded when start and end are in
+    /// the same unit of that kind (and in the listed units, when some are listed).
+    #[serde(default)]
+    pub(super) same: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -102,7 +125,12 @@ pub struct RawDays {
 #[serde(deny_unknown_fields)]
 pub struct RawBoost {
     pub(super) date: String,
-    pub(super) factor: f64,
+    /// The day's amount multiplied by this (0 to 10, 2 decimals)…
+    #[serde(default)]
+    pub(super) factor: Option<f64>,
+    /// …or this amount rule instead of the campaign's, that day.
+    #[serde(default)]
+    pub(super) amount: Option<RawAmount>,
 }
 
 #[derive(Deserialize)]

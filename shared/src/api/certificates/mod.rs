@@ -7,6 +7,10 @@
 //! zero totals: "no carpooling in this period" is a valid answer, and answering 404 would
 //! let a caller probe which phone numbers carpool.
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+mod page;
+
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use serde::Serialize;
@@ -167,7 +171,11 @@ async fn load(app: &App, ctx: &Ctx) -> Result<Certificate, ApiError> {
 /// Public: what a third party needs to check a paper copy. Shows no personal data (the
 /// record holds none) and not the person's positions.
 pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
-    let record = load(app, ctx).await?;
+    let html = page::wants_html(&ctx.headers);
+    let record = match load(app, ctx).await {
+        Err(e) if html && e.status == StatusCode::NOT_FOUND => return Ok(page::unknown()),
+        other => other?,
+    };
     let fingerprint = record.fingerprint();
     let Certificate {
         uuid,
@@ -175,26 +183,31 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
         operator,
         meta,
     } = record;
-    Ok(json_response(
-        StatusCode::OK,
-        &Check {
-            uuid,
-            created_at,
-            valid: true,
-            issuer: "Registre de preuve de covoiturage",
-            operator,
-            meta: PublicMeta {
-                tz: meta.tz,
-                start_at: meta.start_at,
-                end_at: meta.end_at,
-                // Where someone lives or works is not for the public: only how many places.
-                positions: meta.positions.len(),
-                months: meta.months,
-                total: meta.total,
-            },
-            fingerprint,
+    let check = Check {
+        uuid,
+        created_at,
+        valid: true,
+        issuer: "Registre de preuve de covoiturage",
+        operator,
+        meta: PublicMeta {
+            tz: meta.tz,
+            start_at: meta.start_at,
+            end_at: meta.end_at,
+            // Where someone lives or works is not for the public: only how many places.
+            positions: meta.positions.len(),
+            months: meta.months,
+            total: meta.total,
         },
-    ))
+        fingerprint,
+    };
+    if html {
+        return Ok(page::genuine(&check));
+    }
+    let mut response = json_response(StatusCode::OK, &check);
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(response)
 }
 
 /// `?format=pdf|png` (default `pdf`).

@@ -4,6 +4,9 @@
 //! campaign of the month is final (pay on `final: true`, or campaign by campaign on each
 //! campaign's own `final`); campaigns not final yet are listed without lines.
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 

@@ -1,5 +1,8 @@
 //! Admin routes: operators and their tokens.
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+
 use std::collections::BTreeSet;
 
 use bytes::Bytes;

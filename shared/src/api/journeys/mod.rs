@@ -6,6 +6,12 @@
 //! with the hash of its canonical form (sorted keys), so a retry of the same JSON value is
 //! recognised whatever its formatting.
 
+pub mod campaigns;
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+pub mod list;
+pub mod places;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde::Serialize;
@@ -22,7 +28,7 @@ use crate::queue::Message;
 pub use crate::records::journey::Accepted;
 use crate::records::journey::JourneyRecord;
 use crate::records::keys;
-use crate::store::{Condition, Item, StoreError, WriteOp};
+use crate::store::{Condition, StoreError, WriteOp};
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let operator = ctx.operator()?;
@@ -101,7 +107,7 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 /// The item `POST /v2/journeys` writes for `journey` (parsed from `doc`, received as the
 /// bytes `body`) sent by `operator` at `received_at`: [`JourneyRecord::accepted`], the one
 /// constructor of a journey item. Acceptance writes it, tests and tools seed stores with it
-/// ([`accepted_item`]).
+/// ([`JourneyRecord::accepted_item`]).
 pub fn accepted(
     secret: &str,
     operator: OperatorId,
@@ -112,29 +118,6 @@ pub fn accepted(
 ) -> Result<Accepted, ApiError> {
     JourneyRecord::accepted(secret, operator, journey, doc, body, received_at)
         .ok_or_else(ApiError::internal)
-}
-
-/// The item acceptance writes for the whole document `doc`, sent as `doc.to_string()` by
-/// `operator` at `received_at`, for tests and tools that seed a store: what they store
-/// cannot drift from what `POST /v2/journeys` writes. The document must parse; the checks
-/// against the reception time are not made (a test may store what the API would refuse).
-pub fn accepted_item(
-    secret: &str,
-    operator: OperatorId,
-    doc: &serde_json::Value,
-    received_at: chrono::DateTime<chrono::Utc>,
-) -> Result<Item, ApiError> {
-    let journey = journey_v2::parse_value(doc).map_err(Invalid::into_bad_request)?;
-    let body = doc.to_string();
-    Ok(accepted(
-        secret,
-        operator,
-        &journey,
-        doc,
-        body.as_bytes(),
-        received_at,
-    )?
-    .item)
 }
 
 pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
@@ -153,6 +136,17 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     )
     .await?;
     let item = JourneyRecord::from_item(&item);
+    // `None` only for a stored document that no longer parses.
+    let journey = item.parsed();
+    let (start, end) = journey
+        .as_ref()
+        .map(|j| places::trip_ends(j, &item))
+        .unzip();
+    let processed = !item.is(JourneyStatus::Pending);
+    let campaigns = match &journey {
+        Some(j) => campaigns::checks(app, operator, j, processed, &incentives).await?,
+        None => Vec::new(),
+    };
     let view = (|| {
         Some(JourneyView {
             journey_id: item.journey_id.clone()?,
@@ -162,7 +156,10 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             updated_at: item.updated_at.clone()?,
             fraud_labels: JourneyRecord::labels(&item.fraud_labels),
             anomaly_labels: JourneyRecord::labels(&item.anomaly_labels),
+            start,
+            end,
             incentives,
+            campaigns,
         })
     })()
     .ok_or_else(|| {
@@ -188,7 +185,14 @@ pub struct JourneyView {
     /// What processing found (`distance_shorter_than_straight_line`, `speed_too_high`,
     /// `distance_too_short`).
     pub anomaly_labels: Vec<String>,
+    /// Where the passenger's trip starts: country, and the commune (the INSEE code sent,
+    /// else the coordinates resolved) with its EPCI, département and région.
+    pub start: Option<places::EndView>,
+    /// Where it ends, likewise.
+    pub end: Option<places::EndView>,
     pub incentives: Vec<incentives::StatusView>,
+    /// Every campaign active on the journey's date: whether it pays it, and if not, why.
+    pub campaigns: Vec<campaigns::CampaignCheck>,
 }
 
 /// `DELETE /v2/journeys/{journey_id}`: the journey, canceled.

@@ -1,6 +1,9 @@
 //! Campaign routes: registry admins load, update (before the start) and close campaigns;
 //! registry admins and territory tokens read them and their draft incentives (JSON or CSV).
 
+#[cfg(feature = "openapi")]
+pub(crate) mod doc;
+
 use base64::Engine;
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
@@ -122,48 +125,15 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
     let found = campaigns::find(app, ctx.param("campaign_id")).await?;
     principal.require_campaign_reader(found.territory_id.as_deref())?;
     let id = CampaignId::parse(&found.id).ok_or_else(ApiError::internal)?;
-
-    let query = query_pairs(&ctx.query)?;
-    let mut errors = Vec::new();
-    let month = value(&query, "month").and_then(Month::parse);
-    if month.is_none() {
-        errors.push(Detail::new(
-            "month",
-            "required query parameter: a month YYYY-MM (campaign time zone)",
-        ));
-    }
-    let status = value(&query, "status");
-    let final_status = status.and_then(LineStatus::parse);
-    if status.is_some_and(|s| s != drafts::DRAFT && s != drafts::CANCELED && final_status.is_none())
-    {
-        errors.push(Detail::new(
-            "status",
-            "must be draft, canceled, validated, capped, not_eligible or correction",
-        ));
-    }
-    let limit = page_limit(&query, &mut errors);
-    let cursor = match value(&query, "cursor") {
-        None => None,
-        Some(c) => match base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(c)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-        {
-            Some(c) => Some(c),
-            None => {
-                errors.push(Detail::new("cursor", "is not a cursor of this listing"));
-                None
-            }
-        },
-    };
-    let (Some(month), true) = (month, errors.is_empty()) else {
-        return Err(ApiError::invalid("invalid_request", errors));
-    };
-    let bad_cursor = || ApiError::invalid_field("cursor", "is not a cursor of this listing");
-    let encode = |c: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c);
+    let pairs = query_pairs(&ctx.query)?;
+    let q = IncentivesQuery::read(&pairs)?;
 
     // A page continues the version it started on, even if the month was rerun meanwhile.
-    let pinned = match cursor.as_deref().and_then(|c| c.strip_prefix(FINAL_CURSOR)) {
+    let pinned = match q
+        .cursor
+        .as_deref()
+        .and_then(|c| c.strip_prefix(FINAL_CURSOR))
+    {
         Some(rest) => {
             let (v, i) = rest.split_once(':').ok_or_else(bad_cursor)?;
             let v: i64 = v.parse().map_err(|_| bad_cursor())?;
@@ -172,121 +142,215 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
         }
         None => None,
     };
-    let header = monthly::final_header(app, &id, month, pinned.map(|(v, _)| v)).await?;
-    let (lines, totals, next, final_meta) = match header {
+    let header = monthly::final_header(app, &id, q.month, pinned.map(|(v, _)| v)).await?;
+    let listing = match header {
         Some(header) => {
-            let from = pinned.map_or(0, |(_, i)| i);
-            if cursor.is_some() && pinned.is_none() {
+            if q.cursor.is_some() && pinned.is_none() {
                 return Err(bad_cursor());
             }
-            let (lines, next) = match (status, final_status) {
-                // A final month has no drafts left.
-                (Some(_), None) => (Vec::new(), None),
-                (_, wanted) => {
-                    monthly::final_page(app, &id, month, &header, wanted, from, limit).await?
-                }
-            };
-            let t = &header.totals;
-            let totals = match (status, final_status) {
-                (Some(_), Some(s)) => t.by_status.get(&s).copied().unwrap_or_default(),
-                (Some(_), None) => Count::default(),
-                (None, _) => t.by_status.values().fold(Count::default(), |a, c| Count {
-                    count: a.count + c.count,
-                    amount: a.amount + c.amount,
-                }),
-            };
-            let lines: Vec<ListedLine> = lines.into_iter().map(ListedLine::Final).collect();
-            let next = next.map(|i| encode(format!("{FINAL_CURSOR}{}:{i}", header.version)));
-            (
-                lines,
-                (totals.count as i64, totals.amount),
-                next,
-                Some(header),
-            )
+            final_listing(app, &id, &q, header, pinned.map_or(0, |(_, i)| i)).await?
         }
-        None => {
-            if pinned.is_some() {
-                return Err(bad_cursor());
-            }
-            let (lines, totals, next) = match final_status {
-                // Nothing is validated, capped or not eligible before the monthly run.
-                Some(_) if status != Some(drafts::CANCELED) => {
-                    (Vec::new(), drafts::Totals::default(), None)
-                }
-                _ => {
-                    drafts::list(
-                        app,
-                        &id,
-                        &month.to_string(),
-                        status,
-                        limit,
-                        cursor.map(Cursor),
-                    )
-                    .await?
-                }
-            };
-            let lines: Vec<ListedLine> = lines.into_iter().map(ListedLine::Draft).collect();
-            (
-                lines,
-                (totals.count, totals.amount),
-                next.map(|c| encode(c.0)),
-                None,
-            )
-        }
+        None if pinned.is_some() => return Err(bad_cursor()),
+        None => draft_listing(app, &id, &q).await?,
     };
-
     let wants_csv = ctx
         .headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
-    if !wants_csv {
-        return Ok(json_response(
-            StatusCode::OK,
-            &IncentivePage {
-                campaign_id: id.as_str().to_owned(),
-                month: month.to_string(),
-                status: status.map(str::to_owned),
-                final_record: final_meta,
-                totals: drafts::Totals {
-                    count: totals.0,
-                    amount: totals.1,
-                },
-                incentives: lines,
-                next_cursor: next,
+    if wants_csv {
+        return Ok(listing.csv());
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &IncentivePage {
+            campaign_id: id.as_str().to_owned(),
+            month: q.month.to_string(),
+            status: q.status.map(str::to_owned),
+            final_record: listing.final_meta,
+            totals: drafts::Totals {
+                count: listing.totals.0,
+                amount: listing.totals.1,
             },
-        ));
-    }
-    let mut csv = String::from(
-        "journey_id,operator_id,operator_journey_id,role,status,amount,computed,capped_by,start,local_date,reason,paid_by\r\n",
-    );
-    for l in &lines {
-        csv.push_str(&l.csv_fields().join(","));
-        csv.push_str("\r\n");
-    }
-    let mut response = Response::new(Bytes::from(csv));
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    let mut headers = vec![
-        ("x-total-count", totals.0.to_string()),
-        ("x-total-amount", totals.1.to_string()),
-    ];
-    if let Some(f) = &final_meta {
-        headers.push(("x-final-version", f.version.to_string()));
-        headers.push(("x-final-digest", f.digest.clone()));
-    }
-    for (name, v) in headers {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(name, v);
+            incentives: listing.lines,
+            next_cursor: listing.next,
+        },
+    ))
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::invalid_field("cursor", "is not a cursor of this listing")
+}
+
+fn encode_cursor(c: String) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c)
+}
+
+/// The query of the incentives listing, every problem reported at once.
+struct IncentivesQuery<'a> {
+    month: Month,
+    status: Option<&'a str>,
+    /// `status` when it is a final line's status.
+    final_status: Option<LineStatus>,
+    limit: usize,
+    /// Decoded.
+    cursor: Option<String>,
+}
+
+impl<'a> IncentivesQuery<'a> {
+    fn read(query: &'a [(String, String)]) -> Result<IncentivesQuery<'a>, ApiError> {
+        let mut errors = Vec::new();
+        let month = value(query, "month").and_then(Month::parse);
+        if month.is_none() {
+            errors.push(Detail::new(
+                "month",
+                "required query parameter: a month YYYY-MM (campaign time zone)",
+            ));
+        }
+        let status = value(query, "status");
+        let final_status = status.and_then(LineStatus::parse);
+        if status
+            .is_some_and(|s| s != drafts::DRAFT && s != drafts::CANCELED && final_status.is_none())
+        {
+            errors.push(Detail::new(
+                "status",
+                "must be draft, canceled, validated, capped, not_eligible or correction",
+            ));
+        }
+        let limit = page_limit(query, &mut errors);
+        let cursor = match value(query, "cursor") {
+            None => None,
+            Some(c) => match base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+            {
+                Some(c) => Some(c),
+                None => {
+                    errors.push(Detail::new("cursor", "is not a cursor of this listing"));
+                    None
+                }
+            },
+        };
+        match (month, errors.is_empty()) {
+            (Some(month), true) => Ok(IncentivesQuery {
+                month,
+                status,
+                final_status,
+                limit,
+                cursor,
+            }),
+            _ => Err(ApiError::invalid("invalid_request", errors)),
         }
     }
-    if let Some(v) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
-        h.insert("x-next-cursor", v);
+}
+
+/// One page of the listing: its lines, the totals (count, amount) of what is listed, the
+/// next cursor and, for a final month, its record's header.
+struct Listing {
+    lines: Vec<ListedLine>,
+    totals: (i64, i64),
+    next: Option<String>,
+    final_meta: Option<monthly::FinalHeader>,
+}
+
+/// A final month's lines, from line `from` of the version of `header`.
+async fn final_listing(
+    app: &App,
+    id: &CampaignId,
+    q: &IncentivesQuery<'_>,
+    header: monthly::FinalHeader,
+    from: usize,
+) -> Result<Listing, ApiError> {
+    let (lines, next) = match (q.status, q.final_status) {
+        // A final month has no drafts left.
+        (Some(_), None) => (Vec::new(), None),
+        (_, wanted) => {
+            monthly::final_page(app, id, q.month, &header, wanted, from, q.limit).await?
+        }
+    };
+    let t = &header.totals;
+    let totals = match (q.status, q.final_status) {
+        (Some(_), Some(s)) => t.by_status.get(&s).copied().unwrap_or_default(),
+        (Some(_), None) => Count::default(),
+        (None, _) => t.by_status.values().fold(Count::default(), |a, c| Count {
+            count: a.count + c.count,
+            amount: a.amount + c.amount,
+        }),
+    };
+    Ok(Listing {
+        lines: lines.into_iter().map(ListedLine::Final).collect(),
+        totals: (totals.count as i64, totals.amount),
+        next: next.map(|i| encode_cursor(format!("{FINAL_CURSOR}{}:{i}", header.version))),
+        final_meta: Some(header),
+    })
+}
+
+/// The drafts of a month not final yet.
+async fn draft_listing(
+    app: &App,
+    id: &CampaignId,
+    q: &IncentivesQuery<'_>,
+) -> Result<Listing, ApiError> {
+    let (lines, totals, next) = match q.final_status {
+        // Nothing is validated, capped or not eligible before the monthly run.
+        Some(_) if q.status != Some(drafts::CANCELED) => {
+            (Vec::new(), drafts::Totals::default(), None)
+        }
+        _ => {
+            drafts::list(
+                app,
+                id,
+                &q.month.to_string(),
+                q.status,
+                q.limit,
+                q.cursor.clone().map(Cursor),
+            )
+            .await?
+        }
+    };
+    Ok(Listing {
+        lines: lines.into_iter().map(ListedLine::Draft).collect(),
+        totals: (totals.count, totals.amount),
+        next: next.map(|c| encode_cursor(c.0)),
+        final_meta: None,
+    })
+}
+
+impl Listing {
+    /// The page as CSV; totals, final version and next cursor in headers.
+    fn csv(self) -> Response<Bytes> {
+        let mut csv = String::from(
+            "journey_id,operator_id,operator_journey_id,role,status,amount,computed,capped_by,start,local_date,reason,paid_by\r\n",
+        );
+        for l in &self.lines {
+            csv.push_str(&l.csv_fields().join(","));
+            csv.push_str("\r\n");
+        }
+        let mut response = Response::new(Bytes::from(csv));
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        let mut headers = vec![
+            ("x-total-count", self.totals.0.to_string()),
+            ("x-total-amount", self.totals.1.to_string()),
+        ];
+        if let Some(f) = &self.final_meta {
+            headers.push(("x-final-version", f.version.to_string()));
+            headers.push(("x-final-digest", f.digest.clone()));
+        }
+        for (name, v) in headers {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(name, v);
+            }
+        }
+        if let Some(v) = self.next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+            h.insert("x-next-cursor", v);
+        }
+        response
     }
-    Ok(response)
 }
 
 /// One page of a campaign's incentives of a month.
