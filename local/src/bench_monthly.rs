@@ -308,8 +308,6 @@ fn journey_items(
         .with("passenger_key", passenger_key)
         .with("driver_start", rfc3339(start))
         .with("passenger_start", rfc3339(start))
-        .with("driver_end", rfc3339(end))
-        .with("passenger_end", rfc3339(end))
         .with(drafts::REV, rev);
     match status {
         "canceled" => journey.set("canceled_at", created),

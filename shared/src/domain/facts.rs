@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 
 use super::anomaly::great_circle_m;
 use super::country::Country;
-use super::journey_v2::{Coordinates, Insee, Journey, OperatorClass, Person, Place};
+use super::geo::{self, Commune};
+use super::journey_v2::{Coordinates, Journey, OperatorClass, Person, Place};
 use super::phone::PhoneTrunc;
 
 /// One journey (one driver + passenger couple), normalised.
@@ -48,14 +49,17 @@ pub struct End {
     /// Coordinates and/or INSEE code, as sent.
     pub place: Place,
     pub country: Country,
-    /// The commune of this end. For now the INSEE code the operator sent, if any; the
-    /// resolution of coordinates to a commune (`domain::geo`) fills it for the others.
-    pub commune: Option<Insee>,
+    /// The current commune of this end ([`geo::commune_of`]: the INSEE code sent, else the
+    /// coordinates resolved), with its EPCI, département and région; `None` abroad, at sea
+    /// or in a gap between outlines.
+    pub commune: Option<Commune>,
 }
 
 impl Facts {
     /// The facts of a parsed, valid journey (countries looked up here, once).
     pub fn of(journey: &Journey) -> Facts {
+        let passenger = Leg::of(&journey.passenger.person, None);
+        let driver = Leg::of(&journey.driver.person, Some(&passenger));
         Facts {
             class: journey.operator_class,
             seats: journey.passenger.seats,
@@ -63,8 +67,8 @@ impl Facts {
             revenue: journey.driver.revenue,
             passenger_over_18: journey.passenger.person.identity.over_18,
             driver_phone_trunc: journey.driver.person.identity.truncated_phone(),
-            passenger: Leg::of(&journey.passenger.person),
-            driver: Leg::of(&journey.driver.person),
+            passenger,
+            driver,
         }
     }
 
@@ -75,10 +79,23 @@ impl Facts {
 }
 
 impl Leg {
-    fn of(p: &Person) -> Leg {
+    /// `like`: a leg whose ends are looked up already (the driver's often are the
+    /// passenger's places: each place is resolved once).
+    fn of(p: &Person, like: Option<&Leg>) -> Leg {
+        let end = |at, place: &Place| match like {
+            Some(l) if l.start.place == *place => End {
+                at,
+                ..l.start.clone()
+            },
+            Some(l) if l.end.place == *place => End {
+                at,
+                ..l.end.clone()
+            },
+            _ => End::of(at, place),
+        };
         Leg {
-            start: End::of(p.start.datetime, &p.start.place),
-            end: End::of(p.end.datetime, &p.end.place),
+            start: end(p.start.datetime, &p.start.place),
+            end: end(p.end.datetime, &p.end.place),
             distance: p.distance,
             duration: p.duration,
         }
@@ -106,7 +123,7 @@ impl End {
             at,
             place: place.clone(),
             country: Country::of(place),
-            commune: place.insee().cloned(),
+            commune: geo::commune_of(place),
         }
     }
 }

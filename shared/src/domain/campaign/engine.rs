@@ -85,8 +85,9 @@ impl<'a> Trip<'a> {
             start: p.start.at,
             origin: &p.start.place,
             destination: &p.end.place,
-            origin_commune: geo::commune_of(&p.start.place),
-            destination_commune: geo::commune_of(&p.end.place),
+            // Resolved once, at acceptance.
+            origin_commune: p.start.commune,
+            destination_commune: p.end.commune,
             distance: p.distance_m(),
             seats: facts.seats,
             passenger_over_18: facts.passenger_over_18,
