@@ -439,8 +439,8 @@ fn print_monthly_text(
     }
 }
 
-fn print_fraud_run(record: &registry_core::jobs::fraud::RunRecord) {
-    let t = &record.totals;
+fn print_fraud_run(run: &registry_core::jobs::fraud::RunRecord) {
+    let (record, t) = (&run.header, &run.totals);
     println!(
         "fraud pass {} ({} to {}, Europe/Paris days){}",
         record.run_id,
