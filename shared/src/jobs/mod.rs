@@ -1,6 +1,7 @@
 //! Background work: queue tasks and their consumers (SQS Lambda, embedded worker).
 
 pub mod fraud;
+pub mod listing;
 pub mod process;
 pub mod rekey;
 pub mod sweep;

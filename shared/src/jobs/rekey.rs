@@ -26,6 +26,7 @@ use crate::domain::operator::OperatorId;
 use crate::jobs::fraud::evidence;
 use crate::records::draft::{Draft, DraftCounter};
 use crate::records::journey::{JourneyRecord, Side};
+use crate::records::keys;
 use crate::records::processing::KeyMove;
 use crate::store::{
     Condition, Item, Key, Scan, StoreError, StoreResult, WriteOp, MAX_TRANSACTION_WRITES,
@@ -136,11 +137,7 @@ pub async fn run_segment(
                 cursor,
             })
             .await?;
-        for item in page
-            .items
-            .iter()
-            .filter(|i| i.key.sk == "JOURNEY" && i.key.pk.starts_with("JOURNEY#"))
-        {
+        for item in page.items.iter().filter(|i| keys::is_journey(&i.key)) {
             report.journeys += 1;
             rekey_journey(app, previous, item, &mut report).await?;
         }

@@ -49,6 +49,11 @@ pub fn journey(operator: OperatorId, journey_id: &str) -> Key {
     Key::new(format!("JOURNEY#{operator}#{journey_id}"), "JOURNEY")
 }
 
+/// Whether `key` is a journey's ([`journey`]): what a scan keeps of the table.
+pub fn is_journey(key: &Key) -> bool {
+    key.sk == "JOURNEY" && key.pk.starts_with("JOURNEY#")
+}
+
 /// Index partition (`gsi2`) of an operator's journeys starting in one month (`YYYY-MM`,
 /// UTC): the listing `GET /v2/journeys` queries. Per month, so that one busy operator's
 /// writes spread over partitions.
