@@ -199,6 +199,9 @@ def checks(seed: Seed, base: str, shots: Path | None):
         expect(chart).to_be_visible()
         assert chart.locator("rect.bar").count() >= 1, "a bar per day with incentives"
         assert chart.locator("line.budget").count() == 1, "the budget line"
+        assert chart.locator("rect.bar").count() <= date.today().day, "no bar for the days to come"
+        label, frame = chart.locator("text[text-anchor=end]").bounding_box(), chart.bounding_box()
+        assert label and frame and label["x"] + label["width"] <= frame["x"] + frame["width"], "the last day's label is cut off"
         picture(page, "campaign-month")
 
     def certificate_page(page: Page):
