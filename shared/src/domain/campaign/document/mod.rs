@@ -117,47 +117,17 @@ pub fn load_checks(value: &Value, c: &Campaign) -> Vec<Detail> {
 
 /// Parses and checks a campaign document; every violation with its JSON pointer.
 pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
-    if !value.is_object() {
-        return Err(vec![Detail::new("", "the document must be a JSON object")]);
-    }
-    let mut problems = Vec::new();
-    shape::check(value, &shape::DOCUMENT, "", &mut problems);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    // The shape checked, serde fails only on what `shape` does not mirror (a bug).
-    let raw: RawCampaign = serde_path_to_error::deserialize(value)
-        .map_err(|e| vec![crate::domain::error::serde_detail(e)])?;
+    let raw = raw_document(value)?;
     let mut e = Errors::default();
 
-    let id = CampaignId::parse(&raw.id);
-    if id.is_none() {
-        e.add("/id", "must be 1 to 64 lowercase letters, digits, - or _");
-    }
-    let name = e.text(&raw.name, "/name");
-    let territory_name = e.text(&raw.territory_name, "/territory_name");
-    if let Some(t) = &raw.territory_id {
-        if CampaignId::parse(t).is_none() {
-            e.add(
-                "/territory_id",
-                "must be 1 to 64 lowercase letters, digits, - or _",
-            );
-        }
-    }
-    let start = e.date(&raw.start, "/start");
-    let end = e.date(&raw.end, "/end");
-    if let (Some(s), Some(en)) = (start, end) {
-        if en < s {
-            e.add("/end", format!("is before the start {s}: dates reversed"));
-        }
-    }
-    let time_zone = chrono_tz::Tz::from_str(&raw.time_zone).ok();
-    if time_zone.is_none() {
-        e.add(
-            "/time_zone",
-            "must be an IANA time zone such as Europe/Paris",
-        );
-    }
+    let Head {
+        id,
+        name,
+        territory_name,
+        start,
+        end,
+        time_zone,
+    } = head(&mut e, &raw);
 
     let territory = territory(&mut e, &raw.territory, "/territory", false);
     let exclude_territory = raw
@@ -171,13 +141,7 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
         .enumerate()
         .map(|(i, s)| operator_ref(&mut e, s, &format!("/operators/{i}")))
         .collect();
-    let mut operator_classes = [raw.operator_classes.is_empty(); 3];
-    for (i, c) in raw.operator_classes.iter().enumerate() {
-        let classes = [("A", 0), ("B", 1), ("C", 2)];
-        if let Some(k) = e.one_of(c, &format!("/operator_classes/{i}"), &classes) {
-            operator_classes[k] = true;
-        }
-    }
+    let operator_classes = operator_classes(&mut e, &raw.operator_classes);
     let operator_windows = operator_windows(&mut e, &raw.operator_windows);
 
     let distance = distance(&mut e, raw.distance.as_ref());
@@ -225,6 +189,81 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
         }),
         _ => Err(e.0),
     }
+}
+
+/// The document in serde's raw types, once its shape (keys and JSON types) is checked.
+fn raw_document(value: &Value) -> Result<RawCampaign, Vec<Detail>> {
+    if !value.is_object() {
+        return Err(vec![Detail::new("", "the document must be a JSON object")]);
+    }
+    let mut problems = Vec::new();
+    shape::check(value, &shape::DOCUMENT, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // The shape checked, serde fails only on what `shape` does not mirror (a bug).
+    serde_path_to_error::deserialize(value).map_err(|e| vec![crate::domain::error::serde_detail(e)])
+}
+
+/// Who the campaign is and when: what every other rule is read against.
+struct Head {
+    id: Option<CampaignId>,
+    name: String,
+    territory_name: String,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    time_zone: Option<chrono_tz::Tz>,
+}
+
+fn head(e: &mut Errors, raw: &RawCampaign) -> Head {
+    let id = CampaignId::parse(&raw.id);
+    if id.is_none() {
+        e.add("/id", "must be 1 to 64 lowercase letters, digits, - or _");
+    }
+    let name = e.text(&raw.name, "/name");
+    let territory_name = e.text(&raw.territory_name, "/territory_name");
+    if let Some(t) = &raw.territory_id {
+        if CampaignId::parse(t).is_none() {
+            e.add(
+                "/territory_id",
+                "must be 1 to 64 lowercase letters, digits, - or _",
+            );
+        }
+    }
+    let start = e.date(&raw.start, "/start");
+    let end = e.date(&raw.end, "/end");
+    if let (Some(s), Some(en)) = (start, end) {
+        if en < s {
+            e.add("/end", format!("is before the start {s}: dates reversed"));
+        }
+    }
+    let time_zone = chrono_tz::Tz::from_str(&raw.time_zone).ok();
+    if time_zone.is_none() {
+        e.add(
+            "/time_zone",
+            "must be an IANA time zone such as Europe/Paris",
+        );
+    }
+    Head {
+        id,
+        name,
+        territory_name,
+        start,
+        end,
+        time_zone,
+    }
+}
+
+/// Which operator classes are paid (A, B, C); none listed: all.
+fn operator_classes(e: &mut Errors, raw: &[String]) -> [bool; 3] {
+    let mut paid = [raw.is_empty(); 3];
+    for (i, c) in raw.iter().enumerate() {
+        let classes = [("A", 0), ("B", 1), ("C", 2)];
+        if let Some(k) = e.one_of(c, &format!("/operator_classes/{i}"), &classes) {
+            paid[k] = true;
+        }
+    }
+    paid
 }
 
 fn operator_windows(e: &mut Errors, raw: &[RawWindow]) -> Vec<OperatorWindow> {
