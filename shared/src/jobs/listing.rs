@@ -5,16 +5,12 @@
 //! entry is skipped without a write, and each write is conditioned on the entry being
 //! absent (acceptance writes the same entry for a new journey).
 
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
+use super::scan::each_journey;
 use crate::app::App;
 use crate::records::journey::{JourneyRecord, ListingEntry};
-use crate::records::keys;
-use crate::store::{Scan, StoreError, StoreResult};
-
-/// Items read per scan page.
-const PAGE: usize = 500;
+use crate::store::{StoreError, StoreResult};
 
 /// What a run did, summed over its segments.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -41,54 +37,30 @@ impl Report {
 /// Adds the missing entries of the whole table: `segments` scan segments, `parallel` at a
 /// time.
 pub async fn backfill(app: &App, segments: u32, parallel: usize) -> StoreResult<Report> {
-    let segments = segments.max(1);
-    let results: Vec<StoreResult<Report>> = stream::iter(0..segments)
-        .map(|segment| backfill_segment(app, segment, segments))
-        .buffer_unordered(parallel.max(1))
-        .collect()
-        .await;
-    let mut report = Report::default();
-    for r in results {
-        report.add(&r?);
-    }
-    Ok(report)
-}
-
-async fn backfill_segment(app: &App, segment: u32, total_segments: u32) -> StoreResult<Report> {
-    let mut report = Report::default();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .store
-            .scan(Scan {
-                segment,
-                total_segments,
-                limit: PAGE,
-                cursor,
-            })
-            .await?;
-        for item in page.items.iter().filter(|i| keys::is_journey(&i.key)) {
-            report.journeys += 1;
-            let journey = JourneyRecord::from_item(item);
-            if journey.listing.is_some() {
-                report.present += 1;
-                continue;
-            }
-            let Some((key, update, condition)) = ListingEntry::backfill(&journey) else {
-                tracing::error!(pk = %journey.key.pk, "journey without operator or passenger start; not listed");
-                report.unreadable += 1;
-                continue;
-            };
-            match app.store.update(&key, update, Some(condition)).await {
-                Ok(_) => report.added += 1,
-                // Deleted meanwhile, or given its entry by another run: nothing to do.
-                Err(StoreError::ConditionFailed { .. }) => report.present += 1,
-                Err(e) => return Err(e),
-            }
+    let reports = each_journey(app, segments, parallel, async |item, report: &mut Report| {
+        report.journeys += 1;
+        let journey = JourneyRecord::from_item(item);
+        if journey.listing.is_some() {
+            report.present += 1;
+            return Ok(());
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(report),
+        let Some((key, update, condition)) = ListingEntry::backfill(&journey) else {
+            tracing::error!(pk = %journey.key.pk, "journey without operator or passenger start; not listed");
+            report.unreadable += 1;
+            return Ok(());
+        };
+        match app.store.update(&key, update, Some(condition)).await {
+            Ok(_) => report.added += 1,
+            // Deleted meanwhile, or given its entry by another run: nothing to do.
+            Err(StoreError::ConditionFailed { .. }) => report.present += 1,
+            Err(e) => return Err(e),
         }
+        Ok(())
+    })
+    .await?;
+    let mut total = Report::default();
+    for r in &reports {
+        total.add(r);
     }
+    Ok(total)
 }

@@ -4,6 +4,7 @@ pub mod fraud;
 pub mod listing;
 pub mod process;
 pub mod rekey;
+mod scan;
 pub mod sweep;
 pub mod worker;
 
