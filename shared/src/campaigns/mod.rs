@@ -5,6 +5,8 @@
 pub mod drafts;
 pub mod monthly;
 
+pub mod starting;
+
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};

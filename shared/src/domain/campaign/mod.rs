@@ -8,6 +8,7 @@ pub mod document;
 pub mod engine;
 #[cfg(test)]
 mod rules;
+pub mod starting;
 #[cfg(test)]
 mod territories;
 
