@@ -4,6 +4,7 @@
 
 pub mod drafts;
 pub mod monthly;
+pub mod simulate;
 
 pub mod starting;
 
