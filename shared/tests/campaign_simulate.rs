@@ -197,3 +197,60 @@ async fn simulate_on_sqlite() {
 async fn simulate_on_dynamodb() {
     simulate_on(Backend::DynamoDb).await;
 }
+
+/// The route: registry admins and the document's own territory; JSON or CSV; 400 and 403
+/// naming what is wrong; nothing stored.
+#[tokio::test]
+async fn the_simulate_route_answers_its_callers() {
+    let (t, app_token) = setup(Backend::Sqlite).await;
+    let app: &App = &t.app;
+    let admin = admin::bootstrap(app).await.unwrap().unwrap().token;
+    let token = |territory: &str| {
+        let request = admin::TokenRequest::territory("t", territory);
+        async move { admin::create_token(app, request).await.unwrap().token }
+    };
+    let (paris, lyon) = (token("paris").await, token("lyon").await);
+    let path = "/v2/campaigns/simulate?from=2025-03&to=2025-04";
+    let post = |path: &str, token: &str, body: Value| request("POST", path, token, Some(body));
+    let route = Some(RouteId::CampaignsSimulate);
+    for who in [&admin, &paris] {
+        let (s, body) = send(app, route, post(path, who, document())).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(body["amount"], 500);
+        assert_eq!(
+            body["months"][0]["not_paid"][0],
+            json!({"reason": "journey_canceled", "journeys": 1})
+        );
+    }
+    let (s, body) = send(app, route, post(path, &lyon, document())).await;
+    assert_eq!(s, 403, "{body}");
+    let (s, _) = send(app, route, post(path, &app_token, document())).await;
+    assert_eq!(s, 403);
+    let (s, body) = send(
+        app,
+        route,
+        post("/v2/campaigns/simulate?from=2025-03", &admin, document()),
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"]["details"][0]["path"].as_str()),
+        (400, Some("to")),
+        "{body}"
+    );
+    let mut bad = document();
+    bad["caps"][0]["per"] = json!("week");
+    let (s, body) = send(app, route, post(path, &admin, bad)).await;
+    assert_eq!(s, 400, "{body}");
+    let mut csv = post(path, &admin, document());
+    csv.headers_mut()
+        .insert("accept", http::HeaderValue::from_static("text/csv"));
+    let response = registry_core::api::handle(app, csv, route, None).await;
+    assert_eq!(response.status(), 200);
+    let text = String::from_utf8(response.body().to_vec()).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(
+        text.contains("\n2025-04,3,3,2,2,200,2,budget=1,budget=1"),
+        "{text}"
+    );
+    assert!(campaigns::all(app).await.unwrap().is_empty());
+}

@@ -242,6 +242,14 @@ routes! {
         handler: campaigns::create,
         doc: campaigns::doc::create,
     }
+    CampaignsSimulate {
+        POST "/v2/campaigns/simulate",
+        function: "campaigns-simulate",
+        access: Access::CampaignReader,
+        rate: None,
+        handler: campaigns::simulate,
+        doc: campaigns::doc::simulate,
+    }
     CampaignsList {
         GET "/v2/campaigns",
         function: "campaigns-list",
@@ -330,6 +338,7 @@ impl RouteId {
                 | CeeImport
                 | CeeImportIdentity
                 | CampaignsCreate
+                | CampaignsSimulate
                 | CampaignsUpdate
                 | CampaignsClose
                 | CertificatesCreate
