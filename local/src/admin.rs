@@ -52,6 +52,14 @@ pub enum CampaignCommand {
         #[arg(long)]
         id: String,
     },
+    /// Loads a campaign's starting counters (a campaign moving here from another system):
+    /// a JSON document, persons given by phone and stored as identity keys only
+    /// (docs/CAMPAIGNS.md, "Starting counters"). Loading again replaces them.
+    Counters {
+        #[arg(long)]
+        id: String,
+        file: std::path::PathBuf,
+    },
     /// Closes a campaign early: journeys after the last day (default: today) earn nothing.
     Close {
         #[arg(long)]
@@ -364,6 +372,22 @@ async fn campaign(app: &App, command: CampaignCommand, json_output: bool) -> Res
             value["history"] = json!(history);
             print(json_output, &value, || {
                 serde_json::to_string_pretty(&value).unwrap_or_default()
+            });
+        }
+        CampaignCommand::Counters { id, file } => {
+            let body =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let loaded = campaigns::starting::load(app, &id, &body)
+                .await
+                .map_err(failed)?;
+            print(json_output, &loaded, || {
+                format!(
+                    "campaign {}: starting counters as of {} loaded ({} persons, {} counters)",
+                    loaded.campaign_id,
+                    loaded.header.as_of,
+                    loaded.header.persons,
+                    loaded.header.counters
+                )
             });
         }
         CampaignCommand::Close { id, last_day } => {

@@ -38,6 +38,9 @@ pub enum BenchCommand {
     Certificate(crate::bench_certificates::CertificateBench),
     #[command(flatten)]
     Monthly(crate::bench_monthly::MonthlyBench),
+    /// Seeds (once, into --data) three months of journeys, then times the simulation of
+    /// a campaign over them (`registry campaigns simulate`).
+    CampaignSimulate(crate::bench_simulate::SimulateBench),
 }
 
 /// splitmix64: a fixed seed gives the same data on every machine.
@@ -197,6 +200,9 @@ pub async fn run(config: Config, command: BenchCommand, json_out: bool) -> Resul
         } => fraud_pass(config, journeys, people, parallel, json_out).await,
         BenchCommand::Monthly(command) => {
             crate::bench_monthly::run(config, command, json_out).await
+        }
+        BenchCommand::CampaignSimulate(bench) => {
+            crate::bench_simulate::run(config, bench, json_out).await
         }
         BenchCommand::Certificate(command) => {
             let app = App::from_config(config)

@@ -298,6 +298,15 @@ routes! {
         handler: campaigns::create,
         doc: campaigns::doc::create,
     }
+    CampaignsSimulate {
+        POST "/v2/campaigns/simulate",
+        function: "campaigns-simulate",
+        access: Access::CampaignReader,
+        rate: None,
+        body: Body::Json,
+        handler: campaigns::simulate,
+        doc: campaigns::doc::simulate,
+    }
     CampaignsList {
         GET "/v2/campaigns",
         function: "campaigns-list",

@@ -212,6 +212,21 @@ pub fn draft_counter(id: &CampaignId, holder: &str, rest: &str) -> Key {
     Key::new(format!("CTR#{id}#{holder}"), format!("draft#{rest}"))
 }
 
+/// Partition of a campaign's starting counters (`registry admin campaign counters`).
+pub fn starting_counters(id: &CampaignId) -> String {
+    format!("START#{id}")
+}
+
+/// Their header: the generation of the chunks in force, `as_of`, counts.
+pub fn starting_header(id: &CampaignId) -> Key {
+    Key::new(starting_counters(id), "HEADER")
+}
+
+/// One chunk of a generation of starting counters.
+pub fn starting_chunk(id: &CampaignId, generation: i64, n: usize) -> Key {
+    Key::new(starting_counters(id), format!("C#{generation:06}#{n:05}"))
+}
+
 /// A journey's draft incentive from one campaign for one paid role: in the journey's
 /// partition, so the status route and the cancellation find them with the journey.
 pub fn draft_incentive(operator: OperatorId, journey_id: &str, id: &CampaignId, role: &str) -> Key {

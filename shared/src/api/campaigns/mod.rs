@@ -3,6 +3,7 @@
 
 #[cfg(feature = "openapi")]
 pub(crate) mod doc;
+mod simulate;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -18,6 +19,8 @@ use crate::campaigns::monthly::{self, Month};
 use crate::campaigns::{self, drafts};
 use crate::domain::campaign::CampaignId;
 use crate::store::Cursor;
+
+pub use self::simulate::simulate;
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let created = campaigns::create(app, &ctx.body).await?;

@@ -215,7 +215,16 @@ pub enum Decision {
         computed: u64,
         driver: Option<PersonKey>,
         passenger: Option<PersonKey>,
+        /// For a seats-per-ride cap.
+        #[serde(default = "one_seat")]
+        seats: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ride: Option<PersonKey>,
     },
+}
+
+fn one_seat() -> u8 {
+    1
 }
 
 /// The exclusive campaigns that take a journey from `campaign` when they pay it, best
@@ -270,6 +279,8 @@ pub fn prepare(campaign: &Campaign, rivals: &[&Campaign], e: &Entry) -> Prepared
                         computed: a.computed,
                         driver: a.driver,
                         passenger: a.passenger,
+                        seats: a.seats,
+                        ride: a.ride,
                     },
                 }
             }
@@ -360,6 +371,8 @@ pub fn finish(
                 computed,
                 driver,
                 passenger,
+                seats,
+                ride,
             } => {
                 let trip = engine::Assessed {
                     operator: OperatorId(p.operator_id),
@@ -367,6 +380,8 @@ pub fn finish(
                     computed: *computed,
                     driver: *driver,
                     passenger: *passenger,
+                    seats: *seats,
+                    ride: *ride,
                 };
                 let incentives = engine::apply_caps(campaign, &trip, &counters);
                 for i in &incentives {

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
-use super::counters::{CounterKey, Counters, PersonKey, Tally};
+use super::counters::{ride_key, CounterKey, Counters, PersonKey, Tally};
 use super::document::MAX_CAPS;
 use super::{Age, Amount, Boost, Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
 use crate::domain::geo::{self, Commune};
@@ -32,6 +32,8 @@ pub struct Trip<'a> {
     pub passenger_over_18: Option<bool>,
     pub driver: Option<PersonKey>,
     pub passenger: Option<PersonKey>,
+    /// The shared ride ([`ride_key`] of `operator_journey_id`), when the journey names it.
+    pub ride: Option<PersonKey>,
 }
 
 impl<'a> Trip<'a> {
@@ -64,6 +66,7 @@ impl<'a> Trip<'a> {
             passenger_over_18: p.identity.over_18,
             driver,
             passenger,
+            ride: journey.operator_journey_id.as_deref().map(ride_key),
         }
     }
 
@@ -379,6 +382,9 @@ pub struct Assessed {
     pub computed: u64,
     pub driver: Option<PersonKey>,
     pub passenger: Option<PersonKey>,
+    /// Passenger seats (what a ride's seat counter counts).
+    pub seats: u8,
+    pub ride: Option<PersonKey>,
 }
 
 impl Assessed {
@@ -401,6 +407,8 @@ pub fn assess(c: &Campaign, trip: &Trip) -> Result<Assessed, Reason> {
         computed,
         driver: trip.driver,
         passenger: trip.passenger,
+        seats: trip.seats,
+        ride: trip.ride,
     })
 }
 
@@ -452,7 +460,8 @@ fn grant(
     // campaign has at most MAX_CAPS caps), read on first use only.
     let mut keys = [None::<CounterKey>; MAX_CAPS];
     for (i, spec) in c.counters.iter().enumerate() {
-        match CounterKey::for_spec(spec, role, person, |r| trip.person(r), trip.operator, date) {
+        let other = |r| trip.person(r);
+        match CounterKey::for_spec(spec, role, person, other, trip.ride, trip.operator, date) {
             Ok(key) => keys[i] = Some(key),
             // A `who` cap on a person the journey does not identify: cannot be counted.
             Err(_) => {
@@ -504,6 +513,14 @@ fn grant(
                 let used = used.amount + earlier_on(i).amount;
                 amount.min(max.saturating_sub(used))
             }
+            // All or nothing, in seats: this journey's seats must fit in what is left.
+            Cap::SeatsPerRide { max, .. } => {
+                if used.trips + u64::from(trip.seats) <= max {
+                    amount
+                } else {
+                    0
+                }
+            }
             Cap::SeatsPerTrip { .. } => amount,
         };
         if allowed < amount {
@@ -517,7 +534,7 @@ fn grant(
         }
     }
     // Counters count what was granted: nothing when the caps left nothing; a journey
-    // counts once per counter.
+    // counts once per counter (a ride's counter counts its seats).
     let counted = if amount == 0 {
         Vec::new()
     } else {
@@ -525,7 +542,11 @@ fn grant(
             .iter()
             .enumerate()
             .filter_map(|(i, key)| {
-                let trips = u64::from(earlier_on(i).trips == 0);
+                let once = u64::from(earlier_on(i).trips == 0);
+                let trips = match c.counters[i].scope {
+                    super::Scope::Ride => once * u64::from(trip.seats),
+                    _ => once,
+                };
                 Some((key.as_ref().copied()?, Tally { trips, amount }))
             })
             .collect()
@@ -700,6 +721,7 @@ mod tests {
                     passenger_over_18: Some(true),
                     driver: Some(person(d, 0)),
                     passenger: Some(person(p, 1)),
+                    ride: None,
                 };
                 let first = evaluate(&c, &trip, &counters);
                 prop_assert_eq!(&first, &evaluate(&c, &trip, &counters), "deterministic");
@@ -737,7 +759,7 @@ mod tests {
                     let (trips_max, amount_max) = match *cap {
                         Cap::Trips { max, .. } => (Some(max), None),
                         Cap::Amount { max, .. } | Cap::Budget { max } => (None, Some(max)),
-                        Cap::SeatsPerTrip { .. } => continue,
+                        Cap::SeatsPerTrip { .. } | Cap::SeatsPerRide { .. } => continue,
                     };
                     // Only the counters of this cap's shape.
                     let own = specs.iter().enumerate().any(|(n, &(day, _, d, p, op, _, _))| {

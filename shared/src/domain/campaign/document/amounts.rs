@@ -153,6 +153,21 @@ fn cap(e: &mut Errors, c: &RawCap, at: &str) -> Option<Cap> {
                 _ => None,
             }
         }
+        "seats_per_ride" => {
+            for (field, present) in [("who", c.who.is_some()), ("scope", c.scope.is_some())] {
+                if present {
+                    e.add(
+                        format!("{at}/{field}"),
+                        "does not apply to a seats_per_ride cap",
+                    );
+                }
+            }
+            let per = match c.per {
+                None => Some(Period::Day),
+                Some(_) => per(e, c, at),
+            };
+            per.map(|per| Cap::SeatsPerRide { per, max: c.max })
+        }
         "budget" => {
             fixed_cap(e, c, at);
             Some(Cap::Budget { max: c.max })
@@ -161,7 +176,7 @@ fn cap(e: &mut Errors, c: &RawCap, at: &str) -> Option<Cap> {
             e.add(
                 format!("{at}/kind"),
                 format!(
-                    "unknown cap kind {other:?} (expected seats_per_trip, trips, amount, budget)"
+                    "unknown cap kind {other:?} (expected seats_per_trip, seats_per_ride, trips, amount, budget)"
                 ),
             );
             None
