@@ -19,10 +19,11 @@ use registry_core::campaigns::monthly::Month;
 use registry_core::campaigns::simulate;
 use registry_core::clock::rfc3339;
 use registry_core::config::Config;
+use registry_core::domain::facts::Facts;
 use registry_core::domain::journey::pack_document;
 use registry_core::domain::operator::OperatorId;
 use registry_core::records::item::{GSI2_PK, GSI2_SK};
-use registry_core::records::journey::STORED_DOCUMENT;
+use registry_core::records::journey::{facts_attribute, STORED_DOCUMENT};
 use registry_core::records::keys;
 use registry_core::store::sqlite::SqliteStore;
 use registry_core::store::{Item, Key};
@@ -119,7 +120,11 @@ fn journey(n: u64, m: u64, per_month: u64) -> Item {
         _ => "ok",
     };
     let start_s = rfc3339(start);
-    Item::new(keys::journey(operator, &journey_id))
+    // As acceptance stores them: the simulation reads these, not the document.
+    let facts = registry_core::domain::journey_v2::parse(doc.as_bytes())
+        .ok()
+        .map(|journey| facts_attribute(&Facts::of(&journey)));
+    let mut item = Item::new(keys::journey(operator, &journey_id))
         .with("operator_id", operator.0 as i64)
         .with("journey_id", journey_id.clone())
         .with("operator_journey_id", format!("ride-{m}-{n:07}"))
@@ -135,7 +140,11 @@ fn journey(n: u64, m: u64, per_month: u64) -> Item {
         .with("driver_end", rfc3339(end))
         .with("passenger_end", rfc3339(end))
         .with(GSI2_PK, keys::journey_listing(operator, &start_s[..7]))
-        .with(GSI2_SK, start_s)
+        .with(GSI2_SK, start_s);
+    if let Some((name, value)) = facts {
+        item.set(name, value);
+    }
+    item
 }
 
 pub async fn run(config: Config, bench: SimulateBench, json_out: bool) -> Result<(), String> {

@@ -395,15 +395,18 @@ async fn short_registration_uses_the_callers_journey(env: Env) {
         json!({"datetime": "2023-01-05T09:00:00.000Z"})
     );
 
-    // Not eligible: class B, too long, unknown countries, both ends abroad.
+    // Not eligible: class B, too long, both ends abroad (Brussels to Antwerp: the
+    // countries are the ones acceptance found from the coordinates).
     let fr = Some(("FR", "FR"));
     let cases = [
-        ("b", json!({"operator_class": "B"}), fr),
-        ("far", json!({"passenger": {"distance": 80_001}}), fr),
-        ("pending", json!({}), None),
-        ("abroad", json!({}), Some(("XX", "XX"))),
+        ("b", json!({"operator_class": "B"})),
+        ("far", json!({"passenger": {"distance": 80_001}})),
+        (
+            "abroad",
+            json!({"lat": [50.8503, 51.2194], "lon": [4.3517, 4.4025]}),
+        ),
     ];
-    for (id, change, countries) in cases {
+    for (id, change) in cases {
         let mut doc = registry_core::domain::journey::example_document(id, env.clock.now());
         if let Some(class) = change.get("operator_class") {
             doc["operator_class"] = class.clone();
@@ -411,20 +414,69 @@ async fn short_registration_uses_the_callers_journey(env: Env) {
         if let Some(distance) = change.pointer("/passenger/distance") {
             doc["passenger"]["distance"] = distance.clone();
         }
-        env.processed_journey(0, id, doc, countries).await;
+        if let (Some(lat), Some(lon)) = (change.get("lat"), change.get("lon")) {
+            for role in ["passenger", "driver"] {
+                for (i, end) in ["start", "end"].into_iter().enumerate() {
+                    doc[role][end]["lat"] = lat[i].clone();
+                    doc[role][end]["lon"] = lon[i].clone();
+                }
+            }
+        }
+        env.processed_journey(0, id, doc, fr).await;
     }
     env.clock.advance(Duration::days(8));
-    for id in ["b", "far", "pending", "abroad", "unknown"] {
+    for id in ["b", "far", "abroad", "unknown"] {
         let (s, err) = env
             .register(0, short(&format!("L{id}").to_uppercase(), &identity(9), id))
             .await;
         assert_eq!(s, 404, "{id}: {err}");
     }
     let kinds: Vec<String> = env.error_log(0).await.into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds.iter().filter(|k| *k == "non_eligible").count(), 5);
+    assert_eq!(kinds.iter().filter(|k| *k == "non_eligible").count(), 4);
     assert_eq!(kinds.iter().filter(|k| *k == "conflict").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "date").count(), 1);
     assert_eq!(env.error_log(1).await[0].kind, "non_eligible");
+}
+
+/// Issue 17: a journey sent more than 120 h after its end is stored `expired` and never
+/// processed, yet its facts (countries included) are known from acceptance: a short
+/// registration on it is accepted and reports its status. So is one on a journey still
+/// `pending`.
+async fn short_registration_on_expired_and_pending_journeys(env: Env) {
+    let ended = env.clock.now() - Duration::days(6);
+    let doc = registry_core::domain::journey::example_document("late", ended);
+    let (s, receipt) = env
+        .call("POST", "/v2/journeys", env.token(0), Some(doc))
+        .await;
+    assert_eq!(
+        (s, receipt["status"].as_str()),
+        (201, Some("expired")),
+        "{receipt}"
+    );
+    let doc = registry_core::domain::journey::example_document("waiting", env.clock.now());
+    let (s, receipt) = env
+        .call("POST", "/v2/journeys", env.token(0), Some(doc))
+        .await;
+    assert_eq!(
+        (s, receipt["status"].as_str()),
+        (201, Some("pending")),
+        "{receipt}"
+    );
+    env.clock.advance(Duration::days(8));
+    for (i, (id, status)) in [("late", "expired"), ("waiting", "pending")]
+        .into_iter()
+        .enumerate()
+    {
+        let licence = format!("L{i}TEST");
+        let (s, created) = env
+            .register(0, short(&licence, &identity(60 + i as u32), id))
+            .await;
+        assert_eq!(s, 201, "{id}: {created}");
+        assert_eq!(
+            (created["journey_id"].as_str(), created["status"].as_str()),
+            (Some(id), Some(status))
+        );
+    }
 }
 
 async fn imports_identity_and_lookbacks(env: Env) {
@@ -1045,6 +1097,7 @@ checks!(memory =>
     thousand_items_in_one_import,
     long_registration_and_dedup_across_operators,
     short_registration_uses_the_callers_journey,
+    short_registration_on_expired_and_pending_journeys,
     imports_identity_and_lookbacks,
     delete_archives_and_frees_the_person,
     bad_input_is_400_with_pointers_and_writes_nothing,
@@ -1058,6 +1111,7 @@ checks!(sqlite =>
     thousand_items_in_one_import,
     long_registration_and_dedup_across_operators,
     short_registration_uses_the_callers_journey,
+    short_registration_on_expired_and_pending_journeys,
     imports_identity_and_lookbacks,
     delete_archives_and_frees_the_person,
     bad_input_is_400_with_pointers_and_writes_nothing,
@@ -1069,6 +1123,7 @@ checks!(dynamodb =>
     thousand_items_in_one_import,
     long_registration_and_dedup_across_operators,
     short_registration_uses_the_callers_journey,
+    short_registration_on_expired_and_pending_journeys,
     imports_identity_and_lookbacks,
     delete_archives_and_frees_the_person,
     bad_input_is_400_with_pointers_and_writes_nothing,

@@ -577,9 +577,9 @@ async fn a_journey_still_pending_is_judged_by_the_next_pass() {
         .await
         .unwrap()
         .unwrap();
-    let doc = registry_core::records::journey::stored_document(&item).unwrap();
-    let parsed = registry_core::domain::journey_v2::parse(&doc).unwrap();
-    for evidence in fraud::evidence::items_for(&JourneyRecord::from_item(&item), &parsed) {
+    let record = JourneyRecord::from_item(&item);
+    let facts = record.facts().unwrap();
+    for evidence in fraud::evidence::items_for(&record, &facts) {
         w.app.store.put(evidence, None).await.unwrap();
     }
 

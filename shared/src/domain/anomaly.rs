@@ -5,7 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use super::journey_v2::{Coordinates, Journey, Person};
+use super::facts::{Facts, Leg};
+use super::journey_v2::Coordinates;
 
 /// Trips shorter than this are not eligible.
 pub const MIN_DISTANCE_M: f64 = 2_000.0;
@@ -41,18 +42,15 @@ pub fn great_circle_m(a: Coordinates, b: Coordinates) -> f64 {
 }
 
 /// Every anomaly of the journey, each once, in a stable order.
-pub fn anomalies(journey: &Journey) -> Vec<Anomaly> {
+pub fn anomalies(facts: &Facts) -> Vec<Anomaly> {
     let mut found = BTreeSet::new();
-    person(&journey.passenger.person, &mut found);
-    person(&journey.driver.person, &mut found);
+    leg(&facts.passenger, &mut found);
+    leg(&facts.driver, &mut found);
     found.into_iter().collect()
 }
 
-fn person(p: &Person, found: &mut BTreeSet<Anomaly>) {
-    let straight = match (p.start.place.coordinates(), p.end.place.coordinates()) {
-        (Some(a), Some(b)) => Some(great_circle_m(a, b)),
-        _ => None,
-    };
+fn leg(p: &Leg, found: &mut BTreeSet<Anomaly>) {
+    let straight = p.straight_m();
     let declared = p.distance.map(f64::from);
     if let (Some(declared), Some(straight)) = (declared, straight) {
         if declared < straight {
@@ -61,7 +59,7 @@ fn person(p: &Person, found: &mut BTreeSet<Anomaly>) {
     }
     if let Some(straight) = straight {
         // The parser guarantees end > start, so the duration is positive.
-        let seconds = (p.end.datetime - p.start.datetime).num_milliseconds() as f64 / 1000.0;
+        let seconds = (p.end.at - p.start.at).num_milliseconds() as f64 / 1000.0;
         if seconds > 0.0 && straight / seconds * 3.6 > MAX_SPEED_KMH {
             found.insert(Anomaly::SpeedTooHigh);
         }
@@ -78,8 +76,8 @@ mod tests {
     use crate::domain::journey_v2::parse;
     use serde_json::{json, Value};
 
-    fn at(doc: &Value) -> Journey {
-        parse(doc.to_string().as_bytes()).unwrap()
+    fn at(doc: &Value) -> Facts {
+        Facts::of(&parse(doc.to_string().as_bytes()).unwrap())
     }
 
     /// A document whose two people go `lat_delta` degrees north in `minutes`, declaring
@@ -101,12 +99,10 @@ mod tests {
     }
 
     fn straight(lat_delta: f64) -> f64 {
-        let j = at(&trip(lat_delta, 60, None));
-        let p = &j.passenger.person;
-        great_circle_m(
-            p.start.place.coordinates().unwrap(),
-            p.end.place.coordinates().unwrap(),
-        )
+        at(&trip(lat_delta, 60, None))
+            .passenger
+            .straight_m()
+            .unwrap()
     }
 
     #[test]

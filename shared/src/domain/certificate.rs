@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 use super::anomaly::great_circle_m;
 use super::error::Detail;
-use super::journey_v2::{self, Coordinates, Identity, Invalid, Journey, Person};
+use super::facts::Facts;
+use super::journey_v2::{self, Coordinates, Identity, Invalid, Journey};
 use super::operator::OperatorId;
 
 /// At most this many positions in a request.
@@ -234,26 +235,27 @@ pub struct Trip {
 
 impl Trip {
     pub fn of(journey: &Journey, role: Role) -> Trip {
-        let (person, amount): (&Person, u32) = match role {
-            Role::Driver => (&journey.driver.person, journey.driver.revenue),
-            Role::Passenger => (&journey.passenger.person, journey.passenger.contribution),
+        let ride = journey
+            .operator_journey_id
+            .clone()
+            .unwrap_or_else(|| journey.journey_id.clone());
+        Trip::of_facts(&Facts::of(journey), role, ride)
+    }
+
+    /// `ride`: the `operator_journey_id`, else the `journey_id`.
+    pub fn of_facts(facts: &Facts, role: Role, ride: String) -> Trip {
+        let (leg, amount) = match role {
+            Role::Driver => (&facts.driver, facts.revenue),
+            Role::Passenger => (&facts.passenger, facts.contribution),
         };
-        let from = person.start.place.coordinates();
-        let to = person.end.place.coordinates();
-        let straight = from
-            .zip(to)
-            .map(|(a, b)| great_circle_m(a, b).round() as u32);
         Trip {
             role,
-            ride: journey
-                .operator_journey_id
-                .clone()
-                .unwrap_or_else(|| journey.journey_id.clone()),
-            start: person.start.datetime,
-            distance: person.distance.or(straight).unwrap_or(0),
+            ride,
+            start: leg.start.at,
+            distance: leg.distance_m().unwrap_or(0),
             amount,
-            from,
-            to,
+            from: leg.start.place.coordinates(),
+            to: leg.end.place.coordinates(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod cee;
 pub mod certificate;
 pub mod country;
 pub mod error;
+pub mod facts;
 pub mod fraud;
 pub mod geo;
 pub mod identity;

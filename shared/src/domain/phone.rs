@@ -58,6 +58,14 @@ impl Phone {
 }
 
 impl PhoneTrunc {
+    /// A truncated phone as the registry stored it (normalised by [`PhoneTrunc::parse`] or
+    /// [`Phone::truncated`] before): `None` unless it has the shape of one (`+` and digits).
+    pub fn from_stored(s: &str) -> Option<PhoneTrunc> {
+        let digits = s.strip_prefix('+')?;
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| PhoneTrunc(s.to_owned()))
+    }
+
     /// 8–20 characters; valid when completed with `00` (`+336987654` → `+33698765400`).
     pub fn parse(input: &str) -> Result<PhoneTrunc, PhoneError> {
         check_length(input, TRUNC_CHARS)?;

@@ -9,9 +9,7 @@ use super::TaskError;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::anomaly;
-use crate::domain::country::Country;
 use crate::domain::journey::JourneyStatus;
-use crate::domain::journey_v2;
 use crate::domain::operator::OperatorId;
 use crate::records::journey::JourneyRecord;
 use crate::records::keys;
@@ -34,18 +32,12 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         // Processed already (a redelivery).
         _ => return Ok(()),
     }
-    // Validated at acceptance: a document that no longer parses is a bug, left to the
+    // Normalised at acceptance: facts that no longer read are a bug, left to the
     // dead-letter queue rather than guessed at.
-    let doc = record
-        .document()
-        .ok_or_else(|| TaskError("stored document missing or not readable".into()))?;
-    let journey = journey_v2::parse(&doc).map_err(|e| {
-        TaskError(format!(
-            "stored document does not parse: {} errors",
-            e.details.len()
-        ))
-    })?;
-    let labels: Vec<&str> = anomaly::anomalies(&journey)
+    let facts = record
+        .facts()
+        .ok_or_else(|| TaskError("stored journey facts missing or not readable".into()))?;
+    let labels: Vec<&str> = anomaly::anomalies(&facts)
         .into_iter()
         .map(|a| a.label())
         .collect();
@@ -55,18 +47,18 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
         JourneyStatus::AnomalyError
     };
     // The carpool itself is the passenger's trip: the driver may start earlier or end later.
-    let trip = &journey.passenger.person;
+    let [start_country, end_country] = facts.countries();
     let found = Processed {
         status,
-        start_country: Country::of(&trip.start.place).as_str(),
-        end_country: Country::of(&trip.end.place).as_str(),
+        start_country: start_country.as_str(),
+        end_country: end_country.as_str(),
         anomaly_labels: &labels,
     };
     let update = JourneyRecord::processed(&found, rfc3339(app.clock.now()));
     // Its draft incentives first, then the status (SPEC §4 "Draft"); `false`: canceled
     // meanwhile, the cancellation stands.
     if status == JourneyStatus::Ok
-        && !crate::campaigns::drafts::process(app, &key, &record, &journey, operator).await?
+        && !crate::campaigns::drafts::process(app, &key, &record, &facts, operator).await?
     {
         return forget(app, operator, &record).await;
     }
@@ -75,7 +67,7 @@ pub async fn journey(app: &App, operator: OperatorId, journey_id: &str) -> Resul
     // DynamoDB would bill twice: they are idempotent, written before the status so that a
     // processed journey always has them, and taken away again when a cancellation wins
     // (here or at the next delivery, above). The fraud pass leaves pending journeys alone.
-    let ops = record.processing_writes(operator, &journey, status);
+    let ops = record.processing_writes(operator, &facts, status);
     app.store.write_each(ops).await?;
     let only_if_pending = JourneyRecord::only_if_pending();
     match app.store.update(&key, update, Some(only_if_pending)).await {

@@ -7,7 +7,8 @@ use super::item::{Item, Key, SkRange, WriteOp};
 use super::journey::{JourneyRecord, Side};
 use super::keys;
 use crate::domain::certificate::{Certificate, Period, Role, Trip};
-use crate::domain::journey_v2::{Coordinates, Journey};
+use crate::domain::facts::Facts;
+use crate::domain::journey_v2::Coordinates;
 use crate::domain::operator::OperatorId;
 
 impl Trip {
@@ -79,11 +80,17 @@ pub fn index_keys(operator: OperatorId, journey: &JourneyRecord) -> Vec<(Role, K
 
 /// The writes that put an `ok` journey in its persons' trip indexes: to add to the
 /// transaction that makes it `ok` (processing; the fraud pass when it clears one).
-pub fn list(operator: OperatorId, item: &JourneyRecord, journey: &Journey) -> Vec<WriteOp> {
+pub fn list(operator: OperatorId, item: &JourneyRecord, facts: &Facts) -> Vec<WriteOp> {
+    let ride = item
+        .operator_journey_id
+        .as_ref()
+        .or(item.journey_id.as_ref())
+        .cloned()
+        .unwrap_or_default();
     index_keys(operator, item)
         .into_iter()
         .map(|(role, entry)| WriteOp::Put {
-            item: Trip::of(journey, role).to_item(entry),
+            item: Trip::of_facts(facts, role, ride.clone()).to_item(entry),
             condition: None,
         })
         .collect()

@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256};
 use super::item::{Condition, Item, Key, Update, WriteOp, TTL};
 use super::journey::{JourneyRecord, Side, FRAUD_LABELS};
 use super::keys;
+use crate::domain::facts::{Facts, Leg};
 use crate::domain::fraud::{labels_json, parse_labels, Evidence, Labels, Role};
-use crate::domain::journey_v2::{Coordinates, Journey, Person};
+use crate::domain::journey_v2::Coordinates;
 use crate::domain::operator::OperatorId;
 
 /// DynamoDB deletes evidence this long after the journey started: far beyond any window.
@@ -59,14 +60,14 @@ pub fn keys_of(journey: &JourneyRecord) -> Vec<Key> {
 }
 
 /// The evidence items of a journey being processed: `record` is the stored journey
-/// (identity keys, instants), `journey` its parsed document (positions, trip id).
-pub fn items_for(record: &JourneyRecord, journey: &Journey) -> Vec<Item> {
+/// (identity keys, instants, trip id), `facts` its normalised facts (positions).
+pub fn items_for(record: &JourneyRecord, facts: &Facts) -> Vec<Item> {
     let (Some(operator), Some(journey_id)) = (record.operator, record.journey_id.as_deref()) else {
         return Vec::new();
     };
-    let people: [(Role, &Person); 2] = [
-        (Role::Passenger, &journey.passenger.person),
-        (Role::Driver, &journey.driver.person),
+    let people: [(Role, &Leg); 2] = [
+        (Role::Passenger, &facts.passenger),
+        (Role::Driver, &facts.driver),
     ];
     people
         .into_iter()
@@ -78,10 +79,10 @@ pub fn items_for(record: &JourneyRecord, journey: &Journey) -> Vec<Item> {
                 person: party.key.clone()?,
                 role,
                 start: party.start_at()?,
-                end: person.end.datetime,
+                end: person.end.at,
                 from: person.start.place.coordinates(),
                 to: person.end.place.coordinates(),
-                ride: journey.operator_journey_id.as_deref().map(ride),
+                ride: record.operator_journey_id.as_deref().map(ride),
                 labels: Labels::new(),
             }))
         })
@@ -184,8 +185,12 @@ mod tests {
             .with("driver_key", "dk1")
             .with("passenger_start", start.clone())
             .with("driver_start", start);
+        let stored = match &journey.operator_journey_id {
+            Some(ride) => stored.with("operator_journey_id", ride.clone()),
+            None => stored,
+        };
         let stored = JourneyRecord::from_item(&stored);
-        let items = items_for(&stored, &journey);
+        let items = items_for(&stored, &crate::domain::facts::Facts::of(&journey));
         assert_eq!(items.len(), 2);
         assert_eq!(
             items.iter().map(|i| i.key.clone()).collect::<Vec<_>>(),

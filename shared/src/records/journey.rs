@@ -3,12 +3,14 @@
 //! nowhere else. What processing and cancellation write on it is in
 //! [`super::processing`].
 
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::item::{Condition, Item, Key, Update, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK};
 use super::keys;
 use crate::clock::rfc3339;
+use crate::domain::facts::Facts;
 use crate::domain::identity::identity_key;
 use crate::domain::journey::{pack_document, JourneyStatus, Receipt};
 use crate::domain::journey_v2::{self, Journey};
@@ -31,6 +33,8 @@ const RECEIPT_STATUS: &str = "receipt_status";
 const CREATED_AT: &str = "created_at";
 pub(super) const UPDATED_AT: &str = "updated_at";
 const DOC_HASH: &str = "doc_hash";
+const DOC_HASH_B64: base64::engine::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub(super) const START_COUNTRY: &str = "start_country";
 pub(super) const END_COUNTRY: &str = "end_country";
 pub(super) const ANOMALY_LABELS: &str = "anomaly_labels";
@@ -40,11 +44,19 @@ pub(super) const SWEEPS: &str = "sweeps";
 pub(super) const CANCELED_AT: &str = "canceled_at";
 pub(super) const CANCEL_CODE: &str = "cancel_code";
 pub(super) const CANCEL_MESSAGE: &str = "cancel_message";
+/// The normalised facts written at acceptance ([`super::journey_facts`]).
+const FACTS: &str = "facts";
 
 /// The document as received, from a journey item; `None` if absent or not a packed
 /// document (never expected: only [`crate::domain::journey::pack_document`] writes it).
 pub fn stored_document(item: &Item) -> Option<Vec<u8>> {
     crate::domain::journey::unpack_document(item.s(STORED_DOCUMENT)?)
+}
+
+/// The `facts` attribute of a journey item (for tools that write journey items directly,
+/// such as the benchmarks' seeding): name and stored form.
+pub fn facts_attribute(facts: &Facts) -> (&'static str, String) {
+    (FACTS, super::journey_facts::encode(facts))
 }
 
 /// The two persons of a journey, as their attributes are prefixed (`passenger_key`, ...).
@@ -72,11 +84,13 @@ impl Side {
 }
 
 /// One person of a journey as acceptance stores it: the identity key (a keyed hash, never
-/// a phone number) and the instants of their part of the trip (RFC 3339, UTC).
+/// a phone number) and the start instant of their part of the trip (RFC 3339, UTC; the
+/// end is in the facts).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Party {
     pub key: Option<String>,
     pub start: Option<String>,
+    /// Only on items accepted before the facts held it (read and written back as is).
     pub end: Option<String>,
     /// The fraud labels found for this person in this journey (JSON list).
     pub fraud_labels: Option<String>,
@@ -172,13 +186,16 @@ pub struct JourneyRecord {
     pub journey_id: Option<String>,
     pub operator_journey_id: Option<String>,
     pub status: Option<JourneyStatus>,
-    /// The status first answered (the receipt of an identical retry).
+    /// The status first answered (the receipt of an identical retry); absent for
+    /// `pending`, which acceptance does not write (see [`JourneyRecord::receipt`]).
     pub receipt_status: Option<JourneyStatus>,
     pub created_at: Option<String>,
+    /// Absent until the first change after acceptance ([`JourneyRecord::updated`]).
     pub updated_at: Option<String>,
     /// The document as received, packed ([`stored_document`]).
     pub packed_document: Option<String>,
-    /// Hash of the document's canonical form: a retry of the same value is recognised by it.
+    /// Hash of the document's canonical form: a retry of the same value is recognised by it
+    /// ([`JourneyRecord::same_document`]; base64url, hex on items accepted before).
     pub doc_hash: Option<String>,
     pub passenger: Party,
     pub driver: Party,
@@ -199,6 +216,9 @@ pub struct JourneyRecord {
     pub cancel_message: Option<String>,
     /// See [`INCENTIVE_REV`].
     pub incentive_rev: Option<i64>,
+    /// The normalised facts, encoded ([`JourneyRecord::facts`]); absent on items accepted
+    /// before they existed.
+    pub facts: Option<String>,
     /// The journey's entry in the operator's listing (gsi2), see [`ListingEntry`].
     pub listing: Option<ListingEntry>,
 }
@@ -255,6 +275,7 @@ impl JourneyRecord {
             cancel_code: s(CANCEL_CODE),
             cancel_message: s(CANCEL_MESSAGE),
             incentive_rev: item.n(INCENTIVE_REV),
+            facts: s(FACTS),
             listing: ListingEntry::read(item),
         }
     }
@@ -310,6 +331,7 @@ impl JourneyRecord {
         put(CANCEL_CODE, s(&self.cancel_code));
         put(CANCEL_MESSAGE, s(&self.cancel_message));
         put(INCENTIVE_REV, n(self.incentive_rev));
+        put(FACTS, s(&self.facts));
         if let Some(listing) = &self.listing {
             listing.write(&mut item);
         }
@@ -336,14 +358,15 @@ impl JourneyRecord {
         };
         let journey_id = &journey.journey_id;
         // serde_json keeps object keys sorted: equal JSON values serialise identically.
-        let doc_hash = hex::encode(Sha256::digest(doc.to_string().as_bytes()));
+        let doc_hash = DOC_HASH_B64.encode(Sha256::digest(doc.to_string().as_bytes()));
         let now = rfc3339(received_at);
         // The normalised form the later jobs read without parsing the document again: who
         // (identity keys, keyed hashes: never a phone number) and when (UTC instants).
+        // The end instants are in the facts, as milliseconds from the start.
         let party = |person: &journey_v2::Person| Party {
             key: Some(identity_key(secret, operator, &person.identity)),
             start: Some(rfc3339(person.start.datetime)),
-            end: Some(rfc3339(person.end.datetime)),
+            end: None,
             fraud_labels: None,
         };
         let pending = (status == JourneyStatus::Pending)
@@ -360,14 +383,17 @@ impl JourneyRecord {
             journey_id: Some(journey_id.clone()),
             operator_journey_id: journey.operator_journey_id.clone(),
             status: Some(status),
-            receipt_status: Some(status),
+            // What every journey item holds is kept to the least: the item is billed by
+            // started KB at each write, its pending-index copy too (docs/DATA_MODEL.md).
+            receipt_status: (status != JourneyStatus::Pending).then_some(status),
             created_at: Some(now.clone()),
-            updated_at: Some(now),
+            updated_at: None,
             packed_document: Some(pack_document(body)),
             doc_hash: Some(doc_hash.clone()),
             passenger: party(&journey.passenger.person),
             driver: party(&journey.driver.person),
             pending,
+            facts: Some(super::journey_facts::encode(&Facts::of(journey))),
             listing: Some(listing),
             ..JourneyRecord::empty(keys::journey(operator, journey_id))
         };
@@ -413,8 +439,21 @@ impl JourneyRecord {
         Some(Receipt {
             journey_id: self.journey_id.clone()?,
             created_at: self.created_at.clone()?,
-            status: self.receipt_status?,
+            status: self.receipt_status.unwrap_or(JourneyStatus::Pending),
         })
+    }
+
+    /// When the journey last changed: `updated_at`, else its acceptance.
+    pub fn updated(&self) -> Option<&str> {
+        self.updated_at.as_deref().or(self.created_at.as_deref())
+    }
+
+    /// Whether `hash` ([`Accepted::doc_hash`]) is the hash of the stored document.
+    pub fn same_document(&self, hash: &str) -> bool {
+        match self.doc_hash.as_deref() {
+            Some(hex) if hex.len() == 64 => hex::decode(hex).ok() == DOC_HASH_B64.decode(hash).ok(),
+            stored => stored == Some(hash),
+        }
     }
 
     /// The document as received ([`stored_document`]).
@@ -422,9 +461,20 @@ impl JourneyRecord {
         crate::domain::journey::unpack_document(self.packed_document.as_deref()?)
     }
 
-    /// The stored document, parsed; `None` when absent or no longer parsing.
+    /// The stored document, parsed; `None` when absent or no longer parsing. Only what
+    /// needs the document itself (rekey: the phones) should call it: the rest reads
+    /// [`JourneyRecord::facts`].
     pub fn parsed(&self) -> Option<Journey> {
         journey_v2::parse(&self.document()?).ok()
+    }
+
+    /// The normalised facts written at acceptance, with the persons' instants. A journey
+    /// accepted before facts were stored gets them from its document (parsed once more).
+    pub fn facts(&self) -> Option<Facts> {
+        match &self.facts {
+            Some(encoded) => super::journey_facts::decode(encoded, self),
+            None => self.parsed().map(|journey| Facts::of(&journey)),
+        }
     }
 
     pub fn party(&self, side: Side) -> &Party {
@@ -470,7 +520,19 @@ mod tests {
         assert!(record.pending.is_some());
         assert_eq!(record.document(), Some(body.into_bytes()));
         assert_eq!(record.receipt().unwrap().status, JourneyStatus::Pending);
-        assert_eq!(accepted.item.attrs.len(), 18);
+        assert_eq!(accepted.item.attrs.len(), 15);
+        assert_eq!(record.updated(), record.created_at.as_deref());
+        // A retry is recognised by the hash, whether stored in base64url or, before, in hex.
+        assert!(record.same_document(&accepted.doc_hash));
+        let digest = Sha256::digest(doc.to_string().as_bytes());
+        let old = JourneyRecord {
+            doc_hash: Some(hex::encode(digest)),
+            ..record.clone()
+        };
+        assert!(old.same_document(&accepted.doc_hash));
+        let other = DOC_HASH_B64.encode(Sha256::digest(b"{}"));
+        assert!(!old.same_document(&other) && !record.same_document(&other));
+        assert_eq!(record.facts(), Some(Facts::of(&journey)));
     }
 
     #[test]

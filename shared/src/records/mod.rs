@@ -8,6 +8,7 @@ pub mod draft;
 pub mod evidence;
 pub mod item;
 pub mod journey;
+mod journey_facts;
 pub mod keys;
 pub mod monthly;
 pub mod operator;

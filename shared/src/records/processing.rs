@@ -14,9 +14,9 @@ use super::journey::{
     END_COUNTRY, FRAUD_LABELS, INCENTIVE_REV, PROCESSINGS, START_COUNTRY, STATUS, SWEEPS,
     UPDATED_AT,
 };
+use crate::domain::facts::Facts;
 use crate::domain::fraud::{labels_json, Labels};
 use crate::domain::journey::{CancelReason, JourneyStatus};
-use crate::domain::journey_v2::Journey;
 use crate::domain::operator::OperatorId;
 
 /// What processing found for a pending journey.
@@ -49,10 +49,10 @@ impl JourneyRecord {
     pub fn processing_writes(
         &self,
         operator: OperatorId,
-        journey: &Journey,
+        facts: &Facts,
         status: JourneyStatus,
     ) -> Vec<WriteOp> {
-        let mut ops: Vec<WriteOp> = evidence::items_for(self, journey)
+        let mut ops: Vec<WriteOp> = evidence::items_for(self, facts)
             .into_iter()
             .map(|item| WriteOp::Put {
                 item,
@@ -60,7 +60,7 @@ impl JourneyRecord {
             })
             .collect();
         if status == JourneyStatus::Ok {
-            ops.extend(certificate::list(operator, self, journey));
+            ops.extend(certificate::list(operator, self, facts));
         }
         ops
     }

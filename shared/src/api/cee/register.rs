@@ -142,13 +142,12 @@ pub async fn register(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError>
     }
 }
 
-/// A short registration's journey: its stored document and the countries processing found
+/// A short registration's journey: its facts, normalised at acceptance whatever its status
 /// (`rules::short_journey` says whether it is eligible).
 fn eligible(item: &Item, campaign: &rules::Campaign) -> Result<rules::ShortJourney, &'static str> {
     let item = JourneyRecord::from_item(item);
-    let journey = item.parsed().ok_or("its stored document cannot be read")?;
-    let countries = [item.start_country.as_deref(), item.end_country.as_deref()];
-    rules::short_journey(&journey, countries, item.status_str(), campaign)
+    let facts = item.facts().ok_or("its stored facts cannot be read")?;
+    rules::short_journey(&facts, item.status_str(), campaign)
 }
 
 /// Positive answers only: a SIRET never changes once set, an operator without one may get

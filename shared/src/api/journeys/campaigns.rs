@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::campaigns::drafts::StatusView;
 use crate::domain::campaign::engine::{assess, Trip};
 use crate::domain::campaign::OperatorRef;
-use crate::domain::journey_v2::Journey;
+use crate::domain::facts::Facts;
 use crate::domain::operator::{Operator, OperatorId};
 use crate::records::keys;
 use crate::store::StoreResult;
@@ -36,7 +36,7 @@ pub struct CampaignCheck {
 pub async fn checks(
     app: &App,
     operator: OperatorId,
-    journey: &Journey,
+    facts: &Facts,
     processed: bool,
     incentives: &[StatusView],
 ) -> StoreResult<Vec<CampaignCheck>> {
@@ -53,7 +53,7 @@ pub async fn checks(
     } else {
         None
     };
-    let trip = Trip::from_journey(journey, operator, siret.as_deref(), None, None);
+    let trip = Trip::from_facts(facts, operator, siret.as_deref(), None, None);
     let mut out = Vec::new();
     for c in campaigns.iter() {
         let date = trip.start.with_timezone(&c.time_zone).date_naive();

@@ -274,7 +274,7 @@ async fn read_one(
             .unwrap_or_default(),
         status,
         created_at: record.created_at.clone().unwrap_or_default(),
-        updated_at: record.updated_at.clone().unwrap_or_default(),
+        updated_at: record.updated().unwrap_or_default().to_owned(),
         fraud_labels: JourneyRecord::labels(&record.fraud_labels),
         anomaly_labels: JourneyRecord::labels(&record.anomaly_labels),
         incentives,

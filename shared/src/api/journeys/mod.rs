@@ -85,7 +85,7 @@ pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
                 .ok_or_else(ApiError::unavailable)?;
             let existing = JourneyRecord::from_item(&existing);
             let receipt = existing.receipt().ok_or_else(ApiError::internal)?;
-            if existing.doc_hash.as_deref() == Some(doc_hash.as_str()) {
+            if existing.same_document(&doc_hash) {
                 let mut response = json_response(StatusCode::OK, &receipt);
                 response.headers_mut().insert(
                     "idempotent-replayed",
@@ -136,15 +136,12 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     )
     .await?;
     let item = JourneyRecord::from_item(&item);
-    // `None` only for a stored document that no longer parses.
-    let journey = item.parsed();
-    let (start, end) = journey
-        .as_ref()
-        .map(|j| places::trip_ends(j, &item))
-        .unzip();
+    // `None` only for stored facts (or, before them, a document) that no longer read.
+    let facts = item.facts();
+    let (start, end) = facts.as_ref().map(places::trip_ends).unzip();
     let processed = !item.is(JourneyStatus::Pending);
-    let campaigns = match &journey {
-        Some(j) => campaigns::checks(app, operator, j, processed, &incentives).await?,
+    let campaigns = match &facts {
+        Some(f) => campaigns::checks(app, operator, f, processed, &incentives).await?,
         None => Vec::new(),
     };
     let view = (|| {
@@ -153,7 +150,7 @@ pub async fn status(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
             operator_journey_id: item.operator_journey_id.clone(),
             status: item.status?,
             created_at: item.created_at.clone()?,
-            updated_at: item.updated_at.clone()?,
+            updated_at: item.updated()?.to_owned(),
             fraud_labels: JourneyRecord::labels(&item.fraud_labels),
             anomaly_labels: JourneyRecord::labels(&item.anomaly_labels),
             start,

@@ -1,13 +1,11 @@
 //! Where a journey's trip starts and ends, as the status route shows it: country, commune,
 //! EPCI, département and région of the passenger's start and end (the carpool campaigns
-//! pay), from the INSEE code sent or the coordinates resolved (`domain::geo`).
+//! pay), from the INSEE code sent or the coordinates resolved at acceptance (the facts).
 
 use serde::Serialize;
 
-use crate::domain::country::Country;
-use crate::domain::geo::{self, index, Unit};
-use crate::domain::journey_v2::{Journey, Place};
-use crate::records::journey::JourneyRecord;
+use crate::domain::facts::{End, Facts};
+use crate::domain::geo::{index, Unit};
 
 /// One end of the trip. Units are absent where the position is in none (abroad, at sea,
 /// an overseas collectivity without outlines, a commune in no EPCI).
@@ -39,26 +37,17 @@ impl From<Unit> for UnitView {
     }
 }
 
-/// The passenger's start and end.
-pub fn trip_ends(journey: &Journey, item: &JourneyRecord) -> (EndView, EndView) {
-    let p = &journey.passenger.person;
-    (
-        end(&p.start.place, item.start_country.as_deref()),
-        end(&p.end.place, item.end_country.as_deref()),
-    )
+/// The passenger's start and end, as normalised at acceptance.
+pub fn trip_ends(facts: &Facts) -> (EndView, EndView) {
+    let p = &facts.passenger;
+    (end(&p.start), end(&p.end))
 }
 
-/// `stored`: the country processing found, if processed.
-fn end(place: &Place, stored: Option<&str>) -> EndView {
-    let country = match stored {
-        Some("FR") => Country::France,
-        Some(_) => Country::Abroad,
-        None => Country::of(place),
-    };
-    let commune = geo::commune_of(place);
+fn end(end: &End) -> EndView {
+    let commune = end.commune;
     let unit = |u: Option<Unit>| u.map(UnitView::from);
     EndView {
-        country: country.as_str(),
+        country: end.country.as_str(),
         commune: commune.map(|c| UnitView {
             code: c.code,
             name: c.name,

@@ -27,7 +27,7 @@ use crate::clock::rfc3339;
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, Tally};
 use crate::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use crate::domain::campaign::{Campaign, CampaignId};
-use crate::domain::journey_v2::Journey;
+use crate::domain::facts::Facts;
 use crate::domain::operator::{Operator, OperatorId};
 use crate::records::draft::{DraftCounter, IncentiveTotals};
 pub use crate::records::draft::{CANCELED, DRAFT};
@@ -58,7 +58,7 @@ pub async fn process(
     app: &App,
     key: &Key,
     item: &JourneyRecord,
-    journey: &Journey,
+    facts: &Facts,
     operator: OperatorId,
 ) -> Result<bool, DraftError> {
     let campaigns = crate::campaigns::all(app).await?;
@@ -77,13 +77,14 @@ pub async fn process(
             None
         };
         let person = |party: &Party| party.key.as_deref().and_then(PersonKey::from_hex);
-        let trip = Trip::from_journey(
-            journey,
+        let trip = Trip::from_facts(
+            facts,
             operator,
             siret.as_deref(),
             person(&item.driver),
             person(&item.passenger),
-        );
+        )
+        .on_ride(item.operator_journey_id.as_deref());
         for campaign in campaigns.iter() {
             if !campaign_draft(app, key, item, campaign, &trip, operator).await? {
                 // No longer pending: canceled meanwhile.

@@ -161,17 +161,17 @@ async fn entry(
             } else if status != JourneyStatus::Ok.as_str() {
                 State::NotEligible("journey_not_processed")
             } else {
-                match item.parsed() {
+                match item.facts() {
                     None => {
-                        tracing::error!(%operator, journey_id, "stored journey does not parse");
+                        tracing::error!(%operator, journey_id, "stored journey facts do not read");
                         State::NotEligible("journey_unreadable")
                     }
-                    Some(journey) => {
+                    Some(facts) => {
                         let siret = siret(app, operator, sirets).await?;
                         let person =
                             |party: &Party| party.key.as_deref().and_then(PersonKey::from_hex);
                         State::Payable {
-                            journey: Box::new(journey),
+                            facts: Box::new(facts),
                             siret,
                             driver: person(&item.driver),
                             passenger: person(&item.passenger),

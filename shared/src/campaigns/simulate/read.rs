@@ -150,12 +150,12 @@ fn decide(
         } else if status != JourneyStatus::Ok.as_str() {
             State::NotEligible("journey_not_processed")
         } else {
-            match record.parsed() {
+            match record.facts() {
                 None => State::NotEligible("journey_unreadable"),
-                Some(journey) => {
+                Some(facts) => {
                     let person = |p: &Party| p.key.as_deref().and_then(PersonKey::from_hex);
                     State::Payable {
-                        journey: Box::new(journey),
+                        facts: Box::new(facts),
                         siret: siret.clone(),
                         driver: person(&record.driver),
                         passenger: person(&record.passenger),

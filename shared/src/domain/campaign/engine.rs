@@ -7,9 +7,10 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
+use super::caps::grant;
 use super::counters::{ride_key, CounterKey, Counters, PersonKey, Tally};
-use super::document::MAX_CAPS;
 use super::{Age, Amount, Boost, Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
+use crate::domain::facts::Facts;
 use crate::domain::geo::{self, Commune};
 use crate::domain::journey_v2::{Journey, OperatorClass, Place};
 use crate::domain::operator::OperatorId;
@@ -68,6 +69,42 @@ impl<'a> Trip<'a> {
             passenger,
             ride: journey.operator_journey_id.as_deref().map(ride_key),
         }
+    }
+
+    /// The same trip from the journey's stored facts (what processing and the monthly run
+    /// use: no document to parse).
+    pub fn from_facts(
+        facts: &'a Facts,
+        operator: OperatorId,
+        operator_siret: Option<&'a str>,
+        driver: Option<PersonKey>,
+        passenger: Option<PersonKey>,
+    ) -> Trip<'a> {
+        let p = &facts.passenger;
+        Trip {
+            operator,
+            operator_siret,
+            class: facts.class,
+            start: p.start.at,
+            origin: &p.start.place,
+            destination: &p.end.place,
+            // Resolved once, at acceptance.
+            origin_commune: p.start.commune,
+            destination_commune: p.end.commune,
+            distance: p.distance_m(),
+            seats: facts.seats,
+            passenger_over_18: facts.passenger_over_18,
+            driver,
+            passenger,
+            ride: None,
+        }
+    }
+
+    /// The trip as part of the shared ride its `operator_journey_id` names (what a
+    /// seats-per-ride cap counts), see [`ride_key`].
+    pub fn on_ride(mut self, operator_journey_id: Option<&str>) -> Trip<'a> {
+        self.ride = operator_journey_id.map(ride_key);
+        self
     }
 
     /// The identity key of the person in `role`, when the journey identifies them.
@@ -388,7 +425,7 @@ pub struct Assessed {
 }
 
 impl Assessed {
-    fn person(&self, role: PaidRole) -> Option<PersonKey> {
+    pub(super) fn person(&self, role: PaidRole) -> Option<PersonKey> {
         match role {
             PaidRole::Driver => self.driver,
             PaidRole::Passenger => self.passenger,
@@ -443,120 +480,6 @@ pub fn evaluate(c: &Campaign, trip: &Trip, counters: &impl Counters) -> Evaluati
             local_date: assessed.local_date,
             incentives: apply_caps(c, &assessed, counters),
         },
-    }
-}
-
-/// The caps, in order, on one paid person's incentive.
-fn grant(
-    c: &Campaign,
-    trip: &Assessed,
-    counters: &impl Counters,
-    earlier: &[Incentive],
-    role: PaidRole,
-    person: PersonKey,
-) -> Incentive {
-    let (computed, date) = (trip.computed, trip.local_date);
-    // The counters of this incentive, in the order of `c.counters` (on the stack: a
-    // campaign has at most MAX_CAPS caps), read on first use only.
-    let mut keys = [None::<CounterKey>; MAX_CAPS];
-    for (i, spec) in c.counters.iter().enumerate() {
-        let other = |r| trip.person(r);
-        match CounterKey::for_spec(spec, role, person, other, trip.ride, trip.operator, date) {
-            Ok(key) => keys[i] = Some(key),
-            // A `who` cap on a person the journey does not identify: cannot be counted.
-            Err(_) => {
-                return Incentive {
-                    role,
-                    amount: 0,
-                    computed,
-                    outcome: Outcome::NotEligible(Reason::IdentityUnknown),
-                    counted: Vec::new(),
-                }
-            }
-        }
-    }
-    // A counter shared by both roles already holds what the earlier incentive of this
-    // journey counted there (same counter index: `counted` follows `c.counters`).
-    let earlier_on = |i: usize| -> Tally {
-        if !c.counters[i].shared_by_roles() {
-            return Tally::default();
-        }
-        earlier
-            .iter()
-            .filter_map(|e| e.counted.get(i))
-            .fold(Tally::default(), |t, (_, d)| Tally {
-                trips: t.trips + d.trips,
-                amount: t.amount + d.amount,
-            })
-    };
-    let mut read = [None::<Tally>; MAX_CAPS];
-    let mut amount = computed;
-    let mut outcome = Outcome::Granted;
-    for ((index, cap), counter) in c.caps.iter().zip(&c.cap_counters) {
-        if amount == 0 {
-            // Nothing granted: nothing to count, the reason is set.
-            break;
-        }
-        let Some(i) = *counter else { continue };
-        let Some(key) = &keys[i] else { continue };
-        let used = *read[i].get_or_insert_with(|| counters.get(key));
-        let allowed = match *cap {
-            // This trip is not in the counters yet, whoever of its people was counted.
-            Cap::Trips { max, .. } => {
-                if used.trips < max {
-                    amount
-                } else {
-                    0
-                }
-            }
-            Cap::Amount { max, .. } | Cap::Budget { max } => {
-                let used = used.amount + earlier_on(i).amount;
-                amount.min(max.saturating_sub(used))
-            }
-            // All or nothing, in seats: this journey's seats must fit in what is left.
-            Cap::SeatsPerRide { max, .. } => {
-                if used.trips + u64::from(trip.seats) <= max {
-                    amount
-                } else {
-                    0
-                }
-            }
-            Cap::SeatsPerTrip { .. } => amount,
-        };
-        if allowed < amount {
-            amount = allowed;
-            if outcome == Outcome::Granted {
-                outcome = Outcome::Capped {
-                    cap: *index,
-                    label: cap.label(),
-                };
-            }
-        }
-    }
-    // Counters count what was granted: nothing when the caps left nothing; a journey
-    // counts once per counter (a ride's counter counts its seats).
-    let counted = if amount == 0 {
-        Vec::new()
-    } else {
-        keys[..c.counters.len()]
-            .iter()
-            .enumerate()
-            .filter_map(|(i, key)| {
-                let once = u64::from(earlier_on(i).trips == 0);
-                let trips = match c.counters[i].scope {
-                    super::Scope::Ride => once * u64::from(trip.seats),
-                    _ => once,
-                };
-                Some((key.as_ref().copied()?, Tally { trips, amount }))
-            })
-            .collect()
-    };
-    Incentive {
-        role,
-        amount,
-        computed,
-        outcome,
-        counted,
     }
 }
 

@@ -3,6 +3,7 @@
 //! against them without any further check, so a campaign that cannot be evaluated is
 //! refused at load, never at run time.
 
+mod caps;
 pub mod counters;
 pub mod document;
 pub mod engine;

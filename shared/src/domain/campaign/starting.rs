@@ -85,11 +85,9 @@ impl Reader {
     }
 }
 
-/// The starting counters of `c` in `body`; `secret` is the registry's hash secret.
-pub fn parse(c: &Campaign, secret: &str, body: &Value) -> Result<Starting, Vec<Detail>> {
-    let mut r = Reader { errors: Vec::new() };
-    r.keys(body, "", TOP);
-    let as_of = match body.get("as_of").and_then(Value::as_str) {
+/// `as_of`: the last day the figures cover, within the campaign (or the day before it).
+fn as_of(r: &mut Reader, c: &Campaign, body: &Value) -> Option<NaiveDate> {
+    match body.get("as_of").and_then(Value::as_str) {
         Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) if d >= c.start.pred_opt().unwrap_or(c.start) && d <= c.end => Some(d),
             Ok(_) => {
@@ -112,7 +110,47 @@ pub fn parse(c: &Campaign, secret: &str, body: &Value) -> Result<Starting, Vec<D
             ));
             None
         }
-    };
+    }
+}
+
+/// A person's key: their phone, hashed as journeys' phones are.
+fn person_key(r: &mut Reader, secret: &str, p: &Value, at: &str) -> Option<PersonKey> {
+    match p.get("phone").and_then(Value::as_str).map(Phone::parse) {
+        Some(Ok(phone)) => PersonKey::from_hex(&keyed_hash(secret, &["phone", phone.as_str()])),
+        _ => {
+            r.errors.push(Detail::new(
+                format!("{at}/phone"),
+                "must be a phone number (E.164, or national French)",
+            ));
+            None
+        }
+    }
+}
+
+/// A person's role, one the campaign pays.
+fn paid_role(r: &mut Reader, c: &Campaign, p: &Value, at: &str) -> Option<PaidRole> {
+    match p
+        .get("role")
+        .and_then(Value::as_str)
+        .and_then(PaidRole::parse)
+    {
+        Some(role) if c.paid_roles().any(|paid| paid == role) => Some(role),
+        _ => {
+            let paid: Vec<&str> = c.paid_roles().map(PaidRole::as_str).collect();
+            r.errors.push(Detail::new(
+                format!("{at}/role"),
+                format!("must be a role the campaign pays: {}", paid.join(", ")),
+            ));
+            None
+        }
+    }
+}
+
+/// The starting counters of `c` in `body`; `secret` is the registry's hash secret.
+pub fn parse(c: &Campaign, secret: &str, body: &Value) -> Result<Starting, Vec<Detail>> {
+    let mut r = Reader { errors: Vec::new() };
+    r.keys(body, "", TOP);
+    let as_of = as_of(&mut r, c, body);
     let same_year = as_of.is_some_and(|d| d.year() == c.start.year());
     let mut counters: BTreeMap<CounterKey, Tally> = BTreeMap::new();
     let mut put = |holder, slot, whole: Tally, year: Tally, as_of: NaiveDate| {
@@ -164,31 +202,10 @@ pub fn parse(c: &Campaign, secret: &str, body: &Value) -> Result<Starting, Vec<D
     for (i, p) in persons.iter().enumerate() {
         let at = format!("/persons/{i}");
         r.keys(p, &at, PERSON);
-        let key = match p.get("phone").and_then(Value::as_str).map(Phone::parse) {
-            Some(Ok(phone)) => PersonKey::from_hex(&keyed_hash(secret, &["phone", phone.as_str()])),
-            _ => {
-                r.errors.push(Detail::new(
-                    format!("{at}/phone"),
-                    "must be a phone number (E.164, or national French)",
-                ));
-                None
-            }
-        };
-        let role = match p
-            .get("role")
-            .and_then(Value::as_str)
-            .and_then(PaidRole::parse)
-        {
-            Some(role) if c.paid_roles().any(|paid| paid == role) => Some(role),
-            _ => {
-                let paid: Vec<&str> = c.paid_roles().map(PaidRole::as_str).collect();
-                r.errors.push(Detail::new(
-                    format!("{at}/role"),
-                    format!("must be a role the campaign pays: {}", paid.join(", ")),
-                ));
-                None
-            }
-        };
+        let (key, role) = (
+            person_key(&mut r, secret, p, &at),
+            paid_role(&mut r, c, p, &at),
+        );
         let (whole, year) = tallies(&mut r, p, &at, "amount", "trips");
         if let (Some(key), Some(role), Some(d)) = (key, role, as_of) {
             if let Some(first) = seen.insert((key, role), i) {

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Months, TimeZone, Utc};
 
 use super::fields::JourneyType;
-use crate::domain::journey_v2::{Journey, OperatorClass};
+use crate::domain::country::Country;
+use crate::domain::facts::Facts;
+use crate::domain::journey_v2::OperatorClass;
 use crate::domain::operator::OperatorId;
 use crate::domain::phone::PhoneTrunc;
 
@@ -133,43 +135,37 @@ pub struct ShortJourney {
 }
 
 /// cee.md, short: operator class C, at most 80 km, at least one end in France (the
-/// processing's `start_country`/`end_country`; unknown while pending), started inside the
+/// countries found at acceptance, so known whatever the status), started inside the
 /// campaign window. The carpool is the passenger's part of the trip: its distance, start
 /// and end; the person is the driver (their phone). `status` is the journey's.
 pub fn short_journey(
-    journey: &Journey,
-    countries: [Option<&str>; 2],
+    facts: &Facts,
     status: &str,
     campaign: &Campaign,
 ) -> Result<ShortJourney, &'static str> {
-    if journey.operator_class != OperatorClass::C {
+    if facts.class != OperatorClass::C {
         return Err("its operator class is not C");
     }
-    let passenger = &journey.passenger.person;
+    let passenger = &facts.passenger;
     let distance = passenger
         .distance
-        .or(journey.driver.person.distance)
+        .or(facts.driver.distance)
         .ok_or("it has no distance")?;
     if distance > MAX_SHORT_DISTANCE_M {
         return Err("it is longer than 80 km");
     }
-    if countries.iter().all(Option::is_none) {
-        return Err("its countries are not known yet (not processed)");
-    }
-    if !countries.contains(&Some("FR")) {
+    if !facts.countries().contains(&Country::France) {
         return Err("neither of its ends is in France");
     }
-    if !campaign.contains(passenger.start.datetime) {
+    if !campaign.contains(passenger.start.at) {
         return Err("it did not start inside the campaign window");
     }
-    let driver_phone = journey
-        .driver
-        .person
-        .identity
-        .truncated_phone()
+    let driver_phone = facts
+        .driver_phone_trunc
+        .clone()
         .ok_or("its driver has no phone number")?;
     Ok(ShortJourney {
-        end: passenger.end.datetime,
+        end: passenger.end.at,
         driver_phone,
         status: status.to_owned(),
     })

@@ -208,6 +208,11 @@ impl Coordinates {
 pub struct Insee(String);
 
 impl Insee {
+    /// A code as stored (checked again, never trusted blindly).
+    pub fn parse(s: &str) -> Option<Insee> {
+        reader::is_insee(s).then(|| Insee(s.to_owned()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

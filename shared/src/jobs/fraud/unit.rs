@@ -181,11 +181,11 @@ async fn write_one(app: &App, e: &Evidence, labels: &Labels) -> Result<bool, Sto
                 ops.extend(crate::records::certificate::unlist(e.operator, &journey));
             }
             (JourneyStatus::FraudError, JourneyStatus::Ok) => {
-                let parsed = journey.parsed().ok_or_else(|| {
-                    StoreError::Invalid("stored journey document not readable".into())
+                let facts = journey.facts().ok_or_else(|| {
+                    StoreError::Invalid("stored journey facts not readable".into())
                 })?;
                 ops.extend(crate::records::certificate::list(
-                    e.operator, &journey, &parsed,
+                    e.operator, &journey, &facts,
                 ));
             }
             _ => {}
