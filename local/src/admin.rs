@@ -52,6 +52,14 @@ pub enum CampaignCommand {
         #[arg(long)]
         id: String,
     },
+    /// Loads a campaign's starting counters (a campaign moving here from another system):
+    /// a JSON document, persons given by phone and stored as identity keys only
+    /// (docs/CAMPAIGNS.md, "Starting counters"). Loading again replaces them.
+    Counters {
+        #[arg(long)]
+        id: String,
+        file: std::path::PathBuf,
+    },
     /// Closes a campaign early: journeys after the last day (default: today) earn nothing.
     Close {
         #[arg(long)]
@@ -299,6 +307,37 @@ async fn cee_errors(
     Ok(())
 }
 
+/// `registry admin campaign load FILE`: creates the campaign, or updates it when its id
+/// exists.
+async fn load_campaign(app: &App, file: &std::path::Path, json_output: bool) -> Result<(), String> {
+    let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let id = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["id"].as_str().and_then(CampaignId::parse));
+    let existing = match id {
+        Some(id) => campaigns::get(app, &id, false)
+            .await
+            .map_err(failed)?
+            .map(|_| id),
+        None => None,
+    };
+    let exists = existing.is_some();
+    let loaded = match existing {
+        Some(id) => campaigns::update(app, id.as_str(), &body).await,
+        None => campaigns::create(app, &body).await,
+    }
+    .map_err(failed)?;
+    print(json_output, &loaded, || {
+        format!(
+            "campaign {} {} (version {})",
+            loaded.id,
+            if exists { "updated" } else { "created" },
+            loaded.version
+        )
+    });
+    Ok(())
+}
+
 async fn campaign(app: &App, command: CampaignCommand, json_output: bool) -> Result<(), String> {
     let line = |c: &campaigns::Stored| {
         format!(
@@ -315,39 +354,7 @@ async fn campaign(app: &App, command: CampaignCommand, json_output: bool) -> Res
         )
     };
     match command {
-        CampaignCommand::Load { file } => {
-            let body =
-                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let exists = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["id"].as_str().map(str::to_owned))
-                .and_then(|id| CampaignId::parse(&id));
-            let exists = match exists {
-                Some(id) => campaigns::get(app, &id, false)
-                    .await
-                    .map_err(failed)?
-                    .is_some(),
-                None => false,
-            };
-            let loaded = if exists {
-                let id = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["id"].as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                campaigns::update(app, &id, &body).await
-            } else {
-                campaigns::create(app, &body).await
-            }
-            .map_err(failed)?;
-            print(json_output, &loaded, || {
-                format!(
-                    "campaign {} {} (version {})",
-                    loaded.id,
-                    if exists { "updated" } else { "created" },
-                    loaded.version
-                )
-            });
-        }
+        CampaignCommand::Load { file } => load_campaign(app, &file, json_output).await?,
         CampaignCommand::List => {
             let found = campaigns::list(app, None).await.map_err(failed)?;
             print(json_output, &json!({ "campaigns": found }), || {
@@ -364,6 +371,20 @@ async fn campaign(app: &App, command: CampaignCommand, json_output: bool) -> Res
             value["history"] = json!(history);
             print(json_output, &value, || {
                 serde_json::to_string_pretty(&value).unwrap_or_default()
+            });
+        }
+        CampaignCommand::Counters { id, file } => {
+            let body =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let loaded = campaigns::starting::load(app, &id, &body)
+                .await
+                .map_err(failed)?;
+            print(json_output, &loaded, || {
+                let h = &loaded.header;
+                format!(
+                    "campaign {}: starting counters as of {} loaded ({} persons, {} counters)",
+                    loaded.campaign_id, h.as_of, h.persons, h.counters
+                )
             });
         }
         CampaignCommand::Close { id, last_day } => {

@@ -67,6 +67,16 @@ pub enum JobCommand {
         #[arg(long)]
         parallel: Option<usize>,
     },
+    /// Gives the journeys accepted before `GET /v2/journeys` existed their entry in the
+    /// operators' listing (`gsi2pk`); rerunnable (a journey with its entry is skipped).
+    BackfillListing {
+        /// Scan segments of the table.
+        #[arg(long, default_value_t = 16)]
+        segments: u32,
+        /// Segments run at once (default: the number of cores).
+        #[arg(long)]
+        parallel: Option<usize>,
+    },
     /// Lists messages that failed too often (read only: nothing is consumed).
     DeadLetters {
         #[arg(long, default_value_t = 100)]
@@ -104,6 +114,9 @@ pub async fn run(app: &App, command: JobCommand, json: bool) -> Result<(), Strin
             policy_monthly(app, what, parallel, json).await
         }
         JobCommand::Rekey { segments, parallel } => rekey(app, segments, parallel, json).await,
+        JobCommand::BackfillListing { segments, parallel } => {
+            backfill_listing(app, segments, parallel, json).await
+        }
         JobCommand::DeadLetters { max } => dead_letters(app, max, json).await,
     }
 }
@@ -123,17 +136,42 @@ async fn sweep(app: &App, older_than_minutes: i64, json: bool) -> Result<(), Str
     Ok(())
 }
 
+/// `--segments` checked, `--parallel` defaulted to the number of cores.
+fn scan_plan(segments: u32, parallel: Option<usize>) -> Result<usize, String> {
+    if !(1..=1000).contains(&segments) {
+        return Err("--segments: 1 to 1000".into());
+    }
+    Ok(parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+async fn backfill_listing(
+    app: &App,
+    segments: u32,
+    parallel: Option<usize>,
+    json: bool,
+) -> Result<(), String> {
+    let parallel = scan_plan(segments, parallel)?;
+    let r = registry_core::jobs::listing::backfill(app, segments, parallel)
+        .await
+        .map_err(|e| format!("backfill failed: {e}"))?;
+    if json {
+        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+    } else {
+        println!(
+            "backfill-listing: {} journeys read, {} entries added, {} present already, {} unreadable",
+            r.journeys, r.added, r.present, r.unreadable
+        );
+    }
+    Ok(())
+}
+
 async fn rekey(
     app: &App,
     segments: u32,
     parallel: Option<usize>,
     json: bool,
 ) -> Result<(), String> {
-    if !(1..=1000).contains(&segments) {
-        return Err("--segments: 1 to 1000".into());
-    }
-    let parallel =
-        parallel.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let parallel = scan_plan(segments, parallel)?;
     let report = registry_core::jobs::rekey::run(app, segments, parallel)
         .await
         .map_err(|e| format!("rekey failed: {e}"))?;
@@ -439,8 +477,8 @@ fn print_monthly_text(
     }
 }
 
-fn print_fraud_run(record: &registry_core::jobs::fraud::RunRecord) {
-    let t = &record.totals;
+fn print_fraud_run(run: &registry_core::jobs::fraud::RunRecord) {
+    let (record, t) = (&run.header, &run.totals);
     println!(
         "fraud pass {} ({} to {}, Europe/Paris days){}",
         record.run_id,

@@ -5,6 +5,8 @@ mod admin;
 mod bench;
 mod bench_certificates;
 mod bench_monthly;
+mod bench_simulate;
+mod campaigns;
 mod jobs;
 mod journeys;
 mod serve;
@@ -44,6 +46,9 @@ enum Command {
     /// Offline tools for integrators (no store needed).
     #[command(subcommand)]
     Journeys(journeys::JourneyCommand),
+    /// Campaign tools: simulate a document over stored journeys.
+    #[command(subcommand)]
+    Campaigns(campaigns::CampaignsCommand),
     /// Runs a scheduled job by hand.
     #[command(subcommand)]
     Jobs(jobs::JobCommand),
@@ -86,6 +91,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             serve::run(app, addr, json).await
         }
         Command::Admin(command) => admin::run(&open(data).await?, command, json).await,
+        Command::Campaigns(command) => campaigns::run(&open(data).await?, command, json).await,
         Command::Jobs(command) => jobs::run(&open(data).await?, command, json).await,
         Command::Bench(command) => bench::run(config(data)?, command, json).await,
         Command::Openapi => {

@@ -164,6 +164,7 @@ fn trip(s: &Spec) -> Trip<'_> {
         passenger_over_18: Some(true),
         driver: Some(s.driver),
         passenger: Some(s.passenger),
+        ride: None,
     }
 }
 

@@ -81,14 +81,7 @@ fn to_lambda(response: http::Response<Bytes>) -> lambda_http::Response<Body> {
 pub async fn run_http(route: RouteId) -> Result<(), Error> {
     init_logging();
     let app = app_from_env().await?;
-    if matches!(
-        route,
-        RouteId::JourneysCreate
-            | RouteId::CeeRegister
-            | RouteId::CeeSimulate
-            | RouteId::CeeImport
-            | RouteId::CeeImportIdentity
-    ) {
+    if route.route().phones {
         // The phone-number metadata loads on first use, and France's patterns compile on
         // first use (~7 ms together): pay it during init, not in the first operator
         // request after a cold start.
@@ -174,7 +167,7 @@ pub async fn handle_fraud_pass(
     event: serde_json::Value,
 ) -> Result<serde_json::Value, Error> {
     let since = fraud_pass_since(&event)?;
-    let run = crate::jobs::fraud::fan_out(app, since).await?;
+    let run = crate::jobs::fraud::fan_out(app, since).await?.header;
     tracing::info!(run_id = %run.run_id, units = run.units, "fraud pass fanned out");
     Ok(serde_json::json!({
         "run_id": run.run_id,

@@ -268,9 +268,12 @@ async fn labels_across_operators(w: &World) {
     }
 
     let run = w.pass(None).await;
-    assert!(run.finished_at.is_some());
+    assert!(run.header.finished_at.is_some());
     assert_eq!(
-        (run.first_day.to_string(), run.last_day.to_string()),
+        (
+            run.header.first_day.to_string(),
+            run.header.last_day.to_string()
+        ),
         ("2026-11-17".into(), "2026-11-24".into())
     );
 
@@ -317,14 +320,14 @@ async fn labels_across_operators(w: &World) {
     let again = w.pass(None).await;
     assert_eq!(again.totals.written, 0);
     assert_eq!(again.totals.labels, run.totals.labels);
-    assert_ne!(again.run_id, run.run_id);
+    assert_ne!(again.header.run_id, run.header.run_id);
     assert_eq!(
         w.journey(0, "ov-a").await,
         before,
         "not even updated_at changes"
     );
     let last = fraud::last_run(&w.app).await.unwrap().unwrap();
-    assert_eq!(last.run_id, again.run_id);
+    assert_eq!(last.header.run_id, again.header.run_id);
     assert_eq!(last.totals, again.totals);
 }
 
@@ -730,7 +733,7 @@ async fn fan_out_through_sqs_on_dynamodb() {
     }
     assert_eq!(handled, keys::FRAUD_SHARDS as usize);
     let run = fraud::read_run(&w.app, &run_id).await.unwrap().unwrap();
-    assert!(run.finished_at.is_some(), "{run:?}");
+    assert!(run.header.finished_at.is_some(), "{run:?}");
     assert_eq!(run.totals.written, 2);
     assert_eq!(w.verdict(0, "a").await, flagged(&["temporal_overlap"]));
     assert_eq!(w.verdict(1, "b").await, flagged(&["temporal_overlap"]));

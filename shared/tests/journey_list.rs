@@ -8,6 +8,7 @@ use registry_core::admin::{self, TokenRequest};
 use registry_core::app::App;
 use registry_core::domain::operator::OperatorId;
 use registry_core::domain::token::{Permission, RoleKind};
+use registry_core::jobs::listing;
 use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
 use registry_core::store::{Condition, Update};
@@ -173,6 +174,46 @@ async fn who_may_list(backend: Backend) {
     }
     let (s, _) = call(&app, "GET", "/v2/journeys", "wrong", None).await;
     assert_eq!(s, 401);
+}
+
+/// A journey stored before the listing existed (no `gsi2pk`) is not listed until
+/// `jobs::listing::backfill` gives it its entry; a second run writes nothing.
+async fn old_journeys_listed_after_backfill(backend: Backend) {
+    let app = TestApp::new(backend, config()).await;
+    let (a, token) = admin::operator_with_token(&app, "A", None).await.unwrap();
+    let token = token.token;
+    journey(&app, a.id, "a-new", 1, "ok").await;
+    journey(&app, a.id, "a-old-version", 2, "ok").await;
+    app.store
+        .update(
+            &keys::journey(a.id, "a-old-version"),
+            Update::new().remove("gsi2pk"),
+            Some(Condition::Exists),
+        )
+        .await
+        .unwrap();
+    let path = format!("/v2/journeys?from={}&to={}", date(5), date(0));
+    let (s, page) = call(&app, "GET", &path, &token, None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(ids(&page), ["a-new"]);
+
+    let report = listing::backfill(&app, 3, 2).await.unwrap();
+    assert_eq!((report.journeys, report.added, report.present), (2, 1, 1));
+    let (_, page) = call(&app, "GET", &path, &token, None).await;
+    assert_eq!(ids(&page), ["a-new", "a-old-version"]);
+
+    let again = listing::backfill(&app, 1, 1).await.unwrap();
+    assert_eq!((again.added, again.present), (0, 2));
+}
+
+#[tokio::test]
+async fn old_journeys_listed_after_backfill_on_sqlite() {
+    old_journeys_listed_after_backfill(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn old_journeys_listed_after_backfill_on_dynamodb() {
+    old_journeys_listed_after_backfill(Backend::DynamoDb).await;
 }
 
 #[tokio::test]

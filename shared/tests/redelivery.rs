@@ -354,12 +354,15 @@ async fn every_task_twice_ends_as_once(stack: Stack) {
         .await
         .expect("fan out");
     let (judged, kinds) = once_and_twice(&stack, &processed, "fraud", now).await;
-    assert_eq!(kinds, BTreeMap::from([("fraud_unit", run.units as usize)]));
-    let record = fraud::read_run(&judged, &run.run_id)
+    assert_eq!(
+        kinds,
+        BTreeMap::from([("fraud_unit", run.header.units as usize)])
+    );
+    let record = fraud::read_run(&judged, &run.header.run_id)
         .await
         .unwrap()
         .expect("run");
-    assert!(record.finished_at.is_some(), "{record:?}");
+    assert!(record.header.finished_at.is_some(), "{record:?}");
     let flagged: Vec<Item> = scan_all(judged.store.as_ref())
         .await
         .expect("scan")

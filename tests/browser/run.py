@@ -25,8 +25,6 @@ import sys
 import tempfile
 import time
 import traceback
-import urllib.error
-import urllib.request
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -36,35 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = "<img src=x onerror=alert(1)>"
 TERRITORY = "browser-territory"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-def cli(binary: str, data: Path, *args: str) -> dict:
-    out = subprocess.run(
-        [binary, "--data", str(data), "--json", *args],
-        check=True, capture_output=True, text=True, env={**os.environ, "RUST_LOG": "warn"},
-    )
-    return json.loads(out.stdout)
-
-
-def call(base: str, method: str, path: str, token: str | None, body=None) -> tuple[int, object]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode() or "null")
-
-
-def must(status_answer: tuple[int, object], expected: int, what: str):
-    status, answer = status_answer
-    if status != expected:
-        sys.exit(f"seeding {what}: expected {expected}, got {status}: {answer}")
-    return answer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from registry_process import call, cli, must, serve  # noqa: E402
 
 
 class Seed:
@@ -228,6 +199,9 @@ def checks(seed: Seed, base: str, shots: Path | None):
         expect(chart).to_be_visible()
         assert chart.locator("rect.bar").count() >= 1, "a bar per day with incentives"
         assert chart.locator("line.budget").count() == 1, "the budget line"
+        assert chart.locator("rect.bar").count() <= date.today().day, "no bar for the days to come"
+        label, frame = chart.locator("text[text-anchor=end]").bounding_box(), chart.bounding_box()
+        assert label and frame and label["x"] + label["width"] <= frame["x"] + frame["width"], "the last day's label is cut off"
         picture(page, "campaign-month")
 
     def certificate_page(page: Page):
@@ -259,13 +233,8 @@ def main() -> int:
         pages_dir.mkdir(parents=True, exist_ok=True)
     data = work / "registry.db"
     seed = Seed(args.binary, data)
-    log = open(work / "serve.log", "w")
-    server = subprocess.Popen([args.binary, "--data", str(data), "--json", "serve", "--addr", "127.0.0.1:0"],
-                              stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "RUST_LOG": "warn"})
     failed = []
-    try:
-        assert server.stdout is not None
-        base = json.loads(server.stdout.readline())["listening"]
+    with serve(args.binary, data, work / "serve.log") as base:
         seed.journeys(base)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -293,9 +262,6 @@ def main() -> int:
                 finally:
                     context.close()
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     print(f"browser checks: {7 - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 

@@ -32,46 +32,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from registry_process import call, cli, must, serve  # noqa: E402
 SIRET = "12345678900011"
 TERRITORY = "st-territory"
-
-
-def cli(binary: str, data: Path, *args: str) -> dict:
-    out = subprocess.run(
-        [binary, "--data", str(data), "--json", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "RUST_LOG": "warn"},
-    )
-    return json.loads(out.stdout)
-
-
-def call(base: str, method: str, path: str, token: str | None, body=None) -> tuple[int, object]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode() or "null")
-
-
-def seeded(base: str, status: int, answer, what: str, expected: int):
-    if status != expected:
-        sys.exit(f"seeding {what}: expected {expected}, got {status}: {answer}")
-    return answer
 
 
 def campaign(source: str, campaign_id: str, start: str, end: str) -> dict:
@@ -130,77 +100,52 @@ def main() -> int:
         args.binary, data, "admin", "token", "create", "--role", "territory", "--territory", TERRITORY, "--name", "schemathesis"
     )["token"]
 
-    log = open(work / "serve.log", "w")
     env = {
-        **os.environ,
-        "RUST_LOG": "warn",
         "REGISTRY_SIGNING_KEY": key,
         "REGISTRY_RATE_LIMIT_PER_MIN": "10000000",
         "REGISTRY_OTHER_RATE_LIMIT_PER_MIN": "10000000",
         "REGISTRY_CEE_RATE_LIMIT_PER_MIN": "10000000",
     }
-    env.pop("REGISTRY_STORE", None)
-    server = subprocess.Popen(
-        [args.binary, "--data", str(data), "--json", "serve", "--addr", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env=env,
-    )
     try:
-        assert server.stdout is not None
-        base = json.loads(server.stdout.readline())["listening"]
-        now = datetime.now(timezone.utc)
-        with urllib.request.urlopen(f"{base}/openapi.json", timeout=30) as response:
-            check_known_valid_documents(args.binary, json.loads(response.read()))
+        with serve(args.binary, data, work / "serve.log", env) as base:
+            now = datetime.now(timezone.utc)
+            with urllib.request.urlopen(f"{base}/openapi.json", timeout=30) as response:
+                check_known_valid_documents(args.binary, json.loads(response.read()))
 
-        journey = json.loads(
-            subprocess.run([args.binary, "journeys", "example", "--id", "st-journey-1"], check=True, capture_output=True, text=True).stdout
-        )
-        seeded(base, *call(base, "POST", "/v2/journeys", app, journey), "a journey", 201)
-        this_year = now.year
-        seeded(
-            base,
-            *call(base, "POST", "/v2/campaigns", admin, campaign("fixed-plus-per-km.json", "st-active", "2025-01-01", f"{this_year + 5}-12-31")),
-            "an active campaign",
-            201,
-        )
-        seeded(
-            base,
-            *call(base, "POST", "/v2/campaigns", admin, campaign("driver-150c-geojson.json", "st-upcoming", f"{this_year + 3}-01-01", f"{this_year + 3}-12-31")),
-            "an upcoming campaign",
-            201,
-        )
-        certificate = seeded(
-            base,
-            *call(base, "POST", "/v2/certificates", app, {"identity": {"phone": "+33612345678"}, "start_at": "2025-01-01T00:00:00Z", "end_at": now.isoformat()}),
-            "a certificate",
-            201,
-        )
-        application = seeded(
-            base,
-            *call(
-                base,
-                "POST",
-                "/v2/policies/cee",
-                app,
-                {
-                    "journey_type": "long",
-                    # Not the person of the document's example, which then gets its 201.
-                    "driving_license": "123456789012",
-                    "last_name_trunc": "MAR",
-                    "phone_trunc": "+336987654",
-                    "datetime": "2024-03-15T01:15:00+01:00",
-                    "application_timestamp": (now - timedelta(days=1)).isoformat(),
-                    "identity_key": "a" * 64,
-                },
-            ),
-            "a CEE application",
-            201,
-        )
+            journey = json.loads(
+                subprocess.run([args.binary, "journeys", "example", "--id", "st-journey-1"], check=True, capture_output=True, text=True).stdout
+            )
+            must(call(base, "POST", "/v2/journeys", app, journey), 201, "a journey")
+            this_year = now.year
+            active = campaign("fixed-plus-per-km.json", "st-active", "2025-01-01", f"{this_year + 5}-12-31")
+            must(call(base, "POST", "/v2/campaigns", admin, active), 201, "an active campaign")
+            upcoming = campaign("driver-150c-geojson.json", "st-upcoming", f"{this_year + 3}-01-01", f"{this_year + 3}-12-31")
+            must(call(base, "POST", "/v2/campaigns", admin, upcoming), 201, "an upcoming campaign")
+            period = {"identity": {"phone": "+33612345678"}, "start_at": "2025-01-01T00:00:00Z", "end_at": now.isoformat()}
+            certificate = must(call(base, "POST", "/v2/certificates", app, period), 201, "a certificate")
+            application = must(
+                call(
+                    base,
+                    "POST",
+                    "/v2/policies/cee",
+                    app,
+                    {
+                        "journey_type": "long",
+                        # Not the person of the document's example, which then gets its 201.
+                        "driving_license": "123456789012",
+                        "last_name_trunc": "MAR",
+                        "phone_trunc": "+336987654",
+                        "datetime": "2024-03-15T01:15:00+01:00",
+                        "application_timestamp": (now - timedelta(days=1)).isoformat(),
+                        "identity_key": "a" * 64,
+                    },
+                ),
+                201,
+                "a CEE application",
+            )
 
-        months = sorted({"2025-03", now.strftime("%Y-%m")})
-        config = (HERE / "schemathesis.toml").read_text() + f"""
+            months = sorted({"2025-03", now.strftime("%Y-%m")})
+            config = (HERE / "schemathesis.toml").read_text() + f"""
 [auth.openapi.registry_admin]
 bearer = "${{ST_REGISTRY_ADMIN}}"
 [auth.openapi.operator_admin]
@@ -230,42 +175,36 @@ values = ["{certificate['uuid']}", "{application['uuid']}"]
 "path.uuid" = {{ dictionary = "uuids", probability = 0.5 }}
 "query.month" = {{ dictionary = "months", probability = 0.6 }}
 """
-        (work / "schemathesis.toml").write_text(config)
-        st = shutil.which("st", path=str(ROOT / ".venv" / "bin")) or "st"
-        command = [
-            st,
-            "--config-file",
-            str(work / "schemathesis.toml"),
-            "run",
-            f"{base}/openapi.json",
-            "--max-examples",
-            str(args.examples),
-            "--report",
-            "junit",
-            "--report-dir",
-            str(work / "report"),
-            *args.st_args,
-        ]
-        started = time.monotonic()
-        result = subprocess.run(
-            command,
-            env={
-                **os.environ,
-                "ST_REGISTRY_ADMIN": admin,
-                "ST_OPERATOR_ADMIN": operator_admin,
-                "ST_APPLICATION": app,
-                "ST_TERRITORY": territory,
-            },
-        )
-        print(f"schemathesis: {time.monotonic() - started:.0f} s, exit {result.returncode}")
-        return result.returncode
+            (work / "schemathesis.toml").write_text(config)
+            st = shutil.which("st", path=str(ROOT / ".venv" / "bin")) or "st"
+            command = [
+                st,
+                "--config-file",
+                str(work / "schemathesis.toml"),
+                "run",
+                f"{base}/openapi.json",
+                "--max-examples",
+                str(args.examples),
+                "--report",
+                "junit",
+                "--report-dir",
+                str(work / "report"),
+                *args.st_args,
+            ]
+            started = time.monotonic()
+            result = subprocess.run(
+                command,
+                env={
+                    **os.environ,
+                    "ST_REGISTRY_ADMIN": admin,
+                    "ST_OPERATOR_ADMIN": operator_admin,
+                    "ST_APPLICATION": app,
+                    "ST_TERRITORY": territory,
+                },
+            )
+            print(f"schemathesis: {time.monotonic() - started:.0f} s, exit {result.returncode}")
+            return result.returncode
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
         errors = [line for line in (work / "serve.log").read_text().splitlines() if "ERROR" in line]
         if errors:
             print("registry serve logged errors:", *errors[-20:], sep="\n  ")

@@ -330,9 +330,14 @@ function chart(days, budget) {
   const w = (W - left) / Math.max(days.length, 1);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, id: "budget-chart", role: "img" });
   root.append(svg("title", {}, t("perDay")));
+  // Days to come get no bar: the cumulated amount is not carried into the future.
+  const today = new Date().toISOString().slice(0, 10);
+  const last = days.length - 1;
   cumulated.forEach(([day, value, final], i) => {
-    if (value > 0) root.append(svg("rect", { class: final ? "bar final" : "bar", x: left + i * w + 1, y: y(value), width: Math.max(w - 2, 1), height: H - bottom - y(value) }));
-    if (i % 5 === 0) root.append(svg("text", { x: left + i * w, y: H - 10 }, day.slice(5)));
+    if (value > 0 && day <= today) root.append(svg("rect", { class: final ? "bar final" : "bar", x: left + i * w + 1, y: y(value), width: Math.max(w - 2, 1), height: H - bottom - y(value) }));
+    // The last day's label ends at the right edge, so it is not cut off.
+    if (i === last) root.append(svg("text", { x: W - 2, y: H - 10, "text-anchor": "end" }, day.slice(5)));
+    else if (i % 5 === 0 && i < last - 2) root.append(svg("text", { x: left + i * w, y: H - 10 }, day.slice(5)));
   });
   if (budget !== null) {
     root.append(svg("line", { class: "budget", x1: left, x2: W, y1: y(budget), y2: y(budget) }));

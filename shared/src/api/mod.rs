@@ -10,6 +10,7 @@ pub mod error;
 #[cfg(test)]
 mod journey_properties;
 pub mod journeys;
+mod listing;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod operators;
@@ -37,14 +38,6 @@ pub use crate::domain::journey::MAX_BODY_BYTES;
 pub const MAX_IMPORT_BODY_BYTES: usize = 1024 * 1024;
 /// The largest body any route accepts (what a server reads before routing).
 pub const MAX_REQUEST_BYTES: usize = MAX_IMPORT_BODY_BYTES;
-
-/// The body limit of a route.
-pub fn body_limit(route: RouteId) -> usize {
-    match route {
-        RouteId::CeeImport | RouteId::CeeImportIdentity => MAX_IMPORT_BODY_BYTES,
-        _ => MAX_BODY_BYTES,
-    }
-}
 
 /// What a handler sees of a request.
 pub struct Ctx {
@@ -168,7 +161,7 @@ async fn dispatch(
     params: Params,
 ) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
-    let limit = body_limit(route);
+    let limit = route.route().body.limit();
     if body.len() > limit {
         return ApiError::payload_too_large(limit).into_response();
     }

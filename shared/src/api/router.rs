@@ -11,6 +11,7 @@ use super::auth::Access;
 use super::error::ApiError;
 use super::ratelimit::RateClass;
 use super::{campaigns, cee, certificates, journeys, operators, statements, Ctx};
+use super::{MAX_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
 use crate::app::App;
 use crate::domain::token::Permission as P;
 
@@ -28,6 +29,33 @@ pub struct Route {
     /// The rate-limit class counted for the caller's operator, when the caller's token
     /// belongs to an operator ([`super::auth::admit`]); `None`: not rate-limited.
     pub rate: Option<RateClass>,
+    /// The request body it reads, and so its size limit and whether its `Content-Type`
+    /// must be JSON.
+    pub body: Body,
+    /// Whether it parses phone numbers: its Lambda then loads the phone metadata during
+    /// init (~7 ms), not in the first request after a cold start.
+    pub phones: bool,
+}
+
+/// The request body of a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// None is read; a body over [`MAX_BODY_BYTES`] is still refused (413).
+    None,
+    /// A JSON document of up to [`MAX_BODY_BYTES`].
+    Json,
+    /// A JSON batch of the CEE import routes, up to [`MAX_IMPORT_BODY_BYTES`].
+    Import,
+}
+
+impl Body {
+    /// The largest body accepted (else 413).
+    pub fn limit(self) -> usize {
+        match self {
+            Body::None | Body::Json => MAX_BODY_BYTES,
+            Body::Import => MAX_IMPORT_BODY_BYTES,
+        }
+    }
 }
 
 /// Declares [`RouteId`], [`ROUTES`] (in the same order: `ROUTES[id as usize].id == id`) and
@@ -39,6 +67,8 @@ macro_rules! routes {
             function: $function:literal,
             access: $access:expr,
             rate: $rate:expr,
+            body: $body:expr,
+            $(phones: $phones:literal,)?
             handler: $handler:path,
             doc: $doc:path $(,)?
         }
@@ -58,6 +88,8 @@ macro_rules! routes {
                 function: $function,
                 access: $access,
                 rate: $rate,
+                body: $body,
+                phones: false $(|| $phones)?,
             },)*
         ];
 
@@ -95,6 +127,8 @@ routes! {
         function: "journeys-create",
         access: Access::Application(P::JourneyCreate),
         rate: Some(RateClass::Acquisition),
+        body: Body::Json,
+        phones: true,
         handler: journeys::create,
         doc: journeys::doc::create,
     }
@@ -103,6 +137,7 @@ routes! {
         function: "journeys-list",
         access: Access::OwnOperator(P::JourneyRead),
         rate: Some(RateClass::Other),
+        body: Body::None,
         handler: journeys::list::list,
         doc: journeys::doc::list,
     }
@@ -111,6 +146,7 @@ routes! {
         function: "journeys-status",
         access: Access::Application(P::JourneyRead),
         rate: Some(RateClass::Other),
+        body: Body::None,
         handler: journeys::status,
         doc: journeys::doc::status,
     }
@@ -119,6 +155,7 @@ routes! {
         function: "journeys-cancel",
         access: Access::Application(P::JourneyDelete),
         rate: Some(RateClass::Other),
+        body: Body::Json,
         handler: journeys::cancel,
         doc: journeys::doc::cancel,
     }
@@ -127,6 +164,7 @@ routes! {
         function: "operators-create",
         access: Access::RegistryAdmin,
         rate: None,
+        body: Body::Json,
         handler: operators::create,
         doc: operators::doc::create,
     }
@@ -135,6 +173,7 @@ routes! {
         function: "operators-list",
         access: Access::RegistryAdmin,
         rate: None,
+        body: Body::None,
         handler: operators::list,
         doc: operators::doc::list,
     }
@@ -143,6 +182,7 @@ routes! {
         function: "operators-get",
         access: Access::OperatorAdmin,
         rate: None,
+        body: Body::None,
         handler: operators::get,
         doc: operators::doc::get,
     }
@@ -151,6 +191,7 @@ routes! {
         function: "operators-incentives",
         access: Access::OperatorReader(P::JourneyRead),
         rate: Some(RateClass::Other),
+        body: Body::None,
         handler: statements::incentives,
         doc: statements::doc::incentives,
     }
@@ -159,6 +200,7 @@ routes! {
         function: "applications-create",
         access: Access::OperatorAdmin,
         rate: None,
+        body: Body::Json,
         handler: operators::create_token,
         doc: operators::doc::create_token,
     }
@@ -167,6 +209,7 @@ routes! {
         function: "applications-list",
         access: Access::OperatorAdmin,
         rate: None,
+        body: Body::None,
         handler: operators::list_tokens,
         doc: operators::doc::list_tokens,
     }
@@ -175,6 +218,7 @@ routes! {
         function: "applications-revoke",
         access: Access::OperatorAdmin,
         rate: None,
+        body: Body::None,
         handler: operators::revoke_token,
         doc: operators::doc::revoke_token,
     }
@@ -183,6 +227,7 @@ routes! {
         function: "cee-public-key",
         access: Access::Public,
         rate: None,
+        body: Body::None,
         handler: cee::public_key,
         doc: cee::doc::public_key,
     }
@@ -191,6 +236,8 @@ routes! {
         function: "cee-simulate",
         access: Access::Application(P::CeeSimulate),
         rate: Some(RateClass::Cee),
+        body: Body::Json,
+        phones: true,
         handler: cee::simulate,
         doc: cee::doc::simulate,
     }
@@ -199,6 +246,8 @@ routes! {
         function: "cee-register",
         access: Access::Application(P::CeeRegister),
         rate: Some(RateClass::Cee),
+        body: Body::Json,
+        phones: true,
         handler: cee::register,
         doc: cee::doc::register,
     }
@@ -207,6 +256,8 @@ routes! {
         function: "cee-import",
         access: Access::Application(P::CeeImport),
         rate: Some(RateClass::Cee),
+        body: Body::Import,
+        phones: true,
         handler: cee::import,
         doc: cee::doc::import,
     }
@@ -215,6 +266,8 @@ routes! {
         function: "cee-import-identity",
         access: Access::Application(P::CeeImport),
         rate: Some(RateClass::Cee),
+        body: Body::Import,
+        phones: true,
         handler: cee::import_identity,
         doc: cee::doc::import_identity,
     }
@@ -223,6 +276,7 @@ routes! {
         function: "cee-find",
         access: Access::Application(P::CeeRead),
         rate: Some(RateClass::Cee),
+        body: Body::None,
         handler: cee::find,
         doc: cee::doc::find,
     }
@@ -231,6 +285,7 @@ routes! {
         function: "cee-delete",
         access: Access::Application(P::CeeDelete),
         rate: Some(RateClass::Cee),
+        body: Body::None,
         handler: cee::delete,
         doc: cee::doc::delete,
     }
@@ -239,14 +294,25 @@ routes! {
         function: "campaigns-create",
         access: Access::RegistryAdmin,
         rate: None,
+        body: Body::Json,
         handler: campaigns::create,
         doc: campaigns::doc::create,
+    }
+    CampaignsSimulate {
+        POST "/v2/campaigns/simulate",
+        function: "campaigns-simulate",
+        access: Access::CampaignReader,
+        rate: None,
+        body: Body::Json,
+        handler: campaigns::simulate,
+        doc: campaigns::doc::simulate,
     }
     CampaignsList {
         GET "/v2/campaigns",
         function: "campaigns-list",
         access: Access::CampaignReader,
         rate: None,
+        body: Body::None,
         handler: campaigns::list,
         doc: campaigns::doc::list,
     }
@@ -255,6 +321,7 @@ routes! {
         function: "campaigns-get",
         access: Access::CampaignReader,
         rate: None,
+        body: Body::None,
         handler: campaigns::get,
         doc: campaigns::doc::get,
     }
@@ -263,6 +330,7 @@ routes! {
         function: "campaigns-update",
         access: Access::RegistryAdmin,
         rate: None,
+        body: Body::Json,
         handler: campaigns::update,
         doc: campaigns::doc::update,
     }
@@ -271,6 +339,7 @@ routes! {
         function: "campaigns-close",
         access: Access::RegistryAdmin,
         rate: None,
+        body: Body::Json,
         handler: campaigns::close,
         doc: campaigns::doc::close,
     }
@@ -279,6 +348,7 @@ routes! {
         function: "campaigns-incentives",
         access: Access::CampaignReader,
         rate: None,
+        body: Body::None,
         handler: campaigns::incentives,
         doc: campaigns::doc::incentives,
     }
@@ -287,6 +357,7 @@ routes! {
         function: "certificates-create",
         access: Access::Application(P::CertificateCreate),
         rate: Some(RateClass::Other),
+        body: Body::Json,
         handler: certificates::create,
         doc: certificates::doc::create,
     }
@@ -295,6 +366,7 @@ routes! {
         function: "certificates-find",
         access: Access::Public,
         rate: None,
+        body: Body::None,
         handler: certificates::find,
         doc: certificates::doc::find,
     }
@@ -303,6 +375,7 @@ routes! {
         function: "certificates-attachment",
         access: Access::Application(P::CertificateRead),
         rate: Some(RateClass::Other),
+        body: Body::None,
         handler: certificates::attachment,
         doc: certificates::doc::attachment,
     }
@@ -318,22 +391,7 @@ impl RouteId {
     /// and the body is not empty, must then be JSON (else 415, [`super::json_content_type`]).
     /// The OpenAPI document declares a request body on exactly these routes.
     pub fn takes_body(self) -> bool {
-        use RouteId::*;
-        matches!(
-            self,
-            JourneysCreate
-                | JourneysCancel
-                | OperatorsCreate
-                | ApplicationsCreate
-                | CeeSimulate
-                | CeeRegister
-                | CeeImport
-                | CeeImportIdentity
-                | CampaignsCreate
-                | CampaignsUpdate
-                | CampaignsClose
-                | CertificatesCreate
-        )
+        self.route().body != Body::None
     }
 }
 

@@ -4,6 +4,9 @@
 
 pub mod drafts;
 pub mod monthly;
+pub mod simulate;
+
+pub mod starting;
 
 use std::sync::Arc;
 

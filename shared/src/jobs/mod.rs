@@ -1,8 +1,10 @@
 //! Background work: queue tasks and their consumers (SQS Lambda, embedded worker).
 
 pub mod fraud;
+pub mod listing;
 pub mod process;
 pub mod rekey;
+mod scan;
 pub mod sweep;
 pub mod worker;
 

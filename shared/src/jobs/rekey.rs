@@ -14,9 +14,9 @@
 
 use std::collections::BTreeMap;
 
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
+use super::scan::each_journey;
 use crate::app::App;
 use crate::campaigns::drafts::{self, DRAFT};
 use crate::domain::identity::identity_key;
@@ -28,11 +28,9 @@ use crate::records::draft::{Draft, DraftCounter};
 use crate::records::journey::{JourneyRecord, Side};
 use crate::records::processing::KeyMove;
 use crate::store::{
-    Condition, Item, Key, Scan, StoreError, StoreResult, WriteOp, MAX_TRANSACTION_WRITES,
+    Condition, Item, Key, StoreError, StoreResult, WriteOp, MAX_TRANSACTION_WRITES,
 };
 
-/// Items read per scan page.
-const PAGE: usize = 500;
 /// Attempts on one journey that keeps changing under the job (processing, cancellation,
 /// fraud pass); the next run picks it up.
 const ATTEMPTS: usize = 5;
@@ -104,51 +102,21 @@ pub async fn run(app: &App, segments: u32, parallel: usize) -> Result<Report, Re
         .hash_secret_previous
         .as_deref()
         .ok_or(RekeyError::NoPreviousSecret)?;
-    let segments = segments.max(1);
-    let results: Vec<StoreResult<Report>> = stream::iter(0..segments)
-        .map(|segment| run_segment(app, previous, segment, segments))
-        .buffer_unordered(parallel.max(1))
-        .collect()
-        .await;
-    let mut report = Report::default();
-    for r in results {
-        report.add(&r?);
-    }
-    Ok(report)
-}
-
-/// One scan segment, page after page.
-pub async fn run_segment(
-    app: &App,
-    previous: &str,
-    segment: u32,
-    total_segments: u32,
-) -> StoreResult<Report> {
-    let mut report = Report::default();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .store
-            .scan(Scan {
-                segment,
-                total_segments,
-                limit: PAGE,
-                cursor,
-            })
-            .await?;
-        for item in page
-            .items
-            .iter()
-            .filter(|i| i.key.sk == "JOURNEY" && i.key.pk.starts_with("JOURNEY#"))
-        {
+    let reports = each_journey(
+        app,
+        segments,
+        parallel,
+        async |item, report: &mut Report| {
             report.journeys += 1;
-            rekey_journey(app, previous, item, &mut report).await?;
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(report),
-        }
+            rekey_journey(app, previous, item, report).await
+        },
+    )
+    .await?;
+    let mut total = Report::default();
+    for r in &reports {
+        total.add(r);
     }
+    Ok(total)
 }
 
 /// The keys of a journey under one secret, by role (as acceptance computes them).

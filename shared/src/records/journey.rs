@@ -7,7 +7,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::item::{Item, Key, Update, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK};
+use super::item::{Condition, Item, Key, Update, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK};
 use super::keys;
 use crate::clock::rfc3339;
 use crate::domain::facts::Facts;
@@ -153,6 +153,21 @@ impl ListingEntry {
             partition: pk.to_owned(),
             sort: sk.to_owned(),
         })
+    }
+
+    /// The entry of a journey accepted before the listing existed (it has its passenger's
+    /// start but no entry): the update that adds it, only to that journey, only once.
+    pub fn backfill(journey: &JourneyRecord) -> Option<(Key, Update, Condition)> {
+        if journey.listing.is_some() {
+            return None;
+        }
+        let entry = ListingEntry::new(journey.operator?, journey.passenger.start.as_deref()?);
+        let update = Update::new().set(GSI2_PK, entry.partition);
+        let condition = Condition::All(vec![
+            Condition::Exists,
+            Condition::AttrMissing(GSI2_PK.into()),
+        ]);
+        Some((journey.key.clone(), update, condition))
     }
 
     /// Only `gsi2pk`: the sort key is the passenger's start attribute itself.

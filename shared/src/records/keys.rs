@@ -49,6 +49,11 @@ pub fn journey(operator: OperatorId, journey_id: &str) -> Key {
     Key::new(format!("JOURNEY#{operator}#{journey_id}"), "JOURNEY")
 }
 
+/// Whether `key` is a journey's ([`journey`]): what a scan keeps of the table.
+pub fn is_journey(key: &Key) -> bool {
+    key.sk == "JOURNEY" && key.pk.starts_with("JOURNEY#")
+}
+
 /// Index partition (`gsi2`) of an operator's journeys starting in one month (`YYYY-MM`,
 /// UTC): the listing `GET /v2/journeys` queries. Per month, so that one busy operator's
 /// writes spread over partitions.
@@ -205,6 +210,21 @@ pub fn campaigns_generation() -> Key {
 /// partition per person (or `*` for campaign-wide counters).
 pub fn draft_counter(id: &CampaignId, holder: &str, rest: &str) -> Key {
     Key::new(format!("CTR#{id}#{holder}"), format!("draft#{rest}"))
+}
+
+/// Partition of a campaign's starting counters (`registry admin campaign counters`).
+pub fn starting_counters(id: &CampaignId) -> String {
+    format!("START#{id}")
+}
+
+/// Their header: the generation of the chunks in force, `as_of`, counts.
+pub fn starting_header(id: &CampaignId) -> Key {
+    Key::new(starting_counters(id), "HEADER")
+}
+
+/// One chunk of a generation of starting counters.
+pub fn starting_chunk(id: &CampaignId, generation: i64, n: usize) -> Key {
+    Key::new(starting_counters(id), format!("C#{generation:06}#{n:05}"))
 }
 
 /// A journey's draft incentive from one campaign for one paid role: in the journey's

@@ -15,5 +15,6 @@ pub mod operator;
 pub mod processing;
 pub mod rate;
 pub mod run;
+pub mod starting;
 pub mod task;
 pub mod token;

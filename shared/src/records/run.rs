@@ -29,7 +29,7 @@ pub fn count_unit() -> Update {
 }
 
 /// The header of a fraud pass run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FraudRun {
     pub run_id: String,
     pub first_day: NaiveDate,

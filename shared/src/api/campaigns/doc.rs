@@ -169,3 +169,48 @@ pub(crate) fn incentives(s: &mut Schemas) -> Doc {
         ..doc("campaigns", "A month of a campaign's incentives")
     }
 }
+
+pub(crate) fn simulate(s: &mut Schemas) -> Doc {
+    let result = s.of::<crate::campaigns::simulate::Simulation>();
+    s.of::<crate::campaigns::simulate::MonthResult>();
+    s.of::<crate::campaigns::simulate::ReasonCount>();
+    let month = |name: &'static str, what: &'static str| {
+        query(
+            name,
+            true,
+            what,
+            string_schema().pattern(Some("^[0-9]{4}-[0-9]{2}$")),
+        )
+    };
+    Doc {
+        description: Some(
+            "Evaluates a campaign document without storing it over the stored journeys of \
+             `from` to `to` (at most 12 months, in the campaign's time zone) with the monthly \
+             run's rules: op1, op3 against the stored campaigns, the caps in order, counters \
+             carried from month to month (from zero, or from the starting counters of a \
+             stored campaign with the same id). A territory token simulates documents of its \
+             own `territory_id` only. `Accept: text/csv` gives one line per month.",
+        ),
+        body: body(s.of::<crate::domain::campaign::document::RawCampaign>()),
+        query: vec![
+            month("from", "The first month, YYYY-MM."),
+            month("to", "The last month, YYYY-MM."),
+        ],
+        ok: vec![(
+            200,
+            ResponseBuilder::new()
+                .description("Per month: journeys, eligible, paid, amount, people, caps, reasons.")
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(result)).build(),
+                )
+                .content(
+                    "text/csv",
+                    ContentBuilder::new().schema(Some(string_schema())).build(),
+                )
+                .build(),
+        )],
+        errors: &[400, 403, 413, 503],
+        ..doc("campaigns", "Simulate a campaign over stored journeys")
+    }
+}

@@ -3,13 +3,15 @@
 
 #[cfg(feature = "openapi")]
 pub(crate) mod doc;
+mod simulate;
 
 use base64::Engine;
 use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::error::{json_response, ApiError, Detail};
+use super::listing::{csv_response, query_pairs, value, wants_csv, PageSize};
 use super::Ctx;
 use crate::app::App;
 use crate::campaigns::monthly::compute::{Count, LineStatus};
@@ -17,6 +19,8 @@ use crate::campaigns::monthly::{self, Month};
 use crate::campaigns::{self, drafts};
 use crate::domain::campaign::CampaignId;
 use crate::store::Cursor;
+
+pub use self::simulate::simulate;
 
 pub async fn create(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let created = campaigns::create(app, &ctx.body).await?;
@@ -109,10 +113,6 @@ pub async fn get(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     ))
 }
 
-/// Lines per page of the paged monthly listings (`limit`), when not given and at most.
-pub(super) const DEFAULT_LIMIT: usize = 1000;
-pub(super) const MAX_LIMIT: usize = 5000;
-
 /// `GET /v2/campaigns/{id}/incentives?month=YYYY-MM[&status=…][&limit=N][&cursor=…]`: one
 /// page of the month's incentives (journey start order) with the month's totals. Until the
 /// monthly run, the drafts (`draft`, `canceled`); once the month is final, the lines of its
@@ -153,13 +153,8 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
         None if pinned.is_some() => return Err(bad_cursor()),
         None => draft_listing(app, &id, &q).await?,
     };
-    let wants_csv = ctx
-        .headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/csv"));
-    if wants_csv {
-        return Ok(listing.csv());
+    if wants_csv(ctx) {
+        return listing.csv();
     }
     Ok(json_response(
         StatusCode::OK,
@@ -217,7 +212,7 @@ impl<'a> IncentivesQuery<'a> {
                 "must be draft, canceled, validated, capped, not_eligible or correction",
             ));
         }
-        let limit = page_limit(query, &mut errors);
+        let limit = PageSize::MONTHLY.read(query, &mut errors);
         let cursor = match value(query, "cursor") {
             None => None,
             Some(c) => match base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -319,20 +314,7 @@ async fn draft_listing(
 
 impl Listing {
     /// The page as CSV; totals, final version and next cursor in headers.
-    fn csv(self) -> Response<Bytes> {
-        let mut csv = String::from(
-            "journey_id,operator_id,operator_journey_id,role,status,amount,computed,capped_by,start,local_date,reason,paid_by\r\n",
-        );
-        for l in &self.lines {
-            csv.push_str(&l.csv_fields().join(","));
-            csv.push_str("\r\n");
-        }
-        let mut response = Response::new(Bytes::from(csv));
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
+    fn csv(self) -> Result<Response<Bytes>, ApiError> {
         let mut headers = vec![
             ("x-total-count", self.totals.0.to_string()),
             ("x-total-amount", self.totals.1.to_string()),
@@ -341,15 +323,27 @@ impl Listing {
             headers.push(("x-final-version", f.version.to_string()));
             headers.push(("x-final-digest", f.digest.clone()));
         }
-        for (name, v) in headers {
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                h.insert(name, v);
-            }
+        if let Some(next) = self.next {
+            headers.push(("x-next-cursor", next));
         }
-        if let Some(v) = self.next.and_then(|n| HeaderValue::from_str(&n).ok()) {
-            h.insert("x-next-cursor", v);
-        }
-        response
+        csv_response(
+            &[
+                "journey_id",
+                "operator_id",
+                "operator_journey_id",
+                "role",
+                "status",
+                "amount",
+                "computed",
+                "capped_by",
+                "start",
+                "local_date",
+                "reason",
+                "paid_by",
+            ],
+            self.lines.iter().map(ListedLine::csv_fields),
+            &headers,
+        )
     }
 }
 
@@ -402,9 +396,9 @@ impl ListedLine {
     fn csv_fields(&self) -> [String; 12] {
         match self {
             ListedLine::Draft(l) => [
-                csv_field(&l.journey_id),
+                l.journey_id.clone(),
                 l.operator_id.to_string(),
-                csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
+                l.operator_journey_id.clone().unwrap_or_default(),
                 l.role.clone(),
                 l.status.clone(),
                 l.amount.to_string(),
@@ -416,9 +410,9 @@ impl ListedLine {
                 String::new(),
             ],
             ListedLine::Final(l) => [
-                csv_field(&l.journey_id),
+                l.journey_id.clone(),
                 l.operator_id.to_string(),
-                csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
+                l.operator_journey_id.clone().unwrap_or_default(),
                 l.role.as_str().to_owned(),
                 l.status.as_str().to_owned(),
                 l.amount.to_string(),
@@ -433,76 +427,5 @@ impl ListedLine {
                 l.paid_by.clone().unwrap_or_default(),
             ],
         }
-    }
-}
-
-/// RFC 4180: quoted when it holds a comma, a quote or a line break.
-pub(super) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-pub(super) fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| super::router::percent_decode(&s.replace('+', " "));
-            match (decode(k), decode(v)) {
-                (Some(k), Some(v)) => Ok((k, v)),
-                _ => Err(ApiError::invalid_field(
-                    "",
-                    "the query string is not valid percent-encoded UTF-8",
-                )),
-            }
-        })
-        .collect()
-}
-
-/// The `limit` query parameter of a paged listing: [`DEFAULT_LIMIT`] when absent; out of
-/// 1..=[`MAX_LIMIT`], an error detail (and the default, so the other parameters are checked).
-pub(super) fn page_limit(query: &[(String, String)], errors: &mut Vec<Detail>) -> usize {
-    match value(query, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.push(Detail::new("limit", format!("must be 1 to {MAX_LIMIT}")));
-                DEFAULT_LIMIT
-            }
-        },
-    }
-}
-
-pub(super) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("j-1"), "j-1");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
-
-    #[test]
-    fn query_strings_are_decoded() {
-        let q = query_pairs("month=2025-03&cursor=a%2Bb&x=1+2&empty").unwrap();
-        assert_eq!(value(&q, "month"), Some("2025-03"));
-        assert_eq!(value(&q, "cursor"), Some("a+b"));
-        assert_eq!(value(&q, "x"), Some("1 2"));
-        assert_eq!(value(&q, "empty"), Some(""));
-        assert!(query_pairs("a=%zz").is_err());
     }
 }

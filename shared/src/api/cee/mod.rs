@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::error::{json_response, ApiError, Detail};
+use super::listing::{query_pairs, value};
 use super::Ctx;
 use crate::app::App;
 use crate::cee::errorlog::{self, Kind};
@@ -70,17 +71,13 @@ pub async fn public_key(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
         .previous_signing_keys
         .iter()
         .filter(|k| k.kid != current.kid);
-    let mut kid = None;
-    let mut as_json = false;
-    for (name, value) in ctx.query.split('&').filter_map(|pair| pair.split_once('=')) {
-        match (name, value) {
-            ("kid", v) => kid = Some(v),
-            ("format", "json") => as_json = true,
-            ("format", "pem") => as_json = false,
-            ("format", _) => return Err(ApiError::invalid_field("/format", "must be pem or json")),
-            _ => {}
-        }
-    }
+    let query = query_pairs(&ctx.query)?;
+    let kid = value(&query, "kid");
+    let as_json = match value(&query, "format") {
+        None | Some("pem") => false,
+        Some("json") => true,
+        Some(_) => return Err(ApiError::invalid_field("/format", "must be pem or json")),
+    };
     if as_json {
         let keys = std::iter::once((current, KeyStatus::Current))
             .chain(previous.map(|k| (k, KeyStatus::Previous)))

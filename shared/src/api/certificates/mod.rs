@@ -16,6 +16,7 @@ use http::{header, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
 use super::error::{json_response, ApiError, Detail};
+use super::listing::{query_pairs, value};
 use super::Ctx;
 use crate::admin;
 use crate::app::App;
@@ -212,18 +213,15 @@ pub async fn find(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
 
 /// `?format=pdf|png` (default `pdf`).
 fn format_of(query: &str) -> Result<Format, ApiError> {
-    let mut format = Format::Pdf;
-    for (name, value) in query.split('&').filter_map(|p| p.split_once('=')) {
-        if name == "format" {
-            format = Format::parse(value).ok_or_else(|| {
-                ApiError::invalid(
-                    "invalid_request",
-                    vec![Detail::new("/format", "must be pdf or png")],
-                )
-            })?;
-        }
+    match value(&query_pairs(query)?, "format") {
+        None => Ok(Format::Pdf),
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_request",
+                vec![Detail::new("/format", "must be pdf or png")],
+            )
+        }),
     }
-    Ok(format)
 }
 
 pub async fn attachment(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {

@@ -7,7 +7,7 @@ use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::api::journeys;
-use crate::api::journeys::list::{JourneyPage, DEFAULT_LIMIT, MAX_DAYS, MAX_LIMIT};
+use crate::api::journeys::list::{JourneyPage, MAX_DAYS, PAGE};
 use crate::api::openapi::{
     bodies, body, doc, json_answer, optional_body, query, string_schema, Doc, Schemas,
 };
@@ -118,11 +118,11 @@ pub(crate) fn list(s: &mut Schemas) -> Doc {
             query(
                 "limit",
                 false,
-                &format!("Journeys per page (default {DEFAULT_LIMIT})."),
+                &format!("Journeys per page (default {}).", PAGE.default),
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)
                     .minimum(Some(1))
-                    .maximum(Some(MAX_LIMIT as u64)),
+                    .maximum(Some(PAGE.max as u64)),
             ),
             query(
                 "cursor",

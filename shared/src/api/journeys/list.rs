@@ -10,11 +10,11 @@
 use bytes::Bytes;
 use chrono::{Datelike, Months, NaiveDate};
 use futures::{StreamExt, TryStreamExt};
-use http::{header, HeaderValue, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde::Serialize;
 
-use crate::api::campaigns::{csv_field, query_pairs, value};
 use crate::api::error::{json_response, ApiError, Detail};
+use crate::api::listing::{csv_response, query_pairs, value, wants_csv, PageSize};
 use crate::api::Ctx;
 use crate::app::App;
 use crate::campaigns::drafts::{self as incentives, StatusView};
@@ -24,8 +24,11 @@ use crate::records::journey::{JourneyRecord, ListingEntry};
 use crate::records::keys;
 use crate::store::{Cursor, Key, Query, SkRange, StoreError};
 
-pub const DEFAULT_LIMIT: usize = 50;
-pub const MAX_LIMIT: usize = 200;
+/// Journeys per page.
+pub const PAGE: PageSize = PageSize {
+    default: 50,
+    max: 200,
+};
 /// The longest date range of one request.
 pub const MAX_DAYS: i64 = 366;
 /// Journeys read at most per request when a status filter leaves most of them out.
@@ -73,16 +76,11 @@ pub async fn list(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiError> {
     let operator = ctx.operator()?;
     let filter = Filter::parse(&ctx.query, app.clock.now().date_naive())?;
     let page = read(app, operator, filter).await?;
-    let wants_csv = ctx
-        .headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/csv"));
-    Ok(if wants_csv {
+    if wants_csv(ctx) {
         csv(&page)
     } else {
-        json_response(StatusCode::OK, &page)
-    })
+        Ok(json_response(StatusCode::OK, &page))
+    }
 }
 
 impl Filter {
@@ -123,16 +121,7 @@ impl Filter {
                 })
                 .collect(),
         };
-        let limit = match value(&query, "limit") {
-            None => DEFAULT_LIMIT,
-            Some(l) => match l.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    errors.push(Detail::new("limit", format!("must be 1 to {MAX_LIMIT}")));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
+        let limit = PAGE.read(&query, &mut errors);
         let at = match value(&query, "cursor") {
             None => (first_of_month(to), None),
             Some(c) => decode_cursor(c)
@@ -294,43 +283,43 @@ async fn read_one(
 
 /// The page as CSV, one line per journey; incentives as `campaign:role:status:amount`
 /// separated by `;`, labels by `;`. The next cursor is in `x-next-cursor`.
-fn csv(page: &JourneyPage) -> Response<Bytes> {
-    let mut out = String::from(
-        "journey_id,operator_journey_id,start,status,created_at,anomaly_labels,fraud_labels,incentives\r\n",
-    );
-    for j in &page.journeys {
+fn csv(page: &JourneyPage) -> Result<Response<Bytes>, ApiError> {
+    let lines = page.journeys.iter().map(|j| {
         let incentives: Vec<String> = j
             .incentives
             .iter()
             .map(|i| format!("{}:{}:{}:{}", i.campaign_id, i.role, i.status, i.amount))
             .collect();
-        let fields = [
-            csv_field(&j.journey_id),
-            csv_field(j.operator_journey_id.as_deref().unwrap_or_default()),
+        [
+            j.journey_id.clone(),
+            j.operator_journey_id.clone().unwrap_or_default(),
             j.start.clone(),
             j.status.as_str().to_owned(),
             j.created_at.clone(),
-            csv_field(&j.anomaly_labels.join(";")),
-            csv_field(&j.fraud_labels.join(";")),
-            csv_field(&incentives.join(";")),
-        ];
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    }
-    let mut response = Response::new(Bytes::from(out));
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Some(next) = page
+            j.anomaly_labels.join(";"),
+            j.fraud_labels.join(";"),
+            incentives.join(";"),
+        ]
+    });
+    let headers: Vec<_> = page
         .next_cursor
-        .as_deref()
-        .and_then(|n| HeaderValue::from_str(n).ok())
-    {
-        h.insert("x-next-cursor", next);
-    }
-    response
+        .iter()
+        .map(|next| ("x-next-cursor", next.clone()))
+        .collect();
+    csv_response(
+        &[
+            "journey_id",
+            "operator_journey_id",
+            "start",
+            "status",
+            "created_at",
+            "anomaly_labels",
+            "fraud_labels",
+            "incentives",
+        ],
+        lines,
+        &headers,
+    )
 }
 
 #[cfg(test)]
@@ -358,7 +347,7 @@ mod tests {
         let f = Filter::parse("", today).unwrap();
         assert_eq!(
             (f.from.to_string(), f.limit),
-            ("2026-11-07".into(), DEFAULT_LIMIT)
+            ("2026-11-07".into(), PAGE.default)
         );
         let Err(e) = Filter::parse("from=2026-13-01&status=ok,nope&limit=0", today) else {
             panic!("accepted")

@@ -340,12 +340,12 @@ pub(crate) fn page_queries() -> Vec<Parameter> {
             false,
             &format!(
                 "Lines per page (default {}).",
-                super::campaigns::DEFAULT_LIMIT
+                super::listing::PageSize::MONTHLY.default
             ),
             ObjectBuilder::new()
                 .schema_type(Type::Integer)
                 .minimum(Some(1))
-                .maximum(Some(super::campaigns::MAX_LIMIT as u64)),
+                .maximum(Some(super::listing::PageSize::MONTHLY.max as u64)),
         ),
         query(
             "cursor",

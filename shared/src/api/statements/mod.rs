@@ -8,10 +8,10 @@
 pub(crate) mod doc;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::{Response, StatusCode};
 
-use super::campaigns::{csv_field, page_limit, query_pairs, value};
 use super::error::{json_response, ApiError, Detail};
+use super::listing::{csv_response, query_pairs, value, wants_csv, PageSize};
 use super::Ctx;
 use crate::admin;
 use crate::app::App;
@@ -36,7 +36,7 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
             "required query parameter: a month YYYY-MM",
         ));
     }
-    let limit = page_limit(&query, &mut errors);
+    let limit = PageSize::MONTHLY.read(&query, &mut errors);
     let cursor = match value(&query, "cursor") {
         None => None,
         Some(c) => {
@@ -55,13 +55,8 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
     }
     let found = statement::read(app, operator, month, cursor, limit).await?;
 
-    let wants_csv = ctx
-        .headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/csv"));
-    if wants_csv {
-        Ok(csv(&found))
+    if wants_csv(ctx) {
+        csv(&found)
     } else {
         Ok(json_response(StatusCode::OK, &found))
     }
@@ -69,34 +64,23 @@ pub async fn incentives(app: &App, ctx: &Ctx) -> Result<Response<Bytes>, ApiErro
 
 /// The page's lines as CSV; what is not a line goes in headers (`x-statement-final`,
 /// totals over the final campaigns, campaigns not final yet, the next cursor).
-fn csv(s: &Statement) -> Response<Bytes> {
-    let mut out = String::from(
-        "campaign_id,journey_id,operator_journey_id,role,status,amount,computed,reason,paid_by,corrects,start,local_date\r\n",
-    );
-    for l in &s.lines {
-        let fields = [
+fn csv(s: &Statement) -> Result<Response<Bytes>, ApiError> {
+    let lines = s.lines.iter().map(|l| {
+        [
             l.campaign_id.clone(),
-            csv_field(&l.journey_id),
-            csv_field(l.operator_journey_id.as_deref().unwrap_or_default()),
+            l.journey_id.clone(),
+            l.operator_journey_id.clone().unwrap_or_default(),
             l.role.as_str().to_owned(),
             l.status.as_str().to_owned(),
             l.amount.to_string(),
             l.computed.to_string(),
-            csv_field(l.reason.as_deref().unwrap_or_default()),
+            l.reason.clone().unwrap_or_default(),
             l.paid_by.clone().unwrap_or_default(),
             l.corrects.clone().unwrap_or_default(),
             l.start.clone(),
             l.local_date.clone(),
-        ];
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    }
-    let mut response = Response::new(Bytes::from(out));
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+        ]
+    });
     let pending: Vec<&str> = s
         .campaigns
         .iter()
@@ -113,10 +97,22 @@ fn csv(s: &Statement) -> Response<Bytes> {
     if let Some(next) = &s.next_cursor {
         headers.push(("x-next-cursor", next.clone()));
     }
-    for (name, v) in headers {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(name, v);
-        }
-    }
-    response
+    csv_response(
+        &[
+            "campaign_id",
+            "journey_id",
+            "operator_journey_id",
+            "role",
+            "status",
+            "amount",
+            "computed",
+            "reason",
+            "paid_by",
+            "corrects",
+            "start",
+            "local_date",
+        ],
+        lines,
+        &headers,
+    )
 }

@@ -8,35 +8,9 @@ use crate::domain::campaign::Campaign;
 use crate::domain::operator::OperatorId;
 use crate::records::draft::{Counted, Draft};
 use crate::records::keys;
-use crate::store::Item;
 
-/// The stored draft of one incentive of a trip (`incentive` from evaluating `campaign`):
-/// what the status route, the listings and the monthly run read.
-#[allow(clippy::too_many_arguments)]
-pub fn draft_item(
-    campaign: &Campaign,
-    operator: OperatorId,
-    journey_id: &str,
-    operator_journey_id: Option<&str>,
-    trip: &Trip<'_>,
-    local_date: chrono::NaiveDate,
-    i: &engine::Incentive,
-    now: &str,
-) -> Item {
-    let d = draft(
-        campaign,
-        operator,
-        journey_id,
-        operator_journey_id,
-        trip,
-        local_date,
-        i,
-        now,
-    );
-    d.to_item()
-}
-
-/// The draft of one incentive of a trip, see [`draft_item`].
+/// The draft of one incentive of a trip (`i`, from evaluating `campaign`): what the
+/// status route, the listings and the monthly run read.
 #[allow(clippy::too_many_arguments)]
 pub fn draft(
     campaign: &Campaign,

@@ -19,7 +19,7 @@ mod status;
 use std::collections::BTreeMap;
 
 pub use self::cancel::cancel_groups;
-pub use self::item::{draft, draft_item};
+pub use self::item::draft;
 pub use self::listing::{list, Line, Totals};
 pub use self::status::{journey_with_drafts, status_view, StatusView};
 use crate::app::App;
@@ -83,7 +83,8 @@ pub async fn process(
             siret.as_deref(),
             person(&item.driver),
             person(&item.passenger),
-        );
+        )
+        .on_ride(item.operator_journey_id.as_deref());
         for campaign in campaigns.iter() {
             if !campaign_draft(app, key, item, campaign, &trip, operator).await? {
                 // No longer pending: canceled meanwhile.
@@ -224,7 +225,7 @@ impl Drafts {
             }
             drafts.count += 1;
             drafts.cents += n(i.amount);
-            let draft = draft_item(
+            let draft = draft(
                 campaign,
                 operator,
                 journey_id,
@@ -233,7 +234,8 @@ impl Drafts {
                 local_date,
                 i,
                 now,
-            );
+            )
+            .to_item();
             drafts.puts.push(WriteOp::Put {
                 item: draft,
                 condition: Some(Condition::NotExists),

@@ -215,7 +215,16 @@ pub enum Decision {
         computed: u64,
         driver: Option<PersonKey>,
         passenger: Option<PersonKey>,
+        /// For a seats-per-ride cap.
+        #[serde(default = "one_seat")]
+        seats: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ride: Option<PersonKey>,
     },
+}
+
+fn one_seat() -> u8 {
+    1
 }
 
 /// The exclusive campaigns that take a journey from `campaign` when they pay it, best
@@ -254,7 +263,8 @@ pub fn prepare(campaign: &Campaign, rivals: &[&Campaign], e: &Entry) -> Prepared
             driver,
             passenger,
         } => {
-            let trip = Trip::from_facts(facts, e.operator, siret.as_deref(), *driver, *passenger);
+            let trip = Trip::from_facts(facts, e.operator, siret.as_deref(), *driver, *passenger)
+                .on_ride(e.operator_journey_id.as_deref());
             if let Some(winner) = rivals.iter().find(|c| pays(c, &trip)) {
                 Decision::LowerPriority {
                     paid_by: winner.id.to_string(),
@@ -269,6 +279,8 @@ pub fn prepare(campaign: &Campaign, rivals: &[&Campaign], e: &Entry) -> Prepared
                         computed: a.computed,
                         driver: a.driver,
                         passenger: a.passenger,
+                        seats: a.seats,
+                        ride: a.ride,
                     },
                 }
             }
@@ -318,70 +330,7 @@ pub fn finish(
     });
     let mut lines = Vec::new();
     for p in prepared.iter() {
-        let line = |role: PaidRole, status, amount, computed, reason: Option<&str>| Line {
-            journey_id: p.journey_id.clone(),
-            operator_id: p.operator_id,
-            operator_journey_id: p.operator_journey_id.clone(),
-            role,
-            start: crate::clock::rfc3339(p.start),
-            local_date: p.local_date.clone(),
-            status,
-            amount,
-            computed,
-            reason: reason.map(str::to_owned),
-            paid_by: None,
-            corrects: None,
-        };
-        match &p.decision {
-            Decision::Drafted {
-                status,
-                reason,
-                drafts,
-            } => {
-                for &(role, computed) in drafts {
-                    lines.push(line(role, *status, 0, computed, Some(reason)));
-                }
-            }
-            Decision::LowerPriority { paid_by } => {
-                for role in campaign.paid_roles() {
-                    let mut l = line(role, LineStatus::NotEligible, 0, 0, Some("lower_priority"));
-                    l.paid_by = Some(paid_by.clone());
-                    lines.push(l);
-                }
-            }
-            Decision::NotEligible { reason } => {
-                for role in campaign.paid_roles() {
-                    lines.push(line(role, LineStatus::NotEligible, 0, 0, Some(reason)));
-                }
-            }
-            Decision::Payable {
-                local_date,
-                computed,
-                driver,
-                passenger,
-            } => {
-                let trip = engine::Assessed {
-                    operator: OperatorId(p.operator_id),
-                    local_date: *local_date,
-                    computed: *computed,
-                    driver: *driver,
-                    passenger: *passenger,
-                };
-                let incentives = engine::apply_caps(campaign, &trip, &counters);
-                for i in &incentives {
-                    let (status, reason) = match i.outcome {
-                        Outcome::Granted => (LineStatus::Validated, None),
-                        Outcome::Capped { label, .. } => (LineStatus::Capped, Some(label)),
-                        Outcome::NotEligible(r) => (LineStatus::NotEligible, Some(r.as_str())),
-                    };
-                    let amount = i64::try_from(i.amount).unwrap_or(i64::MAX);
-                    lines.push(line(i.role, status, amount, i.computed, reason));
-                }
-                for i in &incentives {
-                    counters.add(&i.counted);
-                }
-            }
-        }
+        p.lines(campaign, &mut counters, &mut lines);
     }
 
     corrections.sort_by(|a, b| {
@@ -401,6 +350,15 @@ pub fn finish(
     for l in &lines {
         totals.count(l);
     }
+    Run {
+        lines,
+        totals,
+        carry: carried(&counters, year),
+    }
+}
+
+/// The counters later months start from: yearly ones of `year` on, and whole-campaign ones.
+fn carried(counters: &MemoryCounters, year: i32) -> Vec<(CounterKey, Tally)> {
     let mut carry: Vec<(CounterKey, Tally)> = counters
         .iter()
         .filter(|(k, _)| match k.period {
@@ -411,9 +369,92 @@ pub fn finish(
         .copied()
         .collect();
     carry.sort_by_key(|(k, _)| *k);
-    Run {
-        lines,
-        totals,
-        carry,
+    carry
+}
+
+impl Prepared {
+    /// A line of this journey.
+    fn line(
+        &self,
+        role: PaidRole,
+        status: LineStatus,
+        amount: i64,
+        computed: u64,
+        reason: Option<&str>,
+    ) -> Line {
+        Line {
+            journey_id: self.journey_id.clone(),
+            operator_id: self.operator_id,
+            operator_journey_id: self.operator_journey_id.clone(),
+            role,
+            start: crate::clock::rfc3339(self.start),
+            local_date: self.local_date.clone(),
+            status,
+            amount,
+            computed,
+            reason: reason.map(str::to_owned),
+            paid_by: None,
+            corrects: None,
+        }
+    }
+
+    /// op2 on this journey: its lines, the payable ones capped against `counters`, which
+    /// then count what was granted.
+    fn lines(&self, campaign: &Campaign, counters: &mut MemoryCounters, lines: &mut Vec<Line>) {
+        match &self.decision {
+            Decision::Drafted {
+                status,
+                reason,
+                drafts,
+            } => {
+                for &(role, computed) in drafts {
+                    lines.push(self.line(role, *status, 0, computed, Some(reason)));
+                }
+            }
+            Decision::LowerPriority { paid_by } => {
+                for role in campaign.paid_roles() {
+                    let mut l =
+                        self.line(role, LineStatus::NotEligible, 0, 0, Some("lower_priority"));
+                    l.paid_by = Some(paid_by.clone());
+                    lines.push(l);
+                }
+            }
+            Decision::NotEligible { reason } => {
+                for role in campaign.paid_roles() {
+                    lines.push(self.line(role, LineStatus::NotEligible, 0, 0, Some(reason)));
+                }
+            }
+            Decision::Payable {
+                local_date,
+                computed,
+                driver,
+                passenger,
+                seats,
+                ride,
+            } => {
+                let trip = engine::Assessed {
+                    operator: OperatorId(self.operator_id),
+                    local_date: *local_date,
+                    computed: *computed,
+                    driver: *driver,
+                    passenger: *passenger,
+                    seats: *seats,
+                    ride: *ride,
+                };
+                let incentives = engine::apply_caps(campaign, &trip, counters);
+                for i in &incentives {
+                    let (status, reason) = match i.outcome {
+                        Outcome::Granted => (LineStatus::Validated, None),
+                        Outcome::Capped { label, .. } => (LineStatus::Capped, Some(label)),
+                        Outcome::NotEligible(r) => (LineStatus::NotEligible, Some(r.as_str())),
+                    };
+                    let amount = i64::try_from(i.amount).unwrap_or(i64::MAX);
+                    lines.push(self.line(i.role, status, amount, i.computed, reason));
+                }
+                for i in &incentives {
+                    counters.add(&i.counted);
+                }
+            }
+        }
     }
 }

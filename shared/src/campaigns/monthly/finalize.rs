@@ -68,14 +68,6 @@ pub(super) async fn finalize(
     let encoded = encode::lines(&run.lines);
     let digest = encode::digest(&run.totals, &encoded);
     let version = previous.unwrap_or(0) + 1;
-    let conflict = || RunError::Conflict {
-        campaign: id.clone(),
-        month,
-    };
-    let fenced = || RunError::Fenced {
-        campaign: id.clone(),
-        month,
-    };
     // Complete already: written by another run (or another delivery of this one).
     let Some(fence) = Fence::take(
         app,
@@ -84,48 +76,23 @@ pub(super) async fn finalize(
     )
     .await?
     else {
-        return Err(conflict());
+        return Err(conflict(campaign, month));
     };
 
-    let line_chunks: Vec<Item> = encoded
-        .chunks(LINES_PER_CHUNK)
-        .enumerate()
-        .map(|(n, chunk)| {
-            record::chunk(
-                keys::monthly_chunk(id, &m, version, 'L', n),
-                encode::array(chunk),
-            )
-        })
-        .collect();
-    let carry: Vec<Item> = run
-        .carry
-        .chunks(COUNTERS_PER_CHUNK)
-        .enumerate()
-        .map(|(n, chunk)| {
-            let rows: Vec<(String, String, u64, u64)> = chunk
-                .iter()
-                .map(|(k, t)| {
-                    let (holder, rest) = k.storage();
-                    (holder, rest, t.trips, t.amount)
-                })
-                .collect();
-            record::chunk(
-                keys::monthly_chunk(id, &m, version, 'C', n),
-                serde_json::to_string(&rows).unwrap_or_default(),
-            )
-        })
-        .collect();
-    let (line_count, carry_count) = (line_chunks.len(), carry.len());
-    let index = statement::index_items(id, &m, version, &run.lines, &encoded);
-    drop(encoded);
-    let puts = line_chunks.into_iter().chain(carry).chain(index);
+    let chunks = Chunks::of(campaign, &m, version, &run, encoded);
+    let (line_chunks, carry_chunks) = (chunks.lines.len(), chunks.carry.len());
+    let puts = chunks
+        .lines
+        .into_iter()
+        .chain(chunks.carry)
+        .chain(chunks.index);
     let written: Vec<Result<(), Lost>> =
         futures::stream::iter(puts.map(|item| fence.put(app, item)))
             .buffer_unordered(statement::WRITES_IN_FLIGHT)
             .try_collect()
             .await?;
     if written.iter().any(Result::is_err) {
-        return Err(fenced());
+        return Err(fenced(campaign, month));
     }
     let now = rfc3339(app.clock.now());
     let header = VersionHeader {
@@ -136,42 +103,130 @@ pub(super) async fn finalize(
         forced: previous.is_some(),
         digest: digest.clone(),
         totals: serde_json::to_string(&run.totals).unwrap_or_default(),
-        line_chunks: line_count,
-        carry_chunks: carry_count,
+        line_chunks,
+        carry_chunks,
         carried_from: carried_from.clone(),
         run_id: run_id.map(str::to_owned),
     };
-    let marker = FinalMarker {
-        version,
-        finalized_at: now,
-    };
     let report = Report {
         campaign_id: id.to_string(),
-        month: m.clone(),
+        month: m,
         version,
         digest,
         totals: run.totals,
         carried_from,
     };
+    complete(
+        app, campaign, month, previous, fence, header, run_id, &report,
+    )
+    .await?;
+    tracing::info!(campaign = %id, month = %report.month, version, journeys = report.totals.journeys,
+        paid = report.totals.paid.amount, "monthly run finalized");
+    Ok(report)
+}
+
+fn conflict(campaign: &Campaign, month: Month) -> RunError {
+    RunError::Conflict {
+        campaign: campaign.id.clone(),
+        month,
+    }
+}
+
+fn fenced(campaign: &Campaign, month: Month) -> RunError {
+    RunError::Fenced {
+        campaign: campaign.id.clone(),
+        month,
+    }
+}
+
+/// What a version writes before its header: its lines, the counters it carries to the next
+/// months, and the operators' index of its lines, in chunks.
+struct Chunks {
+    lines: Vec<Item>,
+    carry: Vec<Item>,
+    index: Vec<Item>,
+}
+
+impl Chunks {
+    fn of(
+        campaign: &Campaign,
+        m: &str,
+        version: i64,
+        run: &compute::Run,
+        encoded: Vec<String>,
+    ) -> Chunks {
+        let id = &campaign.id;
+        let lines = encoded
+            .chunks(LINES_PER_CHUNK)
+            .enumerate()
+            .map(|(n, chunk)| {
+                record::chunk(
+                    keys::monthly_chunk(id, m, version, 'L', n),
+                    encode::array(chunk),
+                )
+            })
+            .collect();
+        let carry = run
+            .carry
+            .chunks(COUNTERS_PER_CHUNK)
+            .enumerate()
+            .map(|(n, chunk)| {
+                let rows: Vec<(String, String, u64, u64)> = chunk
+                    .iter()
+                    .map(|(k, t)| {
+                        let (holder, rest) = k.storage();
+                        (holder, rest, t.trips, t.amount)
+                    })
+                    .collect();
+                record::chunk(
+                    keys::monthly_chunk(id, m, version, 'C', n),
+                    serde_json::to_string(&rows).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let index = statement::index_items(id, m, version, &run.lines, &encoded);
+        Chunks {
+            lines,
+            carry,
+            index,
+        }
+    }
+}
+
+/// In one transaction: the header completed under the fence, the `FINAL#` marker moved from
+/// `previous` to this version, and (with `run_id`) the run's unit recorded done.
+#[allow(clippy::too_many_arguments)]
+async fn complete(
+    app: &App,
+    campaign: &Campaign,
+    month: Month,
+    previous: Option<i64>,
+    fence: Fence,
+    header: VersionHeader,
+    run_id: Option<&str>,
+    report: &Report,
+) -> Result<(), RunError> {
+    let marker = FinalMarker {
+        version: header.version,
+        finalized_at: header.finalized_at.clone(),
+    };
+    let id = &campaign.id;
     let mut ops = vec![
         fence.complete(header.update()),
         WriteOp::Put {
-            item: marker.to_item(id, &m),
+            item: marker.to_item(id, &header.month),
             condition: Some(FinalMarker::still_at(previous)),
         },
     ];
     if let Some(run_id) = run_id {
-        ops.extend(super::progress::final_done(run_id, id, month, Ok(&report)));
+        ops.extend(super::progress::final_done(run_id, id, month, Ok(report)));
     }
     match app.store.transact(ops).await {
-        Ok(()) => {}
-        Err(StoreError::TransactionCanceled { index: 0, .. }) => return Err(fenced()),
-        Err(StoreError::TransactionCanceled { index: 1, .. }) => return Err(conflict()),
+        Ok(()) => Ok(()),
+        Err(StoreError::TransactionCanceled { index: 0, .. }) => Err(fenced(campaign, month)),
+        Err(StoreError::TransactionCanceled { index: 1, .. }) => Err(conflict(campaign, month)),
         // The unit was recorded meanwhile: only a delivery holding the fence can.
-        Err(StoreError::TransactionCanceled { .. }) => return Err(fenced()),
-        Err(e) => return Err(e.into()),
+        Err(StoreError::TransactionCanceled { .. }) => Err(fenced(campaign, month)),
+        Err(e) => Err(e.into()),
     }
-    tracing::info!(campaign = %id, month = %m, version, journeys = report.totals.journeys,
-        paid = report.totals.paid.amount, "monthly run finalized");
-    Ok(report)
 }

@@ -16,7 +16,7 @@ use crate::records::monthly::{chunk_data, FinalMarker};
 use crate::store::{Query, SkRange, StoreError};
 
 /// The counters carried by the latest finalized month before `month` (its current
-/// version), and that month.
+/// version), and that month; without one, the campaign's starting counters.
 pub(super) async fn carried_counters(
     app: &App,
     id: &CampaignId,
@@ -37,7 +37,7 @@ pub(super) async fn carried_counters(
         .await?;
     let own = keys::monthly_final(id, &month.to_string()).sk;
     let Some(marker) = page.items.into_iter().find(|i| i.key.sk != own) else {
-        return Ok((counters, None));
+        return Ok((crate::campaigns::starting::counters(app, id).await?, None));
     };
     let earlier = marker.key.sk[keys::MONTHLY_FINAL_PREFIX.len()..].to_owned();
     let version = FinalMarker::from_item(&marker).version;

@@ -455,66 +455,8 @@ pub async fn read(
         .into_iter()
         .filter(|p| !p.is_final || p.totals.is_some())
         .collect();
-    let mut totals = StatementTotals::default();
-    for t in parts.iter().filter_map(|p| p.totals.as_ref()) {
-        totals.paid.count += t.paid.count;
-        totals.paid.amount += t.paid.amount;
-        totals.net.count += t.net.count;
-        totals.net.amount += t.net.amount;
-        for (status, c) in &t.by_status {
-            let sum = totals.by_status.entry(*status).or_default();
-            sum.count += c.count;
-            sum.amount += c.amount;
-        }
-    }
-
-    let mut lines = Vec::new();
-    let mut next = None;
-    'campaigns: for p in parts.iter().filter(|p| p.totals.is_some()) {
-        let (Some(id), Some(current)) = (CampaignId::parse(&p.campaign_id), p.version) else {
-            continue;
-        };
-        let (version, from, skip) = match &after {
-            Some(c) if c.campaign > id => continue,
-            Some(c) if c.campaign == id => (c.version, c.chunk.clone(), c.line),
-            _ => (current, keys::operator_final_chunk_prefix(current), 0),
-        };
-        let prefix = keys::operator_final_chunk_prefix(version);
-        let mut cursor = None;
-        loop {
-            let page = app
-                .store
-                .query(
-                    Query::partition(keys::operator_finals(operator, &id, &m))
-                        .range(SkRange::Between(
-                            from.clone(),
-                            format!("{prefix}\u{10FFFF}"),
-                        ))
-                        .limit(16)
-                        .after(cursor),
-                )
-                .await?;
-            for chunk in &page.items {
-                let first = if chunk.key.sk == from { skip } else { 0 };
-                for (n, l) in chunk_lines(chunk)?.into_iter().enumerate().skip(first) {
-                    if lines.len() == limit {
-                        next = Some(Cursor {
-                            campaign: id.clone(),
-                            version,
-                            chunk: chunk.key.sk.clone(),
-                            line: n,
-                        });
-                        break 'campaigns;
-                    }
-                    lines.push(StatementLine::of(&id, l));
-                }
-            }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-    }
+    let totals = StatementTotals::of(&parts);
+    let (lines, next) = lines_page(app, operator, &m, &parts, after, limit).await?;
     Ok(Statement {
         operator_id: operator.0,
         month: m,
@@ -524,6 +466,106 @@ pub async fn read(
         lines,
         next_cursor: next.map(|c| c.encode()),
     })
+}
+
+impl StatementTotals {
+    /// The sums over the final campaigns' totals.
+    fn of(parts: &[CampaignPart]) -> StatementTotals {
+        let mut totals = StatementTotals::default();
+        for t in parts.iter().filter_map(|p| p.totals.as_ref()) {
+            totals.paid.count += t.paid.count;
+            totals.paid.amount += t.paid.amount;
+            totals.net.count += t.net.count;
+            totals.net.amount += t.net.amount;
+            for (status, c) in &t.by_status {
+                let sum = totals.by_status.entry(*status).or_default();
+                sum.count += c.count;
+                sum.amount += c.amount;
+            }
+        }
+        totals
+    }
+}
+
+/// At most `limit` lines of the final campaigns, in campaign order, from `after`; the
+/// cursor of the first line left out when the page is full.
+async fn lines_page(
+    app: &App,
+    operator: OperatorId,
+    month: &str,
+    parts: &[CampaignPart],
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<StatementLine>, Option<Cursor>), StoreError> {
+    let mut lines = Vec::new();
+    for p in parts.iter().filter(|p| p.totals.is_some()) {
+        let (Some(id), Some(current)) = (CampaignId::parse(&p.campaign_id), p.version) else {
+            continue;
+        };
+        let start = match &after {
+            Some(c) if c.campaign > id => continue,
+            Some(c) if c.campaign == id => c.clone(),
+            _ => Cursor {
+                campaign: id,
+                version: current,
+                chunk: keys::operator_final_chunk_prefix(current),
+                line: 0,
+            },
+        };
+        if let Some(next) = campaign_lines(app, operator, month, start, limit, &mut lines).await? {
+            return Ok((lines, Some(next)));
+        }
+    }
+    Ok((lines, None))
+}
+
+/// Appends one campaign's final lines for the operator, from `start`, to `lines` until it
+/// holds `limit`; the cursor of the first line left out.
+async fn campaign_lines(
+    app: &App,
+    operator: OperatorId,
+    month: &str,
+    start: Cursor,
+    limit: usize,
+    lines: &mut Vec<StatementLine>,
+) -> Result<Option<Cursor>, StoreError> {
+    let prefix = keys::operator_final_chunk_prefix(start.version);
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(
+                Query::partition(keys::operator_finals(operator, &start.campaign, month))
+                    .range(SkRange::Between(
+                        start.chunk.clone(),
+                        format!("{prefix}\u{10FFFF}"),
+                    ))
+                    .limit(16)
+                    .after(cursor),
+            )
+            .await?;
+        for chunk in &page.items {
+            let first = if chunk.key.sk == start.chunk {
+                start.line
+            } else {
+                0
+            };
+            for (n, l) in chunk_lines(chunk)?.into_iter().enumerate().skip(first) {
+                if lines.len() == limit {
+                    return Ok(Some(Cursor {
+                        chunk: chunk.key.sk.clone(),
+                        line: n,
+                        ..start
+                    }));
+                }
+                lines.push(StatementLine::of(&start.campaign, l));
+            }
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(None),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,14 @@ pub enum Holder {
     Person(PersonKey),
     OperatorPerson(OperatorId, PersonKey),
     Campaign,
+    /// A shared ride: its operator and [`ride_key`] of its `operator_journey_id`.
+    Ride(OperatorId, PersonKey),
+}
+
+/// The key of a ride: SHA-256 of its `operator_journey_id` (fixed size, like a person's).
+pub fn ride_key(operator_journey_id: &str) -> PersonKey {
+    use sha2::{Digest, Sha256};
+    PersonKey(Sha256::digest(operator_journey_id.as_bytes()).into())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,21 +114,29 @@ impl CounterKey {
     ) -> Option<Result<CounterKey, PaidRole>> {
         let spec = CounterSpec::of(cap)?;
         Some(Self::for_spec(
-            &spec, role, person, other, operator, local_date,
+            &spec, role, person, other, None, operator, local_date,
         ))
     }
 
     /// The counter of `spec` for the incentive of `role`; `Err(role)` when the journey does
-    /// not identify the person whose trips it counts.
+    /// not identify the person whose trips it counts (or, for a ride's counter, its ride).
     pub fn for_spec(
         spec: &CounterSpec,
         role: PaidRole,
         person: PersonKey,
         other: impl Fn(PaidRole) -> Option<PersonKey>,
+        ride: Option<PersonKey>,
         operator: OperatorId,
         local_date: NaiveDate,
     ) -> Result<CounterKey, PaidRole> {
         let CounterSpec { per, who, scope } = *spec;
+        if scope == Scope::Ride {
+            return Ok(CounterKey {
+                holder: Holder::Ride(operator, ride.ok_or(role)?),
+                slot: Slot::All,
+                period: PeriodKey::of(per, local_date),
+            });
+        }
         let (person, slot) = match who {
             None => (person, Slot::Paid(role)),
             Some(w) if w == role => (person, Slot::JourneysOf(w)),
@@ -132,7 +148,7 @@ impl CounterKey {
         let (holder, slot) = match scope {
             Scope::Person => (Holder::Person(person), slot),
             Scope::OperatorPerson => (Holder::OperatorPerson(operator, person), slot),
-            Scope::Campaign => (Holder::Campaign, Slot::All),
+            Scope::Campaign | Scope::Ride => (Holder::Campaign, Slot::All),
         };
         Ok(CounterKey {
             holder,
@@ -148,6 +164,7 @@ impl CounterKey {
         let holder = match self.holder {
             Holder::Person(p) => p.to_hex(),
             Holder::OperatorPerson(op, p) => format!("op{op}.{}", p.to_hex()),
+            Holder::Ride(op, r) => format!("ride{op}.{}", r.to_hex()),
             Holder::Campaign => "*".to_owned(),
         };
         let mut rest = match self.slot {
@@ -172,6 +189,10 @@ impl CounterKey {
     pub fn from_storage(holder: &str, rest: &str) -> Option<CounterKey> {
         let holder = match holder {
             "*" => Holder::Campaign,
+            h if h.starts_with("ride") => {
+                let (op, r) = h.strip_prefix("ride")?.split_once('.')?;
+                Holder::Ride(OperatorId(op.parse().ok()?), PersonKey::from_hex(r)?)
+            }
             h => match h.strip_prefix("op").and_then(|r| r.split_once('.')) {
                 Some((op, p)) => {
                     Holder::OperatorPerson(OperatorId(op.parse().ok()?), PersonKey::from_hex(p)?)
@@ -230,7 +251,7 @@ pub struct MemoryCounters {
 
 fn group_of(key: &CounterKey) -> Option<PersonKey> {
     match key.holder {
-        Holder::Person(p) | Holder::OperatorPerson(_, p) => Some(p),
+        Holder::Person(p) | Holder::OperatorPerson(_, p) | Holder::Ride(_, p) => Some(p),
         Holder::Campaign => None,
     }
 }
@@ -370,6 +391,14 @@ mod tests {
         let (h, r) = k.storage();
         assert_eq!(CounterKey::from_storage(&h, &r), Some(k));
         assert_eq!(PersonKey::from_hex(&"ab".repeat(32)), Some(p));
+        let k = CounterKey {
+            holder: Holder::Ride(OperatorId(3), ride_key("trip-1")),
+            slot: Slot::All,
+            period: PeriodKey::of(Period::Day, d),
+        };
+        let (h, r) = k.storage();
+        assert!(h.starts_with("ride3.") && r == "*#D2025-03-14");
+        assert_eq!(CounterKey::from_storage(&h, &r), Some(k));
         assert_eq!(PersonKey::from_hex("ab"), None);
     }
 }

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
-use super::counters::{CounterKey, Counters, PersonKey, Tally};
-use super::document::MAX_CAPS;
+use super::caps::grant;
+use super::counters::{ride_key, CounterKey, Counters, PersonKey, Tally};
 use super::{Age, Amount, Boost, Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
 use crate::domain::facts::Facts;
 use crate::domain::geo::{self, Commune};
@@ -33,6 +33,8 @@ pub struct Trip<'a> {
     pub passenger_over_18: Option<bool>,
     pub driver: Option<PersonKey>,
     pub passenger: Option<PersonKey>,
+    /// The shared ride ([`ride_key`] of `operator_journey_id`), when the journey names it.
+    pub ride: Option<PersonKey>,
 }
 
 impl<'a> Trip<'a> {
@@ -65,6 +67,7 @@ impl<'a> Trip<'a> {
             passenger_over_18: p.identity.over_18,
             driver,
             passenger,
+            ride: journey.operator_journey_id.as_deref().map(ride_key),
         }
     }
 
@@ -93,7 +96,15 @@ impl<'a> Trip<'a> {
             passenger_over_18: facts.passenger_over_18,
             driver,
             passenger,
+            ride: None,
         }
+    }
+
+    /// The trip as part of the shared ride its `operator_journey_id` names (what a
+    /// seats-per-ride cap counts), see [`ride_key`].
+    pub fn on_ride(mut self, operator_journey_id: Option<&str>) -> Trip<'a> {
+        self.ride = operator_journey_id.map(ride_key);
+        self
     }
 
     /// The identity key of the person in `role`, when the journey identifies them.
@@ -408,10 +419,13 @@ pub struct Assessed {
     pub computed: u64,
     pub driver: Option<PersonKey>,
     pub passenger: Option<PersonKey>,
+    /// Passenger seats (what a ride's seat counter counts).
+    pub seats: u8,
+    pub ride: Option<PersonKey>,
 }
 
 impl Assessed {
-    fn person(&self, role: PaidRole) -> Option<PersonKey> {
+    pub(super) fn person(&self, role: PaidRole) -> Option<PersonKey> {
         match role {
             PaidRole::Driver => self.driver,
             PaidRole::Passenger => self.passenger,
@@ -430,6 +444,8 @@ pub fn assess(c: &Campaign, trip: &Trip) -> Result<Assessed, Reason> {
         computed,
         driver: trip.driver,
         passenger: trip.passenger,
+        seats: trip.seats,
+        ride: trip.ride,
     })
 }
 
@@ -464,107 +480,6 @@ pub fn evaluate(c: &Campaign, trip: &Trip, counters: &impl Counters) -> Evaluati
             local_date: assessed.local_date,
             incentives: apply_caps(c, &assessed, counters),
         },
-    }
-}
-
-/// The caps, in order, on one paid person's incentive.
-fn grant(
-    c: &Campaign,
-    trip: &Assessed,
-    counters: &impl Counters,
-    earlier: &[Incentive],
-    role: PaidRole,
-    person: PersonKey,
-) -> Incentive {
-    let (computed, date) = (trip.computed, trip.local_date);
-    // The counters of this incentive, in the order of `c.counters` (on the stack: a
-    // campaign has at most MAX_CAPS caps), read on first use only.
-    let mut keys = [None::<CounterKey>; MAX_CAPS];
-    for (i, spec) in c.counters.iter().enumerate() {
-        match CounterKey::for_spec(spec, role, person, |r| trip.person(r), trip.operator, date) {
-            Ok(key) => keys[i] = Some(key),
-            // A `who` cap on a person the journey does not identify: cannot be counted.
-            Err(_) => {
-                return Incentive {
-                    role,
-                    amount: 0,
-                    computed,
-                    outcome: Outcome::NotEligible(Reason::IdentityUnknown),
-                    counted: Vec::new(),
-                }
-            }
-        }
-    }
-    // A counter shared by both roles already holds what the earlier incentive of this
-    // journey counted there (same counter index: `counted` follows `c.counters`).
-    let earlier_on = |i: usize| -> Tally {
-        if !c.counters[i].shared_by_roles() {
-            return Tally::default();
-        }
-        earlier
-            .iter()
-            .filter_map(|e| e.counted.get(i))
-            .fold(Tally::default(), |t, (_, d)| Tally {
-                trips: t.trips + d.trips,
-                amount: t.amount + d.amount,
-            })
-    };
-    let mut read = [None::<Tally>; MAX_CAPS];
-    let mut amount = computed;
-    let mut outcome = Outcome::Granted;
-    for ((index, cap), counter) in c.caps.iter().zip(&c.cap_counters) {
-        if amount == 0 {
-            // Nothing granted: nothing to count, the reason is set.
-            break;
-        }
-        let Some(i) = *counter else { continue };
-        let Some(key) = &keys[i] else { continue };
-        let used = *read[i].get_or_insert_with(|| counters.get(key));
-        let allowed = match *cap {
-            // This trip is not in the counters yet, whoever of its people was counted.
-            Cap::Trips { max, .. } => {
-                if used.trips < max {
-                    amount
-                } else {
-                    0
-                }
-            }
-            Cap::Amount { max, .. } | Cap::Budget { max } => {
-                let used = used.amount + earlier_on(i).amount;
-                amount.min(max.saturating_sub(used))
-            }
-            Cap::SeatsPerTrip { .. } => amount,
-        };
-        if allowed < amount {
-            amount = allowed;
-            if outcome == Outcome::Granted {
-                outcome = Outcome::Capped {
-                    cap: *index,
-                    label: cap.label(),
-                };
-            }
-        }
-    }
-    // Counters count what was granted: nothing when the caps left nothing; a journey
-    // counts once per counter.
-    let counted = if amount == 0 {
-        Vec::new()
-    } else {
-        keys[..c.counters.len()]
-            .iter()
-            .enumerate()
-            .filter_map(|(i, key)| {
-                let trips = u64::from(earlier_on(i).trips == 0);
-                Some((key.as_ref().copied()?, Tally { trips, amount }))
-            })
-            .collect()
-    };
-    Incentive {
-        role,
-        amount,
-        computed,
-        outcome,
-        counted,
     }
 }
 
@@ -729,6 +644,7 @@ mod tests {
                     passenger_over_18: Some(true),
                     driver: Some(person(d, 0)),
                     passenger: Some(person(p, 1)),
+                    ride: None,
                 };
                 let first = evaluate(&c, &trip, &counters);
                 prop_assert_eq!(&first, &evaluate(&c, &trip, &counters), "deterministic");
@@ -766,7 +682,7 @@ mod tests {
                     let (trips_max, amount_max) = match *cap {
                         Cap::Trips { max, .. } => (Some(max), None),
                         Cap::Amount { max, .. } | Cap::Budget { max } => (None, Some(max)),
-                        Cap::SeatsPerTrip { .. } => continue,
+                        Cap::SeatsPerTrip { .. } | Cap::SeatsPerRide { .. } => continue,
                     };
                     // Only the counters of this cap's shape.
                     let own = specs.iter().enumerate().any(|(n, &(day, _, d, p, op, _, _))| {

@@ -384,12 +384,27 @@ fn boost_days_adults_class_c_and_an_operator_dropped_from_a_date() {
     assert_eq!(amount(&c, &on(day, 30_000), 1, None), 140);
     assert_eq!(amount(&c, &on(day, 42_000), 1, None), 200);
     assert_eq!(amount(&c, &on(day, 300_000), 1, None), 200);
-    // Doubled on boost days, then at most 290 c.
+    // Boost days raise the base to 165 c, the per-km part unchanged (the real Pays de la
+    // Loire rule, where the contract's text said "doubled"): at most 290 c.
     let boost = "2025-03-18";
-    assert_eq!(amount(&c, &on(boost, 5000), 1, None), 150);
-    assert_eq!(amount(&c, &on(boost, 30_000), 1, None), 280);
-    assert_eq!(amount(&c, &on(boost, 32_000), 1, None), 290);
+    assert_eq!(amount(&c, &on(boost, 5000), 1, None), 165);
+    assert_eq!(amount(&c, &on(boost, 20_000), 1, None), 180);
+    assert_eq!(amount(&c, &on(boost, 30_000), 1, None), 230);
     assert_eq!(amount(&c, &on(boost, 42_000), 1, None), 290);
+    assert_eq!(amount(&c, &on(boost, 300_000), 1, None), 290);
+    // The région by its code; not paid within one EPCI (Nantes → Rezé), paid between two.
+    let within = J::new("2025-03-17T08:00:00+01:00", 30_000)
+        .insee(nantes, "44143")
+        .class("C");
+    assert_eq!(reason(&c, &within, 1, None), "excluded_territory");
+    let coords = J::new("2025-03-17T08:00:00+01:00", 30_000)
+        .coords((47.2184, -1.5536), (47.4784, -0.5632))
+        .class("C");
+    assert_eq!(
+        amount(&c, &coords, 1, None),
+        140,
+        "Nantes → Angers by coordinates"
+    );
     // Not per seat.
     assert_eq!(amount(&c, &on(day, 30_000).seats(3), 1, None), 140);
     // Class C only; adults only (unknown age is not eligible either); excluded day.

@@ -3,11 +3,13 @@
 //! against them without any further check, so a campaign that cannot be evaluated is
 //! refused at load, never at run time.
 
+mod caps;
 pub mod counters;
 pub mod document;
 pub mod engine;
 #[cfg(test)]
 mod rules;
+pub mod starting;
 #[cfg(test)]
 mod territories;
 
@@ -267,12 +269,20 @@ pub enum Scope {
     Person,
     OperatorPerson,
     Campaign,
+    /// One shared ride: the journeys of an operator with one `operator_journey_id`.
+    Ride,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Cap {
     SeatsPerTrip {
         max: u8,
+    },
+    /// The seats paid on one ride (operator + `operator_journey_id`) per period, across
+    /// its passengers' journeys: a journey whose seats no longer fit gets 0.
+    SeatsPerRide {
+        per: Period,
+        max: u64,
     },
     /// All or nothing: the trip over the limit gets 0. Counts the paid person's journeys,
     /// or with `who` those of the journey's driver (or passenger), whoever is paid: "6 trips
@@ -309,6 +319,11 @@ impl CounterSpec {
     pub fn of(cap: &Cap) -> Option<CounterSpec> {
         match *cap {
             Cap::SeatsPerTrip { .. } => None,
+            Cap::SeatsPerRide { per, .. } => Some(CounterSpec {
+                per,
+                who: None,
+                scope: Scope::Ride,
+            }),
             Cap::Budget { .. } => Some(CounterSpec {
                 per: Period::Campaign,
                 who: None,
@@ -329,29 +344,31 @@ impl CounterSpec {
 
     /// The same counter for the driver's and the passenger's incentive of a journey.
     pub fn shared_by_roles(&self) -> bool {
-        self.scope == Scope::Campaign || self.who.is_some()
+        matches!(self.scope, Scope::Campaign | Scope::Ride) || self.who.is_some()
     }
 }
 
 impl Cap {
     /// Position in the documented order of application (campaigns.md): seats per trip,
-    /// trips per day, month, year, campaign, amount in total, per year, month, day, budget.
+    /// seats per ride, trips per day, month, year, campaign, amount in total, per year,
+    /// month, day, budget.
     fn rank(&self) -> u8 {
         match self {
             Cap::SeatsPerTrip { .. } => 0,
+            Cap::SeatsPerRide { .. } => 1,
             Cap::Trips { per, .. } => match per {
-                Period::Day => 1,
-                Period::Month => 2,
-                Period::Year => 3,
-                Period::Campaign => 4,
+                Period::Day => 2,
+                Period::Month => 3,
+                Period::Year => 4,
+                Period::Campaign => 5,
             },
             Cap::Amount { per, .. } => match per {
-                Period::Campaign => 5,
-                Period::Year => 6,
-                Period::Month => 7,
-                Period::Day => 8,
+                Period::Campaign => 6,
+                Period::Year => 7,
+                Period::Month => 8,
+                Period::Day => 9,
             },
-            Cap::Budget { .. } => 9,
+            Cap::Budget { .. } => 10,
         }
     }
 
@@ -360,6 +377,7 @@ impl Cap {
         use Period::*;
         match self {
             Cap::SeatsPerTrip { .. } => "seats_per_trip",
+            Cap::SeatsPerRide { .. } => "seats_per_ride",
             Cap::Budget { .. } => "budget",
             Cap::Trips {
                 per,

@@ -39,6 +39,7 @@ fn paid(d: &Value, day: u32, metres: u32, over_18: Option<bool>) -> Result<u64, 
         passenger_over_18: over_18,
         driver: None,
         passenger: Some(PersonKey([2; 32])),
+        ride: None,
     };
     match evaluate(&c, &trip, &MemoryCounters::default()) {
         Evaluation::NotEligible(r) => Err(r.as_str()),
@@ -135,4 +136,87 @@ fn boosts_and_age_are_checked_at_load() {
     d["adult_only"] = json!(true);
     d["age"] = json!("adult_or_unknown");
     assert_eq!(paths(d), vec!["/adult_only"]);
+}
+
+/// Seats paid on `ride` by one-campaign evaluations in order: each (ride, day, seats).
+fn ride_amounts(d: &Value, trips: &[(Option<&str>, u32, u8)]) -> Vec<Result<u64, &'static str>> {
+    use super::engine::Outcome;
+    let c = parse(d).unwrap_or_else(|e| panic!("{e:?}"));
+    let place = Place::Coordinates(Coordinates::new(46.1591, -1.1520).unwrap());
+    let commune = crate::domain::geo::commune_of(&place);
+    let mut counters = MemoryCounters::default();
+    let mut out = Vec::new();
+    for (n, &(ride, day, seats)) in trips.iter().enumerate() {
+        let trip = Trip {
+            operator: OperatorId(1),
+            operator_siret: None,
+            class: OperatorClass::C,
+            start: Utc.with_ymd_and_hms(2025, 3, day, 7, n as u32, 0).unwrap(),
+            origin: &place,
+            destination: &place,
+            origin_commune: commune,
+            destination_commune: commune,
+            distance: Some(10_000),
+            seats,
+            passenger_over_18: None,
+            driver: Some(PersonKey([1; 32])),
+            passenger: Some(PersonKey([10 + n as u8; 32])),
+            ride: ride.map(super::counters::ride_key),
+        };
+        out.push(match evaluate(&c, &trip, &counters) {
+            Evaluation::NotEligible(r) => Err(r.as_str()),
+            Evaluation::Eligible { incentives, .. } => {
+                let i = &incentives[0];
+                counters.add(&i.counted);
+                match i.outcome {
+                    Outcome::NotEligible(r) => Err(r.as_str()),
+                    Outcome::Capped { label, .. } if i.amount == 0 => Err(label),
+                    _ => Ok(i.amount),
+                }
+            }
+        });
+    }
+    out
+}
+
+#[test]
+fn seats_per_ride_counts_the_seats_of_a_ride_per_day() {
+    let mut d = doc();
+    d["caps"] = json!([{"kind": "seats_per_ride", "max": 3}]);
+    let r = Some("ride-1");
+    assert_eq!(
+        ride_amounts(
+            &d,
+            &[
+                (r, 13, 1),
+                (r, 13, 1),
+                (Some("ride-2"), 13, 2),
+                (r, 13, 1),
+                // The 4th passenger of ride-1 that day; 2 seats where 1 is left.
+                (r, 13, 1),
+                (Some("ride-2"), 13, 2),
+                // The next day, the ride starts afresh; a ride named by no id is unknown.
+                (r, 14, 3),
+                (None, 14, 1),
+            ]
+        ),
+        vec![
+            Ok(90),
+            Ok(90),
+            Ok(90),
+            Ok(90),
+            Err("seats_per_ride"),
+            Err("seats_per_ride"),
+            Ok(90),
+            Err("identity_unknown"),
+        ]
+    );
+    // A period other than the day.
+    d["caps"] = json!([{"kind": "seats_per_ride", "per": "month", "max": 2}]);
+    assert_eq!(
+        ride_amounts(&d, &[(r, 13, 1), (r, 14, 1), (r, 15, 1)]),
+        vec![Ok(90), Ok(90), Err("seats_per_ride")]
+    );
+    d["caps"] = json!([{"kind": "seats_per_ride", "per": "week", "max": 0, "who": "driver"}]);
+    assert_eq!(paths(d), vec!["/caps/0/max", "/caps/0/per", "/caps/0/who"]);
 }

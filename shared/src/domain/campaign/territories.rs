@@ -55,6 +55,7 @@ fn outcome(d: &Value, a: (f64, f64), b: (f64, f64)) -> &'static str {
         passenger_over_18: Some(true),
         driver: Some(super::counters::PersonKey([1; 32])),
         passenger: None,
+        ride: None,
     };
     match evaluate(&c, &trip, &MemoryCounters::default()) {
         Evaluation::NotEligible(r) => r.as_str(),

@@ -73,13 +73,8 @@ impl UnitReport {
 /// A run as kept for registry admins.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
-    pub run_id: String,
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    pub units: u64,
-    pub units_done: u64,
+    #[serde(flatten)]
+    pub header: FraudRun,
     /// Totals of the units done so far (all of them once `finished_at` is set).
     pub totals: UnitReport,
 }
@@ -205,7 +200,7 @@ pub async fn finish_unit(
     let Some(record) = read_run(app, run_id).await? else {
         return Ok(None);
     };
-    if record.finished_at.is_some() || record.units_done < record.units {
+    if record.header.finished_at.is_some() || record.header.units_done < record.header.units {
         return Ok(None);
     }
     let finished_at = rfc3339(app.clock.now());
@@ -219,10 +214,8 @@ pub async fn finish_unit(
         Err(StoreError::ConditionFailed { .. }) => return Ok(None),
         Err(e) => return Err(e),
     }
-    let record = RunRecord {
-        finished_at: Some(finished_at),
-        ..record
-    };
+    let mut record = record;
+    record.header.finished_at = Some(finished_at);
     log_run(&record);
     Ok(Some(record))
 }
@@ -230,11 +223,12 @@ pub async fn finish_unit(
 /// The one structured line of a finished run.
 fn log_run(r: &RunRecord) {
     let label = |l: FraudLabel| r.totals.labels.get(l.as_str()).copied().unwrap_or(0);
+    let h = &r.header;
     tracing::info!(
-        run_id = %r.run_id,
-        first_day = %r.first_day,
-        last_day = %r.last_day,
-        units = r.units,
+        run_id = %h.run_id,
+        first_day = %h.first_day,
+        last_day = %h.last_day,
+        units = h.units,
         evidence = r.totals.evidence,
         flagged = r.totals.flagged,
         written = r.totals.written,
@@ -244,7 +238,7 @@ fn log_run(r: &RunRecord) {
         too_many_trips_by_day = label(FraudLabel::TooManyTripsByDay),
         without_coordinates = r.totals.without_coordinates,
         skipped = r.totals.skipped,
-        started_at = %r.started_at,
+        started_at = %h.started_at,
         "fraud pass done"
     );
 }
@@ -283,13 +277,7 @@ pub async fn read_run(app: &App, run_id: &str) -> Result<Option<RunRecord>, Stor
         }
     }
     Ok(Some(RunRecord {
-        run_id: run.run_id,
-        first_day: run.first_day,
-        last_day: run.last_day,
-        started_at: run.started_at,
-        finished_at: run.finished_at,
-        units: run.units,
-        units_done: run.units_done,
+        header: run,
         totals,
     }))
 }

@@ -18,58 +18,14 @@ pub(super) fn amount(e: &mut Errors, raw: &RawAmount, path: &str) -> Option<Amou
             format!("must have 1 to {MAX_BANDS} bands"),
         );
     }
-    let mut bands = Vec::with_capacity(raw.bands.len());
-    for (i, b) in raw.bands.iter().enumerate() {
-        let at = format!("{path}/bands/{i}");
-        if b.to.is_some_and(|to| to <= b.from) {
-            e.add(
-                format!("{at}/to"),
-                "must be greater than from ([from, to) metres)",
-            );
-        }
-        if b.fixed.is_none() && b.per_km.is_none() {
-            e.add(&at, "needs fixed, per_km or both");
-        }
-        if b.fixed.is_some_and(|f| f > 1_000_000) {
-            e.add(format!("{at}/fixed"), "must be at most 1 000 000 cents");
-        }
-        let mut per_km_millicents = 0;
-        if let Some(per_km) = b.per_km {
-            let millis = (per_km * 1000.0).round();
-            if !(0.0..=100_000.0).contains(&per_km) || (millis / 1000.0 - per_km).abs() > 1e-9 {
-                e.add(
-                    format!("{at}/per_km"),
-                    "must be 0 to 100 000 cents per km, with at most 3 decimals",
-                );
-            } else {
-                per_km_millicents = millis as u32;
-            }
-        }
-        bands.push(Band {
-            from: b.from,
-            to: b.to,
-            fixed: b.fixed.unwrap_or(0),
-            per_km_millicents,
-        });
-    }
+    let bands: Vec<Band> = raw
+        .bands
+        .iter()
+        .enumerate()
+        .map(|(i, b)| band(e, b, &format!("{path}/bands/{i}")))
+        .collect();
     if mode == Some(Mode::FirstMatchingBand) {
-        // One band per distance: sorted by start, each must end before the next starts.
-        let mut order: Vec<usize> = (0..bands.len()).collect();
-        order.sort_by_key(|&i| bands[i].from);
-        for pair in order.windows(2) {
-            let (a, b) = (&bands[pair[0]], &bands[pair[1]]);
-            if a.to.is_none_or(|to| to > b.from) {
-                e.add(
-                    format!("{path}/bands/{}", pair[1]),
-                    format!(
-                        "overlaps band {} ([{}, {}) metres); first_matching_band needs disjoint bands",
-                        pair[0],
-                        a.from,
-                        a.to.map_or("∞".to_owned(), |t| t.to_string())
-                    ),
-                );
-            }
-        }
+        disjoint(e, &bands, path);
     }
     if let (Some(min), Some(max)) = (raw.min_per_trip, raw.max_per_trip) {
         if max < min {
@@ -86,6 +42,61 @@ pub(super) fn amount(e: &mut Errors, raw: &RawAmount, path: &str) -> Option<Amou
         min_per_trip: raw.min_per_trip,
         max_per_trip: raw.max_per_trip,
     })
+}
+
+/// One distance band at `at`.
+fn band(e: &mut Errors, b: &RawBand, at: &str) -> Band {
+    if b.to.is_some_and(|to| to <= b.from) {
+        e.add(
+            format!("{at}/to"),
+            "must be greater than from ([from, to) metres)",
+        );
+    }
+    if b.fixed.is_none() && b.per_km.is_none() {
+        e.add(at, "needs fixed, per_km or both");
+    }
+    if b.fixed.is_some_and(|f| f > 1_000_000) {
+        e.add(format!("{at}/fixed"), "must be at most 1 000 000 cents");
+    }
+    let mut per_km_millicents = 0;
+    if let Some(per_km) = b.per_km {
+        let millis = (per_km * 1000.0).round();
+        if !(0.0..=100_000.0).contains(&per_km) || (millis / 1000.0 - per_km).abs() > 1e-9 {
+            e.add(
+                format!("{at}/per_km"),
+                "must be 0 to 100 000 cents per km, with at most 3 decimals",
+            );
+        } else {
+            per_km_millicents = millis as u32;
+        }
+    }
+    Band {
+        from: b.from,
+        to: b.to,
+        fixed: b.fixed.unwrap_or(0),
+        per_km_millicents,
+    }
+}
+
+/// `first_matching_band`: one band per distance. Sorted by start, each band must end
+/// before the next starts.
+fn disjoint(e: &mut Errors, bands: &[Band], path: &str) {
+    let mut order: Vec<usize> = (0..bands.len()).collect();
+    order.sort_by_key(|&i| bands[i].from);
+    for pair in order.windows(2) {
+        let (a, b) = (&bands[pair[0]], &bands[pair[1]]);
+        if a.to.is_none_or(|to| to > b.from) {
+            e.add(
+                format!("{path}/bands/{}", pair[1]),
+                format!(
+                    "overlaps band {} ([{}, {}) metres); first_matching_band needs disjoint bands",
+                    pair[0],
+                    a.from,
+                    a.to.map_or("∞".to_owned(), |t| t.to_string())
+                ),
+            );
+        }
+    }
 }
 
 pub(super) fn caps(e: &mut Errors, raw: &[RawCap]) -> Vec<(usize, Cap)> {
@@ -142,6 +153,21 @@ fn cap(e: &mut Errors, c: &RawCap, at: &str) -> Option<Cap> {
                 _ => None,
             }
         }
+        "seats_per_ride" => {
+            for (field, present) in [("who", c.who.is_some()), ("scope", c.scope.is_some())] {
+                if present {
+                    e.add(
+                        format!("{at}/{field}"),
+                        "does not apply to a seats_per_ride cap",
+                    );
+                }
+            }
+            let per = match c.per {
+                None => Some(Period::Day),
+                Some(_) => per(e, c, at),
+            };
+            per.map(|per| Cap::SeatsPerRide { per, max: c.max })
+        }
         "budget" => {
             fixed_cap(e, c, at);
             Some(Cap::Budget { max: c.max })
@@ -150,7 +176,7 @@ fn cap(e: &mut Errors, c: &RawCap, at: &str) -> Option<Cap> {
             e.add(
                 format!("{at}/kind"),
                 format!(
-                    "unknown cap kind {other:?} (expected seats_per_trip, trips, amount, budget)"
+                    "unknown cap kind {other:?} (expected seats_per_trip, seats_per_ride, trips, amount, budget)"
                 ),
             );
             None

@@ -25,9 +25,11 @@ const MAX_TEXT: usize = 200;
 mod amounts;
 mod raw;
 mod shape;
+mod territory;
 
 use amounts::{amount, caps};
 pub use raw::*;
+use territory::{territory, territory_opt};
 
 /// Collects violations; each reader returns `None` when it reported one.
 #[derive(Default)]
@@ -117,47 +119,17 @@ pub fn load_checks(value: &Value, c: &Campaign) -> Vec<Detail> {
 
 /// Parses and checks a campaign document; every violation with its JSON pointer.
 pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
-    if !value.is_object() {
-        return Err(vec![Detail::new("", "the document must be a JSON object")]);
-    }
-    let mut problems = Vec::new();
-    shape::check(value, &shape::DOCUMENT, "", &mut problems);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    // The shape checked, serde fails only on what `shape` does not mirror (a bug).
-    let raw: RawCampaign = serde_path_to_error::deserialize(value)
-        .map_err(|e| vec![crate::domain::error::serde_detail(e)])?;
+    let raw = raw_document(value)?;
     let mut e = Errors::default();
 
-    let id = CampaignId::parse(&raw.id);
-    if id.is_none() {
-        e.add("/id", "must be 1 to 64 lowercase letters, digits, - or _");
-    }
-    let name = e.text(&raw.name, "/name");
-    let territory_name = e.text(&raw.territory_name, "/territory_name");
-    if let Some(t) = &raw.territory_id {
-        if CampaignId::parse(t).is_none() {
-            e.add(
-                "/territory_id",
-                "must be 1 to 64 lowercase letters, digits, - or _",
-            );
-        }
-    }
-    let start = e.date(&raw.start, "/start");
-    let end = e.date(&raw.end, "/end");
-    if let (Some(s), Some(en)) = (start, end) {
-        if en < s {
-            e.add("/end", format!("is before the start {s}: dates reversed"));
-        }
-    }
-    let time_zone = chrono_tz::Tz::from_str(&raw.time_zone).ok();
-    if time_zone.is_none() {
-        e.add(
-            "/time_zone",
-            "must be an IANA time zone such as Europe/Paris",
-        );
-    }
+    let Head {
+        id,
+        name,
+        territory_name,
+        start,
+        end,
+        time_zone,
+    } = head(&mut e, &raw);
 
     let territory = territory(&mut e, &raw.territory, "/territory", false);
     let exclude_territory = raw
@@ -171,13 +143,7 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
         .enumerate()
         .map(|(i, s)| operator_ref(&mut e, s, &format!("/operators/{i}")))
         .collect();
-    let mut operator_classes = [raw.operator_classes.is_empty(); 3];
-    for (i, c) in raw.operator_classes.iter().enumerate() {
-        let classes = [("A", 0), ("B", 1), ("C", 2)];
-        if let Some(k) = e.one_of(c, &format!("/operator_classes/{i}"), &classes) {
-            operator_classes[k] = true;
-        }
-    }
+    let operator_classes = operator_classes(&mut e, &raw.operator_classes);
     let operator_windows = operator_windows(&mut e, &raw.operator_windows);
 
     let distance = distance(&mut e, raw.distance.as_ref());
@@ -225,6 +191,81 @@ pub fn parse(value: &Value) -> Result<Campaign, Vec<Detail>> {
         }),
         _ => Err(e.0),
     }
+}
+
+/// The document in serde's raw types, once its shape (keys and JSON types) is checked.
+fn raw_document(value: &Value) -> Result<RawCampaign, Vec<Detail>> {
+    if !value.is_object() {
+        return Err(vec![Detail::new("", "the document must be a JSON object")]);
+    }
+    let mut problems = Vec::new();
+    shape::check(value, &shape::DOCUMENT, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // The shape checked, serde fails only on what `shape` does not mirror (a bug).
+    serde_path_to_error::deserialize(value).map_err(|e| vec![crate::domain::error::serde_detail(e)])
+}
+
+/// Who the campaign is and when: what every other rule is read against.
+struct Head {
+    id: Option<CampaignId>,
+    name: String,
+    territory_name: String,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    time_zone: Option<chrono_tz::Tz>,
+}
+
+fn head(e: &mut Errors, raw: &RawCampaign) -> Head {
+    let id = CampaignId::parse(&raw.id);
+    if id.is_none() {
+        e.add("/id", "must be 1 to 64 lowercase letters, digits, - or _");
+    }
+    let name = e.text(&raw.name, "/name");
+    let territory_name = e.text(&raw.territory_name, "/territory_name");
+    if let Some(t) = &raw.territory_id {
+        if CampaignId::parse(t).is_none() {
+            e.add(
+                "/territory_id",
+                "must be 1 to 64 lowercase letters, digits, - or _",
+            );
+        }
+    }
+    let start = e.date(&raw.start, "/start");
+    let end = e.date(&raw.end, "/end");
+    if let (Some(s), Some(en)) = (start, end) {
+        if en < s {
+            e.add("/end", format!("is before the start {s}: dates reversed"));
+        }
+    }
+    let time_zone = chrono_tz::Tz::from_str(&raw.time_zone).ok();
+    if time_zone.is_none() {
+        e.add(
+            "/time_zone",
+            "must be an IANA time zone such as Europe/Paris",
+        );
+    }
+    Head {
+        id,
+        name,
+        territory_name,
+        start,
+        end,
+        time_zone,
+    }
+}
+
+/// Which operator classes are paid (A, B, C); none listed: all.
+fn operator_classes(e: &mut Errors, raw: &[String]) -> [bool; 3] {
+    let mut paid = [raw.is_empty(); 3];
+    for (i, c) in raw.iter().enumerate() {
+        let classes = [("A", 0), ("B", 1), ("C", 2)];
+        if let Some(k) = e.one_of(c, &format!("/operator_classes/{i}"), &classes) {
+            paid[k] = true;
+        }
+    }
+    paid
 }
 
 fn operator_windows(e: &mut Errors, raw: &[RawWindow]) -> Vec<OperatorWindow> {
@@ -326,128 +367,6 @@ fn stacking(e: &mut Errors, raw: Option<&str>) -> Option<Stacking> {
             ],
         ),
     }
-}
-
-fn territory_rule(e: &mut Errors, s: &str, path: &str) -> Option<TerritoryRule> {
-    e.one_of(
-        s,
-        path,
-        &[
-            ("start", TerritoryRule::Start),
-            ("end", TerritoryRule::End),
-            ("start_or_end", TerritoryRule::StartOrEnd),
-            ("start_and_end", TerritoryRule::StartAndEnd),
-        ],
-    )
-}
-
-const UNIT_KINDS: [(&str, UnitKind); 4] = [
-    ("com", UnitKind::Commune),
-    ("epci", UnitKind::Epci),
-    ("dep", UnitKind::Departement),
-    ("reg", UnitKind::Region),
-];
-
-/// A list of unit codes, each checked against the shipped COG; communes as their current
-/// code (a commune déléguée or a code merged since stands for its commune). Sorted.
-fn unit_codes(e: &mut Errors, kind: UnitKind, codes: &[String], path: &str) -> Vec<String> {
-    let mut out = Vec::with_capacity(codes.len());
-    for (i, code) in codes.iter().enumerate() {
-        let at = format!("{path}/{i}");
-        let found = match kind {
-            UnitKind::Commune => geo::index::commune(code).map(|c| c.code),
-            UnitKind::Epci => geo::index::epci(code).map(|u| u.code),
-            UnitKind::Departement => geo::index::departement(code).map(|u| u.code),
-            UnitKind::Region => geo::index::region(code).map(|u| u.code),
-        };
-        match found {
-            Some(current) => out.push(current.to_owned()),
-            None => e.add(at, unknown_unit(kind, code)),
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-fn unknown_unit(kind: UnitKind, code: &str) -> String {
-    let what = match kind {
-        UnitKind::Commune if is_insee(code) => "no commune has this INSEE code",
-        UnitKind::Commune => "must be an INSEE commune code: digit, digit or A or B, 3 digits",
-        UnitKind::Epci => "no EPCI has this SIREN (9 digits)",
-        UnitKind::Departement => "no département has this code (such as 17, 2A, 971)",
-        UnitKind::Region => "no région has this code (such as 75, 94, 01)",
-    };
-    format!("{what}: {code:?} (Code officiel géographique)")
-}
-
-/// A territory, or with `exclusion` an exclude_territory (which may be empty and may have
-/// `same`).
-fn territory(e: &mut Errors, raw: &RawTerritory, path: &str, exclusion: bool) -> Option<Territory> {
-    let same = raw.same.as_deref().and_then(|s| {
-        let at = format!("{path}/same");
-        if !exclusion {
-            e.add(at, "only an exclude_territory has same");
-            return None;
-        }
-        e.one_of(s, &at, &UNIT_KINDS)
-    });
-    let rule = match (&raw.rule, raw.same.is_some()) {
-        (Some(r), _) => territory_rule(e, r, &format!("{path}/rule")),
-        (None, true) => Some(TerritoryRule::StartAndEnd),
-        (None, false) => {
-            e.add(format!("{path}/rule"), "is required");
-            None
-        }
-    };
-    let mut com = unit_codes(e, UnitKind::Commune, &raw.com, &format!("{path}/com"));
-    com.extend(unit_codes(
-        e,
-        UnitKind::Commune,
-        &raw.insee,
-        &format!("{path}/insee"),
-    ));
-    com.sort();
-    com.dedup();
-    let list = |e: &mut Errors, kind: UnitKind, codes: &[String]| {
-        unit_codes(e, kind, codes, &format!("{path}/{}", kind.as_str()))
-    };
-    let epci = list(e, UnitKind::Epci, &raw.epci);
-    let dep = list(e, UnitKind::Departement, &raw.dep);
-    let reg = list(e, UnitKind::Region, &raw.reg);
-    let area = match &raw.geojson {
-        None | Some(Value::Null) => None,
-        Some(g) => match geo::parse_geojson(g, &format!("{path}/geojson")) {
-            Ok(area) => Some(area),
-            Err(errors) => {
-                for (p, r) in errors {
-                    e.add(p, r);
-                }
-                return None;
-            }
-        },
-    };
-    let named = [&raw.com, &raw.insee, &raw.epci, &raw.dep, &raw.reg];
-    if !exclusion && named.iter().all(|l| l.is_empty()) && area.is_none() {
-        e.add(
-            path,
-            "needs units (com, epci, dep, reg), a GeoJSON area or both",
-        );
-    }
-    Some(Territory {
-        rule: rule?,
-        com,
-        epci,
-        dep,
-        reg,
-        area,
-        same,
-    })
-}
-
-/// An exclusion with neither units, area nor `same` excludes nothing.
-fn territory_opt(e: &mut Errors, raw: &RawTerritory, path: &str) -> Option<Territory> {
-    territory(e, raw, path, true).filter(|t| !t.is_empty())
 }
 
 fn operator_ref(e: &mut Errors, s: &str, path: &str) -> Option<OperatorRef> {

@@ -1,65 +1,37 @@
-//! `registry bench policy-monthly`: the monthly run of issue 7 over a generated month
-//! (March 2025) of journeys and 20 campaigns (15 city campaigns, 5 overlapping: three
-//! regional exclusive ones above or below the cities by priority, two stackable ones).
-//!
-//! The seed writes, in bulk and directly, what acceptance and processing leave behind for
-//! the run: operators and campaigns (through the core), journey items (status, identity
-//! keys, the v2 document deflated, as acceptance stores it) and their drafts, computed by
-//! the real engine with provisional counters in arrival order and built by the function
-//! processing uses. It is kept in the `--data` file and reused when present: only the run
-//! is timed. `--meter N` instead runs over N journeys on an in-memory store behind
-//! `Metered`, which counts the DynamoDB units of every call by AWS's sizing rules.
+//! The seed of `registry bench policy-monthly`: the 20 campaigns and a month of journeys
+//! with their drafts, as acceptance and processing leave them.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use clap::Subcommand;
 use registry_core::app::App;
 use registry_core::campaigns::drafts;
-use registry_core::campaigns::monthly::{self, Month, Report, RunError};
 use registry_core::clock::rfc3339;
-use registry_core::config::Config;
 use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
 use registry_core::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use registry_core::domain::campaign::Campaign;
 use registry_core::domain::facts::Facts;
 use registry_core::domain::journey::pack_document;
 use registry_core::domain::operator::OperatorId;
-use registry_core::queue::memory::MemoryQueue;
 use registry_core::records::journey::{facts_attribute, STORED_DOCUMENT};
 use registry_core::records::keys;
-use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
-use registry_core::store::memory::MemoryStore;
 use registry_core::store::sqlite::SqliteStore;
-use registry_core::store::{Item, Key, Store};
+use registry_core::store::{Item, Key};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::bench::{cpu_seconds, person_key, Rng};
+use crate::bench::{person_key, Rng};
 
-#[derive(Subcommand)]
-pub enum MonthlyBench {
-    /// Seeds (once, into --data) a month of journeys with their drafts and 20 campaigns,
-    /// then times the monthly run over it (forced: every run writes a new version).
-    PolicyMonthly {
-        #[arg(long, default_value_t = 3_000_000)]
-        journeys: u64,
-        /// Count DynamoDB units instead: seed N journeys into memory, run behind `Metered`.
-        #[arg(long, value_name = "N")]
-        meter: Option<u64>,
-    },
-}
-
-const MONTH: &str = "2025-03";
+pub(super) const MONTH: &str = "2025-03";
 const CITIES: u64 = 15;
 const DRIVERS_PER_CITY: u64 = 8_000;
 const PASSENGERS_PER_CITY: u64 = 16_000;
 /// Operators: their share of journeys (per mille) and proof class.
 const OPERATORS: [(u64, &str); 5] = [(400, "C"), (250, "C"), (150, "B"), (100, "A"), (100, "C")];
 
-fn seed_marker() -> Key {
+pub(super) fn seed_marker() -> Key {
     Key::new("BENCH#policy-monthly", "SEED")
 }
 
@@ -83,6 +55,13 @@ fn cities_rect(from: u64, to: u64) -> Value {
 /// The 20 campaigns: 15 cities (exclusive, priority 10, 2–30 km, per-day, per-month and
 /// amount caps, one with a budget that runs out) and 5 overlapping.
 fn campaigns() -> Vec<Value> {
+    let mut out = cities();
+    out.extend(regions());
+    out
+}
+
+/// The 15 city campaigns.
+fn cities() -> Vec<Value> {
     let mut out = Vec::new();
     for k in 0..CITIES {
         let pays = if k % 3 == 0 {
@@ -116,6 +95,12 @@ fn campaigns() -> Vec<Value> {
             "priority": 10, "stacking": "exclusive"
         }));
     }
+    out
+}
+
+/// The 5 campaigns over several cities: 3 exclusive above or below them, 2 stackable.
+fn regions() -> Vec<Value> {
+    let mut out = Vec::new();
     let region = |id: &str, from: u64, to: u64, priority: i32, extra: Value| {
         let mut doc = json!({
             "id": id, "name": id, "territory_name": id, "territory_id": id,
@@ -175,21 +160,27 @@ fn campaigns() -> Vec<Value> {
 
 /// What the seed wrote.
 #[derive(Default)]
-struct Seeded {
-    journeys: u64,
-    drafts: u64,
-    items: u64,
+pub(super) struct Seeded {
+    pub journeys: u64,
+    pub drafts: u64,
+    pub items: u64,
 }
 
-/// Journey `n` of `total`: its item and its drafts in every campaign that pays it.
-fn journey_items(
-    n: u64,
-    total: u64,
-    campaigns: &[Arc<Campaign>],
-    counters: &mut [MemoryCounters],
-    month_start: DateTime<Utc>,
-    seeded: &mut Seeded,
-) -> Vec<Item> {
+/// A seeded journey document and who and when it is.
+struct Generated {
+    doc: String,
+    journey_id: String,
+    operator_journey_id: String,
+    operator: OperatorId,
+    driver: u64,
+    passenger: u64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    status: &'static str,
+}
+
+/// Journey `n` of `total`, spread over the month from `month_start` in start order.
+fn generated_journey(n: u64, total: u64, month_start: DateTime<Utc>) -> Generated {
     let mut rng = Rng(n.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x0003_2025);
     let city = n % CITIES;
     let share = rng.below(1000);
@@ -243,73 +234,67 @@ fn journey_items(
         2 | 3 => "fraud_error",
         _ => "ok",
     };
-    let (driver_key, passenger_key) = (person_key(driver), person_key(passenger));
-    let created = rfc3339(end + TimeDelta::minutes(10));
-    let processed = rfc3339(end + TimeDelta::minutes(11));
+    Generated {
+        doc,
+        journey_id,
+        operator_journey_id: format!("trip-{n:07}"),
+        operator,
+        driver,
+        passenger,
+        start,
+        end,
+        status,
+    }
+}
+
+/// Journey `n` of `total`: its item and its drafts in every campaign that pays it.
+fn journey_items(
+    n: u64,
+    total: u64,
+    campaigns: &[Arc<Campaign>],
+    counters: &mut [MemoryCounters],
+    month_start: DateTime<Utc>,
+    seeded: &mut Seeded,
+) -> Vec<Item> {
+    let g = generated_journey(n, total, month_start);
+    let (driver_key, passenger_key) = (person_key(g.driver), person_key(g.passenger));
+    let created = rfc3339(g.end + TimeDelta::minutes(10));
+    let processed = rfc3339(g.end + TimeDelta::minutes(11));
     let mut items = Vec::new();
 
-    let parsed = registry_core::domain::journey_v2::parse(doc.as_bytes());
+    let parsed = registry_core::domain::journey_v2::parse(g.doc.as_bytes());
     let mut rev = 0i64;
     if let Ok(journey) = &parsed {
         let trip = Trip::from_journey(
             journey,
-            operator,
+            g.operator,
             None,
             PersonKey::from_hex(&driver_key),
             PersonKey::from_hex(&passenger_key),
         );
         for (c, counters) in campaigns.iter().zip(counters.iter_mut()) {
-            let Evaluation::Eligible {
-                local_date,
-                incentives,
-            } = engine::evaluate(c, &trip, counters)
-            else {
-                continue;
-            };
-            let mut wrote = false;
-            for i in incentives
-                .iter()
-                .filter(|i| !matches!(i.outcome, Outcome::NotEligible(_)))
-            {
-                let mut draft = drafts::draft(
-                    c,
-                    operator,
-                    &journey_id,
-                    journey.operator_journey_id.as_deref(),
-                    &trip,
-                    local_date,
-                    i,
-                    &processed,
-                );
-                if status == "canceled" {
-                    draft.status = drafts::CANCELED.to_owned();
-                    draft.canceled_at = Some(created.clone());
-                } else {
-                    counters.add(&i.counted);
-                }
-                items.push(draft.to_item());
-                seeded.drafts += 1;
-                wrote = true;
-            }
-            rev += i64::from(wrote);
+            let drafts = drafts_of(c, counters, &g, &trip, (&created, &processed));
+            rev += i64::from(!drafts.is_empty());
+            seeded.drafts += drafts.len() as u64;
+            items.extend(drafts);
         }
     }
-    let mut journey = Item::new(keys::journey(operator, &journey_id))
-        .with("operator_id", operator.0 as i64)
-        .with("journey_id", journey_id.clone())
-        .with("operator_journey_id", format!("trip-{n:07}"))
-        .with("status", status)
+    let mut journey = Item::new(keys::journey(g.operator, &g.journey_id))
+        .with("operator_id", g.operator.0 as i64)
+        .with("journey_id", g.journey_id.clone())
+        .with("operator_journey_id", g.operator_journey_id.clone())
+        .with("status", g.status)
         .with("receipt_status", "pending")
         .with("created_at", created.clone())
         .with("updated_at", processed.clone())
-        .with(STORED_DOCUMENT, pack_document(doc.as_bytes()))
-        .with("doc_hash", hex::encode(Sha256::digest(doc.as_bytes())))
+        .with(STORED_DOCUMENT, pack_document(g.doc.as_bytes()))
+        .with("doc_hash", hex::encode(Sha256::digest(g.doc.as_bytes())))
         .with("driver_key", driver_key)
         .with("passenger_key", passenger_key)
-        .with("driver_start", rfc3339(start))
-        .with("passenger_start", rfc3339(start))
+        .with("driver_start", rfc3339(g.start))
+        .with("passenger_start", rfc3339(g.start))
         .with(drafts::REV, rev);
-    match status {
+    match g.status {
         "canceled" => journey.set("canceled_at", created),
         "fraud_error" => journey.set("fraud_labels", "[\"temporal_overlap\"]"),
         _ => {}
@@ -325,8 +310,50 @@ fn journey_items(
     items
 }
 
+/// The drafts of one campaign for a journey, as processing writes them (canceled ones for a
+/// canceled journey, which then counts nothing); `at`: created and processed instants.
+fn drafts_of(
+    c: &Campaign,
+    counters: &mut MemoryCounters,
+    g: &Generated,
+    trip: &Trip<'_>,
+    (created, processed): (&str, &str),
+) -> Vec<Item> {
+    let Evaluation::Eligible {
+        local_date,
+        incentives,
+    } = engine::evaluate(c, trip, counters)
+    else {
+        return Vec::new();
+    };
+    let mut items = Vec::new();
+    for i in incentives
+        .iter()
+        .filter(|i| !matches!(i.outcome, Outcome::NotEligible(_)))
+    {
+        let mut draft = drafts::draft(
+            c,
+            g.operator,
+            &g.journey_id,
+            Some(&g.operator_journey_id),
+            trip,
+            local_date,
+            i,
+            processed,
+        );
+        if g.status == "canceled" {
+            draft.status = drafts::CANCELED.to_owned();
+            draft.canceled_at = Some(created.to_owned());
+        } else {
+            counters.add(&i.counted);
+        }
+        items.push(draft.to_item());
+    }
+    items
+}
+
 /// Operators and campaigns through the core (as `registry admin` makes them).
-async fn setup(app: &App) -> Result<Vec<Arc<Campaign>>, String> {
+pub(super) async fn setup(app: &App) -> Result<Vec<Arc<Campaign>>, String> {
     for (i, _) in OPERATORS.iter().enumerate() {
         registry_core::admin::create_operator(app, format!("Operator {}", i + 1), None)
             .await
@@ -353,7 +380,7 @@ fn month_start() -> DateTime<Utc> {
 }
 
 /// Every journey's items, in journey order.
-fn generate(
+pub(super) fn generate(
     journeys: u64,
     campaigns: Vec<Arc<Campaign>>,
     seeded: &mut Seeded,
@@ -367,96 +394,15 @@ fn generate(
         .flat_map(move |n| journey_items(n, journeys, &campaigns, &mut counters, start, seeded))
 }
 
-fn print(result: &Value, json_out: bool) {
-    if json_out {
-        println!("{result}");
-    } else {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(result).unwrap_or_default()
-        );
-    }
-}
-
-/// A memory figure of this process from /proc/self/status, in MiB (Linux; 0 elsewhere):
-/// `VmHWM` the peak resident set, `RssAnon` heap and stacks now, `RssFile` mapped file
-/// pages now (the SQLite file is mapped: its pages count in the resident set).
-fn memory_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// The largest `RssAnon` (heap, stacks: not the mapped store file) seen every 200 ms
-/// while the run goes.
-struct AnonPeak {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    sampler: Option<std::thread::JoinHandle<f64>>,
-}
-
-impl AnonPeak {
-    fn start() -> AnonPeak {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let sampler = std::thread::Builder::new()
-            .name("rss-sampler".into())
-            .spawn(move || {
-                let mut peak: f64 = 0.0;
-                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                    peak = peak.max(memory_mib("RssAnon:"));
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                }
-                peak.max(memory_mib("RssAnon:"))
-            })
-            .ok();
-        AnonPeak { stop, sampler }
-    }
-
-    fn stop(self) -> f64 {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.sampler.and_then(|s| s.join().ok()).unwrap_or_default()
-    }
-}
-
-fn summary(reports: &[Result<Report, RunError>]) -> Result<Value, String> {
-    let mut entries = 0;
-    let mut lines = 0;
-    let mut paid = 0;
-    let mut per_campaign = Vec::new();
-    for r in reports {
-        let r = r.as_ref().map_err(|e| e.to_string())?;
-        entries += r.totals.journeys;
-        lines += r.totals.by_status.values().map(|c| c.count).sum::<u64>();
-        paid += r.totals.paid.amount;
-        per_campaign.push(json!({
-            "campaign": r.campaign_id, "version": r.version, "journeys": r.totals.journeys,
-            "paid": r.totals.paid, "by_status": r.totals.by_status,
-        }));
-    }
-    Ok(json!({
-        "campaign_journeys": entries, "lines": lines, "paid_cents": paid,
-        "campaigns": per_campaign,
-    }))
-}
-
-pub async fn run(config: Config, command: MonthlyBench, json_out: bool) -> Result<(), String> {
-    let MonthlyBench::PolicyMonthly { journeys, meter } = command;
-    let month = Month::parse(MONTH).ok_or("bad month")?;
-    if let Some(n) = meter {
-        return meter_run(config, n, month, json_out).await;
-    }
-    let path = config.db_path.clone();
-    let fresh = !Path::new(&path).exists();
-    let store = SqliteStore::open(&path).map_err(|e| e.to_string())?;
-    let queue = store.queue(config.max_receives);
-    let app = App::new(Arc::new(store.clone()), Arc::new(queue), config);
-    let mut seed_seconds = None;
+/// The seed of `journeys` journeys in the `--data` store: written when the file is new,
+/// reused when it holds one of that size; the seconds seeding took, when it did.
+pub(super) async fn ensure(
+    app: &App,
+    store: &SqliteStore,
+    path: &Path,
+    fresh: bool,
+    journeys: u64,
+) -> Result<Option<f64>, String> {
     match app
         .store
         .get(&seed_marker())
@@ -465,23 +411,20 @@ pub async fn run(config: Config, command: MonthlyBench, json_out: bool) -> Resul
     {
         Some(marker) if marker.n("journeys") == Some(journeys as i64) => {
             eprintln!("reusing the seed in {}", path.display());
+            Ok(None)
         }
-        Some(marker) => {
-            return Err(format!(
-                "{} holds a seed of {:?} journeys, not {journeys}: pick another --data",
-                path.display(),
-                marker.n("journeys")
-            ))
-        }
-        None if !fresh => {
-            return Err(format!(
-                "{} exists without a complete seed: remove it or pick another --data",
-                path.display()
-            ))
-        }
+        Some(marker) => Err(format!(
+            "{} holds a seed of {:?} journeys, not {journeys}: pick another --data",
+            path.display(),
+            marker.n("journeys")
+        )),
+        None if !fresh => Err(format!(
+            "{} exists without a complete seed: remove it or pick another --data",
+            path.display()
+        )),
         None => {
             let started = Instant::now();
-            let campaigns = setup(&app).await?;
+            let campaigns = setup(app).await?;
             let mut seeded = Seeded::default();
             let writer = store.clone();
             let seeded = tokio::task::spawn_blocking(move || {
@@ -504,71 +447,7 @@ pub async fn run(config: Config, command: MonthlyBench, json_out: bool) -> Resul
                 "seeded {} journeys, {} drafts ({} items) in {secs:.1} s",
                 seeded.journeys, seeded.drafts, seeded.items
             );
-            seed_seconds = Some(secs);
+            Ok(Some(secs))
         }
     }
-
-    let peak_anon = AnonPeak::start();
-    let (started, cpu) = (Instant::now(), cpu_seconds());
-    let reports = monthly::run_all(&app, month, true, &|r| {
-        if let Ok(r) = r {
-            eprintln!(
-                "{} v{}: {} journeys, {:.1} s",
-                r.campaign_id,
-                r.version,
-                r.totals.journeys,
-                started.elapsed().as_secs_f64()
-            );
-        }
-    })
-    .await
-    .map_err(|e| e.to_string())?;
-    let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-    let mut result = summary(&reports)?;
-    result["journeys"] = json!(journeys);
-    result["seed_seconds"] = json!(seed_seconds);
-    result["run_seconds"] = json!(wall);
-    result["run_cpu_seconds"] = json!(cpu);
-    result["peak_rss_mib"] = json!(memory_mib("VmHWM:"));
-    result["peak_rss_anon_mib"] = json!(peak_anon.stop());
-    result["end_rss_file_mib"] = json!(memory_mib("RssFile:"));
-    print(&result, json_out);
-    Ok(())
-}
-
-/// The run over `journeys` journeys on an in-memory store behind [`Metered`]: the units it
-/// would cost on DynamoDB on-demand, per journey of the month.
-async fn meter_run(
-    config: Config,
-    journeys: u64,
-    month: Month,
-    json_out: bool,
-) -> Result<(), String> {
-    let memory: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let seed_app = App::new(
-        memory.clone(),
-        Arc::new(MemoryQueue::default()),
-        config.clone(),
-    );
-    let campaigns = setup(&seed_app).await?;
-    let mut seeded = Seeded::default();
-    let items: Vec<Item> = generate(journeys, campaigns, &mut seeded).collect();
-    for item in items {
-        memory.put(item, None).await.map_err(|e| e.to_string())?;
-    }
-    let metered = Arc::new(Metered::new(memory, GSI1_PROJECTION));
-    let app = App::new(metered.clone(), Arc::new(MemoryQueue::default()), config);
-    let reports = monthly::run_all(&app, month, false, &|_| {})
-        .await
-        .map_err(|e| e.to_string())?;
-    let units = metered.take();
-    let mut result = summary(&reports)?;
-    result["journeys"] = json!(journeys);
-    result["drafts"] = json!(seeded.drafts);
-    result["read_units"] = json!(units.read);
-    result["write_units"] = json!(units.write);
-    result["read_units_per_journey"] = json!(units.read / journeys.max(1) as f64);
-    result["write_units_per_journey"] = json!(units.write / journeys.max(1) as f64);
-    print(&result, json_out);
-    Ok(())
 }

@@ -1,0 +1,195 @@
+//! The stored journeys of one month of a campaign (its time zone), whatever their
+//! campaigns: each operator's journey listing (gsi2, by UTC month of the passenger's
+//! start), read in batches on their own tasks, each journey decided at once with the
+//! monthly run's [`compute::prepare`] (op1, op3, eligibility, amount). Only journeys the
+//! caps must still decide are kept; the others are counted by reason.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Datelike, Months};
+use futures::StreamExt;
+
+use super::Tally;
+use crate::app::App;
+use crate::campaigns::monthly::compute::{self, Decision, Entry, Prepared, State};
+use crate::campaigns::monthly::Month;
+use crate::domain::campaign::counters::PersonKey;
+use crate::domain::campaign::Campaign;
+use crate::domain::journey::JourneyStatus;
+use crate::domain::operator::{Operator, OperatorId};
+use crate::records::journey::{JourneyRecord, Party};
+use crate::records::keys;
+use crate::store::{Item, Key, Query, SkRange, StoreError};
+
+/// Journeys read at once, and batches in flight.
+const BATCH: usize = 200;
+const IN_FLIGHT: usize = 8;
+
+/// What one month's reading leaves: the journeys the caps decide, and the counts of all.
+#[derive(Default)]
+pub struct MonthRead {
+    pub payable: Vec<Prepared>,
+    pub tally: Tally,
+}
+
+/// The operators, with their SIRET (campaigns may name operators by SIRET).
+pub async fn operators(app: &App) -> Result<Vec<(OperatorId, Option<String>)>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .query(Query::index(keys::OPERATORS_INDEX).limit(500).after(cursor))
+            .await?;
+        out.extend(
+            page.items
+                .iter()
+                .filter_map(Operator::from_item)
+                .map(|o| (o.id, o.siret.clone())),
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The listing partitions and ranges holding every journey starting in `month` in any
+/// time zone: the UTC month, the last day of the one before and the first of the next.
+fn listing_ranges(operator: OperatorId, month: Month) -> Vec<(String, SkRange)> {
+    let first = month.first_day();
+    let before = first - chrono::Days::new(1);
+    let after = first + Months::new(1);
+    let partition = |d: chrono::NaiveDate| {
+        keys::journey_listing(operator, &format!("{:04}-{:02}", d.year(), d.month()))
+    };
+    vec![
+        (partition(before), SkRange::Gte(before.to_string())),
+        (partition(first), SkRange::All),
+        // Every instant of the next month's first day ("T…" sorts before "U").
+        (partition(after), SkRange::Lte(format!("{after}U"))),
+    ]
+}
+
+/// Reads and decides the journeys of `month` for `campaign` (`rivals`: op3).
+pub async fn month(
+    app: &App,
+    campaign: &Arc<Campaign>,
+    rivals: &Arc<Vec<Arc<Campaign>>>,
+    operators: &[(OperatorId, Option<String>)],
+    month: Month,
+) -> Result<MonthRead, StoreError> {
+    let mut batches: Vec<(OperatorId, Option<String>, Vec<Key>)> = Vec::new();
+    for (op, siret) in operators {
+        for (partition, range) in listing_ranges(*op, month) {
+            let mut cursor = None;
+            loop {
+                let page = app
+                    .store
+                    .query(
+                        Query::index2(partition.clone())
+                            .range(range.clone())
+                            .limit(BATCH)
+                            .after(cursor),
+                    )
+                    .await?;
+                let keys: Vec<Key> = page.items.into_iter().map(|i| i.key).collect();
+                if !keys.is_empty() {
+                    batches.push((*op, siret.clone(), keys));
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    let mut tasks = futures::stream::iter(batches)
+        .map(|(op, siret, keys)| {
+            let (app, campaign, rivals) = (app.clone(), campaign.clone(), rivals.clone());
+            tokio::spawn(async move {
+                let items = app.store.get_many(&keys).await?;
+                Ok::<_, StoreError>(decide(&campaign, &rivals, op, siret, items, month))
+            })
+        })
+        .buffer_unordered(IN_FLIGHT);
+    let mut out = MonthRead::default();
+    while let Some(done) = tasks.next().await {
+        let read = done.map_err(|e| StoreError::Unavailable(format!("read task: {e}")))??;
+        out.payable.extend(read.payable);
+        out.tally.add(&read.tally);
+    }
+    Ok(out)
+}
+
+/// One batch: each journey of the month decided; the payable kept, the rest counted.
+fn decide(
+    campaign: &Campaign,
+    rivals: &[Arc<Campaign>],
+    op: OperatorId,
+    siret: Option<String>,
+    items: Vec<Option<Item>>,
+    month: Month,
+) -> MonthRead {
+    let rivals: Vec<&Campaign> = rivals.iter().map(|c| c.as_ref()).collect();
+    let mut out = MonthRead::default();
+    for item in items.iter().flatten() {
+        let record = JourneyRecord::from_item(item);
+        let Some(start) = record.passenger.start_at() else {
+            continue;
+        };
+        let local = start.with_timezone(&campaign.time_zone).date_naive();
+        if Month::of(local) != month {
+            continue;
+        }
+        out.tally.journeys += 1;
+        let status = record.status_str();
+        let state = if let Some(reason) = compute::cancel_reason(status) {
+            State::Canceled(reason)
+        } else if status != JourneyStatus::Ok.as_str() {
+            State::NotEligible("journey_not_processed")
+        } else {
+            match record.facts() {
+                None => State::NotEligible("journey_unreadable"),
+                Some(facts) => {
+                    let person = |p: &Party| p.key.as_deref().and_then(PersonKey::from_hex);
+                    State::Payable {
+                        facts: Box::new(facts),
+                        siret: siret.clone(),
+                        driver: person(&record.driver),
+                        passenger: person(&record.passenger),
+                    }
+                }
+            }
+        };
+        let entry = Entry {
+            operator: op,
+            journey_id: record.journey_id.clone().unwrap_or_default(),
+            operator_journey_id: record.operator_journey_id.clone(),
+            start,
+            local_date: local.to_string(),
+            drafts: Vec::new(),
+            state,
+        };
+        let prepared = compute::prepare(campaign, &rivals, &entry);
+        let reason = match &prepared.decision {
+            Decision::Payable { .. } => {
+                out.tally.eligible += 1;
+                out.payable.push(prepared);
+                continue;
+            }
+            Decision::Drafted { reason, .. } | Decision::NotEligible { reason } => reason.clone(),
+            Decision::LowerPriority { .. } => "lower_priority".to_owned(),
+        };
+        *out.tally.not_paid.entry(reason).or_default() += 1;
+    }
+    out
+}
+
+/// Counts by reason, merged.
+pub fn merge(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
