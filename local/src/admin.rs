@@ -119,7 +119,8 @@ pub enum TokenCommand {
     },
 }
 
-fn failed(e: impl Into<ApiError>) -> String {
+/// The error as the API would word it, with every detail.
+pub(crate) fn failed(e: impl Into<ApiError>) -> String {
     let e: ApiError = e.into();
     let details: Vec<String> = e
         .details

@@ -30,7 +30,7 @@ use registry_core::store::{Item, Key};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::bench::{cpu_seconds, person_key, Rng};
+use crate::bench::{cpu_seconds, person_key, Rng, TripSpec};
 
 #[derive(Args)]
 pub struct SimulateBench {
@@ -86,34 +86,24 @@ fn journey(n: u64, m: u64, per_month: u64) -> Item {
     let span = 28 * 86_400 - 3 * 3600;
     let start: DateTime<Utc> = month_start + TimeDelta::seconds((n * span / per_month) as i64);
     let km = 2.0 + 60.0 * rng.unit().powi(2);
-    let minutes = (km * 1.5).round() as i64 + 5;
-    let end = start + TimeDelta::minutes(minutes);
     let (lat0, lon0) = city_corner(city);
-    let (lat, lon) = (lat0 + 0.5 * rng.unit(), lon0 + 0.6 * rng.unit());
+    let from = (lat0 + 0.5 * rng.unit(), lon0 + 0.6 * rng.unit());
     let angle = std::f64::consts::TAU * rng.unit();
-    let to_lat = lat + km * angle.cos() / 111.0;
-    let to_lon = lon + km * angle.sin() / (111.0 * lat.to_radians().cos());
-    let distance = (km * 1200.0).round() as u64;
     let journey_id = format!("sb-{m}-{n:07}");
-    let place = |at: DateTime<Utc>, lat: f64, lon: f64| json!({"datetime": rfc3339(at), "lat": (lat * 1e6).round() / 1e6, "lon": (lon * 1e6).round() / 1e6});
-    let doc = json!({
-        "journey_id": journey_id,
-        "operator_journey_id": format!("ride-{m}-{n:07}"),
-        "operator_class": "C",
-        "passenger": {
-            "identity": {"phone": format!("+336{passenger:08}"), "over_18": true},
-            "start": place(start, lat, lon), "end": place(end, to_lat, to_lon),
-            "seats": 1, "contribution": 200 + 10 * km as u64,
-            "incentives": [], "payments": [], "distance": distance, "duration": minutes * 60
-        },
-        "driver": {
-            "identity": {"phone": format!("+3377{driver:07}")},
-            "start": place(start, lat, lon), "end": place(end, to_lat, to_lon),
-            "revenue": 150 + 8 * km as u64, "incentives": [],
-            "distance": distance, "duration": minutes * 60
-        }
-    })
-    .to_string();
+    let operator_journey_id = format!("ride-{m}-{n:07}");
+    let trip = TripSpec {
+        journey_id: &journey_id,
+        operator_journey_id: &operator_journey_id,
+        class: "C",
+        passenger,
+        driver,
+        seats: 1,
+        start,
+        from,
+        km,
+        angle,
+    };
+    let (doc, end) = (trip.document(), trip.end());
     let status = match rng.below(100) {
         0 | 1 => "canceled",
         2 | 3 => "fraud_error",
@@ -127,7 +117,7 @@ fn journey(n: u64, m: u64, per_month: u64) -> Item {
     let mut item = Item::new(keys::journey(operator, &journey_id))
         .with("operator_id", operator.0 as i64)
         .with("journey_id", journey_id.clone())
-        .with("operator_journey_id", format!("ride-{m}-{n:07}"))
+        .with("operator_journey_id", operator_journey_id.clone())
         .with("status", status)
         .with("receipt_status", "pending")
         .with("created_at", rfc3339(end + TimeDelta::minutes(10)))

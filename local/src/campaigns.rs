@@ -2,9 +2,10 @@
 //! journeys of some months, without storing it (docs/CAMPAIGNS.md, "Simulation").
 
 use clap::Subcommand;
-use registry_core::api::error::ApiError;
 use registry_core::app::App;
-use registry_core::campaigns::{simulate, CampaignError};
+use registry_core::campaigns::simulate;
+
+use crate::admin::failed;
 
 #[derive(Subcommand)]
 pub enum CampaignsCommand {
@@ -76,19 +77,4 @@ pub async fn run(app: &App, command: CampaignsCommand, json: bool) -> Result<(),
         );
     }
     Ok(())
-}
-
-/// The error as the API would word it, with every detail.
-fn failed(e: CampaignError) -> String {
-    let e: ApiError = e.into();
-    let details: Vec<String> = e
-        .details
-        .iter()
-        .map(|d| format!("{}: {}", d.path, d.reason))
-        .collect();
-    if details.is_empty() {
-        e.message
-    } else {
-        format!("{} ({})", e.message, details.join("; "))
-    }
 }

@@ -22,7 +22,7 @@ use registry_core::store::{Item, Key};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::bench::{person_key, Rng};
+use crate::bench::{person_key, Rng, TripSpec};
 
 pub(super) const MONTH: &str = "2025-03";
 const CITIES: u64 = 15;
@@ -200,35 +200,25 @@ fn generated_journey(n: u64, total: u64, month_start: DateTime<Utc>) -> Generate
     let span = 31 * 86_400 - 3 * 3600;
     let start = month_start + TimeDelta::seconds((n * span / total.max(1)) as i64);
     let km = 2.0 + 48.0 * rng.unit().powi(2);
-    let minutes = (km * 1.5).round() as i64 + 5;
-    let end = start + TimeDelta::minutes(minutes);
     let (lat0, lon0) = city_corner(city);
-    let (lat, lon) = (lat0 + 0.5 * rng.unit(), lon0 + 0.6 * rng.unit());
+    let from = (lat0 + 0.5 * rng.unit(), lon0 + 0.6 * rng.unit());
     let angle = std::f64::consts::TAU * rng.unit();
-    let to_lat = lat + km * angle.cos() / 111.0;
-    let to_lon = lon + km * angle.sin() / (111.0 * lat.to_radians().cos());
-    let distance = (km * 1200.0).round() as u64;
     let seats = 1 + u64::from(rng.below(5) == 0);
     let journey_id = format!("mb-{n:07}");
-    let place = |at: DateTime<Utc>, lat: f64, lon: f64| json!({"datetime": rfc3339(at), "lat": (lat * 1e6).round() / 1e6, "lon": (lon * 1e6).round() / 1e6});
-    let doc = json!({
-        "journey_id": journey_id,
-        "operator_journey_id": format!("trip-{n:07}"),
-        "operator_class": class,
-        "passenger": {
-            "identity": {"phone": format!("+336{:08}", passenger), "over_18": true},
-            "start": place(start, lat, lon), "end": place(end, to_lat, to_lon),
-            "seats": seats, "contribution": 200 + 10 * km as u64,
-            "incentives": [], "payments": [], "distance": distance, "duration": minutes * 60
-        },
-        "driver": {
-            "identity": {"phone": format!("+3377{:07}", driver)},
-            "start": place(start, lat, lon), "end": place(end, to_lat, to_lon),
-            "revenue": 150 + 8 * km as u64, "incentives": [],
-            "distance": distance, "duration": minutes * 60
-        }
-    })
-    .to_string();
+    let operator_journey_id = format!("trip-{n:07}");
+    let trip = TripSpec {
+        journey_id: &journey_id,
+        operator_journey_id: &operator_journey_id,
+        class,
+        passenger,
+        driver,
+        seats,
+        start,
+        from,
+        km,
+        angle,
+    };
+    let (doc, end) = (trip.document(), trip.end());
     let status = match rng.below(100) {
         0 | 1 => "canceled",
         2 | 3 => "fraud_error",
@@ -237,7 +227,7 @@ fn generated_journey(n: u64, total: u64, month_start: DateTime<Utc>) -> Generate
     Generated {
         doc,
         journey_id,
-        operator_journey_id: format!("trip-{n:07}"),
+        operator_journey_id,
         operator,
         driver,
         passenger,
