@@ -12,6 +12,7 @@ use registry_core::domain::identity::identity_key;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::journey_v2;
 use registry_core::domain::operator::OperatorId;
+use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
 use registry_core::store::{Item, WriteOp, MAX_TRANSACTION_WRITES};
 use serde_json::json;
@@ -62,19 +63,18 @@ async fn seed(app: &App, operator: OperatorId, journeys: u32, years: u32) -> Res
         let doc = example_document(&format!("bench-{i}"), at);
         let journey = journey_v2::parse(doc.to_string().as_bytes())
             .map_err(|e| format!("example document invalid: {:?}", e.details))?;
-        // The attributes acceptance stores, from which processing names the entries.
+        // What acceptance stores, from which processing names the entries.
         let person = &journey.passenger.person;
-        let item = Item::new(keys::journey(operator, &journey.journey_id))
-            .with("journey_id", journey.journey_id.clone())
-            .with(
-                "passenger_key",
-                identity_key(&app.config.hash_secret, operator, &person.identity),
-            )
-            .with("passenger_start", rfc3339(person.start.datetime));
-        for (role, key) in registry_core::records::certificate::index_keys(
+        let mut record =
+            JourneyRecord::from_item(&Item::new(keys::journey(operator, &journey.journey_id)));
+        record.journey_id = Some(journey.journey_id.clone());
+        record.passenger.key = Some(identity_key(
+            &app.config.hash_secret,
             operator,
-            &registry_core::records::journey::JourneyRecord::from_item(&item),
-        ) {
+            &person.identity,
+        ));
+        record.passenger.start = Some(rfc3339(person.start.datetime));
+        for (role, key) in registry_core::records::certificate::index_keys(operator, &record) {
             ops.push(WriteOp::Put {
                 item: Trip::of(&journey, role).to_item(key),
                 condition: None,

@@ -21,9 +21,9 @@ use registry_core::clock::rfc3339;
 use registry_core::config::Config;
 use registry_core::domain::facts::Facts;
 use registry_core::domain::journey::pack_document;
+use registry_core::domain::journey::JourneyStatus;
 use registry_core::domain::operator::OperatorId;
-use registry_core::records::item::{GSI2_PK, GSI2_SK};
-use registry_core::records::journey::{facts_attribute, STORED_DOCUMENT};
+use registry_core::records::journey::{facts_attribute, JourneyRecord, ListingEntry};
 use registry_core::records::keys;
 use registry_core::store::sqlite::SqliteStore;
 use registry_core::store::{Item, Key};
@@ -110,31 +110,26 @@ fn journey(n: u64, m: u64, per_month: u64) -> Item {
         _ => "ok",
     };
     let start_s = rfc3339(start);
-    // As acceptance stores them: the simulation reads these, not the document.
-    let facts = registry_core::domain::journey_v2::parse(doc.as_bytes())
+    // As acceptance then processing store it: the simulation reads the facts, not the
+    // document.
+    let mut r = JourneyRecord::from_item(&Item::new(keys::journey(operator, &journey_id)));
+    r.operator = Some(operator);
+    r.journey_id = Some(journey_id);
+    r.operator_journey_id = Some(operator_journey_id);
+    r.status = JourneyStatus::parse(status);
+    r.created_at = Some(rfc3339(end + TimeDelta::minutes(10)));
+    r.updated_at = Some(rfc3339(end + TimeDelta::minutes(11)));
+    r.packed_document = Some(pack_document(doc.as_bytes()));
+    r.doc_hash = Some(hex::encode(Sha256::digest(doc.as_bytes())));
+    r.passenger.key = Some(person_key(passenger));
+    r.driver.key = Some(person_key(driver));
+    r.passenger.start = Some(start_s.clone());
+    r.driver.start = Some(start_s.clone());
+    r.facts = registry_core::domain::journey_v2::parse(doc.as_bytes())
         .ok()
-        .map(|journey| facts_attribute(&Facts::of(&journey)));
-    let mut item = Item::new(keys::journey(operator, &journey_id))
-        .with("operator_id", operator.0 as i64)
-        .with("journey_id", journey_id.clone())
-        .with("operator_journey_id", operator_journey_id.clone())
-        .with("status", status)
-        .with("receipt_status", "pending")
-        .with("created_at", rfc3339(end + TimeDelta::minutes(10)))
-        .with("updated_at", rfc3339(end + TimeDelta::minutes(11)))
-        .with(STORED_DOCUMENT, pack_document(doc.as_bytes()))
-        .with("doc_hash", hex::encode(Sha256::digest(doc.as_bytes())))
-        .with("driver_key", person_key(driver))
-        .with("passenger_key", person_key(passenger))
-        .with("driver_start", start_s.clone())
-        .with("driver_end", rfc3339(end))
-        .with("passenger_end", rfc3339(end))
-        .with(GSI2_PK, keys::journey_listing(operator, &start_s[..7]))
-        .with(GSI2_SK, start_s);
-    if let Some((name, value)) = facts {
-        item.set(name, value);
-    }
-    item
+        .map(|journey| facts_attribute(&Facts::of(&journey)).1);
+    r.listing = Some(ListingEntry::new(operator, &start_s));
+    r.to_item()
 }
 
 pub async fn run(config: Config, bench: SimulateBench, json_out: bool) -> Result<(), String> {

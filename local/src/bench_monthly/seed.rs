@@ -14,8 +14,9 @@ use registry_core::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use registry_core::domain::campaign::Campaign;
 use registry_core::domain::facts::Facts;
 use registry_core::domain::journey::pack_document;
+use registry_core::domain::journey::JourneyStatus;
 use registry_core::domain::operator::OperatorId;
-use registry_core::records::journey::{facts_attribute, STORED_DOCUMENT};
+use registry_core::records::journey::{facts_attribute, JourneyRecord};
 use registry_core::records::keys;
 use registry_core::store::sqlite::SqliteStore;
 use registry_core::store::{Item, Key};
@@ -269,31 +270,31 @@ fn journey_items(
             items.extend(drafts);
         }
     }
-    let mut journey = Item::new(keys::journey(g.operator, &g.journey_id))
-        .with("operator_id", g.operator.0 as i64)
-        .with("journey_id", g.journey_id.clone())
-        .with("operator_journey_id", g.operator_journey_id.clone())
-        .with("status", g.status)
-        .with("receipt_status", "pending")
-        .with("created_at", created.clone())
-        .with("updated_at", processed.clone())
-        .with(STORED_DOCUMENT, pack_document(g.doc.as_bytes()))
-        .with("doc_hash", hex::encode(Sha256::digest(g.doc.as_bytes())))
-        .with("driver_key", driver_key)
-        .with("passenger_key", passenger_key)
-        .with("driver_start", rfc3339(g.start))
-        .with("passenger_start", rfc3339(g.start))
-        .with(drafts::REV, rev);
+    // As acceptance then processing store it: the monthly run reads the facts, not the
+    // document.
+    let mut r = JourneyRecord::from_item(&Item::new(keys::journey(g.operator, &g.journey_id)));
+    r.operator = Some(g.operator);
+    r.journey_id = Some(g.journey_id.clone());
+    r.operator_journey_id = Some(g.operator_journey_id.clone());
+    r.status = JourneyStatus::parse(g.status);
+    r.created_at = Some(created.clone());
+    r.updated_at = Some(processed);
+    r.packed_document = Some(pack_document(g.doc.as_bytes()));
+    r.doc_hash = Some(hex::encode(Sha256::digest(g.doc.as_bytes())));
+    r.passenger.key = Some(passenger_key);
+    r.driver.key = Some(driver_key);
+    r.passenger.start = Some(rfc3339(g.start));
+    r.driver.start = Some(rfc3339(g.start));
+    r.incentive_rev = Some(rev);
     match g.status {
-        "canceled" => journey.set("canceled_at", created),
-        "fraud_error" => journey.set("fraud_labels", "[\"temporal_overlap\"]"),
+        "canceled" => r.canceled_at = Some(created),
+        "fraud_error" => r.fraud_labels = Some("[\"temporal_overlap\"]".into()),
         _ => {}
     }
-    // As acceptance stores them: the monthly run reads these, not the document.
-    if let Ok(parsed) = &parsed {
-        let (name, value) = facts_attribute(&Facts::of(parsed));
-        journey.set(name, value);
-    }
+    r.facts = parsed
+        .ok()
+        .map(|journey| facts_attribute(&Facts::of(&journey)).1);
+    let journey = r.to_item();
     items.push(journey);
     seeded.journeys += 1;
     seeded.items += items.len() as u64;

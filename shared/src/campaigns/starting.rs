@@ -13,9 +13,10 @@ use crate::clock::rfc3339;
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, Tally};
 use crate::domain::campaign::{starting, CampaignId};
 use crate::domain::error::Detail;
+use crate::records::draft::DraftCounter;
 use crate::records::keys;
 use crate::records::starting::{chunk_item, chunk_rows, StartingHeader, ROWS_PER_CHUNK};
-use crate::store::{Condition, Query, SkRange, StoreError, StoreResult, Update};
+use crate::store::{Query, SkRange, StoreError, StoreResult};
 
 /// What a load stored.
 #[derive(Clone, Debug, Serialize)]
@@ -99,27 +100,14 @@ async fn set_draft_start(
     let (holder, rest) = key.storage();
     let item_key = keys::draft_counter(id, &holder, &rest);
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let to = (n(start.trips), n(start.amount));
     loop {
         let item = app.store.get(&item_key).await?;
-        let held = item
-            .as_ref()
-            .and_then(|i| Some((i.n("start_trips")?, i.n("start_amount")?)));
-        let (trips, amount) = held.unwrap_or((0, 0));
-        if (trips, amount) == (n(start.trips), n(start.amount)) {
+        let held = item.as_ref().and_then(DraftCounter::starting_part);
+        if held.unwrap_or((0, 0)) == to {
             return Ok(());
         }
-        let update = Update::new()
-            .add("trips", n(start.trips) - trips)
-            .add("amount", n(start.amount) - amount)
-            .set("start_trips", n(start.trips))
-            .set("start_amount", n(start.amount));
-        let condition = match held {
-            Some((t, a)) => Condition::All(vec![
-                Condition::equals("start_trips", t),
-                Condition::equals("start_amount", a),
-            ]),
-            None => Condition::AttrMissing("start_trips".into()),
-        };
+        let (update, condition) = DraftCounter::set_starting_part(held, to);
         match app.store.update(&item_key, update, Some(condition)).await {
             Ok(_) => return Ok(()),
             Err(StoreError::ConditionFailed { .. }) => continue,

@@ -172,7 +172,34 @@ impl DraftCounter {
     pub fn add(trips: i64, amount: i64) -> Update {
         Update::new().add("trips", trips).add("amount", amount)
     }
+
+    /// The starting part of a counter (the campaign's starting counters, `(trips,
+    /// amount)`), included in its tally; `None` when none was ever set.
+    pub fn starting_part(item: &Item) -> Option<(i64, i64)> {
+        Some((item.n(START_TRIPS)?, item.n(START_AMOUNT)?))
+    }
+
+    /// Makes the starting part `to`, from `held` (what [`DraftCounter::starting_part`]
+    /// read): the tally moves by the difference, on condition that the part is still
+    /// `held`, so that a load run twice, or alongside drafts, counts each figure once.
+    pub fn set_starting_part(held: Option<(i64, i64)>, to: (i64, i64)) -> (Update, Condition) {
+        let (trips, amount) = held.unwrap_or((0, 0));
+        let update = Self::add(to.0 - trips, to.1 - amount)
+            .set(START_TRIPS, to.0)
+            .set(START_AMOUNT, to.1);
+        let condition = match held {
+            Some((t, a)) => Condition::All(vec![
+                Condition::equals(START_TRIPS, t),
+                Condition::equals(START_AMOUNT, a),
+            ]),
+            None => Condition::AttrMissing(START_TRIPS.into()),
+        };
+        (update, condition)
+    }
 }
+
+const START_TRIPS: &str = "start_trips";
+const START_AMOUNT: &str = "start_amount";
 
 /// A campaign's incentive totals of one month (see [`keys::incentive_totals`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
