@@ -43,44 +43,20 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     let month = today.format("%Y-%m").to_string();
 
     // Loaded by a registry admin; territory and application tokens may not.
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url("/v2/campaigns"),
-        Some(&token),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, created) = server.post("/v2/campaigns", &token, doc.clone()).await;
     assert_eq!(s, 403, "{created}");
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url("/v2/campaigns"),
-        Some(&admin),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, created) = server.post("/v2/campaigns", &admin, doc.clone()).await;
     assert_eq!(s, 201, "{created}");
     assert_eq!(
         (created["version"].clone(), created["status"].clone()),
         (json!(1), json!("active"))
     );
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/campaigns"),
-        Some(&admin),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/campaigns", &admin, doc.clone()).await;
     assert_eq!(s, 409, "the id exists");
 
     // The passenger's declared 21.5 km: 100 + 21.5 = 121.5 → 122 c per seat.
     for id in ["d-1", "d-2", "d-3"] {
-        let (s, _, r) = call(
-            Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(journey(id)),
-        )
-        .await;
+        let (s, _, r) = server.post("/v2/journeys", &token, journey(id)).await;
         assert_eq!(s, 201, "{r}");
         let status = wait_status(&server, &token, id, "ok").await;
         let want = if id == "d-3" { 0 } else { 122 };
@@ -117,13 +93,7 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
             insee_only[p][end] = json!({"datetime": dt, "insee": "75056"});
         }
     }
-    call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(insee_only),
-    )
-    .await;
+    server.post("/v2/journeys", &token, insee_only).await;
     let status = wait_status(&server, &token, "d-insee", "ok").await;
     assert_eq!(status["incentives"], json!([]));
     // The status says which campaign was active and why it does not pay.
@@ -180,13 +150,12 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     assert_eq!(page["incentives"].as_array().unwrap().len(), 6);
     assert_eq!(status_code(&listing, &other).await, 404);
     assert_eq!(status_code(&listing, &token).await, 403);
-    let (s, _, e) = call(
-        Method::GET,
-        &server.url("/v2/campaigns/paris-test/incentives?month=2025-13"),
-        Some(&territory),
-        None,
-    )
-    .await;
+    let (s, _, e) = server
+        .get(
+            "/v2/campaigns/paris-test/incentives?month=2025-13",
+            &territory,
+        )
+        .await;
     assert_eq!((s, paths(&e)), (400, vec!["month".to_owned()]));
     let (_, headers, text) = get_csv(&listing, &territory).await;
     assert_eq!(headers["x-total-amount"], "488");
@@ -221,21 +190,11 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     );
 
     // Canceling d-1 cancels its drafts at once and frees its place under the daily cap.
-    let (s, _, _) = call(
-        Method::DELETE,
-        &server.url("/v2/journeys/d-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, _) = server
+        .send(Method::DELETE, "/v2/journeys/d-1", &token, None)
+        .await;
     assert_eq!(s, 200);
-    let (_, _, status) = call(
-        Method::GET,
-        &server.url("/v2/journeys/d-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, _, status) = server.get("/v2/journeys/d-1", &token).await;
     assert_eq!(
         amounts(&status),
         vec![
@@ -248,23 +207,13 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     let canceled = listing.replace("status=draft", "status=canceled");
     let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
     assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
-    call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(journey("d-4")),
-    )
-    .await;
+    server.post("/v2/journeys", &token, journey("d-4")).await;
     let status = wait_status(&server, &token, "d-4", "ok").await;
     assert_eq!(amounts(&status)[0].1, 122, "{status}");
     // Canceling again changes nothing.
-    let (s, _, _) = call(
-        Method::DELETE,
-        &server.url("/v2/journeys/d-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, _) = server
+        .send(Method::DELETE, "/v2/journeys/d-1", &token, None)
+        .await;
     assert_eq!(s, 200);
     let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
     assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
@@ -388,13 +337,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
         .await
         .unwrap();
     assert_eq!(raw.status().as_u16(), 400);
-    let (_, _, list) = call(
-        Method::GET,
-        &server.url("/v2/campaigns"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let (_, _, list) = server.get("/v2/campaigns", &admin).await;
     assert_eq!(list["campaigns"], json!([]), "nothing written");
 
     // The CLI refuses the same way, and loads the shipped examples.

@@ -12,7 +12,8 @@ use registry_core::config::Config;
 use registry_core::domain::operator::OperatorId;
 use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
 use registry_core::records::journey::JourneyRecord;
-use registry_testkit::app::{signing_key, sqlite_app};
+use registry_testkit::app::{create_campaign, signing_key, sqlite_app, store_processed};
+use registry_testkit::docs::campaign_2025;
 use serde_json::{json, Value};
 
 fn events_dir() -> &'static Path {
@@ -721,25 +722,11 @@ async fn monthly_worker(app: &App, run: &Value) -> Value {
 /// Campaign `m-2025` (Paris, 1.00 to the driver) and journey `m-1` of `operator` on
 /// 12 March 2025, stored as acceptance writes it and processed: one draft of 100.
 async fn paid_march_journey(app: &App, operator: OperatorId) {
-    let doc = json!({
-        "id": "m-2025", "name": "m", "territory_name": "t",
-        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-        "pays": ["driver"],
-        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
-    });
-    registry_core::campaigns::create(app, doc.to_string().as_bytes())
-        .await
-        .unwrap();
+    let doc = campaign_2025("m-2025", json!({"name": "m", "territory_name": "t"}));
+    create_campaign(app, &doc).await;
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item =
-        JourneyRecord::accepted_item(&app.config.hash_secret, operator, &journey, at).unwrap();
-    app.store.put(item, None).await.unwrap();
-    registry_core::jobs::process::journey(app, operator, "m-1")
-        .await
-        .unwrap();
+    store_processed(app, operator, &journey, at).await;
 }
 
 /// The scheduled sample plans the previous month (Paris); a manual invocation names a

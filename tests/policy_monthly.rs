@@ -244,13 +244,13 @@ async fn operators_read_their_monthly_statement_over_http() {
     let admin = server.admin_token.clone().unwrap();
     let (op, token) = operator_with_token(&server, None).await;
     let (other_op, other) = operator_with_token(&server, None).await;
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{op}/applications")),
-        Some(&admin),
-        Some(json!({"name": "acquisition", "permissions": ["journey.create"]})),
-    )
-    .await;
+    let (s, _, created) = server
+        .post(
+            &format!("/v2/operators/{op}/applications"),
+            &admin,
+            json!({"name": "acquisition", "permissions": ["journey.create"]}),
+        )
+        .await;
     assert_eq!(s, 201, "{created}");
     let no_read = created["token"].as_str().unwrap().to_owned();
     load_campaign(&dir, data, &["driver", "passenger"]);
@@ -368,15 +368,12 @@ async fn operators_read_their_monthly_statement_over_http() {
     let (s, _, by_admin) = call(Method::GET, &statement, Some(&admin), None).await;
     assert_eq!(s, 200);
     assert_eq!(by_admin["lines"], page["lines"]);
-    let (s, _, theirs) = call(
-        Method::GET,
-        &server.url(&format!(
-            "/v2/operators/{other_op}/incentives?month=2025-03"
-        )),
-        Some(&other),
-        None,
-    )
-    .await;
+    let (s, _, theirs) = server
+        .get(
+            &format!("/v2/operators/{other_op}/incentives?month=2025-03"),
+            &other,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(theirs["lines"].as_array().unwrap().len(), 2, "{theirs}");
     assert_eq!(theirs["lines"][0]["journey_id"], "x1");

@@ -18,3 +18,17 @@ pub mod docs;
 pub mod keys;
 pub mod moto;
 pub mod serve;
+
+/// One `#[tokio::test]` per store for an `async fn(Backend)`:
+/// `each_store!(check => check_on_sqlite: Sqlite, check_on_dynamodb: DynamoDb);`.
+#[macro_export]
+macro_rules! each_store {
+    ($check:ident => $($name:ident: $backend:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                $check($crate::app::Backend::$backend).await;
+            }
+        )+
+    };
+}

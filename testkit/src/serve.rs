@@ -73,6 +73,33 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// [`call`] of `method` on `path` of this server with the bearer `token`.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        call(method, &self.url(path), Some(token), body).await
+    }
+
+    /// [`Server::send`] of a GET.
+    pub async fn get(&self, path: &str, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    /// [`Server::send`] of a POST with a JSON body.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
     pub fn kill(mut self) {
         let _ = self.child.kill(); // SIGKILL on Unix: no chance to flush anything.
         let _ = self.child.wait();
