@@ -144,7 +144,7 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     let listing = server.url(&format!(
         "/v2/campaigns/paris-test/incentives?month={month}&status=draft"
     ));
-    let (s, _, page) = call(Method::GET, &listing, Some(&territory), None).await;
+    let (s, _, page) = get_url(&listing, &territory).await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["totals"], json!({"count": 6, "amount": 4 * 122}));
     assert_eq!(page["incentives"].as_array().unwrap().len(), 6);
@@ -168,21 +168,9 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     );
     assert!(text.contains(",trips_per_day,"));
     // Pages of 4: a cursor to the rest.
-    let (_, _, first) = call(
-        Method::GET,
-        &format!("{listing}&limit=4"),
-        Some(&territory),
-        None,
-    )
-    .await;
+    let (_, _, first) = get_url(&format!("{listing}&limit=4"), &territory).await;
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
-    let (_, _, second) = call(
-        Method::GET,
-        &format!("{listing}&limit=4&cursor={cursor}"),
-        Some(&territory),
-        None,
-    )
-    .await;
+    let (_, _, second) = get_url(&format!("{listing}&limit=4&cursor={cursor}"), &territory).await;
     assert_eq!(
         first["incentives"].as_array().unwrap().len()
             + second["incentives"].as_array().unwrap().len(),
@@ -202,10 +190,10 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
             ("passenger".into(), 122, "canceled".into())
         ]
     );
-    let (_, _, page) = call(Method::GET, &listing, Some(&territory), None).await;
+    let (_, _, page) = get_url(&listing, &territory).await;
     assert_eq!(page["totals"], json!({"count": 4, "amount": 2 * 122}));
     let canceled = listing.replace("status=draft", "status=canceled");
-    let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
+    let (_, _, page) = get_url(&canceled, &territory).await;
     assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
     server.post("/v2/journeys", &token, journey("d-4")).await;
     let status = wait_status(&server, &token, "d-4", "ok").await;
@@ -215,34 +203,27 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
         .send(Method::DELETE, "/v2/journeys/d-1", &token, None)
         .await;
     assert_eq!(s, 200);
-    let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
+    let (_, _, page) = get_url(&canceled, &territory).await;
     assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
 
     // A started campaign cannot be updated, only closed (not in the past).
     let url = server.url("/v2/campaigns/paris-test");
     let (s, _, _) = call(Method::PUT, &url, Some(&admin), Some(doc.clone())).await;
     assert_eq!(s, 409);
-    let (s, _, e) = call(
-        Method::POST,
+    let (s, _, e) = post_url(
         &format!("{url}/close"),
-        Some(&admin),
-        Some(json!({"last_day": "2020-01-01"})),
+        &admin,
+        json!({"last_day": "2020-01-01"}),
     )
     .await;
     assert_eq!((s, paths(&e)), (400, vec!["/last_day".to_owned()]));
-    let (s, _, closed) = call(
-        Method::POST,
-        &format!("{url}/close"),
-        Some(&admin),
-        Some(json!({})),
-    )
-    .await;
+    let (s, _, closed) = post_url(&format!("{url}/close"), &admin, json!({})).await;
     assert_eq!(s, 200, "{closed}");
     assert_eq!(
         (closed["status"].clone(), closed["version"].clone()),
         (json!("closed"), json!(2))
     );
-    let (_, _, read) = call(Method::GET, &url, Some(&territory), None).await;
+    let (_, _, read) = get_url(&url, &territory).await;
     assert_eq!(read["history"].as_array().unwrap().len(), 2);
     assert_eq!(read["history"][1]["action"], "closed");
 }
@@ -261,7 +242,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
     let post = |doc: Value| {
         let url = server.url("/v2/campaigns");
         let admin = admin.clone();
-        async move { call(Method::POST, &url, Some(&admin), Some(doc)).await }
+        async move { post_url(&url, &admin, doc).await }
     };
     let mut bad = campaign("bad", today);
     bad["amount"] = json!({"mode": "first_matching_band", "bands": [

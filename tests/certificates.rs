@@ -351,7 +351,7 @@ async fn certificate_auth_and_bad_input() {
         ),
         (json!([1]), vec![""]),
     ] {
-        let (s, _, err) = call(Method::POST, &url, Some(&token), Some(body.clone())).await;
+        let (s, _, err) = post_url(&url, &token, body.clone()).await;
         assert_eq!(s, 400, "{body}: {err}");
         let got: Vec<&str> = err["error"]["details"]
             .as_array()
@@ -362,11 +362,10 @@ async fn certificate_auth_and_bad_input() {
         assert_eq!(got, paths, "{body}: {err}");
         assert_eq!(err["error"]["code"], "invalid_certificate");
     }
-    let (s, _, err) = call(
-        Method::POST,
+    let (s, _, err) = post_url(
         &url,
-        Some(&token),
-        Some(json!({"identity": {"phone": PASSENGER}, "start_at": Utc::now().to_rfc3339()})),
+        &token,
+        json!({"identity": {"phone": PASSENGER}, "start_at": Utc::now().to_rfc3339()}),
     )
     .await;
     assert_eq!(s, 400, "a start after the default end: {err}");

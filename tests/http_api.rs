@@ -223,42 +223,21 @@ async fn auth_rules_401_403_404_and_revocation() {
         status(Method::POST, &journeys, Some(&token_b), Some(doc.clone())).await,
         201
     );
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(&token_b),
-            None
-        )
-        .await,
-        403
-    );
+    assert_eq!(server.get("/v2/journeys/shared-id", &token_b).await.0, 403);
     assert_eq!(
         status(Method::POST, &journeys, Some(&admin), Some(doc.clone())).await,
         403
     );
     assert_eq!(
-        status(
-            Method::POST,
-            &server.url("/v2/operators"),
-            Some(&token_a),
-            Some(json!({"name": "x"}))
-        )
-        .await,
+        server
+            .post("/v2/operators", &token_a, json!({"name": "x"}))
+            .await
+            .0,
         403
     );
 
     // 404: another operator's journey, another operator's admin routes.
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(&token_a),
-            None
-        )
-        .await,
-        404
-    );
+    assert_eq!(server.get("/v2/journeys/shared-id", &token_a).await.0, 404);
     let (s, _, op_admin) = server
         .post(
             &format!("/v2/operators/{op_a}/applications"),
@@ -270,23 +249,17 @@ async fn auth_rules_401_403_404_and_revocation() {
     let op_admin_id = op_admin["token_id"].as_str().unwrap().to_owned();
     let op_admin = op_admin["token"].as_str().unwrap().to_owned();
     assert_eq!(
-        status(
-            Method::GET,
-            &server.url(&format!("/v2/operators/{op_b}/applications")),
-            Some(&op_admin),
-            None
-        )
-        .await,
+        server
+            .get(&format!("/v2/operators/{op_b}/applications"), &op_admin)
+            .await
+            .0,
         404
     );
     assert_eq!(
-        status(
-            Method::GET,
-            &server.url(&format!("/v2/operators/{op_b}")),
-            Some(&op_admin),
-            None
-        )
-        .await,
+        server
+            .get(&format!("/v2/operators/{op_b}"), &op_admin)
+            .await
+            .0,
         404
     );
     // An operator admin manages its own application tokens but cannot make admins.
@@ -300,13 +273,14 @@ async fn auth_rules_401_403_404_and_revocation() {
     assert_eq!(s, 201);
     assert_eq!(created["permissions"], json!(["journey.read"]));
     assert_eq!(
-        status(
-            Method::POST,
-            &server.url(&format!("/v2/operators/{op_a}/applications")),
-            Some(&op_admin),
-            Some(json!({"name": "x", "role": "operator_admin"}))
-        )
-        .await,
+        server
+            .post(
+                &format!("/v2/operators/{op_a}/applications"),
+                &op_admin,
+                json!({"name": "x", "role": "operator_admin"})
+            )
+            .await
+            .0,
         403
     );
     // Bad token requests name the field.
@@ -331,13 +305,14 @@ async fn auth_rules_401_403_404_and_revocation() {
         (400, Some("/siret"))
     );
     assert_eq!(
-        status(
-            Method::POST,
-            &server.url("/v2/operators/999/applications"),
-            Some(&admin),
-            Some(json!({"name": "x"}))
-        )
-        .await,
+        server
+            .post(
+                "/v2/operators/999/applications",
+                &admin,
+                json!({"name": "x"})
+            )
+            .await
+            .0,
         404
     );
 
@@ -350,30 +325,12 @@ async fn auth_rules_401_403_404_and_revocation() {
     assert!(!listed.contains(&token_a[token_a.len() - 43..]) && !listed.contains("secret"));
     let reader_id = created["token_id"].as_str().unwrap();
     let reader = created["token"].as_str().unwrap();
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(reader),
-            None
-        )
-        .await,
-        404
-    );
+    assert_eq!(server.get("/v2/journeys/shared-id", reader).await.0, 404);
     let revoke = server.url(&format!("/v2/operators/{op_a}/applications/{reader_id}"));
     let (s, _, first) = call(Method::DELETE, &revoke, Some(&op_admin), None).await;
     assert_eq!(s, 200);
     assert!(first["revoked_at"].is_string());
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(reader),
-            None
-        )
-        .await,
-        401
-    );
+    assert_eq!(server.get("/v2/journeys/shared-id", reader).await.0, 401);
     let (s, _, second) = call(Method::DELETE, &revoke, Some(&op_admin), None).await;
     assert_eq!((s, &second["revoked_at"]), (200, &first["revoked_at"]));
     // An operator admin neither sees nor revokes admin tokens, its own included.
@@ -409,13 +366,15 @@ async fn auth_rules_401_403_404_and_revocation() {
     );
     // Another operator cannot revoke it (404), and an unknown token is 404.
     assert_eq!(
-        status(
-            Method::DELETE,
-            &server.url(&format!("/v2/operators/{op_b}/applications/{reader_id}")),
-            Some(&admin),
-            None
-        )
-        .await,
+        server
+            .send(
+                Method::DELETE,
+                &format!("/v2/operators/{op_b}/applications/{reader_id}"),
+                &admin,
+                None
+            )
+            .await
+            .0,
         404
     );
 }
@@ -672,16 +631,13 @@ async fn journeys_are_canceled_once_kept_and_never_processed_again() {
     );
     assert_eq!(status(Method::DELETE, &url, Some(&other), None).await, 404);
     assert_eq!(
-        status(
-            Method::DELETE,
-            &server.url("/v2/journeys/nope"),
-            Some(&token),
-            None
-        )
-        .await,
+        server
+            .send(Method::DELETE, "/v2/journeys/nope", &token, None)
+            .await
+            .0,
         404
     );
-    let (_, _, still) = call(Method::GET, &url, Some(&token), None).await;
+    let (_, _, still) = get_url(&url, &token).await;
     assert_ne!(still["status"], "canceled");
 
     // Canceled with a reason; again: the same canceled_at. An empty body is fine too.
@@ -701,7 +657,7 @@ async fn journeys_are_canceled_once_kept_and_never_processed_again() {
     assert_eq!((s, &again["canceled_at"]), (200, &first["canceled_at"]));
     // Kept, and it stays canceled: processing never turns it back to ok.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (s, _, status) = call(Method::GET, &url, Some(&token), None).await;
+    let (s, _, status) = get_url(&url, &token).await;
     assert_eq!((s, status["status"].as_str()), (200, Some("canceled")));
     // The same document sent again is still a replay of the original receipt, not a new journey.
     let (s, _, _) = server.post("/v2/journeys", &token, journey("c-1")).await;
@@ -986,13 +942,7 @@ async fn cee_history_survives_a_hash_secret_rotation() {
     let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", old)]);
     let (_, token) = cee_operator(&server).await;
     let url = server.url("/v2/policies/cee");
-    let (s, _, first) = call(
-        Method::POST,
-        &url,
-        Some(&token),
-        Some(long_application("ROTATE01", 9)),
-    )
-    .await;
+    let (s, _, first) = post_url(&url, &token, long_application("ROTATE01", 9)).await;
     assert_eq!(s, 201, "{first}");
     drop(server);
 
@@ -1005,13 +955,7 @@ async fn cee_history_survives_a_hash_secret_rotation() {
         ],
     );
     let url = server.url("/v2/policies/cee");
-    let (s, _, err) = call(
-        Method::POST,
-        &url,
-        Some(&token),
-        Some(long_application("ROTATE02", 9)),
-    )
-    .await;
+    let (s, _, err) = post_url(&url, &token, long_application("ROTATE02", 9)).await;
     assert_eq!(s, 409, "{err}");
     assert_eq!(
         err["error"]["data"],
@@ -1022,13 +966,7 @@ async fn cee_history_survives_a_hash_secret_rotation() {
     // The previous secret removed: the old registration is no longer found.
     let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", new)]);
     let url = server.url("/v2/policies/cee");
-    let (s, _, second) = call(
-        Method::POST,
-        &url,
-        Some(&token),
-        Some(long_application("ROTATE02", 9)),
-    )
-    .await;
+    let (s, _, second) = post_url(&url, &token, long_application("ROTATE02", 9)).await;
     assert_eq!(s, 201, "{second}");
 }
 
@@ -1158,7 +1096,7 @@ async fn cee_token_verifies_with_openssl_against_the_published_key() {
     // Deterministic: deleted and registered again, the same facts give the same token.
     let uuid = created["uuid"].as_str().unwrap();
     let path = server.url(&format!("/v2/policies/cee/{uuid}"));
-    let (s, _, found) = call(Method::GET, &path, Some(&token), None).await;
+    let (s, _, found) = get_url(&path, &token).await;
     assert_eq!((s, &found["token"]), (200, &created["token"]));
     assert_eq!(status(Method::DELETE, &path, Some(&token), None).await, 204);
     let (s, _, again) = server

@@ -13,7 +13,6 @@ use registry_core::admin::{self, TokenRequest};
 use registry_core::api::router::RouteId;
 use registry_core::app::App;
 use registry_core::config::Config;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 /// What the test requests carry that must never be logged (compared case-insensitively).
@@ -108,30 +107,18 @@ async fn serve_logs_neither_personal_data_nor_tokens_at_debug_level() {
     let journeys = server.url("/v2/journeys");
 
     // Accepted, then processed by the worker.
-    let (s, _, body) = call(
-        Method::POST,
-        &journeys,
-        Some(&token),
-        Some(personal_journey("p-1")),
-    )
-    .await;
+    let (s, _, body) = post_url(&journeys, &token, personal_journey("p-1")).await;
     assert_eq!(s, 201, "{body}");
     // Refused: a bad email (the error names the field, the log must not carry the value).
     let mut bad = personal_journey("p-2");
     bad["passenger"]["identity"]["email"] = json!("not-an-email-xqv");
-    let (s, _, _) = call(Method::POST, &journeys, Some(&token), Some(bad)).await;
+    let (s, _, _) = post_url(&journeys, &token, bad).await;
     assert_eq!(s, 400);
     // A wrong token and a malformed one.
     let last = if token.ends_with('0') { '1' } else { '0' };
     let wrong = format!("{}{last}", &token[..token.len() - 1]);
     for t in [wrong.as_str(), "Zephyrine-Quintavalle"] {
-        let (s, _, _) = call(
-            Method::POST,
-            &journeys,
-            Some(t),
-            Some(personal_journey("p-3")),
-        )
-        .await;
+        let (s, _, _) = post_url(&journeys, t, personal_journey("p-3")).await;
         assert_eq!(s, 401);
     }
     // CEE: a simulation and a registration carrying a licence, a name and a phone.

@@ -164,13 +164,7 @@ async fn crash_kill_9_under_load_loses_nothing_and_processes_once() {
     let retry: Vec<String> = outcomes.lock().unwrap().unknown.iter().cloned().collect();
     let mut accepted = outcomes.lock().unwrap().accepted.clone();
     for id in retry {
-        let s = status(
-            reqwest::Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(journey(&id)),
-        )
-        .await;
+        let s = server.post("/v2/journeys", &token, journey(&id)).await.0;
         assert!(s == 200 || s == 201, "retry of {id}: {s}");
         accepted.insert(id);
     }

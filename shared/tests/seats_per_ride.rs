@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use chrono::TimeZone;
 use registry_core::app::App;
-use registry_core::campaigns::monthly::{self, Month};
 use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
 use registry_core::records::keys;
-use registry_testkit::app::{create_campaign, store_accepted, Backend, TestApp};
+use registry_testkit::app::{create_campaign, run_month, store_accepted, Backend, TestApp};
 use registry_testkit::docs::campaign_2025;
 use serde_json::json;
 
@@ -105,21 +104,9 @@ async fn seats_per_ride_caps_a_ride(backend: Backend) {
     ride_b.sort();
     assert_eq!(ride_b, vec![0, 100]);
 
-    let month = Month::parse("2025-03").unwrap();
-    let report = monthly::run_campaign(
-        app,
-        std::slice::from_ref(&campaign),
-        &campaign,
-        month,
-        false,
-    )
-    .await
-    .unwrap();
-    let lines = monthly::read_final(app, &campaign.id, month, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .lines;
+    let (report, stored) =
+        run_month(app, std::slice::from_ref(&campaign), &campaign, "2025-03").await;
+    let lines = stored.lines;
     let status = |id: &str| -> Vec<(String, i64, Option<String>)> {
         lines
             .iter()

@@ -5,12 +5,12 @@
 
 use chrono::TimeZone;
 use registry_core::app::App;
-use registry_core::campaigns::{self, monthly, CampaignError};
+use registry_core::campaigns::{self, CampaignError};
 use registry_core::domain::campaign::CampaignId;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
 use registry_core::records::keys;
-use registry_testkit::app::{create_campaign, store_processed, Backend, TestApp};
+use registry_testkit::app::{create_campaign, run_month, store_processed, Backend, TestApp};
 use registry_testkit::docs::campaign_2025;
 use serde_json::json;
 
@@ -120,15 +120,7 @@ async fn starting_counters_on(backend: Backend) {
     // The monthly run starts from the stored starting counters.
     let all = campaigns::all(app).await.unwrap();
     let campaign = all.iter().find(|c| c.id.as_str() == "moved").unwrap();
-    let month = monthly::Month::parse("2025-03").unwrap();
-    monthly::run_campaign(app, &all, campaign, month, false)
-        .await
-        .unwrap();
-    let lines = monthly::read_final(app, &campaign.id, month, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .lines;
+    let lines = run_month(app, &all, campaign, "2025-03").await.1.lines;
     let paid: Vec<(String, i64)> = lines
         .iter()
         .map(|l| (l.journey_id.clone(), l.amount))

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use registry_core::admin;
 use registry_core::app::App;
+use registry_core::campaigns::monthly::{self, Final, Month, Report};
 use registry_core::clock::FixedClock;
 use registry_core::config::{Config, StoreKind};
 use registry_core::domain::campaign::Campaign;
@@ -192,6 +193,25 @@ pub async fn store_processed(app: &App, op: OperatorId, doc: &Value, at: DateTim
     registry_core::jobs::process::journey(app, op, id)
         .await
         .expect("journey processed");
+}
+
+/// The monthly run of `campaign` over `month` (`all`: every campaign, for op3), by hand
+/// and not forced; its report and the final record it wrote.
+pub async fn run_month(
+    app: &App,
+    all: &[Arc<Campaign>],
+    campaign: &Campaign,
+    month: &str,
+) -> (Report, Final) {
+    let month = Month::parse(month).expect("month");
+    let report = monthly::run_campaign(app, all, campaign, month, false)
+        .await
+        .expect("monthly run");
+    let stored = monthly::read_final(app, &campaign.id, month, None)
+        .await
+        .expect("final record read")
+        .expect("final record");
+    (report, stored)
 }
 
 /// Runs what `queue` holds as the queue consumer does (tasks for `app`), until it is empty.

@@ -145,6 +145,20 @@ pub async fn call(
     (status, headers, value)
 }
 
+/// [`call`] of a GET of `url` with the bearer `token`.
+pub async fn get_url(url: &str, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    call(reqwest::Method::GET, url, Some(token), None).await
+}
+
+/// [`call`] of a POST of `body` to `url` with the bearer `token`.
+pub async fn post_url(
+    url: &str,
+    token: &str,
+    body: Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    call(reqwest::Method::POST, url, Some(token), Some(body)).await
+}
+
 /// A new operator and an application token with every permission (or the given ones).
 pub async fn operator_with_token(server: &Server, permissions: Option<&[&str]>) -> (u64, String) {
     let admin = server.admin_token.as_deref().expect("admin token");
