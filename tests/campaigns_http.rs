@@ -103,44 +103,8 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     );
 
     // The territory reads its campaign's drafts, with totals, as JSON and CSV.
-    let (ok, out) = cli(&[
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-        "admin",
-        "token",
-        "create",
-        "--role",
-        "territory",
-        "--territory",
-        "paris",
-        "--name",
-        "Paris",
-    ]);
-    assert!(ok, "{out}");
-    let territory = serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (ok, out) = cli(&[
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-        "admin",
-        "token",
-        "create",
-        "--role",
-        "territory",
-        "--territory",
-        "lyon",
-        "--name",
-        "Lyon",
-    ]);
-    assert!(ok, "{out}");
-    let other = serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let territory = territory_token(data.to_str().unwrap(), "paris", "Paris");
+    let other = territory_token(data.to_str().unwrap(), "lyon", "Lyon");
     let listing = server.url(&format!(
         "/v2/campaigns/paris-test/incentives?month={month}&status=draft"
     ));

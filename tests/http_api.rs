@@ -239,8 +239,8 @@ async fn auth_rules_401_403_404_and_revocation() {
     // 404: another operator's journey, another operator's admin routes.
     assert_eq!(server.get("/v2/journeys/shared-id", &token_a).await.0, 404);
     let (s, _, op_admin) = server
-        .post(
-            &format!("/v2/operators/{op_a}/applications"),
+        .create_application(
+            op_a,
             &admin,
             json!({"name": "alice", "role": "operator_admin"}),
         )
@@ -264,8 +264,8 @@ async fn auth_rules_401_403_404_and_revocation() {
     );
     // An operator admin manages its own application tokens but cannot make admins.
     let (s, _, created) = server
-        .post(
-            &format!("/v2/operators/{op_a}/applications"),
+        .create_application(
+            op_a,
             &op_admin,
             json!({"name": "reader", "permissions": ["journey.read"]}),
         )
@@ -274,8 +274,8 @@ async fn auth_rules_401_403_404_and_revocation() {
     assert_eq!(created["permissions"], json!(["journey.read"]));
     assert_eq!(
         server
-            .post(
-                &format!("/v2/operators/{op_a}/applications"),
+            .create_application(
+                op_a,
                 &op_admin,
                 json!({"name": "x", "role": "operator_admin"})
             )
@@ -285,8 +285,8 @@ async fn auth_rules_401_403_404_and_revocation() {
     );
     // Bad token requests name the field.
     let (s, _, e) = server
-        .post(
-            &format!("/v2/operators/{op_a}/applications"),
+        .create_application(
+            op_a,
             &op_admin,
             json!({"name": "x", "permissions": ["journey.fly"]}),
         )
@@ -907,11 +907,7 @@ async fn cee_operator(server: &Server) -> (u64, String) {
     assert_eq!(s, 201, "{op}");
     let id = op["id"].as_u64().unwrap();
     let (s, _, token) = server
-        .post(
-            &format!("/v2/operators/{id}/applications"),
-            admin,
-            json!({"name": "backend"}),
-        )
+        .create_application(id, admin, json!({"name": "backend"}))
         .await;
     assert_eq!(s, 201, "{token}");
     (id, token["token"].as_str().unwrap().to_owned())
@@ -1486,11 +1482,7 @@ async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
             .await;
         assert_eq!((s, error_paths(&e)), (400, vec!["/name"]), "{bad:?} {e}");
         let (s, _, e) = server
-            .post(
-                &format!("/v2/operators/{op}/applications"),
-                &admin,
-                json!({"name": bad}),
-            )
+            .create_application(op, &admin, json!({"name": bad}))
             .await;
         assert_eq!((s, error_paths(&e)), (400, vec!["/name"]), "{bad:?} {e}");
         let mut campaign =
@@ -1511,11 +1503,7 @@ async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
         .await;
     assert_eq!(s, 201, "{e}");
     let (s, _, e) = server
-        .post(
-            &format!("/v2/operators/{op}/applications"),
-            &admin,
-            json!({"name": good}),
-        )
+        .create_application(op, &admin, json!({"name": good}))
         .await;
     assert_eq!(s, 201, "{e}");
 

@@ -15,25 +15,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 fn token(data: &str, territory: &str) -> String {
-    let (ok, out) = cli(&[
-        "--json",
-        "--data",
-        data,
-        "admin",
-        "token",
-        "create",
-        "--role",
-        "territory",
-        "--territory",
-        territory,
-        "--name",
-        territory,
-    ]);
-    assert!(ok, "{out}");
-    serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    territory_token(data, territory, territory)
 }
 
 /// Loads the campaign of these tests with `registry admin campaign load`: Paris, 2025, a
@@ -227,8 +209,8 @@ async fn operators_read_their_monthly_statement_over_http() {
     let (op, token) = operator_with_token(&server, None).await;
     let (other_op, other) = operator_with_token(&server, None).await;
     let (s, _, created) = server
-        .post(
-            &format!("/v2/operators/{op}/applications"),
+        .create_application(
+            op,
             &admin,
             json!({"name": "acquisition", "permissions": ["journey.create"]}),
         )

@@ -100,6 +100,17 @@ impl Server {
             .await
     }
 
+    /// `POST /v2/operators/{op}/applications` of `body` with `token`: a new application token.
+    pub async fn create_application(
+        &self,
+        op: impl std::fmt::Display,
+        token: &str,
+        body: Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.post(&format!("/v2/operators/{op}/applications"), token, body)
+            .await
+    }
+
     pub fn kill(mut self) {
         let _ = self.child.kill(); // SIGKILL on Unix: no chance to flush anything.
         let _ = self.child.wait();
@@ -157,6 +168,28 @@ pub async fn post_url(
     body: Value,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
     call(reqwest::Method::POST, url, Some(token), Some(body)).await
+}
+
+/// A new territory token (`registry admin token create --role territory`) on the store
+/// `data`.
+pub fn territory_token(data: &str, territory: &str, name: &str) -> String {
+    let (ok, out) = cli(&[
+        "--json",
+        "--data",
+        data,
+        "admin",
+        "token",
+        "create",
+        "--role",
+        "territory",
+        "--territory",
+        territory,
+        "--name",
+        name,
+    ]);
+    assert!(ok, "{out}");
+    let created: Value = serde_json::from_str(out.trim()).expect("JSON");
+    created["token"].as_str().expect("token").to_owned()
 }
 
 /// A new operator and an application token with every permission (or the given ones).
