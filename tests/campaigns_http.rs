@@ -291,14 +291,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
     bad["pays"] = json!(["nobody"]);
     std::fs::write(&file, bad.to_string()).unwrap();
     let data = data.to_str().unwrap();
-    let (ok, _) = cli(&[
-        "admin",
-        "campaign",
-        "load",
-        file.to_str().unwrap(),
-        "--data",
-        data,
-    ]);
+    let (ok, _) = load_campaign_file(&file, data);
     assert!(!ok);
     // An operator a campaign names must exist: boost-days has a window for operator 3.
     for n in 1..=3 {
@@ -317,14 +310,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
     let mut loaded = 0;
     for entry in std::fs::read_dir(examples).unwrap() {
         let path = entry.unwrap().path();
-        let (ok, out) = cli(&[
-            "admin",
-            "campaign",
-            "load",
-            path.to_str().unwrap(),
-            "--data",
-            data,
-        ]);
+        let (ok, out) = load_campaign_file(&path, data);
         assert!(ok, "{}: {out}", path.display());
         loaded += 1;
     }

@@ -36,14 +36,7 @@ fn load_campaign(dir: &tempfile::TempDir, data: &str, pays: &[&str]) {
         .to_string(),
     )
     .unwrap();
-    let (ok, out) = cli(&[
-        "admin",
-        "campaign",
-        "load",
-        campaign.to_str().unwrap(),
-        "--data",
-        data,
-    ]);
+    let (ok, out) = load_campaign_file(&campaign, data);
     assert!(ok, "{out}");
 }
 

@@ -170,23 +170,20 @@ pub async fn post_url(
     call(reqwest::Method::POST, url, Some(token), Some(body)).await
 }
 
+/// `registry admin campaign load FILE` on the store `data`: whether it succeeded, and its
+/// output.
+pub fn load_campaign_file(file: &Path, data: &str) -> (bool, String) {
+    let file = file.to_str().expect("UTF-8 path");
+    cli(&["admin", "campaign", "load", file, "--data", data])
+}
+
 /// A new territory token (`registry admin token create --role territory`) on the store
 /// `data`.
 pub fn territory_token(data: &str, territory: &str, name: &str) -> String {
-    let (ok, out) = cli(&[
-        "--json",
-        "--data",
-        data,
-        "admin",
-        "token",
-        "create",
-        "--role",
-        "territory",
-        "--territory",
-        territory,
-        "--name",
-        name,
-    ]);
+    let mut args = vec!["--json", "--data", data];
+    args.extend("admin token create --role territory --territory".split(' '));
+    args.extend([territory, "--name", name]);
+    let (ok, out) = cli(&args);
     assert!(ok, "{out}");
     let created: Value = serde_json::from_str(out.trim()).expect("JSON");
     created["token"].as_str().expect("token").to_owned()
