@@ -43,44 +43,20 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     let month = today.format("%Y-%m").to_string();
 
     // Loaded by a registry admin; territory and application tokens may not.
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url("/v2/campaigns"),
-        Some(&token),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, created) = server.post("/v2/campaigns", &token, doc.clone()).await;
     assert_eq!(s, 403, "{created}");
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url("/v2/campaigns"),
-        Some(&admin),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, created) = server.post("/v2/campaigns", &admin, doc.clone()).await;
     assert_eq!(s, 201, "{created}");
     assert_eq!(
         (created["version"].clone(), created["status"].clone()),
         (json!(1), json!("active"))
     );
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/campaigns"),
-        Some(&admin),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/campaigns", &admin, doc.clone()).await;
     assert_eq!(s, 409, "the id exists");
 
     // The passenger's declared 21.5 km: 100 + 21.5 = 121.5 → 122 c per seat.
     for id in ["d-1", "d-2", "d-3"] {
-        let (s, _, r) = call(
-            Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(journey(id)),
-        )
-        .await;
+        let (s, _, r) = server.post("/v2/journeys", &token, journey(id)).await;
         assert_eq!(s, 201, "{r}");
         let status = wait_status(&server, &token, id, "ok").await;
         let want = if id == "d-3" { 0 } else { 122 };
@@ -117,13 +93,7 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
             insee_only[p][end] = json!({"datetime": dt, "insee": "75056"});
         }
     }
-    call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(insee_only),
-    )
-    .await;
+    server.post("/v2/journeys", &token, insee_only).await;
     let status = wait_status(&server, &token, "d-insee", "ok").await;
     assert_eq!(status["incentives"], json!([]));
     // The status says which campaign was active and why it does not pay.
@@ -133,60 +103,23 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     );
 
     // The territory reads its campaign's drafts, with totals, as JSON and CSV.
-    let (ok, out) = cli(&[
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-        "admin",
-        "token",
-        "create",
-        "--role",
-        "territory",
-        "--territory",
-        "paris",
-        "--name",
-        "Paris",
-    ]);
-    assert!(ok, "{out}");
-    let territory = serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (ok, out) = cli(&[
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-        "admin",
-        "token",
-        "create",
-        "--role",
-        "territory",
-        "--territory",
-        "lyon",
-        "--name",
-        "Lyon",
-    ]);
-    assert!(ok, "{out}");
-    let other = serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let territory = territory_token(data.to_str().unwrap(), "paris", "Paris");
+    let other = territory_token(data.to_str().unwrap(), "lyon", "Lyon");
     let listing = server.url(&format!(
         "/v2/campaigns/paris-test/incentives?month={month}&status=draft"
     ));
-    let (s, _, page) = call(Method::GET, &listing, Some(&territory), None).await;
+    let (s, _, page) = get_url(&listing, &territory).await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["totals"], json!({"count": 6, "amount": 4 * 122}));
     assert_eq!(page["incentives"].as_array().unwrap().len(), 6);
     assert_eq!(status_code(&listing, &other).await, 404);
     assert_eq!(status_code(&listing, &token).await, 403);
-    let (s, _, e) = call(
-        Method::GET,
-        &server.url("/v2/campaigns/paris-test/incentives?month=2025-13"),
-        Some(&territory),
-        None,
-    )
-    .await;
+    let (s, _, e) = server
+        .get(
+            "/v2/campaigns/paris-test/incentives?month=2025-13",
+            &territory,
+        )
+        .await;
     assert_eq!((s, paths(&e)), (400, vec!["month".to_owned()]));
     let (_, headers, text) = get_csv(&listing, &territory).await;
     assert_eq!(headers["x-total-amount"], "488");
@@ -199,21 +132,9 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     );
     assert!(text.contains(",trips_per_day,"));
     // Pages of 4: a cursor to the rest.
-    let (_, _, first) = call(
-        Method::GET,
-        &format!("{listing}&limit=4"),
-        Some(&territory),
-        None,
-    )
-    .await;
+    let (_, _, first) = get_url(&format!("{listing}&limit=4"), &territory).await;
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
-    let (_, _, second) = call(
-        Method::GET,
-        &format!("{listing}&limit=4&cursor={cursor}"),
-        Some(&territory),
-        None,
-    )
-    .await;
+    let (_, _, second) = get_url(&format!("{listing}&limit=4&cursor={cursor}"), &territory).await;
     assert_eq!(
         first["incentives"].as_array().unwrap().len()
             + second["incentives"].as_array().unwrap().len(),
@@ -221,21 +142,11 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
     );
 
     // Canceling d-1 cancels its drafts at once and frees its place under the daily cap.
-    let (s, _, _) = call(
-        Method::DELETE,
-        &server.url("/v2/journeys/d-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, _) = server
+        .send(Method::DELETE, "/v2/journeys/d-1", &token, None)
+        .await;
     assert_eq!(s, 200);
-    let (_, _, status) = call(
-        Method::GET,
-        &server.url("/v2/journeys/d-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, _, status) = server.get("/v2/journeys/d-1", &token).await;
     assert_eq!(
         amounts(&status),
         vec![
@@ -243,57 +154,40 @@ async fn drafts_are_computed_at_processing_listed_and_canceled_with_their_journe
             ("passenger".into(), 122, "canceled".into())
         ]
     );
-    let (_, _, page) = call(Method::GET, &listing, Some(&territory), None).await;
+    let (_, _, page) = get_url(&listing, &territory).await;
     assert_eq!(page["totals"], json!({"count": 4, "amount": 2 * 122}));
     let canceled = listing.replace("status=draft", "status=canceled");
-    let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
+    let (_, _, page) = get_url(&canceled, &territory).await;
     assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
-    call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(journey("d-4")),
-    )
-    .await;
+    server.post("/v2/journeys", &token, journey("d-4")).await;
     let status = wait_status(&server, &token, "d-4", "ok").await;
     assert_eq!(amounts(&status)[0].1, 122, "{status}");
     // Canceling again changes nothing.
-    let (s, _, _) = call(
-        Method::DELETE,
-        &server.url("/v2/journeys/d-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, _) = server
+        .send(Method::DELETE, "/v2/journeys/d-1", &token, None)
+        .await;
     assert_eq!(s, 200);
-    let (_, _, page) = call(Method::GET, &canceled, Some(&territory), None).await;
+    let (_, _, page) = get_url(&canceled, &territory).await;
     assert_eq!(page["totals"], json!({"count": 2, "amount": 244}));
 
     // A started campaign cannot be updated, only closed (not in the past).
     let url = server.url("/v2/campaigns/paris-test");
     let (s, _, _) = call(Method::PUT, &url, Some(&admin), Some(doc.clone())).await;
     assert_eq!(s, 409);
-    let (s, _, e) = call(
-        Method::POST,
+    let (s, _, e) = post_url(
         &format!("{url}/close"),
-        Some(&admin),
-        Some(json!({"last_day": "2020-01-01"})),
+        &admin,
+        json!({"last_day": "2020-01-01"}),
     )
     .await;
     assert_eq!((s, paths(&e)), (400, vec!["/last_day".to_owned()]));
-    let (s, _, closed) = call(
-        Method::POST,
-        &format!("{url}/close"),
-        Some(&admin),
-        Some(json!({})),
-    )
-    .await;
+    let (s, _, closed) = post_url(&format!("{url}/close"), &admin, json!({})).await;
     assert_eq!(s, 200, "{closed}");
     assert_eq!(
         (closed["status"].clone(), closed["version"].clone()),
         (json!("closed"), json!(2))
     );
-    let (_, _, read) = call(Method::GET, &url, Some(&territory), None).await;
+    let (_, _, read) = get_url(&url, &territory).await;
     assert_eq!(read["history"].as_array().unwrap().len(), 2);
     assert_eq!(read["history"][1]["action"], "closed");
 }
@@ -312,7 +206,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
     let post = |doc: Value| {
         let url = server.url("/v2/campaigns");
         let admin = admin.clone();
-        async move { call(Method::POST, &url, Some(&admin), Some(doc)).await }
+        async move { post_url(&url, &admin, doc).await }
     };
     let mut bad = campaign("bad", today);
     bad["amount"] = json!({"mode": "first_matching_band", "bands": [
@@ -388,13 +282,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
         .await
         .unwrap();
     assert_eq!(raw.status().as_u16(), 400);
-    let (_, _, list) = call(
-        Method::GET,
-        &server.url("/v2/campaigns"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let (_, _, list) = server.get("/v2/campaigns", &admin).await;
     assert_eq!(list["campaigns"], json!([]), "nothing written");
 
     // The CLI refuses the same way, and loads the shipped examples.
@@ -403,14 +291,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
     bad["pays"] = json!(["nobody"]);
     std::fs::write(&file, bad.to_string()).unwrap();
     let data = data.to_str().unwrap();
-    let (ok, _) = cli(&[
-        "admin",
-        "campaign",
-        "load",
-        file.to_str().unwrap(),
-        "--data",
-        data,
-    ]);
+    let (ok, _) = load_campaign_file(&file, data);
     assert!(!ok);
     // An operator a campaign names must exist: boost-days has a window for operator 3.
     for n in 1..=3 {
@@ -429,14 +310,7 @@ async fn bad_campaign_documents_get_400_with_paths_and_nothing_is_written() {
     let mut loaded = 0;
     for entry in std::fs::read_dir(examples).unwrap() {
         let path = entry.unwrap().path();
-        let (ok, out) = cli(&[
-            "admin",
-            "campaign",
-            "load",
-            path.to_str().unwrap(),
-            "--data",
-            data,
-        ]);
+        let (ok, out) = load_campaign_file(&path, data);
         assert!(ok, "{}: {out}", path.display());
         loaded += 1;
     }

@@ -18,13 +18,7 @@ const PASSENGER: &str = "06 12 34 56 78";
 const DRIVER: &str = "+33698765432";
 
 async fn send(server: &Server, token: &str, doc: &Value) {
-    let (s, _, body) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(token),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, body) = server.post("/v2/journeys", token, doc.clone()).await;
     assert_eq!(s, 201, "{body}");
 }
 
@@ -45,13 +39,7 @@ fn recent(identity: Value) -> Value {
 }
 
 async fn certify(server: &Server, token: &str, body: Value) -> Value {
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url("/v2/certificates"),
-        Some(token),
-        Some(body),
-    )
-    .await;
+    let (s, _, created) = server.post("/v2/certificates", token, body).await;
     assert_eq!(s, 201, "{created}");
     created
 }
@@ -133,13 +121,9 @@ async fn certificates_count_ok_journeys_of_this_operator_and_render_as_pdf_and_p
         wait_ok(&server, &token, id).await;
     }
     wait_ok(&server, &other_operator, "j-1").await;
-    let (s, _, _) = call(
-        Method::DELETE,
-        &server.url("/v2/journeys/j-4"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, _) = server
+        .send(Method::DELETE, "/v2/journeys/j-4", &token, None)
+        .await;
     assert_eq!(s, 200);
 
     // The passenger: j-1 and j-2 (j-4 canceled, the other operator's j-1 not shown).
@@ -184,13 +168,9 @@ async fn certificates_count_ok_journeys_of_this_operator_and_render_as_pdf_and_p
     assert_eq!(default["meta"]["start_at"], Value::Null);
 
     // A cancellation reaches certificates created after it, not those issued before.
-    let (s, _, _) = call(
-        Method::DELETE,
-        &server.url("/v2/journeys/j-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, _) = server
+        .send(Method::DELETE, "/v2/journeys/j-1", &token, None)
+        .await;
     assert_eq!(s, 200);
     let second = certify(&server, &token, recent(json!({"phone": PASSENGER}))).await;
     assert_eq!(second["meta"]["total"]["trips"], 1);
@@ -324,13 +304,12 @@ async fn certificate_auth_and_bad_input() {
     assert_eq!(download(&server, &other_operator, uuid, "pdf").await.0, 404);
     let check = server.url(&format!("/v2/certificates/{uuid}"));
     assert_eq!(status(Method::GET, &check, None, None).await, 200);
-    let (s, _, err) = call(
-        Method::GET,
-        &server.url(&format!("/v2/certificates/{uuid}/attachment?format=gif")),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, err) = server
+        .get(
+            &format!("/v2/certificates/{uuid}/attachment?format=gif"),
+            &token,
+        )
+        .await;
     assert_eq!(s, 400);
     assert_eq!(err["error"]["details"][0]["path"], "/format");
     // Unknown or malformed uuids: 404.
@@ -372,7 +351,7 @@ async fn certificate_auth_and_bad_input() {
         ),
         (json!([1]), vec![""]),
     ] {
-        let (s, _, err) = call(Method::POST, &url, Some(&token), Some(body.clone())).await;
+        let (s, _, err) = post_url(&url, &token, body.clone()).await;
         assert_eq!(s, 400, "{body}: {err}");
         let got: Vec<&str> = err["error"]["details"]
             .as_array()
@@ -383,11 +362,10 @@ async fn certificate_auth_and_bad_input() {
         assert_eq!(got, paths, "{body}: {err}");
         assert_eq!(err["error"]["code"], "invalid_certificate");
     }
-    let (s, _, err) = call(
-        Method::POST,
+    let (s, _, err) = post_url(
         &url,
-        Some(&token),
-        Some(json!({"identity": {"phone": PASSENGER}, "start_at": Utc::now().to_rfc3339()})),
+        &token,
+        json!({"identity": {"phone": PASSENGER}, "start_at": Utc::now().to_rfc3339()}),
     )
     .await;
     assert_eq!(s, 400, "a start after the default end: {err}");

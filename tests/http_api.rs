@@ -14,13 +14,7 @@ async fn journey_is_accepted_processed_and_readable() {
     let (_, token) = operator_with_token(&server, None).await;
     let doc = journey("j-1");
 
-    let (s, h, receipt) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, h, receipt) = server.post("/v2/journeys", &token, doc.clone()).await;
     assert_eq!(s, 201, "{receipt}");
     assert_eq!(receipt["journey_id"], "j-1");
     assert_eq!(receipt["status"], "pending");
@@ -50,13 +44,9 @@ async fn journey_is_accepted_processed_and_readable() {
     assert_eq!(replay.json::<Value>().await.unwrap(), receipt);
 
     // Another document with the same journey_id: 409 naming the original created_at.
-    let (s, _, err) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(other_journey("j-1", 1)),
-    )
-    .await;
+    let (s, _, err) = server
+        .post("/v2/journeys", &token, other_journey("j-1", 1))
+        .await;
     assert_eq!(s, 409);
     assert!(err["error"]["message"]
         .as_str()
@@ -65,13 +55,7 @@ async fn journey_is_accepted_processed_and_readable() {
 
     let status = wait_status(&server, &token, "j-1", "ok").await;
     // A retry after processing still gets the receipt as first answered.
-    let (s, _, late) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(doc.clone()),
-    )
-    .await;
+    let (s, _, late) = server.post("/v2/journeys", &token, doc.clone()).await;
     assert_eq!((s, &late), (200, &receipt));
     assert_eq!(status["operator_journey_id"], "trip-j-1");
     assert_eq!(status["created_at"], receipt["created_at"]);
@@ -191,19 +175,13 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 
     // Nothing of the refused ones was stored.
     for id in ["big", "other", "future"] {
-        let (s, _, _) = call(
-            Method::GET,
-            &server.url(&format!("/v2/journeys/{id}")),
-            Some(&token),
-            None,
-        )
-        .await;
+        let (s, _, _) = server.get(&format!("/v2/journeys/{id}"), &token).await;
         assert_eq!(s, 404, "{id}");
     }
     // Unknown route: 404 JSON; wrong method: 405 with Allow.
-    let (s, _, e) = call(Method::GET, &server.url("/v2/nothing"), Some(&token), None).await;
+    let (s, _, e) = server.get("/v2/nothing", &token).await;
     assert_eq!((s, e["error"]["code"].as_str()), (404, Some("not_found")));
-    let (s, h, _) = call(Method::PUT, &server.url("/v2/journeys"), Some(&token), None).await;
+    let (s, h, _) = server.send(Method::PUT, "/v2/journeys", &token, None).await;
     assert_eq!((s, h["allow"].to_str().unwrap()), (405, "POST, GET"));
 }
 
@@ -245,161 +223,114 @@ async fn auth_rules_401_403_404_and_revocation() {
         status(Method::POST, &journeys, Some(&token_b), Some(doc.clone())).await,
         201
     );
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(&token_b),
-            None
-        )
-        .await,
-        403
-    );
+    assert_eq!(server.get("/v2/journeys/shared-id", &token_b).await.0, 403);
     assert_eq!(
         status(Method::POST, &journeys, Some(&admin), Some(doc.clone())).await,
         403
     );
     assert_eq!(
-        status(
-            Method::POST,
-            &server.url("/v2/operators"),
-            Some(&token_a),
-            Some(json!({"name": "x"}))
-        )
-        .await,
+        server
+            .post("/v2/operators", &token_a, json!({"name": "x"}))
+            .await
+            .0,
         403
     );
 
     // 404: another operator's journey, another operator's admin routes.
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(&token_a),
-            None
+    assert_eq!(server.get("/v2/journeys/shared-id", &token_a).await.0, 404);
+    let (s, _, op_admin) = server
+        .create_application(
+            op_a,
+            &admin,
+            json!({"name": "alice", "role": "operator_admin"}),
         )
-        .await,
-        404
-    );
-    let (s, _, op_admin) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{op_a}/applications")),
-        Some(&admin),
-        Some(json!({"name": "alice", "role": "operator_admin"})),
-    )
-    .await;
+        .await;
     assert_eq!(s, 201, "{op_admin}");
     let op_admin_id = op_admin["token_id"].as_str().unwrap().to_owned();
     let op_admin = op_admin["token"].as_str().unwrap().to_owned();
     assert_eq!(
-        status(
-            Method::GET,
-            &server.url(&format!("/v2/operators/{op_b}/applications")),
-            Some(&op_admin),
-            None
-        )
-        .await,
+        server
+            .get(&format!("/v2/operators/{op_b}/applications"), &op_admin)
+            .await
+            .0,
         404
     );
     assert_eq!(
-        status(
-            Method::GET,
-            &server.url(&format!("/v2/operators/{op_b}")),
-            Some(&op_admin),
-            None
-        )
-        .await,
+        server
+            .get(&format!("/v2/operators/{op_b}"), &op_admin)
+            .await
+            .0,
         404
     );
     // An operator admin manages its own application tokens but cannot make admins.
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{op_a}/applications")),
-        Some(&op_admin),
-        Some(json!({"name": "reader", "permissions": ["journey.read"]})),
-    )
-    .await;
+    let (s, _, created) = server
+        .create_application(
+            op_a,
+            &op_admin,
+            json!({"name": "reader", "permissions": ["journey.read"]}),
+        )
+        .await;
     assert_eq!(s, 201);
     assert_eq!(created["permissions"], json!(["journey.read"]));
     assert_eq!(
-        status(
-            Method::POST,
-            &server.url(&format!("/v2/operators/{op_a}/applications")),
-            Some(&op_admin),
-            Some(json!({"name": "x", "role": "operator_admin"}))
-        )
-        .await,
+        server
+            .create_application(
+                op_a,
+                &op_admin,
+                json!({"name": "x", "role": "operator_admin"})
+            )
+            .await
+            .0,
         403
     );
     // Bad token requests name the field.
-    let (s, _, e) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{op_a}/applications")),
-        Some(&op_admin),
-        Some(json!({"name": "x", "permissions": ["journey.fly"]})),
-    )
-    .await;
+    let (s, _, e) = server
+        .create_application(
+            op_a,
+            &op_admin,
+            json!({"name": "x", "permissions": ["journey.fly"]}),
+        )
+        .await;
     assert_eq!(s, 400);
     assert_eq!(e["error"]["details"][0]["path"], "/permissions/0");
-    let (s, _, e) = call(
-        Method::POST,
-        &server.url("/v2/operators"),
-        Some(&admin),
-        Some(json!({"name": "x", "siret": "123"})),
-    )
-    .await;
+    let (s, _, e) = server
+        .post(
+            "/v2/operators",
+            &admin,
+            json!({"name": "x", "siret": "123"}),
+        )
+        .await;
     assert_eq!(
         (s, e["error"]["details"][0]["path"].as_str()),
         (400, Some("/siret"))
     );
     assert_eq!(
-        status(
-            Method::POST,
-            &server.url("/v2/operators/999/applications"),
-            Some(&admin),
-            Some(json!({"name": "x"}))
-        )
-        .await,
+        server
+            .post(
+                "/v2/operators/999/applications",
+                &admin,
+                json!({"name": "x"})
+            )
+            .await
+            .0,
         404
     );
 
     // Listing shows no secret; revocation holds on the next request and is idempotent.
-    let (s, _, list) = call(
-        Method::GET,
-        &server.url(&format!("/v2/operators/{op_a}/applications")),
-        Some(&op_admin),
-        None,
-    )
-    .await;
+    let (s, _, list) = server
+        .get(&format!("/v2/operators/{op_a}/applications"), &op_admin)
+        .await;
     assert_eq!(s, 200);
     let listed = list.to_string();
     assert!(!listed.contains(&token_a[token_a.len() - 43..]) && !listed.contains("secret"));
     let reader_id = created["token_id"].as_str().unwrap();
     let reader = created["token"].as_str().unwrap();
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(reader),
-            None
-        )
-        .await,
-        404
-    );
+    assert_eq!(server.get("/v2/journeys/shared-id", reader).await.0, 404);
     let revoke = server.url(&format!("/v2/operators/{op_a}/applications/{reader_id}"));
     let (s, _, first) = call(Method::DELETE, &revoke, Some(&op_admin), None).await;
     assert_eq!(s, 200);
     assert!(first["revoked_at"].is_string());
-    assert_eq!(
-        status(
-            Method::GET,
-            &server.url("/v2/journeys/shared-id"),
-            Some(reader),
-            None
-        )
-        .await,
-        401
-    );
+    assert_eq!(server.get("/v2/journeys/shared-id", reader).await.0, 401);
     let (s, _, second) = call(Method::DELETE, &revoke, Some(&op_admin), None).await;
     assert_eq!((s, &second["revoked_at"]), (200, &first["revoked_at"]));
     // An operator admin neither sees nor revokes admin tokens, its own included.
@@ -428,26 +359,22 @@ async fn auth_rules_401_403_404_and_revocation() {
         .unwrap();
     assert_eq!(lower.status(), 200);
     // A missing field is reported at its own path.
-    let (s, _, e) = call(
-        Method::POST,
-        &server.url("/v2/operators"),
-        Some(&admin),
-        Some(json!({})),
-    )
-    .await;
+    let (s, _, e) = server.post("/v2/operators", &admin, json!({})).await;
     assert_eq!(
         (s, e["error"]["details"][0]["path"].as_str()),
         (400, Some("/name"))
     );
     // Another operator cannot revoke it (404), and an unknown token is 404.
     assert_eq!(
-        status(
-            Method::DELETE,
-            &server.url(&format!("/v2/operators/{op_b}/applications/{reader_id}")),
-            Some(&admin),
-            None
-        )
-        .await,
+        server
+            .send(
+                Method::DELETE,
+                &format!("/v2/operators/{op_b}/applications/{reader_id}"),
+                &admin,
+                None
+            )
+            .await
+            .0,
         404
     );
 }
@@ -480,13 +407,9 @@ async fn rate_limit_is_per_operator_and_shared_between_processes() {
     // 8 requests alternate between the two processes sharing the store.
     for i in 0..8 {
         let server = if i % 2 == 0 { &one } else { &two };
-        let (s, h, _) = call(
-            Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(journey(&format!("r-{i}"))),
-        )
-        .await;
+        let (s, h, _) = server
+            .post("/v2/journeys", &token, journey(&format!("r-{i}")))
+            .await;
         if s == 429 {
             let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
             assert!((1..=60).contains(&retry));
@@ -495,13 +418,7 @@ async fn rate_limit_is_per_operator_and_shared_between_processes() {
     }
     assert_eq!(statuses, vec![201, 201, 201, 201, 201, 201, 429, 429]);
     // The other operator is not limited by the first one's traffic.
-    let (s, _, _) = call(
-        Method::POST,
-        &two.url("/v2/journeys"),
-        Some(&other),
-        Some(journey("free")),
-    )
-    .await;
+    let (s, _, _) = two.post("/v2/journeys", &other, journey("free")).await;
     assert_eq!(s, 201);
 }
 
@@ -516,13 +433,7 @@ async fn kill_9_after_201_loses_nothing() {
     let mut accepted = Vec::new();
     for i in 0..40 {
         let id = format!("k-{i}");
-        let (s, _, _) = call(
-            Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(journey(&id)),
-        )
-        .await;
+        let (s, _, _) = server.post("/v2/journeys", &token, journey(&id)).await;
         assert_eq!(s, 201);
         accepted.push(id);
     }
@@ -630,13 +541,7 @@ async fn cli_admin_commands_work_on_the_same_store() {
     // The token made by the CLI works against a server on the same file.
     let server = Server::start(dir.path().join("registry.db").as_path(), &[]);
     let secret = token["token"].as_str().unwrap();
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(secret),
-        Some(journey("cli-1")),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/journeys", secret, journey("cli-1")).await;
     assert_eq!(s, 201);
     // Revoked from the CLI while the server runs: refused on the next request.
     let (ok, out) = cli(&[
@@ -650,13 +555,7 @@ async fn cli_admin_commands_work_on_the_same_store() {
         "--json",
     ]);
     assert!(ok, "{out}");
-    let (s, _, _) = call(
-        Method::GET,
-        &server.url("/v2/journeys/cli-1"),
-        Some(secret),
-        None,
-    )
-    .await;
+    let (s, _, _) = server.get("/v2/journeys/cli-1", secret).await;
     assert_eq!(s, 401);
     let (ok, out) = cli(&[
         "admin",
@@ -694,13 +593,7 @@ async fn journeys_are_canceled_once_kept_and_never_processed_again() {
     let (_, other) = operator_with_token(&server, None).await;
     let (_, no_delete) =
         operator_with_token(&server, Some(&["journey.create", "journey.read"])).await;
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(journey("c-1")),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/journeys", &token, journey("c-1")).await;
     assert_eq!(s, 201);
     let url = server.url("/v2/journeys/c-1");
 
@@ -738,16 +631,13 @@ async fn journeys_are_canceled_once_kept_and_never_processed_again() {
     );
     assert_eq!(status(Method::DELETE, &url, Some(&other), None).await, 404);
     assert_eq!(
-        status(
-            Method::DELETE,
-            &server.url("/v2/journeys/nope"),
-            Some(&token),
-            None
-        )
-        .await,
+        server
+            .send(Method::DELETE, "/v2/journeys/nope", &token, None)
+            .await
+            .0,
         404
     );
-    let (_, _, still) = call(Method::GET, &url, Some(&token), None).await;
+    let (_, _, still) = get_url(&url, &token).await;
     assert_ne!(still["status"], "canceled");
 
     // Canceled with a reason; again: the same canceled_at. An empty body is fine too.
@@ -767,16 +657,10 @@ async fn journeys_are_canceled_once_kept_and_never_processed_again() {
     assert_eq!((s, &again["canceled_at"]), (200, &first["canceled_at"]));
     // Kept, and it stays canceled: processing never turns it back to ok.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (s, _, status) = call(Method::GET, &url, Some(&token), None).await;
+    let (s, _, status) = get_url(&url, &token).await;
     assert_eq!((s, status["status"].as_str()), (200, Some("canceled")));
     // The same document sent again is still a replay of the original receipt, not a new journey.
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(journey("c-1")),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/journeys", &token, journey("c-1")).await;
     assert_eq!(s, 200);
 }
 
@@ -791,13 +675,7 @@ async fn late_journeys_are_kept_as_expired_and_never_processed() {
         "late-1",
         ended + chrono::Duration::hours(1),
     );
-    let (s, _, receipt) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(late.clone()),
-    )
-    .await;
+    let (s, _, receipt) = server.post("/v2/journeys", &token, late.clone()).await;
     assert_eq!(
         (s, receipt["status"].as_str()),
         (201, Some("expired")),
@@ -809,31 +687,13 @@ async fn late_journeys_are_kept_as_expired_and_never_processed() {
         "late-2",
         ended + chrono::Duration::hours(1),
     );
-    let (s, _, receipt) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(on_time),
-    )
-    .await;
+    let (s, _, receipt) = server.post("/v2/journeys", &token, on_time).await;
     assert_eq!((s, receipt["status"].as_str()), (201, Some("pending")));
     wait_status(&server, &token, "late-2", "ok").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, _, status) = call(
-        Method::GET,
-        &server.url("/v2/journeys/late-1"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, _, status) = server.get("/v2/journeys/late-1", &token).await;
     assert_eq!(status["status"], "expired");
-    let (s, _, replay) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(late),
-    )
-    .await;
+    let (s, _, replay) = server.post("/v2/journeys", &token, late).await;
     assert_eq!((s, replay["status"].as_str()), (200, Some("expired")));
 }
 
@@ -887,13 +747,7 @@ async fn anomalies_are_found_at_processing_and_shown_by_the_status_route() {
     // ~18 km as the crow flies, declared 1 km: shorter than the straight line, and too short.
     let mut doc = journey("odd-1");
     doc["passenger"]["distance"] = json!(1000);
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(doc),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/journeys", &token, doc).await;
     assert_eq!(s, 201);
     let status = wait_status(&server, &token, "odd-1", "anomaly_error").await;
     assert_eq!(
@@ -902,13 +756,7 @@ async fn anomalies_are_found_at_processing_and_shown_by_the_status_route() {
     );
     assert_eq!(status["fraud_labels"], json!([]));
     // A sound journey is ok with no labels.
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(journey("fine-1")),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/journeys", &token, journey("fine-1")).await;
     assert_eq!(s, 201);
     let ok = wait_status(&server, &token, "fine-1", "ok").await;
     assert_eq!(ok["anomaly_labels"], json!([]));
@@ -981,13 +829,7 @@ async fn a_journey_whose_processing_keeps_failing_is_dead_lettered_and_stays_rea
     }
     assert_eq!(dead, json!([{"body": task.to_body(), "receive_count": 2}]));
     // Nothing lost: the journey is still there, still pending, for support to look at.
-    let (s, _, body) = call(
-        Method::GET,
-        &server.url("/v2/journeys/broken"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, body) = server.get("/v2/journeys/broken", &token).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["status"], "pending");
 }
@@ -1006,24 +848,12 @@ async fn fraud_pass_by_hand_flags_a_ride_sent_by_two_operators() {
     let mut other_driver = journey("dup-1");
     other_driver["driver"]["identity"]["phone"] = json!("+33611223344");
     for (token, doc) in [(&first, journey("dup-1")), (&second, other_driver)] {
-        let (s, _, body) = call(
-            Method::POST,
-            &server.url("/v2/journeys"),
-            Some(token),
-            Some(doc),
-        )
-        .await;
+        let (s, _, body) = server.post("/v2/journeys", token, doc).await;
         assert_eq!(s, 201, "{body}");
     }
     // Processed by the server's queue worker.
     for _ in 0..100 {
-        let (_, _, j) = call(
-            Method::GET,
-            &server.url("/v2/journeys/dup-1"),
-            Some(&second),
-            None,
-        )
-        .await;
+        let (_, _, j) = server.get("/v2/journeys/dup-1", &second).await;
         if j["status"] == "ok" {
             break;
         }
@@ -1037,13 +867,7 @@ async fn fraud_pass_by_hand_flags_a_ride_sent_by_two_operators() {
     assert_eq!(run["totals"]["labels"]["temporal_overlap"], 2, "{run}");
     assert!(run["finished_at"].is_string());
     for token in [&first, &second] {
-        let (_, _, j) = call(
-            Method::GET,
-            &server.url("/v2/journeys/dup-1"),
-            Some(token),
-            None,
-        )
-        .await;
+        let (_, _, j) = server.get("/v2/journeys/dup-1", token).await;
         assert_eq!(j["status"], "fraud_error", "{j}");
         assert_eq!(j["fraud_labels"], json!(["temporal_overlap"]));
     }
@@ -1073,22 +897,18 @@ async fn fraud_pass_by_hand_flags_a_ride_sent_by_two_operators() {
 
 async fn cee_operator(server: &Server) -> (u64, String) {
     let admin = server.admin_token.as_deref().expect("admin token");
-    let (s, _, op) = call(
-        Method::POST,
-        &server.url("/v2/operators"),
-        Some(admin),
-        Some(json!({"name": "Covoit", "siret": "89248032800012"})),
-    )
-    .await;
+    let (s, _, op) = server
+        .post(
+            "/v2/operators",
+            admin,
+            json!({"name": "Covoit", "siret": "89248032800012"}),
+        )
+        .await;
     assert_eq!(s, 201, "{op}");
     let id = op["id"].as_u64().unwrap();
-    let (s, _, token) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{id}/applications")),
-        Some(admin),
-        Some(json!({"name": "backend"})),
-    )
-    .await;
+    let (s, _, token) = server
+        .create_application(id, admin, json!({"name": "backend"}))
+        .await;
     assert_eq!(s, 201, "{token}");
     (id, token["token"].as_str().unwrap().to_owned())
 }
@@ -1118,13 +938,7 @@ async fn cee_history_survives_a_hash_secret_rotation() {
     let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", old)]);
     let (_, token) = cee_operator(&server).await;
     let url = server.url("/v2/policies/cee");
-    let (s, _, first) = call(
-        Method::POST,
-        &url,
-        Some(&token),
-        Some(long_application("ROTATE01", 9)),
-    )
-    .await;
+    let (s, _, first) = post_url(&url, &token, long_application("ROTATE01", 9)).await;
     assert_eq!(s, 201, "{first}");
     drop(server);
 
@@ -1137,13 +951,7 @@ async fn cee_history_survives_a_hash_secret_rotation() {
         ],
     );
     let url = server.url("/v2/policies/cee");
-    let (s, _, err) = call(
-        Method::POST,
-        &url,
-        Some(&token),
-        Some(long_application("ROTATE02", 9)),
-    )
-    .await;
+    let (s, _, err) = post_url(&url, &token, long_application("ROTATE02", 9)).await;
     assert_eq!(s, 409, "{err}");
     assert_eq!(
         err["error"]["data"],
@@ -1154,13 +962,7 @@ async fn cee_history_survives_a_hash_secret_rotation() {
     // The previous secret removed: the old registration is no longer found.
     let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", new)]);
     let url = server.url("/v2/policies/cee");
-    let (s, _, second) = call(
-        Method::POST,
-        &url,
-        Some(&token),
-        Some(long_application("ROTATE02", 9)),
-    )
-    .await;
+    let (s, _, second) = post_url(&url, &token, long_application("ROTATE02", 9)).await;
     assert_eq!(s, 201, "{second}");
 }
 
@@ -1178,13 +980,7 @@ async fn rekey_job_moves_journeys_to_the_new_hash_secret() {
 
     let server = Server::start(&data, &[("REGISTRY_HASH_SECRET", old)]);
     let (_, token) = cee_operator(&server).await;
-    let (s, _, body) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(journey("rk-1")),
-    )
-    .await;
+    let (s, _, body) = server.post("/v2/journeys", &token, journey("rk-1")).await;
     assert_eq!(s, 201, "{body}");
     wait_status(&server, &token, "rk-1", "ok").await;
     drop(server);
@@ -1230,13 +1026,7 @@ async fn rekey_job_moves_journeys_to_the_new_hash_secret() {
         "start_at": (now - chrono::Duration::days(30)).to_rfc3339(),
         "end_at": now.to_rfc3339(),
     });
-    let (s, _, cert) = call(
-        Method::POST,
-        &server.url("/v2/certificates"),
-        Some(&token),
-        Some(request),
-    )
-    .await;
+    let (s, _, cert) = server.post("/v2/certificates", &token, request).await;
     assert_eq!(s, 201, "{cert}");
     assert_eq!(cert["meta"]["total"]["passenger_trips"], 1, "{cert}");
 }
@@ -1257,13 +1047,13 @@ async fn cee_token_verifies_with_openssl_against_the_published_key() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&data_file(&dir), &[]);
     let (_, token) = cee_operator(&server).await;
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url("/v2/policies/cee"),
-        Some(&token),
-        Some(long_application("051227308989", 1)),
-    )
-    .await;
+    let (s, _, created) = server
+        .post(
+            "/v2/policies/cee",
+            &token,
+            long_application("051227308989", 1),
+        )
+        .await;
     assert_eq!(s, 201, "{created}");
     let signature = base64::engine::general_purpose::STANDARD
         .decode(created["token"].as_str().unwrap())
@@ -1302,16 +1092,16 @@ async fn cee_token_verifies_with_openssl_against_the_published_key() {
     // Deterministic: deleted and registered again, the same facts give the same token.
     let uuid = created["uuid"].as_str().unwrap();
     let path = server.url(&format!("/v2/policies/cee/{uuid}"));
-    let (s, _, found) = call(Method::GET, &path, Some(&token), None).await;
+    let (s, _, found) = get_url(&path, &token).await;
     assert_eq!((s, &found["token"]), (200, &created["token"]));
     assert_eq!(status(Method::DELETE, &path, Some(&token), None).await, 204);
-    let (s, _, again) = call(
-        Method::POST,
-        &server.url("/v2/policies/cee"),
-        Some(&token),
-        Some(long_application("051227308989", 1)),
-    )
-    .await;
+    let (s, _, again) = server
+        .post(
+            "/v2/policies/cee",
+            &token,
+            long_application("051227308989", 1),
+        )
+        .await;
     assert_eq!(s, 201, "{again}");
     assert_eq!(again["token"], created["token"]);
     assert_ne!(again["uuid"], created["uuid"]);
@@ -1370,13 +1160,13 @@ async fn cee_signing_keys_rotate_with_an_overlap() {
 
     let server = Server::start(&data, &[]);
     let (_, token) = cee_operator(&server).await;
-    let (s, _, first) = call(
-        Method::POST,
-        &server.url("/v2/policies/cee"),
-        Some(&token),
-        Some(long_application("051227308989", 1)),
-    )
-    .await;
+    let (s, _, first) = server
+        .post(
+            "/v2/policies/cee",
+            &token,
+            long_application("051227308989", 1),
+        )
+        .await;
     assert_eq!(s, 201, "{first}");
     let (s, old_kid, old_pem) = get_key(&server, "").await;
     assert_eq!(s, 200);
@@ -1424,13 +1214,9 @@ async fn cee_signing_keys_rotate_with_an_overlap() {
 
     // The earlier application still names the key that signed it, which still verifies it.
     let uuid = first["uuid"].as_str().unwrap();
-    let (s, _, found) = call(
-        Method::GET,
-        &server.url(&format!("/v2/policies/cee/{uuid}")),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, found) = server
+        .get(&format!("/v2/policies/cee/{uuid}"), &token)
+        .await;
     assert_eq!(s, 200);
     assert_eq!(
         (&found["kid"], &found["token"]),
@@ -1446,13 +1232,9 @@ async fn cee_signing_keys_rotate_with_an_overlap() {
     ));
 
     // A new application is signed with the new key, and only it verifies the token.
-    let (s, _, second) = call(
-        Method::POST,
-        &server.url("/v2/policies/cee"),
-        Some(&token),
-        Some(long_application("ABC1234", 2)),
-    )
-    .await;
+    let (s, _, second) = server
+        .post("/v2/policies/cee", &token, long_application("ABC1234", 2))
+        .await;
     assert_eq!(s, 201, "{second}");
     assert_eq!(second["kid"], new_kid.as_str());
     let message = "89248032800012/long/ABC1234/2024-03-15T00:15:00.000Z";
@@ -1521,13 +1303,7 @@ async fn refused_registrations_are_listed_by_registry_admin_cli() {
     let (id, token) = cee_operator(&server).await;
     let mut bad = long_application("051227308989", 1);
     bad["phone_trunc"] = json!("12");
-    let (s, _, _) = call(
-        Method::POST,
-        &server.url("/v2/policies/cee"),
-        Some(&token),
-        Some(bad),
-    )
-    .await;
+    let (s, _, _) = server.post("/v2/policies/cee", &token, bad).await;
     assert_eq!(s, 400);
     let (ok, out) = cli(&[
         "--data",
@@ -1681,13 +1457,7 @@ async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
     ] {
         let mut doc = journey("ctl");
         doc["journey_id"] = json!(bad);
-        let (s, _, e) = call(
-            Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(doc),
-        )
-        .await;
+        let (s, _, e) = server.post("/v2/journeys", &token, doc).await;
         assert_eq!(
             (s, error_paths(&e)),
             (400, vec!["/journey_id"]),
@@ -1696,13 +1466,7 @@ async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
         let mut doc = journey("ctl");
         doc["operator_journey_id"] = json!(bad);
         doc["driver"]["identity"]["operator_user_id"] = json!(bad);
-        let (s, _, e) = call(
-            Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(doc),
-        )
-        .await;
+        let (s, _, e) = server.post("/v2/journeys", &token, doc).await;
         let mut paths = error_paths(&e);
         paths.sort();
         assert_eq!(
@@ -1713,32 +1477,18 @@ async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
             ),
             "{bad:?} {e}"
         );
-        let (s, _, e) = call(
-            Method::POST,
-            &server.url("/v2/operators"),
-            Some(&admin),
-            Some(json!({"name": bad})),
-        )
-        .await;
+        let (s, _, e) = server
+            .post("/v2/operators", &admin, json!({"name": bad}))
+            .await;
         assert_eq!((s, error_paths(&e)), (400, vec!["/name"]), "{bad:?} {e}");
-        let (s, _, e) = call(
-            Method::POST,
-            &server.url(&format!("/v2/operators/{op}/applications")),
-            Some(&admin),
-            Some(json!({"name": bad})),
-        )
-        .await;
+        let (s, _, e) = server
+            .create_application(op, &admin, json!({"name": bad}))
+            .await;
         assert_eq!((s, error_paths(&e)), (400, vec!["/name"]), "{bad:?} {e}");
         let mut campaign =
             registry_testkit::docs::paris_campaign("ctl", chrono::Utc::now().date_naive());
         campaign["name"] = json!(bad);
-        let (s, _, e) = call(
-            Method::POST,
-            &server.url("/v2/campaigns"),
-            Some(&admin),
-            Some(campaign),
-        )
-        .await;
+        let (s, _, e) = server.post("/v2/campaigns", &admin, campaign).await;
         assert_eq!(s, 400, "{bad:?} {e}");
         assert!(error_paths(&e).contains(&"/name"), "{bad:?} {e}");
     }
@@ -1746,29 +1496,15 @@ async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
     let mut doc = journey(good);
     doc["operator_journey_id"] = json!(good);
     doc["driver"]["identity"]["operator_user_id"] = json!(good);
-    let (s, _, e) = call(
-        Method::POST,
-        &server.url("/v2/journeys"),
-        Some(&token),
-        Some(doc),
-    )
-    .await;
+    let (s, _, e) = server.post("/v2/journeys", &token, doc).await;
     assert_eq!(s, 201, "{e}");
-    let (s, _, e) = call(
-        Method::POST,
-        &server.url("/v2/operators"),
-        Some(&admin),
-        Some(json!({"name": good})),
-    )
-    .await;
+    let (s, _, e) = server
+        .post("/v2/operators", &admin, json!({"name": good}))
+        .await;
     assert_eq!(s, 201, "{e}");
-    let (s, _, e) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{op}/applications")),
-        Some(&admin),
-        Some(json!({"name": good})),
-    )
-    .await;
+    let (s, _, e) = server
+        .create_application(op, &admin, json!({"name": good}))
+        .await;
     assert_eq!(s, 201, "{e}");
 
     // Content type: a body that says it is not JSON is 415; JSON with parameters, a
@@ -1838,13 +1574,7 @@ async fn duplicate_keys_control_characters_and_non_json_bodies_are_refused() {
         assert_eq!(s, 201, "{content_type:?} {e}");
     }
     // Nothing of the refused ones was stored.
-    let (s, _, _) = call(
-        Method::GET,
-        &server.url("/v2/journeys/ct-refused-0"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (s, _, _) = server.get("/v2/journeys/ct-refused-0", &token).await;
     assert_eq!(s, 404);
     // Without a body, the Content-Type is not looked at.
     let (s, e) = send_raw(

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
 use registry_core::admin::{self, TokenRequest};
@@ -11,8 +12,12 @@ use registry_core::app::App;
 use registry_core::config::Config;
 use registry_core::domain::operator::OperatorId;
 use registry_core::lambda::{handle_http, handle_sqs, handle_unrouted};
+use registry_core::queue::memory::MemoryQueue;
 use registry_core::records::journey::JourneyRecord;
-use registry_testkit::app::{signing_key, sqlite_app};
+use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
+use registry_core::store::memory::MemoryStore;
+use registry_testkit::app::{create_campaign, signing_key, sqlite_app, store_processed};
+use registry_testkit::docs::campaign_2025;
 use serde_json::{json, Value};
 
 fn events_dir() -> &'static Path {
@@ -33,6 +38,31 @@ fn fresh_event(name: &str, token: &str) -> lambda_http::Request {
     let doc = registry_core::domain::journey::example_document("demo-1", chrono::Utc::now());
     event["body"] = Value::String(doc.to_string());
     lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// The journeys-create sample (a fresh journey) sent with `token`: 201.
+async fn create_fresh(app: &App, token: &str) -> lambda_http::Response<lambda_http::Body> {
+    let event = fresh_event("journeys-create", token);
+    let r = handle_http(app, RouteId::JourneysCreate, event).await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    r
+}
+
+/// The queue-consumer sample event.
+fn recorded_sqs() -> SqsEvent {
+    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// An app on a memory store behind [`Metered`] (the DynamoDB units of every call counted).
+fn metered_app() -> (Arc<Metered>, App) {
+    let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
+    let app = App::new(
+        metered.clone(),
+        Arc::new(MemoryQueue::default()),
+        Config::default(),
+    );
+    (metered, app)
 }
 
 fn sample_worker_event() -> Value {
@@ -320,17 +350,10 @@ async fn queue_consumer_event_processes_and_reports_failures() {
         .await
         .unwrap();
     assert_eq!(op.id, OperatorId(1));
-    let r = handle_http(
-        &app,
-        RouteId::JourneysCreate,
-        fresh_event("journeys-create", &token.token),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let r = create_fresh(&app, &token.token).await;
     assert_eq!(body(&r)["status"], "pending");
 
-    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
-    let mut sqs: SqsEvent = serde_json::from_str(&text).unwrap();
+    let mut sqs = recorded_sqs();
     // A second record that can never succeed must be reported, alone.
     let mut bad = sqs.records[0].clone();
     bad.message_id = Some("bad-1".into());
@@ -406,27 +429,15 @@ fn the_default_route_serves_the_console() {
 /// real handlers (moto does not meter capacity): the figure of docs/BENCHMARKS.md.
 #[tokio::test]
 async fn an_accepted_journey_costs_at_most_four_write_units() {
-    use registry_core::queue::memory::MemoryQueue;
-    use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
-    use registry_core::store::memory::MemoryStore;
     use registry_core::store::Store;
-    use std::sync::Arc;
 
-    let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
-    let queue = Arc::new(MemoryQueue::default());
-    let app = App::new(metered.clone(), queue.clone(), Config::default());
+    let (metered, app) = metered_app();
     let (operator, token) = admin::operator_with_token(&app, "Demo", None)
         .await
         .unwrap();
     metered.take();
 
-    let r = handle_http(
-        &app,
-        RouteId::JourneysCreate,
-        fresh_event("journeys-create", &token.token),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{:?}", r.body());
+    create_fresh(&app, &token.token).await;
     let accepted = metered.take();
     // The journey item with its facts stays within one write unit (its pending-index copy
     // too): the bytes DynamoDB bills, in docs/BENCHMARKS.md.
@@ -437,9 +448,10 @@ async fn an_accepted_journey_costs_at_most_four_write_units() {
     println!("journey item: {size} bytes");
     assert!(size <= 1024, "{size}");
 
-    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
-    let sqs: SqsEvent = serde_json::from_str(&text).unwrap();
-    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+    assert!(handle_sqs(&app, recorded_sqs())
+        .await
+        .batch_item_failures
+        .is_empty());
     let processed = metered.take();
     println!("accepted: {accepted:?}, processed: {processed:?}");
     // Journey item, its pending-index entry, its listing-index entry (gsi2, keys only),
@@ -480,14 +492,7 @@ async fn an_accepted_journey_costs_at_most_four_write_units() {
 /// of docs/COST.md.
 #[tokio::test]
 async fn a_journey_processed_under_two_campaigns_costs() {
-    use registry_core::queue::memory::MemoryQueue;
-    use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
-    use registry_core::store::memory::MemoryStore;
-    use std::sync::Arc;
-
-    let metered = Arc::new(Metered::new(Arc::new(MemoryStore::new()), GSI1_PROJECTION));
-    let queue = Arc::new(MemoryQueue::default());
-    let app = App::new(metered.clone(), queue.clone(), Config::default());
+    let (metered, app) = metered_app();
     let area = serde_json::json!({"type": "Polygon", "coordinates": [[
         [1.95, 48.70], [2.20, 48.62], [2.50, 48.70], [2.55, 48.85],
         [2.45, 48.95], [2.20, 48.98], [2.00, 48.90], [1.95, 48.70]]]});
@@ -513,17 +518,12 @@ async fn a_journey_processed_under_two_campaigns_costs() {
         .await
         .unwrap();
     metered.take();
-    let r = handle_http(
-        &app,
-        RouteId::JourneysCreate,
-        fresh_event("journeys-create", &token.token),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{:?}", r.body());
+    create_fresh(&app, &token.token).await;
     let accepted = metered.take();
-    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
-    let sqs: SqsEvent = serde_json::from_str(&text).unwrap();
-    assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
+    assert!(handle_sqs(&app, recorded_sqs())
+        .await
+        .batch_item_failures
+        .is_empty());
     let processed = metered.take();
     println!("two campaigns: accepted: {accepted:?}, processed: {processed:?}");
     // Both campaigns paid: their drafts are what the status route shows.
@@ -568,6 +568,7 @@ async fn a_journey_processed_under_two_campaigns_costs() {
     .await;
     assert_eq!(r.status(), 201, "{:?}", r.body());
     let accepted = metered.take();
+    let text = std::fs::read_to_string(events_dir().join("queue-consumer.json")).unwrap();
     let sqs: SqsEvent = serde_json::from_str(&text.replace("demo-1", "demo-2")).unwrap();
     assert!(handle_sqs(&app, sqs).await.batch_item_failures.is_empty());
     let processed = metered.take();
@@ -721,25 +722,11 @@ async fn monthly_worker(app: &App, run: &Value) -> Value {
 /// Campaign `m-2025` (Paris, 1.00 to the driver) and journey `m-1` of `operator` on
 /// 12 March 2025, stored as acceptance writes it and processed: one draft of 100.
 async fn paid_march_journey(app: &App, operator: OperatorId) {
-    let doc = json!({
-        "id": "m-2025", "name": "m", "territory_name": "t",
-        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-        "pays": ["driver"],
-        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
-    });
-    registry_core::campaigns::create(app, doc.to_string().as_bytes())
-        .await
-        .unwrap();
+    let doc = campaign_2025("m-2025", json!({"name": "m", "territory_name": "t"}));
+    create_campaign(app, &doc).await;
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 3, 12, 9, 0, 0).unwrap();
     let journey = registry_core::domain::journey::example_document("m-1", at);
-    let item =
-        JourneyRecord::accepted_item(&app.config.hash_secret, operator, &journey, at).unwrap();
-    app.store.put(item, None).await.unwrap();
-    registry_core::jobs::process::journey(app, operator, "m-1")
-        .await
-        .unwrap();
+    store_processed(app, operator, &journey, at).await;
 }
 
 /// The scheduled sample plans the previous month (Paris); a manual invocation names a

@@ -13,7 +13,6 @@ use registry_core::admin::{self, TokenRequest};
 use registry_core::api::router::RouteId;
 use registry_core::app::App;
 use registry_core::config::Config;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 /// What the test requests carry that must never be logged (compared case-insensitively).
@@ -88,50 +87,38 @@ async fn serve_logs_neither_personal_data_nor_tokens_at_debug_level() {
         Stdio::from(log_file),
     );
     let admin = server.admin_token.clone().expect("admin token");
-    let (s, _, op) = call(
-        Method::POST,
-        &server.url("/v2/operators"),
-        Some(&admin),
-        Some(json!({"name": "Covoit", "siret": "89248032800012"})),
-    )
-    .await;
+    let (s, _, op) = server
+        .post(
+            "/v2/operators",
+            &admin,
+            json!({"name": "Covoit", "siret": "89248032800012"}),
+        )
+        .await;
     assert_eq!(s, 201, "{op}");
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{}/applications", op["id"])),
-        Some(&admin),
-        Some(json!({"name": "backend"})),
-    )
-    .await;
+    let (s, _, created) = server
+        .post(
+            &format!("/v2/operators/{}/applications", op["id"]),
+            &admin,
+            json!({"name": "backend"}),
+        )
+        .await;
     assert_eq!(s, 201, "{created}");
     let token = created["token"].as_str().unwrap().to_owned();
     let journeys = server.url("/v2/journeys");
 
     // Accepted, then processed by the worker.
-    let (s, _, body) = call(
-        Method::POST,
-        &journeys,
-        Some(&token),
-        Some(personal_journey("p-1")),
-    )
-    .await;
+    let (s, _, body) = post_url(&journeys, &token, personal_journey("p-1")).await;
     assert_eq!(s, 201, "{body}");
     // Refused: a bad email (the error names the field, the log must not carry the value).
     let mut bad = personal_journey("p-2");
     bad["passenger"]["identity"]["email"] = json!("not-an-email-xqv");
-    let (s, _, _) = call(Method::POST, &journeys, Some(&token), Some(bad)).await;
+    let (s, _, _) = post_url(&journeys, &token, bad).await;
     assert_eq!(s, 400);
     // A wrong token and a malformed one.
     let last = if token.ends_with('0') { '1' } else { '0' };
     let wrong = format!("{}{last}", &token[..token.len() - 1]);
     for t in [wrong.as_str(), "Zephyrine-Quintavalle"] {
-        let (s, _, _) = call(
-            Method::POST,
-            &journeys,
-            Some(t),
-            Some(personal_journey("p-3")),
-        )
-        .await;
+        let (s, _, _) = post_url(&journeys, t, personal_journey("p-3")).await;
         assert_eq!(s, 401);
     }
     // CEE: a simulation and a registration carrying a licence, a name and a phone.
@@ -144,32 +131,16 @@ async fn serve_logs_neither_personal_data_nor_tokens_at_debug_level() {
         "application_timestamp": "2025-01-01T00:00:00Z",
         "identity_key": format!("{:064x}", 77),
     });
-    let (s, _, body) = call(
-        Method::POST,
-        &server.url("/v2/policies/cee/simulate"),
-        Some(&token),
-        Some(application.clone()),
-    )
-    .await;
+    let (s, _, body) = server
+        .post("/v2/policies/cee/simulate", &token, application.clone())
+        .await;
     assert!(s < 500, "{s} {body}");
-    let (s, _, body) = call(
-        Method::POST,
-        &server.url("/v2/policies/cee"),
-        Some(&token),
-        Some(application),
-    )
-    .await;
+    let (s, _, body) = server.post("/v2/policies/cee", &token, application).await;
     assert!(s < 500, "{s} {body}");
 
     let mut processed = false;
     for _ in 0..100 {
-        let (_, _, j) = call(
-            Method::GET,
-            &server.url("/v2/journeys/p-1"),
-            Some(&token),
-            None,
-        )
-        .await;
+        let (_, _, j) = server.get("/v2/journeys/p-1", &token).await;
         if j["status"] == "ok" {
             processed = true;
             break;

@@ -15,25 +15,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 fn token(data: &str, territory: &str) -> String {
-    let (ok, out) = cli(&[
-        "--json",
-        "--data",
-        data,
-        "admin",
-        "token",
-        "create",
-        "--role",
-        "territory",
-        "--territory",
-        territory,
-        "--name",
-        territory,
-    ]);
-    assert!(ok, "{out}");
-    serde_json::from_str::<Value>(out.trim()).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    territory_token(data, territory, territory)
 }
 
 /// Loads the campaign of these tests with `registry admin campaign load`: Paris, 2025, a
@@ -54,14 +36,7 @@ fn load_campaign(dir: &tempfile::TempDir, data: &str, pays: &[&str]) {
         .to_string(),
     )
     .unwrap();
-    let (ok, out) = cli(&[
-        "admin",
-        "campaign",
-        "load",
-        campaign.to_str().unwrap(),
-        "--data",
-        data,
-    ]);
+    let (ok, out) = load_campaign_file(&campaign, data);
     assert!(ok, "{out}");
 }
 
@@ -170,7 +145,7 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
     let paris = token(data, "paris");
     let lyon = token(data, "lyon");
     let listing = server.url("/v2/campaigns/paris-2025/incentives?month=2025-03");
-    let (s, _, page) = call(Method::GET, &listing, Some(&paris), None).await;
+    let (s, _, page) = get_url(&listing, &paris).await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["final"]["version"], 2, "{page}");
     assert_eq!(page["totals"], json!({"count": 3, "amount": 300}));
@@ -184,41 +159,23 @@ async fn a_past_month_is_made_final_by_hand_once_unless_forced() {
     assert_eq!(page["incentives"][2]["status"], "capped");
     assert_eq!(page["incentives"][2]["reason"], "trips_per_month");
     let validated = format!("{listing}&status=validated&limit=1");
-    let (_, _, first) = call(Method::GET, &validated, Some(&paris), None).await;
+    let (_, _, first) = get_url(&validated, &paris).await;
     assert_eq!(first["totals"], json!({"count": 2, "amount": 300}));
     assert_eq!(first["incentives"][0]["journey_id"], "m1");
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, _, second) = call(
-        Method::GET,
-        &format!("{validated}&cursor={cursor}"),
-        Some(&paris),
-        None,
-    )
-    .await;
+    let (_, _, second) = get_url(&format!("{validated}&cursor={cursor}"), &paris).await;
     assert_eq!(second["incentives"][0]["journey_id"], "m2");
     assert_eq!(second["next_cursor"], Value::Null, "{second}");
-    let (_, _, drafts) = call(
-        Method::GET,
-        &format!("{listing}&status=draft"),
-        Some(&paris),
-        None,
-    )
-    .await;
+    let (_, _, drafts) = get_url(&format!("{listing}&status=draft"), &paris).await;
     assert_eq!(
         drafts["incentives"],
         json!([]),
         "a final month has no drafts"
     );
-    let (s, _, e) = call(
-        Method::GET,
-        &format!("{listing}&status=paid"),
-        Some(&paris),
-        None,
-    )
-    .await;
+    let (s, _, e) = get_url(&format!("{listing}&status=paid"), &paris).await;
     assert_eq!(s, 400);
     assert_eq!(e["error"]["details"][0]["path"], "status", "{e}");
-    let (s, _, _) = call(Method::GET, &listing, Some(&lyon), None).await;
+    let (s, _, _) = get_url(&listing, &lyon).await;
     assert_eq!(s, 404);
     let (_, headers, text) = get_csv(&format!("{listing}&status=capped"), &paris).await;
     assert_eq!(headers["x-final-version"], "2");
@@ -244,13 +201,13 @@ async fn operators_read_their_monthly_statement_over_http() {
     let admin = server.admin_token.clone().unwrap();
     let (op, token) = operator_with_token(&server, None).await;
     let (other_op, other) = operator_with_token(&server, None).await;
-    let (s, _, created) = call(
-        Method::POST,
-        &server.url(&format!("/v2/operators/{op}/applications")),
-        Some(&admin),
-        Some(json!({"name": "acquisition", "permissions": ["journey.create"]})),
-    )
-    .await;
+    let (s, _, created) = server
+        .create_application(
+            op,
+            &admin,
+            json!({"name": "acquisition", "permissions": ["journey.create"]}),
+        )
+        .await;
     assert_eq!(s, 201, "{created}");
     let no_read = created["token"].as_str().unwrap().to_owned();
     load_campaign(&dir, data, &["driver", "passenger"]);
@@ -268,13 +225,13 @@ async fn operators_read_their_monthly_statement_over_http() {
     )
     .await;
     let statement = server.url(&format!("/v2/operators/{op}/incentives?month=2025-03"));
-    let (s, _, before) = call(Method::GET, &statement, Some(&token), None).await;
+    let (s, _, before) = get_url(&statement, &token).await;
     assert_eq!(s, 200, "{before}");
     assert_eq!(before["final"], false);
     assert_eq!(before["campaigns"][0]["final"], false);
     assert_eq!(before["lines"], json!([]));
     let journey = server.url("/v2/journeys/s3");
-    let (_, _, drafted) = call(Method::GET, &journey, Some(&token), None).await;
+    let (_, _, drafted) = get_url(&journey, &token).await;
     assert_eq!(drafted["incentives"][0]["status"], "draft", "{drafted}");
 
     let (ok, out) = cli(&[
@@ -287,7 +244,7 @@ async fn operators_read_their_monthly_statement_over_http() {
     ]);
     assert!(ok, "{out}");
 
-    let (s, _, page) = call(Method::GET, &statement, Some(&token), None).await;
+    let (s, _, page) = get_url(&statement, &token).await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["final"], true, "{page}");
     assert_eq!(page["campaigns"][0]["campaign_id"], "paris-2025");
@@ -323,27 +280,15 @@ async fn operators_read_their_monthly_statement_over_http() {
     .collect();
     assert_eq!(rows, want, "only this operator's journeys, by id then role");
     // Pages of 4 then 2.
-    let (_, _, first) = call(
-        Method::GET,
-        &format!("{statement}&limit=4"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, _, first) = get_url(&format!("{statement}&limit=4"), &token).await;
     assert_eq!(first["lines"].as_array().unwrap().len(), 4);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, _, second) = call(
-        Method::GET,
-        &format!("{statement}&limit=4&cursor={cursor}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (_, _, second) = get_url(&format!("{statement}&limit=4&cursor={cursor}"), &token).await;
     assert_eq!(second["lines"][0]["journey_id"], "s3");
     assert_eq!(second["lines"].as_array().unwrap().len(), 2);
     assert_eq!(second["next_cursor"], Value::Null);
 
-    let (_, _, shown) = call(Method::GET, &journey, Some(&token), None).await;
+    let (_, _, shown) = get_url(&journey, &token).await;
     let incentives = shown["incentives"].as_array().unwrap();
     assert_eq!(incentives.len(), 2, "{shown}");
     assert_eq!(incentives[0]["role"], "driver");
@@ -365,32 +310,29 @@ async fn operators_read_their_monthly_statement_over_http() {
         "{text}"
     );
 
-    let (s, _, by_admin) = call(Method::GET, &statement, Some(&admin), None).await;
+    let (s, _, by_admin) = get_url(&statement, &admin).await;
     assert_eq!(s, 200);
     assert_eq!(by_admin["lines"], page["lines"]);
-    let (s, _, theirs) = call(
-        Method::GET,
-        &server.url(&format!(
-            "/v2/operators/{other_op}/incentives?month=2025-03"
-        )),
-        Some(&other),
-        None,
-    )
-    .await;
+    let (s, _, theirs) = server
+        .get(
+            &format!("/v2/operators/{other_op}/incentives?month=2025-03"),
+            &other,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(theirs["lines"].as_array().unwrap().len(), 2, "{theirs}");
     assert_eq!(theirs["lines"][0]["journey_id"], "x1");
-    let (s, _, _) = call(Method::GET, &statement, Some(&other), None).await;
+    let (s, _, _) = get_url(&statement, &other).await;
     assert_eq!(
         s, 404,
         "another operator's statement does not exist for this token"
     );
-    let (s, _, _) = call(Method::GET, &statement, Some(&no_read), None).await;
+    let (s, _, _) = get_url(&statement, &no_read).await;
     assert_eq!(s, 403, "its own token without journey.read");
     let (s, _, _) = call(Method::GET, &statement, None, None).await;
     assert_eq!(s, 401);
     let unknown = server.url("/v2/operators/999/incentives?month=2025-03");
-    let (s, _, _) = call(Method::GET, &unknown, Some(&admin), None).await;
+    let (s, _, _) = get_url(&unknown, &admin).await;
     assert_eq!(s, 404);
     for (query, path) in [
         ("", "month"),
@@ -399,7 +341,7 @@ async fn operators_read_their_monthly_statement_over_http() {
         ("?month=2025-03&cursor=nope", "cursor"),
     ] {
         let url = server.url(&format!("/v2/operators/{op}/incentives{query}"));
-        let (s, _, e) = call(Method::GET, &url, Some(&token), None).await;
+        let (s, _, e) = get_url(&url, &token).await;
         assert_eq!(s, 400, "{query}: {e}");
         assert_eq!(e["error"]["details"][0]["path"], path, "{query}: {e}");
     }

@@ -164,13 +164,7 @@ async fn crash_kill_9_under_load_loses_nothing_and_processes_once() {
     let retry: Vec<String> = outcomes.lock().unwrap().unknown.iter().cloned().collect();
     let mut accepted = outcomes.lock().unwrap().accepted.clone();
     for id in retry {
-        let s = status(
-            reqwest::Method::POST,
-            &server.url("/v2/journeys"),
-            Some(&token),
-            Some(journey(&id)),
-        )
-        .await;
+        let s = server.post("/v2/journeys", &token, journey(&id)).await.0;
         assert!(s == 200 || s == 201, "retry of {id}: {s}");
         accepted.insert(id);
     }
@@ -191,13 +185,7 @@ async fn crash_kill_9_under_load_loses_nothing_and_processes_once() {
     assert_eq!(pending, 0, "accepted journeys never processed");
     // The status route agrees (a sample: one in 25).
     for id in accepted.iter().step_by(25) {
-        let (s, _, body) = call(
-            reqwest::Method::GET,
-            &server.url(&format!("/v2/journeys/{id}")),
-            Some(&token),
-            None,
-        )
-        .await;
+        let (s, _, body) = server.get(&format!("/v2/journeys/{id}"), &token).await;
         assert_eq!((s, body["status"].as_str()), (200, Some("ok")), "{id}");
     }
     // Redeliveries of messages held at a kill are acknowledged as no-ops; then a clean stop.

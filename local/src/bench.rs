@@ -62,61 +62,6 @@ impl Rng {
     }
 }
 
-/// A seeded trip of the campaign benchmarks: who, when, from where, how far and in which
-/// direction; [`TripSpec::document`] is its journey v2 document.
-pub(crate) struct TripSpec<'a> {
-    pub journey_id: &'a str,
-    pub operator_journey_id: &'a str,
-    pub class: &'a str,
-    pub passenger: u64,
-    pub driver: u64,
-    pub seats: u64,
-    pub start: DateTime<Utc>,
-    pub from: (f64, f64),
-    pub km: f64,
-    /// Radians, from north.
-    pub angle: f64,
-}
-
-impl TripSpec<'_> {
-    /// The trip's end instant (1.5 min per km, plus 5).
-    pub fn end(&self) -> DateTime<Utc> {
-        self.start + TimeDelta::minutes(self.minutes())
-    }
-
-    fn minutes(&self) -> i64 {
-        (self.km * 1.5).round() as i64 + 5
-    }
-
-    /// The journey v2 document (declared distance: 1.2 × the straight line).
-    pub fn document(&self) -> String {
-        let (lat, lon) = self.from;
-        let to_lat = lat + self.km * self.angle.cos() / 111.0;
-        let to_lon = lon + self.km * self.angle.sin() / (111.0 * lat.to_radians().cos());
-        let (end, minutes, km) = (self.end(), self.minutes(), self.km);
-        let distance = (km * 1200.0).round() as u64;
-        let place = |at: DateTime<Utc>, lat: f64, lon: f64| json!({"datetime": rfc3339(at), "lat": (lat * 1e6).round() / 1e6, "lon": (lon * 1e6).round() / 1e6});
-        json!({
-            "journey_id": self.journey_id,
-            "operator_journey_id": self.operator_journey_id,
-            "operator_class": self.class,
-            "passenger": {
-                "identity": {"phone": format!("+336{:08}", self.passenger), "over_18": true},
-                "start": place(self.start, lat, lon), "end": place(end, to_lat, to_lon),
-                "seats": self.seats, "contribution": 200 + 10 * km as u64,
-                "incentives": [], "payments": [], "distance": distance, "duration": minutes * 60
-            },
-            "driver": {
-                "identity": {"phone": format!("+3377{:07}", self.driver)},
-                "start": place(self.start, lat, lon), "end": place(end, to_lat, to_lon),
-                "revenue": 150 + 8 * km as u64, "incentives": [],
-                "distance": distance, "duration": minutes * 60
-            }
-        })
-        .to_string()
-    }
-}
-
 /// An identity key shaped like the real ones (64 hex).
 pub(crate) fn person_key(n: u64) -> String {
     use std::fmt::Write;

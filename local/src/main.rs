@@ -5,6 +5,7 @@ mod admin;
 mod bench;
 mod bench_certificates;
 mod bench_monthly;
+mod bench_seed;
 mod bench_simulate;
 mod campaigns;
 mod jobs;

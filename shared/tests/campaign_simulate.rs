@@ -2,20 +2,17 @@
 //! on DynamoDB (moto): the monthly run's rules over the stored journeys of two months, the
 //! counters carried from one month to the next, nothing stored.
 
-use std::sync::Arc;
-
 use chrono::TimeZone;
 use registry_core::admin;
 use registry_core::api::router::RouteId;
 use registry_core::app::App;
 use registry_core::campaigns::simulate::{self, ReasonCount};
 use registry_core::campaigns::{self, CampaignError};
-use registry_core::clock::FixedClock;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
-use registry_core::records::journey::JourneyRecord;
 use registry_testkit::api::{request, send};
-use registry_testkit::app::{config, dynamodb_config, Backend, TestApp};
+use registry_testkit::app::{store_processed, Backend, TestApp};
+use registry_testkit::docs::campaign_2025;
 use serde_json::{json, Value};
 
 /// (journey id, passenger phone, month, day, in Paris).
@@ -32,28 +29,19 @@ const JOURNEYS: [(&str, &str, u32, u32, bool); 9] = [
 ];
 
 fn document() -> Value {
-    json!({
-        "id": "sim", "name": "Sim", "territory_name": "Paris", "territory_id": "paris",
-        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-        "pays": ["passenger"],
-        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]},
-        "caps": [
+    campaign_2025(
+        "sim",
+        json!({"name": "Sim", "territory_id": "paris", "pays": ["passenger"], "caps": [
             {"kind": "trips", "per": "month", "max": 2},
             {"kind": "budget", "max": 500}
-        ]
-    })
+        ]}),
+    )
 }
 
 async fn setup(backend: Backend) -> (TestApp, String) {
-    let config = match backend {
-        Backend::DynamoDb => dynamodb_config(),
-        _ => config(),
-    };
-    let mut t = TestApp::new(backend, config).await;
-    let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2025, 5, 6, 2, 0, 0).unwrap());
-    t.app = t.app.clone().with_clock(Arc::new(clock));
+    let t = TestApp::on(backend)
+        .await
+        .at(chrono::Utc.with_ymd_and_hms(2025, 5, 6, 2, 0, 0).unwrap());
     let app = &t.app;
     let (op, token) = admin::operator_with_token(app, "Covoit", None)
         .await
@@ -74,11 +62,7 @@ async fn setup(backend: Backend) -> (TestApp, String) {
                 doc[side]["end"]["lon"] = json!(4.6039);
             }
         }
-        let item = JourneyRecord::accepted_item(&app.config.hash_secret, op, &doc, at).unwrap();
-        app.store.put(item, None).await.unwrap();
-        registry_core::jobs::process::journey(app, op, id)
-            .await
-            .unwrap();
+        store_processed(app, op, &doc, at).await;
     }
     let (s, body) = send(
         app,
@@ -192,15 +176,9 @@ async fn simulate_on(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn simulate_on_sqlite() {
-    simulate_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn simulate_on_dynamodb() {
-    simulate_on(Backend::DynamoDb).await;
-}
+registry_testkit::each_store!(simulate_on =>
+    simulate_on_sqlite: Sqlite,
+    simulate_on_dynamodb: DynamoDb);
 
 /// The route: registry admins and the document's own territory; JSON or CSV; 400 and 403
 /// naming what is wrong; nothing stored.

@@ -10,8 +10,8 @@ use registry_core::app::App;
 use registry_core::domain::operator::OperatorId;
 use registry_core::queue::memory::MemoryQueue;
 use registry_testkit::api::{request, send};
-use registry_testkit::app::{dynamodb_config, dynamodb_store};
-use registry_testkit::docs::incentives;
+use registry_testkit::app::{create_campaign, dynamodb_config, dynamodb_store};
+use registry_testkit::docs::{campaign_2025, incentives};
 use serde_json::json;
 
 /// The registry on a fresh DynamoDB table of the moto server (the queue in memory: these
@@ -179,17 +179,7 @@ async fn statements_and_final_statuses_on_dynamodb() {
         let (op, token) = admin::operator_with_token(&app, name, None).await.unwrap();
         tokens.push((op.id, token.token));
     }
-    let campaign = json!({
-        "id": "march-aws", "name": "March", "territory_name": "Paris",
-        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-        "pays": ["driver"],
-        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
-    });
-    registry_core::campaigns::create(&app, campaign.to_string().as_bytes())
-        .await
-        .unwrap();
+    create_campaign(&app, &campaign_2025("march-aws", json!({"name": "March"}))).await;
     // 30 journeys of the first operator, 5 of the other, one driver each.
     let journeys: Vec<(OperatorId, String)> = (0..35)
         .map(|n| {

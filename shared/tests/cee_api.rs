@@ -118,6 +118,16 @@ impl Env {
             .await
     }
 
+    async fn simulate(&self, op: usize, body: Value) -> (u16, Value) {
+        self.call(
+            "POST",
+            "/v2/policies/cee/simulate",
+            self.token(op),
+            Some(body),
+        )
+        .await
+    }
+
     /// A journey of operator `op` sent through `POST /v2/journeys` now, then processed
     /// (status and countries set as the processing does), then the clock moves 8 days on.
     async fn processed_journey(
@@ -269,34 +279,20 @@ async fn long_registration_and_dedup_across_operators(env: Env) {
         json!({"datetime": "2024-03-15T00:15:00.000Z"})
     );
     // Short is a separate history.
-    let (s, _) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(json!({"journey_type": "short", "last_name_trunc": "DUP", "phone_trunc": "+336123456", "driving_license": "051227308989"})),
-        )
+    let (s, _) = env.simulate(1, json!({"journey_type": "short", "last_name_trunc": "DUP", "phone_trunc": "+336123456", "driving_license": "051227308989"}))
         .await;
     assert_eq!(s, 200);
     // Simulate finds it by licence; by name+phone alone it does not (it has an identity key).
-    let (s, err) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(json!({"journey_type": "long", "last_name_trunc": "DUP", "phone_trunc": "06123456", "driving_license": "051227308989"})),
-        )
+    let (s, err) = env.simulate(1, json!({"journey_type": "long", "last_name_trunc": "DUP", "phone_trunc": "06123456", "driving_license": "051227308989"}))
         .await;
     assert_eq!(
         (s, &err["error"]["data"]["datetime"]),
         (409, &json!("2024-03-15T00:15:00.000Z"))
     );
     let (s, body) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(json!({"journey_type": "long", "last_name_trunc": "DUP", "phone_trunc": "06123456"})),
+        .simulate(
+            1,
+            json!({"journey_type": "long", "last_name_trunc": "DUP", "phone_trunc": "06123456"}),
         )
         .await;
     assert_eq!((s, body), (200, Value::Null));
@@ -521,37 +517,16 @@ async fn imports_identity_and_lookbacks(env: Env) {
         }
         body
     };
-    let (s, err) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(sim("long", "MAR", json!({}))),
-        )
-        .await;
+    let (s, err) = env.simulate(1, sim("long", "MAR", json!({}))).await;
     assert_eq!(s, 409, "{err}");
     assert_eq!(
         err["error"]["data"],
         json!({"datetime": "2016-02-01T00:00:00.000Z"})
     );
     // Short, imported before 2020-01-01 Paris: never counts; 2022-07: within 3 years.
-    let (s, _) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(sim("short", "OLD", json!({}))),
-        )
-        .await;
+    let (s, _) = env.simulate(1, sim("short", "OLD", json!({}))).await;
     assert_eq!(s, 200);
-    let (s, _) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(sim("short", "NEW", json!({}))),
-        )
-        .await;
+    let (s, _) = env.simulate(1, sim("short", "NEW", json!({}))).await;
     assert_eq!(s, 409);
 
     // Attach an identity key: the record now matches by identity, no longer by name+phone.
@@ -596,25 +571,13 @@ async fn imports_identity_and_lookbacks(env: Env) {
         )
         .await;
     assert_eq!(again["imported"], 1);
-    let (s, _) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(sim("short", "NEW", json!({}))),
-        )
-        .await;
+    let (s, _) = env.simulate(1, sim("short", "NEW", json!({}))).await;
     assert_eq!(
         s, 200,
         "name+phone no longer matches a record with an identity key"
     );
     let (s, err) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(1),
-            Some(sim("short", "ZZZ", json!({"identity_key": key}))),
-        )
+        .simulate(1, sim("short", "ZZZ", json!({"identity_key": key})))
         .await;
     assert_eq!(
         (s, &err["error"]["data"]["datetime"]),
@@ -788,14 +751,7 @@ async fn bad_input_is_400_with_pointers_and_writes_nothing(env: Env) {
         .call("POST", "/v2/policies/cee/import/identity", env.token(0), Some(json!([{"cee_application_type": "standardized", "cee_application_uuid": "x", "identity_key": identity(1)}])))
         .await;
     assert_eq!(s, 400);
-    let (s, _) = env
-        .call(
-            "POST",
-            "/v2/policies/cee/simulate",
-            env.token(0),
-            Some(json!({"journey_type": "short"})),
-        )
-        .await;
+    let (s, _) = env.simulate(0, json!({"journey_type": "short"})).await;
     assert_eq!(s, 400);
     assert_eq!(
         env.snapshot().await,

@@ -206,32 +206,14 @@ async fn old_journeys_listed_after_backfill(backend: Backend) {
     assert_eq!((again.added, again.present), (0, 2));
 }
 
-#[tokio::test]
-async fn old_journeys_listed_after_backfill_on_sqlite() {
-    old_journeys_listed_after_backfill(Backend::Sqlite).await;
-}
+registry_testkit::each_store!(old_journeys_listed_after_backfill =>
+    old_journeys_listed_after_backfill_on_sqlite: Sqlite,
+    old_journeys_listed_after_backfill_on_dynamodb: DynamoDb);
 
-#[tokio::test]
-async fn old_journeys_listed_after_backfill_on_dynamodb() {
-    old_journeys_listed_after_backfill(Backend::DynamoDb).await;
-}
+registry_testkit::each_store!(lists_own_journeys_filtered_and_paged =>
+    lists_own_journeys_on_sqlite: Sqlite,
+    lists_own_journeys_on_dynamodb: DynamoDb);
 
-#[tokio::test]
-async fn lists_own_journeys_on_sqlite() {
-    lists_own_journeys_filtered_and_paged(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn lists_own_journeys_on_dynamodb() {
-    lists_own_journeys_filtered_and_paged(Backend::DynamoDb).await;
-}
-
-#[tokio::test]
-async fn only_operator_admins_and_readers_list_on_sqlite() {
-    who_may_list(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn only_operator_admins_and_readers_list_on_dynamodb() {
-    who_may_list(Backend::DynamoDb).await;
-}
+registry_testkit::each_store!(who_may_list =>
+    only_operator_admins_and_readers_list_on_sqlite: Sqlite,
+    only_operator_admins_and_readers_list_on_dynamodb: DynamoDb);

@@ -56,21 +56,9 @@ async fn sqs_queue() -> Fixture {
     }
 }
 
-macro_rules! conformance {
-    ($fixture:path => $($check:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let fixture = $fixture().await;
-                super::$check(fixture.queue.clone()).await;
-            }
-        )+
-    };
-}
-
 macro_rules! all_checks {
     ($fixture:path) => {
-        conformance!($fixture =>
+        registry_testkit::conformance!($fixture, queue =>
             send_receive_ack,
             received_message_is_invisible,
             unacked_message_reappears,

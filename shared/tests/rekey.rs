@@ -15,7 +15,10 @@ use registry_core::jobs::rekey::{self, Report};
 use registry_core::queue::{memory::MemoryQueue, Queue};
 use registry_core::records::keys;
 use registry_core::store::{memory::MemoryStore, Item, Store};
-use registry_testkit::app::{dynamodb_store, operators_with_tokens, sqlite_store, Interposed};
+use registry_testkit::app::{
+    create_campaign, dynamodb_store, operators_with_tokens, sqlite_store, Interposed,
+};
+use registry_testkit::docs::campaign_2025;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -42,18 +45,15 @@ impl World {
         };
         let app = w.app(A, None);
         w.ops = operators_with_tokens(&app, &["op0", "op1"], None).await;
-        let campaign = json!({
-            "id": "rot", "name": "rotation", "territory_name": "Paris",
-            "start": "2026-11-01", "end": "2026-12-31", "time_zone": "UTC",
-            "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-                [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-            "pays": ["driver", "passenger"],
-            "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]},
-            "caps": [{"kind": "trips", "per": "month", "max": 20}, {"kind": "trips", "per": "day", "max": 6}]
-        });
-        registry_core::campaigns::create(&app, campaign.to_string().as_bytes())
-            .await
-            .unwrap();
+        let campaign = campaign_2025(
+            "rot",
+            json!({"name": "rotation", "start": "2026-11-01", "end": "2026-12-31",
+                   "time_zone": "UTC", "pays": ["driver", "passenger"], "caps": [
+                {"kind": "trips", "per": "month", "max": 20},
+                {"kind": "trips", "per": "day", "max": 6}
+            ]}),
+        );
+        create_campaign(&app, &campaign).await;
         w
     }
 

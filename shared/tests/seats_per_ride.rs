@@ -7,13 +7,11 @@ use std::sync::Arc;
 
 use chrono::TimeZone;
 use registry_core::app::App;
-use registry_core::campaigns::monthly::{self, Month};
-use registry_core::clock::FixedClock;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
-use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
-use registry_testkit::app::{config, dynamodb_config, Backend, TestApp};
+use registry_testkit::app::{create_campaign, run_month, store_accepted, Backend, TestApp};
+use registry_testkit::docs::campaign_2025;
 use serde_json::json;
 
 const OP: OperatorId = OperatorId(1);
@@ -32,32 +30,15 @@ const JOURNEYS: [(&str, &str, u32, u8); 7] = [
 ];
 
 async fn setup(backend: Backend) -> (TestApp, Arc<registry_core::domain::campaign::Campaign>) {
-    let config = match backend {
-        Backend::DynamoDb => dynamodb_config(),
-        _ => config(),
-    };
-    let mut t = TestApp::new(backend, config).await;
-    let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2025, 4, 6, 2, 0, 0).unwrap());
-    t.app = t.app.clone().with_clock(Arc::new(clock));
-    let doc = json!({
-        "id": "rides", "name": "Rides", "territory_name": "Paris",
-        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-        "pays": ["driver", "passenger"],
-        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]},
-        "caps": [{"kind": "seats_per_ride", "max": 3}]
-    });
-    registry_core::campaigns::create(&t.app, doc.to_string().as_bytes())
+    let t = TestApp::on(backend)
         .await
-        .unwrap();
-    let campaign = registry_core::campaigns::all(&t.app)
-        .await
-        .unwrap()
-        .iter()
-        .find(|c| c.id.as_str() == "rides")
-        .cloned()
-        .unwrap();
+        .at(chrono::Utc.with_ymd_and_hms(2025, 4, 6, 2, 0, 0).unwrap());
+    let doc = campaign_2025(
+        "rides",
+        json!({"name": "Rides", "pays": ["driver", "passenger"],
+               "caps": [{"kind": "seats_per_ride", "max": 3}]}),
+    );
+    let campaign = create_campaign(&t.app, &doc).await;
     for (i, (id, ride, day, seats)) in JOURNEYS.iter().enumerate() {
         let at = chrono::Utc
             .with_ymd_and_hms(2025, 3, *day, 8, 0, 0)
@@ -66,8 +47,7 @@ async fn setup(backend: Backend) -> (TestApp, Arc<registry_core::domain::campaig
         doc["operator_journey_id"] = json!(ride);
         doc["passenger"]["seats"] = json!(seats);
         doc["passenger"]["identity"]["phone"] = json!(format!("+3361200000{i}"));
-        let item = JourneyRecord::accepted_item(&t.app.config.hash_secret, OP, &doc, at).unwrap();
-        t.app.store.put(item, None).await.unwrap();
+        store_accepted(&t.app, OP, &doc, at).await;
     }
     (t, campaign)
 }
@@ -124,21 +104,9 @@ async fn seats_per_ride_caps_a_ride(backend: Backend) {
     ride_b.sort();
     assert_eq!(ride_b, vec![0, 100]);
 
-    let month = Month::parse("2025-03").unwrap();
-    let report = monthly::run_campaign(
-        app,
-        std::slice::from_ref(&campaign),
-        &campaign,
-        month,
-        false,
-    )
-    .await
-    .unwrap();
-    let lines = monthly::read_final(app, &campaign.id, month, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .lines;
+    let (report, stored) =
+        run_month(app, std::slice::from_ref(&campaign), &campaign, "2025-03").await;
+    let lines = stored.lines;
     let status = |id: &str| -> Vec<(String, i64, Option<String>)> {
         lines
             .iter()

@@ -3,18 +3,15 @@
 //! drafts and the monthly run start from them; loading again replaces them; a bad document
 //! changes nothing; once a month is final they can no longer change.
 
-use std::sync::Arc;
-
 use chrono::TimeZone;
 use registry_core::app::App;
-use registry_core::campaigns::{self, monthly, CampaignError};
-use registry_core::clock::FixedClock;
+use registry_core::campaigns::{self, CampaignError};
 use registry_core::domain::campaign::CampaignId;
 use registry_core::domain::journey::example_document;
 use registry_core::domain::operator::OperatorId;
-use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
-use registry_testkit::app::{config, dynamodb_config, Backend, TestApp};
+use registry_testkit::app::{create_campaign, run_month, store_processed, Backend, TestApp};
+use registry_testkit::docs::campaign_2025;
 use serde_json::json;
 
 const OP: OperatorId = OperatorId(1);
@@ -32,28 +29,17 @@ const JOURNEYS: [(&str, &str, u32); 5] = [
 ];
 
 async fn setup(backend: Backend) -> TestApp {
-    let config = match backend {
-        Backend::DynamoDb => dynamodb_config(),
-        _ => config(),
-    };
-    let mut t = TestApp::new(backend, config).await;
-    let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2025, 4, 6, 2, 0, 0).unwrap());
-    t.app = t.app.clone().with_clock(Arc::new(clock));
-    let doc = json!({
-        "id": "moved", "name": "Moved", "territory_name": "Paris",
-        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
-        "territory": {"rule": "start", "geojson": {"type": "Polygon", "coordinates": [[
-            [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]}},
-        "pays": ["passenger"],
-        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]},
-        "caps": [
+    let t = TestApp::on(backend)
+        .await
+        .at(chrono::Utc.with_ymd_and_hms(2025, 4, 6, 2, 0, 0).unwrap());
+    let doc = campaign_2025(
+        "moved",
+        json!({"name": "Moved", "pays": ["passenger"], "caps": [
             {"kind": "amount", "per": "campaign", "max": 250},
             {"kind": "budget", "max": 1000}
-        ]
-    });
-    campaigns::create(&t.app, doc.to_string().as_bytes())
-        .await
-        .unwrap();
+        ]}),
+    );
+    create_campaign(&t.app, &doc).await;
     t
 }
 
@@ -112,11 +98,7 @@ async fn starting_counters_on(backend: Backend) {
         let at = chrono::Utc.with_ymd_and_hms(2025, 3, day, 8, 0, 0).unwrap();
         let mut doc = example_document(id, at);
         doc["passenger"]["identity"]["phone"] = json!(phone);
-        let item = JourneyRecord::accepted_item(&app.config.hash_secret, OP, &doc, at).unwrap();
-        app.store.put(item, None).await.unwrap();
-        registry_core::jobs::process::journey(app, OP, id)
-            .await
-            .unwrap();
+        store_processed(app, OP, &doc, at).await;
     }
     // A had 200 of 250: 50; B had nothing: 100, 100, then 50; the budget had 700 of 1000.
     let mut drafted = Vec::new();
@@ -138,15 +120,7 @@ async fn starting_counters_on(backend: Backend) {
     // The monthly run starts from the stored starting counters.
     let all = campaigns::all(app).await.unwrap();
     let campaign = all.iter().find(|c| c.id.as_str() == "moved").unwrap();
-    let month = monthly::Month::parse("2025-03").unwrap();
-    monthly::run_campaign(app, &all, campaign, month, false)
-        .await
-        .unwrap();
-    let lines = monthly::read_final(app, &campaign.id, month, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .lines;
+    let lines = run_month(app, &all, campaign, "2025-03").await.1.lines;
     let paid: Vec<(String, i64)> = lines
         .iter()
         .map(|l| (l.journey_id.clone(), l.amount))
@@ -184,12 +158,5 @@ async fn starting_counters_on(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn starting_counters_on_sqlite() {
-    starting_counters_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn starting_counters_on_dynamodb() {
-    starting_counters_on(Backend::DynamoDb).await;
-}
+registry_testkit::each_store!(starting_counters_on =>
+    starting_counters_on_sqlite: Sqlite, starting_counters_on_dynamodb: DynamoDb);

@@ -47,21 +47,9 @@ async fn dynamodb_store() -> Fixture {
     }
 }
 
-macro_rules! conformance {
-    ($fixture:path => $($check:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let fixture = $fixture().await;
-                super::$check(fixture.store.clone()).await;
-            }
-        )+
-    };
-}
-
 macro_rules! all_checks {
     ($fixture:path) => {
-        conformance!($fixture =>
+        registry_testkit::conformance!($fixture, store =>
             get_put_delete,
             get_many_answers_in_key_order,
             attribute_types_round_trip,
@@ -84,12 +72,12 @@ macro_rules! all_checks {
 
 mod memory {
     all_checks!(super::memory_store);
-    conformance!(super::memory_store => concurrent_counter);
+    registry_testkit::conformance!(super::memory_store, store => concurrent_counter);
 }
 
 mod sqlite {
     all_checks!(super::sqlite_store);
-    conformance!(super::sqlite_store => concurrent_counter);
+    registry_testkit::conformance!(super::sqlite_store, store => concurrent_counter);
 }
 
 mod dynamodb {

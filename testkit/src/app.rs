@@ -4,13 +4,18 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use registry_core::admin;
 use registry_core::app::App;
+use registry_core::campaigns::monthly::{self, Final, Month, Report};
+use registry_core::clock::FixedClock;
 use registry_core::config::{Config, StoreKind};
+use registry_core::domain::campaign::Campaign;
 use registry_core::domain::cee::signature::Signer;
 use registry_core::domain::operator::OperatorId;
 use registry_core::queue::sqs::{create_queues, SqsQueue};
 use registry_core::queue::{memory::MemoryQueue, Queue};
+use registry_core::records::journey::JourneyRecord;
 use registry_core::records::keys;
 use registry_core::store::dynamodb::DynamoStore;
 use registry_core::store::memory::MemoryStore;
@@ -109,6 +114,24 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// An app on a fresh store of `backend` with the tests' configuration ([`config`], or
+    /// [`dynamodb_config`] on DynamoDB).
+    pub async fn on(backend: Backend) -> TestApp {
+        let config = match backend {
+            Backend::DynamoDb => dynamodb_config(),
+            _ => config(),
+        };
+        TestApp::new(backend, config).await
+    }
+
+    /// The same app with its clock stopped at `now`.
+    pub fn at(mut self, now: DateTime<Utc>) -> TestApp {
+        self.app = self.app.with_clock(Arc::new(FixedClock::new(now)));
+        self
+    }
+}
+
 impl std::ops::Deref for TestApp {
     type Target = App;
     fn deref(&self) -> &App {
@@ -139,6 +162,56 @@ pub async fn operators_with_tokens(
         ops.push(operator_with_token(app, name, siret).await);
     }
     ops
+}
+
+/// Loads the campaign `doc` as `registry admin campaign create` does; the campaign as the
+/// engine reads it.
+pub async fn create_campaign(app: &App, doc: &Value) -> Arc<Campaign> {
+    let id = doc["id"].as_str().expect("campaign id");
+    registry_core::campaigns::create(app, doc.to_string().as_bytes())
+        .await
+        .expect("campaign created");
+    let all = registry_core::campaigns::all(app).await.expect("campaigns");
+    all.iter()
+        .find(|c| c.id.as_str() == id)
+        .cloned()
+        .expect("campaign read back")
+}
+
+/// Journey `doc` of operator `op` stored as acceptance stores it at `at` (pending: not
+/// processed).
+pub async fn store_accepted(app: &App, op: OperatorId, doc: &Value, at: DateTime<Utc>) {
+    let item = JourneyRecord::accepted_item(&app.config.hash_secret, op, doc, at)
+        .expect("a valid journey");
+    app.store.put(item, None).await.expect("journey stored");
+}
+
+/// [`store_accepted`], then processed as the queue consumer processes it.
+pub async fn store_processed(app: &App, op: OperatorId, doc: &Value, at: DateTime<Utc>) {
+    store_accepted(app, op, doc, at).await;
+    let id = doc["journey_id"].as_str().expect("journey id");
+    registry_core::jobs::process::journey(app, op, id)
+        .await
+        .expect("journey processed");
+}
+
+/// The monthly run of `campaign` over `month` (`all`: every campaign, for op3), by hand
+/// and not forced; its report and the final record it wrote.
+pub async fn run_month(
+    app: &App,
+    all: &[Arc<Campaign>],
+    campaign: &Campaign,
+    month: &str,
+) -> (Report, Final) {
+    let month = Month::parse(month).expect("month");
+    let report = monthly::run_campaign(app, all, campaign, month, false)
+        .await
+        .expect("monthly run");
+    let stored = monthly::read_final(app, &campaign.id, month, None)
+        .await
+        .expect("final record read")
+        .expect("final record");
+    (report, stored)
 }
 
 /// Runs what `queue` holds as the queue consumer does (tasks for `app`), until it is empty.

@@ -35,6 +35,30 @@ pub fn paris_campaign(id: &str, today: chrono::NaiveDate) -> Value {
     })
 }
 
+/// The area of most campaign tests: [1, 3]° E × [48, 49.5]° N, around Paris.
+pub fn paris_area() -> Value {
+    json!({"type": "Polygon", "coordinates": [[
+        [1.0, 48.0], [3.0, 48.0], [3.0, 49.5], [1.0, 49.5], [1.0, 48.0]]]})
+}
+
+/// A campaign of 2025 (Europe/Paris) for the trips starting in [`paris_area`], paying the
+/// driver 100 c a trip; `fields` replace or add fields of the document.
+pub fn campaign_2025(id: &str, fields: Value) -> Value {
+    let mut doc = json!({
+        "id": id, "name": id, "territory_name": "Paris",
+        "start": "2025-01-01", "end": "2025-12-31", "time_zone": "Europe/Paris",
+        "territory": {"rule": "start", "geojson": paris_area()},
+        "pays": ["driver"],
+        "amount": {"mode": "first_matching_band", "bands": [{"from": 0, "fixed": 100}]}
+    });
+    if let (Some(doc), Some(fields)) = (doc.as_object_mut(), fields.as_object()) {
+        for (k, v) in fields {
+            doc.insert(k.clone(), v.clone());
+        }
+    }
+    doc
+}
+
 /// The incentives of a journey's status answer as sorted (role, amount, status).
 pub fn incentives(status: &Value) -> Vec<(String, i64, String)> {
     let mut v: Vec<(String, i64, String)> = status["incentives"]

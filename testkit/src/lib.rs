@@ -18,3 +18,32 @@ pub mod docs;
 pub mod keys;
 pub mod moto;
 pub mod serve;
+
+/// One `#[tokio::test]` per check of a conformance suite (`super::check(fixture.field)` for
+/// the fixture `async fn() -> Fixture`): `conformance!(sqlite_store, store => get_put, ...)`.
+#[macro_export]
+macro_rules! conformance {
+    ($fixture:path, $field:ident => $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let fixture = $fixture().await;
+                super::$check(fixture.$field.clone()).await;
+            }
+        )+
+    };
+}
+
+/// One `#[tokio::test]` per store for an `async fn(Backend)`:
+/// `each_store!(check => check_on_sqlite: Sqlite, check_on_dynamodb: DynamoDb);`.
+#[macro_export]
+macro_rules! each_store {
+    ($check:ident => $($name:ident: $backend:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                $check($crate::app::Backend::$backend).await;
+            }
+        )+
+    };
+}

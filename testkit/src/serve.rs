@@ -73,6 +73,44 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// [`call`] of `method` on `path` of this server with the bearer `token`.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        call(method, &self.url(path), Some(token), body).await
+    }
+
+    /// [`Server::send`] of a GET.
+    pub async fn get(&self, path: &str, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    /// [`Server::send`] of a POST with a JSON body.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    /// `POST /v2/operators/{op}/applications` of `body` with `token`: a new application token.
+    pub async fn create_application(
+        &self,
+        op: impl std::fmt::Display,
+        token: &str,
+        body: Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.post(&format!("/v2/operators/{op}/applications"), token, body)
+            .await
+    }
+
     pub fn kill(mut self) {
         let _ = self.child.kill(); // SIGKILL on Unix: no chance to flush anything.
         let _ = self.child.wait();
@@ -116,6 +154,39 @@ pub async fn call(
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
     };
     (status, headers, value)
+}
+
+/// [`call`] of a GET of `url` with the bearer `token`.
+pub async fn get_url(url: &str, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    call(reqwest::Method::GET, url, Some(token), None).await
+}
+
+/// [`call`] of a POST of `body` to `url` with the bearer `token`.
+pub async fn post_url(
+    url: &str,
+    token: &str,
+    body: Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    call(reqwest::Method::POST, url, Some(token), Some(body)).await
+}
+
+/// `registry admin campaign load FILE` on the store `data`: whether it succeeded, and its
+/// output.
+pub fn load_campaign_file(file: &Path, data: &str) -> (bool, String) {
+    let file = file.to_str().expect("UTF-8 path");
+    cli(&["admin", "campaign", "load", file, "--data", data])
+}
+
+/// A new territory token (`registry admin token create --role territory`) on the store
+/// `data`.
+pub fn territory_token(data: &str, territory: &str, name: &str) -> String {
+    let mut args = vec!["--json", "--data", data];
+    args.extend("admin token create --role territory --territory".split(' '));
+    args.extend([territory, "--name", name]);
+    let (ok, out) = cli(&args);
+    assert!(ok, "{out}");
+    let created: Value = serde_json::from_str(out.trim()).expect("JSON");
+    created["token"].as_str().expect("token").to_owned()
 }
 
 /// A new operator and an application token with every permission (or the given ones).

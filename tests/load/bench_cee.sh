@@ -6,6 +6,7 @@
 # BENCH_DIR=DIR keeps the seeded store in DIR for the next run; SKIP_BUILD=1 skips cargo.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/load/common.sh
 n=${1:-1000000}
 duration=${2:-30}
 connections=${3:-4}
@@ -19,19 +20,17 @@ trap 'kill $server 2>/dev/null || true; [ -n "${BENCH_DIR:-}" ] || rm -rf "$dir"
 export RUST_LOG=${RUST_LOG:-warn}
 export REGISTRY_CEE_RATE_LIMIT_PER_MIN=1000000000
 if [ ! -f "$dir/r.db" ]; then
-    $bin --data "$dir/r.db" --json admin operator create --name bench --siret 89248032800012 > "$dir/op.json"
+    operator_id bench --siret 89248032800012 > "$dir/op.id"
     python3 tests/load/seed_cee.py "$dir/r.db" "$n"
 fi
-op=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$dir/op.json")
-export TOKEN=$($bin --data "$dir/r.db" --json admin token create --operator "$op" --name "bench-$RANDOM" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# A store seeded before kept the operator as JSON.
+[ -f "$dir/op.id" ] || python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$dir/op.json" > "$dir/op.id"
+op=$(cat "$dir/op.id")
+export TOKEN=$(operator_token "$op" "bench-$RANDOM")
 export SEED_COUNT=$n
 export RUN_ID=$(date +%s)
-$bin --data "$dir/r.db" serve --addr 127.0.0.1:$port > "$dir/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 300); do
-    (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-    sleep 0.1
-done
+start_server
+wait_for_port 300
 python3 - "$dir/r.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])

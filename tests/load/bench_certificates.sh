@@ -4,6 +4,7 @@
 # Usage: bash tests/load/bench_certificates.sh [DURATION_S]   (needs wrk: apt-get install wrk)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/load/common.sh
 duration=${1:-20}
 port=${PORT:-18191}
 
@@ -14,15 +15,11 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 export RUST_LOG=${RUST_LOG:-warn}
 export REGISTRY_OTHER_RATE_LIMIT_PER_MIN=1000000000
-op=$($bin --data "$dir/r.db" --json admin operator create --name bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-export TOKEN=$($bin --data "$dir/r.db" --json admin token create --operator "$op" --name bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+op=$(operator_id bench)
+export TOKEN=$(operator_token "$op" bench)
 $bin --data "$dir/r.db" bench certificate-seed --operator "$op" --journeys 2000 --years 3
-$bin --data "$dir/r.db" serve --addr 127.0.0.1:$port > "$dir/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 50); do
-    (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-    sleep 0.1
-done
+start_server
+wait_for_port 50
 
 echo "== one certificate: totals"
 curl -sf -X POST "http://127.0.0.1:$port/v2/certificates" -H "Authorization: Bearer $TOKEN" \

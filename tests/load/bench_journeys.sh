@@ -7,6 +7,7 @@
 # store holds at least as many journeys as were accepted.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/load/common.sh
 duration=${1:-20}
 connections=${2:-64}
 port=${PORT:-18181}
@@ -25,19 +26,15 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 export RUST_LOG=${RUST_LOG:-warn}
 # One operator: lift its per-minute limit so the store, not the limiter, is measured.
 export REGISTRY_RATE_LIMIT_PER_MIN=1000000000
-op=$($bin --data "$dir/r.db" --json admin operator create --name bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-export TOKEN=$($bin --data "$dir/r.db" --json admin token create --operator "$op" --name bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-$bin --data "$dir/r.db" serve --addr 127.0.0.1:$port > "$dir/serve.log" 2>&1 &
-server=$!
+op=$(operator_id bench)
+export TOKEN=$(operator_token "$op" bench)
+start_server
 # PERF_OUT: record the server with `perf record -g` (per thread) during the load.
 if [ -n "${PERF_OUT:-}" ]; then
     perf record -g -s -o "$PERF_OUT" -p $server > /dev/null 2>&1 &
     recorder=$!
 fi
-for _ in $(seq 600); do
-    (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-    sleep 0.1
-done
+wait_for_port 600
 
 # Journeys stored and journeys still pending (the sparse pending index), read while the
 # server runs (WAL: readers do not block it).

@@ -11,6 +11,7 @@
 # CARGO_TARGET_DIR picks the build directory (release builds are long: keep one apart).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/load/common.sh
 target=${CARGO_TARGET_DIR:-target}
 sizes=false
 if [ "${1:-}" = --sizes ]; then sizes=true; shift; fi
@@ -30,17 +31,6 @@ if $sizes; then
     # would unify registry-core's features and link the renderer into every function.
     cargo lambda build --release --arm64 -p registry-functions
     cargo lambda build --release --arm64 -p registry-functions-render
-    printf '%-22s %12s %12s\n' function bootstrap zip
-    for dir in "$target"/lambda/*/; do
-        python3 - "$dir/bootstrap" "$(basename "$dir")" <<'PY'
-import os, sys, tempfile, zipfile
-path, name = sys.argv[1], sys.argv[2]
-with tempfile.TemporaryDirectory() as tmp:
-    z = os.path.join(tmp, "f.zip")
-    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as f:
-        f.write(path, "bootstrap")
-    print(f"{name:<22} {os.path.getsize(path):>12,} {os.path.getsize(z):>12,}")
-PY
-    done
+    lambda_sizes "$target"
     file "$target"/lambda/journeys-create/bootstrap
 fi

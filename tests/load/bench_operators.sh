@@ -8,6 +8,7 @@
 # Needs wrk (Debian: apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/load/common.sh
 duration=${1:-75}
 per_operator=${2:-16}
 operators=10
@@ -25,17 +26,13 @@ export REGISTRY_RATE_LIMIT_PER_MIN=${LIMIT:-20000}
 tokens=()
 ids=()
 for i in $(seq $operators); do
-    op=$($bin --data "$dir/r.db" --json admin operator create --name "operator $i" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    op=$(operator_id "operator $i")
     ids+=("$op")
-    tokens+=("$($bin --data "$dir/r.db" --json admin token create --operator "$op" --name bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')")
+    tokens+=("$(operator_token "$op" bench)")
 done
 export TOKENS=$(IFS=,; echo "${tokens[*]}")
-$bin --data "$dir/r.db" serve --addr 127.0.0.1:$port > "$dir/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 300); do
-    (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-    sleep 0.1
-done
+start_server
+wait_for_port 300
 
 wrk -t$operators -c$((operators * per_operator)) -d"${duration}s" --latency -s tests/load/operators.lua "http://127.0.0.1:$port" | tee "$dir/wrk.txt"
 sleep 2

@@ -12,9 +12,8 @@
 
 mod seed;
 
-use seed::{generate, setup, Seeded, MONTH};
+use seed::{generate, seed, setup, Counts, MONTH};
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,11 +24,11 @@ use registry_core::config::Config;
 use registry_core::queue::memory::MemoryQueue;
 use registry_core::store::capacity::{Metered, GSI1_PROJECTION};
 use registry_core::store::memory::MemoryStore;
-use registry_core::store::sqlite::SqliteStore;
 use registry_core::store::{Item, Store};
 use serde_json::{json, Value};
 
 use crate::bench::cpu_seconds;
+use crate::bench_seed::SeedStore;
 
 #[derive(Subcommand)]
 pub enum MonthlyBench {
@@ -128,16 +127,15 @@ pub async fn run(config: Config, command: MonthlyBench, json_out: bool) -> Resul
     if let Some(n) = meter {
         return meter_run(config, n, month, json_out).await;
     }
-    let path = config.db_path.clone();
-    let fresh = !Path::new(&path).exists();
-    let store = SqliteStore::open(&path).map_err(|e| e.to_string())?;
-    let queue = store.queue(config.max_receives);
-    let app = App::new(Arc::new(store.clone()), Arc::new(queue), config);
-    let seed_seconds = seed::ensure(&app, &store, &path, fresh, journeys).await?;
+    let seeds = SeedStore::open(config)?;
+    let seed_seconds = seeds
+        .ensure("policy-monthly", journeys, || seed(&seeds, journeys))
+        .await?;
+    let app = &seeds.app;
 
     let peak_anon = AnonPeak::start();
     let (started, cpu) = (Instant::now(), cpu_seconds());
-    let reports = monthly::run_all(&app, month, true, &|r| {
+    let reports = monthly::run_all(app, month, true, &|r| {
         if let Ok(r) = r {
             eprintln!(
                 "{} v{}: {} journeys, {:.1} s",
@@ -178,7 +176,7 @@ async fn meter_run(
         config.clone(),
     );
     let campaigns = setup(&seed_app).await?;
-    let mut seeded = Seeded::default();
+    let mut seeded = Counts::default();
     let items: Vec<Item> = generate(journeys, campaigns, &mut seeded).collect();
     for item in items {
         memory.put(item, None).await.map_err(|e| e.to_string())?;

@@ -1,56 +1,37 @@
 //! The seed of `registry bench policy-monthly`: the 20 campaigns and a month of journeys
 //! with their drafts, as acceptance and processing leave them.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use registry_core::app::App;
 use registry_core::campaigns::drafts;
-use registry_core::clock::rfc3339;
 use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
 use registry_core::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use registry_core::domain::campaign::Campaign;
-use registry_core::domain::facts::Facts;
-use registry_core::domain::journey::pack_document;
-use registry_core::domain::journey::JourneyStatus;
 use registry_core::domain::operator::OperatorId;
-use registry_core::records::journey::{facts_attribute, JourneyRecord};
-use registry_core::records::keys;
-use registry_core::store::sqlite::SqliteStore;
-use registry_core::store::{Item, Key};
+use registry_core::store::Item;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
-use crate::bench::{person_key, Rng, TripSpec};
+use crate::bench::{person_key, Rng};
+use crate::bench_seed::{status, Grid, SeedStore, Seeded, TripSpec};
 
 pub(super) const MONTH: &str = "2025-03";
 const CITIES: u64 = 15;
-const DRIVERS_PER_CITY: u64 = 8_000;
-const PASSENGERS_PER_CITY: u64 = 16_000;
 /// Operators: their share of journeys (per mille) and proof class.
 const OPERATORS: [(u64, &str); 5] = [(400, "C"), (250, "C"), (150, "B"), (100, "A"), (100, "C")];
 
-pub(super) fn seed_marker() -> Key {
-    Key::new("BENCH#policy-monthly", "SEED")
-}
-
-/// South-west corner of city `k`'s rectangle (0.5° of latitude × 0.6° of longitude).
-fn city_corner(k: u64) -> (f64, f64) {
-    (43.2 + (k / 5) as f64 * 1.6, -0.8 + (k % 5) as f64 * 1.6)
-}
-
-fn rect(lat0: f64, lon0: f64, lat1: f64, lon1: f64) -> Value {
-    json!({"type": "Polygon", "coordinates": [[
-        [lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]]})
-}
+/// City `k`'s rectangle starts at 43.2° N + 1.6° a row, 0.8° W + 1.6° a column.
+const GRID: Grid = Grid {
+    south: 43.2,
+    west: -0.8,
+    row_step: 1.6,
+    column_step: 1.6,
+};
 
 /// The rectangle around cities `from..=to` of one row.
 fn cities_rect(from: u64, to: u64) -> Value {
-    let (lat0, lon0) = city_corner(from);
-    let (_, lon1) = city_corner(to);
-    rect(lat0 - 0.01, lon0 - 0.01, lat0 + 0.51, lon1 + 0.61)
+    GRID.rect(from, to, 0.01)
 }
 
 /// The 20 campaigns: 15 cities (exclusive, priority 10, 2–30 km, per-day, per-month and
@@ -161,22 +142,16 @@ fn regions() -> Vec<Value> {
 
 /// What the seed wrote.
 #[derive(Default)]
-pub(super) struct Seeded {
+pub(super) struct Counts {
     pub journeys: u64,
     pub drafts: u64,
     pub items: u64,
 }
 
-/// A seeded journey document and who and when it is.
+/// A seeded journey: its trip, document and status.
 struct Generated {
+    trip: TripSpec,
     doc: String,
-    journey_id: String,
-    operator_journey_id: String,
-    operator: OperatorId,
-    driver: u64,
-    passenger: u64,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
     status: &'static str,
 }
 
@@ -194,47 +169,22 @@ fn generated_journey(n: u64, total: u64, month_start: DateTime<Utc>) -> Generate
             (share < acc).then_some((i as u64, *c))
         })
         .unwrap_or((4, "C"));
-    let operator = OperatorId(op_index + 1);
-    let driver = city * 100_000 + rng.below(DRIVERS_PER_CITY);
-    let passenger = city * 100_000 + 50_000 + rng.below(PASSENGERS_PER_CITY);
     // Arrival (and start) order is journey order, spread over the month.
     let span = 31 * 86_400 - 3 * 3600;
     let start = month_start + TimeDelta::seconds((n * span / total.max(1)) as i64);
-    let km = 2.0 + 48.0 * rng.unit().powi(2);
-    let (lat0, lon0) = city_corner(city);
-    let from = (lat0 + 0.5 * rng.unit(), lon0 + 0.6 * rng.unit());
-    let angle = std::f64::consts::TAU * rng.unit();
+    let trip = GRID.trip(&mut rng, city, OperatorId(op_index + 1), 48.0, start);
     let seats = 1 + u64::from(rng.below(5) == 0);
-    let journey_id = format!("mb-{n:07}");
-    let operator_journey_id = format!("trip-{n:07}");
     let trip = TripSpec {
-        journey_id: &journey_id,
-        operator_journey_id: &operator_journey_id,
+        journey_id: format!("mb-{n:07}"),
+        operator_journey_id: format!("trip-{n:07}"),
         class,
-        passenger,
-        driver,
         seats,
-        start,
-        from,
-        km,
-        angle,
-    };
-    let (doc, end) = (trip.document(), trip.end());
-    let status = match rng.below(100) {
-        0 | 1 => "canceled",
-        2 | 3 => "fraud_error",
-        _ => "ok",
+        ..trip
     };
     Generated {
-        doc,
-        journey_id,
-        operator_journey_id,
-        operator,
-        driver,
-        passenger,
-        start,
-        end,
-        status,
+        doc: trip.document(),
+        status: status(&mut rng),
+        trip,
     }
 }
 
@@ -245,71 +195,49 @@ fn journey_items(
     campaigns: &[Arc<Campaign>],
     counters: &mut [MemoryCounters],
     month_start: DateTime<Utc>,
-    seeded: &mut Seeded,
+    seeded: &mut Counts,
 ) -> Vec<Item> {
     let g = generated_journey(n, total, month_start);
-    let (driver_key, passenger_key) = (person_key(g.driver), person_key(g.passenger));
-    let created = rfc3339(g.end + TimeDelta::minutes(10));
-    let processed = rfc3339(g.end + TimeDelta::minutes(11));
     let mut items = Vec::new();
-
-    let parsed = registry_core::domain::journey_v2::parse(g.doc.as_bytes());
+    let parsed = registry_core::domain::journey_v2::parse(g.doc.as_bytes()).ok();
     let mut rev = 0i64;
-    if let Ok(journey) = &parsed {
+    if let Some(journey) = &parsed {
         let trip = Trip::from_journey(
             journey,
-            g.operator,
+            g.trip.operator,
             None,
-            PersonKey::from_hex(&driver_key),
-            PersonKey::from_hex(&passenger_key),
+            PersonKey::from_hex(&person_key(g.trip.driver)),
+            PersonKey::from_hex(&person_key(g.trip.passenger)),
         );
         for (c, counters) in campaigns.iter().zip(counters.iter_mut()) {
-            let drafts = drafts_of(c, counters, &g, &trip, (&created, &processed));
+            let drafts = drafts_of(c, counters, &g, &trip);
             rev += i64::from(!drafts.is_empty());
             seeded.drafts += drafts.len() as u64;
             items.extend(drafts);
         }
     }
-    // As acceptance then processing store it: the monthly run reads the facts, not the
-    // document.
-    let mut r = JourneyRecord::from_item(&Item::new(keys::journey(g.operator, &g.journey_id)));
-    r.operator = Some(g.operator);
-    r.journey_id = Some(g.journey_id.clone());
-    r.operator_journey_id = Some(g.operator_journey_id.clone());
-    r.status = JourneyStatus::parse(g.status);
-    r.created_at = Some(created.clone());
-    r.updated_at = Some(processed);
-    r.packed_document = Some(pack_document(g.doc.as_bytes()));
-    r.doc_hash = Some(hex::encode(Sha256::digest(g.doc.as_bytes())));
-    r.passenger.key = Some(passenger_key);
-    r.driver.key = Some(driver_key);
-    r.passenger.start = Some(rfc3339(g.start));
-    r.driver.start = Some(rfc3339(g.start));
+    let mut r = g.trip.record(&g.doc, parsed.as_ref(), g.status);
     r.incentive_rev = Some(rev);
     match g.status {
-        "canceled" => r.canceled_at = Some(created),
+        "canceled" => r.canceled_at = r.created_at.clone(),
         "fraud_error" => r.fraud_labels = Some("[\"temporal_overlap\"]".into()),
         _ => {}
     }
-    r.facts = parsed
-        .ok()
-        .map(|journey| facts_attribute(&Facts::of(&journey)).1);
-    let journey = r.to_item();
-    items.push(journey);
+    items.push(r.to_item());
     seeded.journeys += 1;
     seeded.items += items.len() as u64;
     items
 }
 
 /// The drafts of one campaign for a journey, as processing writes them (canceled ones for a
-/// canceled journey, which then counts nothing); `at`: created and processed instants.
+/// canceled journey, which then counts nothing).
 fn drafts_of(
     c: &Campaign,
     counters: &mut MemoryCounters,
     g: &Generated,
     trip: &Trip<'_>,
-    (created, processed): (&str, &str),
 ) -> Vec<Item> {
+    let (created, processed) = g.trip.created_processed();
     let Evaluation::Eligible {
         local_date,
         incentives,
@@ -324,17 +252,17 @@ fn drafts_of(
     {
         let mut draft = drafts::draft(
             c,
-            g.operator,
-            &g.journey_id,
-            Some(&g.operator_journey_id),
+            g.trip.operator,
+            &g.trip.journey_id,
+            Some(&g.trip.operator_journey_id),
             trip,
             local_date,
             i,
-            processed,
+            &processed,
         );
         if g.status == "canceled" {
             draft.status = drafts::CANCELED.to_owned();
-            draft.canceled_at = Some(created.to_owned());
+            draft.canceled_at = Some(created.clone());
         } else {
             counters.add(&i.counted);
         }
@@ -374,7 +302,7 @@ fn month_start() -> DateTime<Utc> {
 pub(super) fn generate(
     journeys: u64,
     campaigns: Vec<Arc<Campaign>>,
-    seeded: &mut Seeded,
+    seeded: &mut Counts,
 ) -> impl Iterator<Item = Item> + '_ {
     let mut counters: Vec<MemoryCounters> = campaigns
         .iter()
@@ -385,60 +313,27 @@ pub(super) fn generate(
         .flat_map(move |n| journey_items(n, journeys, &campaigns, &mut counters, start, seeded))
 }
 
-/// The seed of `journeys` journeys in the `--data` store: written when the file is new,
-/// reused when it holds one of that size; the seconds seeding took, when it did.
-pub(super) async fn ensure(
-    app: &App,
-    store: &SqliteStore,
-    path: &Path,
-    fresh: bool,
-    journeys: u64,
-) -> Result<Option<f64>, String> {
-    match app
-        .store
-        .get(&seed_marker())
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Some(marker) if marker.n("journeys") == Some(journeys as i64) => {
-            eprintln!("reusing the seed in {}", path.display());
-            Ok(None)
-        }
-        Some(marker) => Err(format!(
-            "{} holds a seed of {:?} journeys, not {journeys}: pick another --data",
-            path.display(),
-            marker.n("journeys")
-        )),
-        None if !fresh => Err(format!(
-            "{} exists without a complete seed: remove it or pick another --data",
-            path.display()
-        )),
-        None => {
-            let started = Instant::now();
-            let campaigns = setup(app).await?;
-            let mut seeded = Seeded::default();
-            let writer = store.clone();
-            let seeded = tokio::task::spawn_blocking(move || {
-                let written = writer.bulk_put(generate(journeys, campaigns, &mut seeded));
-                written.map(|_| seeded)
-            })
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-            let marker = Item::new(seed_marker())
-                .with("journeys", seeded.journeys as i64)
-                .with("drafts", seeded.drafts as i64)
-                .with("items", seeded.items as i64);
-            app.store
-                .put(marker, None)
-                .await
-                .map_err(|e| e.to_string())?;
-            let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "seeded {} journeys, {} drafts ({} items) in {secs:.1} s",
-                seeded.journeys, seeded.drafts, seeded.items
-            );
-            Ok(Some(secs))
-        }
-    }
+/// The seed of `journeys` journeys (operators, campaigns, journeys and drafts) in the
+/// `--data` store, written in bulk.
+pub(super) async fn seed(seeds: &SeedStore, journeys: u64) -> Result<Seeded, String> {
+    let campaigns = setup(&seeds.app).await?;
+    let mut counts = Counts::default();
+    let writer = seeds.store.clone();
+    let counts = tokio::task::spawn_blocking(move || {
+        let written = writer.bulk_put(generate(journeys, campaigns, &mut counts));
+        written.map(|_| counts)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    Ok(Seeded {
+        counts: vec![
+            ("drafts", counts.drafts as i64),
+            ("items", counts.items as i64),
+        ],
+        summary: format!(
+            "{} journeys, {} drafts ({} items)",
+            counts.journeys, counts.drafts, counts.items
+        ),
+    })
 }

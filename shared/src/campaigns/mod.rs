@@ -6,6 +6,7 @@ pub mod drafts;
 pub mod monthly;
 pub mod simulate;
 
+mod sirets;
 pub mod starting;
 
 use std::sync::Arc;
@@ -454,6 +455,7 @@ pub async fn versions(
 }
 
 pub use crate::app::Campaigns;
+pub use sirets::Sirets;
 
 /// The campaigns processing evaluates journeys against, re-read only when a campaign
 /// changed (the generation counter moved): one small read per journey otherwise.

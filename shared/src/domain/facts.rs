@@ -28,6 +28,9 @@ pub struct Facts {
     /// The passenger's part: the carpool itself.
     pub passenger: Leg,
     pub driver: Leg,
+    /// The shared ride's id as the operator sent it (what a seats-per-ride cap counts by);
+    /// stored on the journey item beside the packed facts, not inside them.
+    pub operator_journey_id: Option<String>,
 }
 
 /// One person's part of the trip.
@@ -69,6 +72,7 @@ impl Facts {
             driver_phone_trunc: journey.driver.person.identity.truncated_phone(),
             passenger,
             driver,
+            operator_journey_id: journey.operator_journey_id.clone(),
         }
     }
 

@@ -4,9 +4,9 @@
 //! varints) and stored as base64 without padding: 78 characters for the example journey.
 //!
 //! What the item holds already is not repeated: the persons' start instants are its
-//! `passenger_start` and `driver_start` attributes; each leg stores only the milliseconds
-//! to its end. A driver's leg equal to the passenger's (same places, figures and length) is
-//! stored once. Coordinates with at most 7 decimals, what devices send, are stored as
+//! `passenger_start` and `driver_start` attributes, and its `operator_journey_id` (which the
+//! decoded facts carry too); each leg stores only the milliseconds to its end. A driver's
+//! leg equal to the passenger's (same places, figures and length) is stored once. Coordinates with at most 7 decimals, what devices send, are stored as
 //! integers of 1e-7 degree, which give back the very same `f64`; others as `f64`. Communes
 //! and INSEE codes are packed in 17 bits; the commune is looked up again in `domain::geo`.
 
@@ -194,7 +194,8 @@ fn unpack_phone(bytes: &[u8]) -> Option<PhoneTrunc> {
     PhoneTrunc::from_stored(&format!("+{digits}"))
 }
 
-/// The facts of `record` from their stored form and its persons' start instants; `None`
+/// The facts of `record` from their stored form, its persons' start instants and its
+/// `operator_journey_id`; `None`
 /// when anything is missing or malformed.
 pub(super) fn decode(encoded: &str, record: &JourneyRecord) -> Option<Facts> {
     let bytes = B64.decode(encoded).ok()?;
@@ -220,6 +221,7 @@ pub(super) fn decode(encoded: &str, record: &JourneyRecord) -> Option<Facts> {
         },
         passenger: unpack_leg(&packed.passenger, &record.passenger)?,
         driver: unpack_leg(driver, &record.driver)?,
+        operator_journey_id: record.operator_journey_id.clone(),
     })
 }
 

@@ -7,11 +7,10 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::campaigns::drafts::StatusView;
+use crate::campaigns::Sirets;
 use crate::domain::campaign::engine::{assess, Trip};
-use crate::domain::campaign::OperatorRef;
 use crate::domain::facts::Facts;
-use crate::domain::operator::{Operator, OperatorId};
-use crate::records::keys;
+use crate::domain::operator::OperatorId;
 use crate::store::StoreResult;
 
 /// One campaign active on the journey's date (its time zone).
@@ -41,18 +40,8 @@ pub async fn checks(
     incentives: &[StatusView],
 ) -> StoreResult<Vec<CampaignCheck>> {
     let campaigns = crate::campaigns::all(app).await?;
-    let by_siret = campaigns.iter().any(|c| {
-        c.operators
-            .iter()
-            .chain(c.operator_windows.iter().map(|w| &w.operator))
-            .any(|o| matches!(o, OperatorRef::Siret(_)))
-    });
-    let siret = if by_siret {
-        let item = app.store.get(&keys::operator(operator)).await?;
-        item.and_then(|o| Operator::siret_of(&o))
-    } else {
-        None
-    };
+    let sirets = Sirets::for_campaigns(campaigns.iter().map(|c| c.as_ref()));
+    let siret = sirets.of(app, operator).await?;
     let trip = Trip::from_facts(facts, operator, siret.as_deref(), None, None);
     let mut out = Vec::new();
     for c in campaigns.iter() {

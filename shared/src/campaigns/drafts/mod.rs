@@ -23,12 +23,13 @@ pub use self::item::draft;
 pub use self::listing::{list, Line, Totals};
 pub use self::status::{journey_with_drafts, status_view, StatusView};
 use crate::app::App;
+use crate::campaigns::Sirets;
 use crate::clock::rfc3339;
 use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PersonKey, Tally};
 use crate::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use crate::domain::campaign::{Campaign, CampaignId};
 use crate::domain::facts::Facts;
-use crate::domain::operator::{Operator, OperatorId};
+use crate::domain::operator::OperatorId;
 use crate::records::draft::{DraftCounter, IncentiveTotals};
 pub use crate::records::draft::{CANCELED, DRAFT};
 use crate::records::journey::{JourneyRecord, Party};
@@ -63,19 +64,8 @@ pub async fn process(
 ) -> Result<bool, DraftError> {
     let campaigns = crate::campaigns::all(app).await?;
     if !campaigns.is_empty() {
-        let siret = if campaigns.iter().any(|c| {
-            c.operators
-                .iter()
-                .chain(c.operator_windows.iter().map(|w| &w.operator))
-                .any(|o| matches!(o, crate::domain::campaign::OperatorRef::Siret(_)))
-        }) {
-            app.store
-                .get(&keys::operator(operator))
-                .await?
-                .and_then(|o| Operator::siret_of(&o))
-        } else {
-            None
-        };
+        let sirets = Sirets::for_campaigns(campaigns.iter().map(|c| c.as_ref()));
+        let siret = sirets.of(app, operator).await?;
         let person = |party: &Party| party.key.as_deref().and_then(PersonKey::from_hex);
         let trip = Trip::from_facts(
             facts,
@@ -83,8 +73,7 @@ pub async fn process(
             siret.as_deref(),
             person(&item.driver),
             person(&item.passenger),
-        )
-        .on_ride(item.operator_journey_id.as_deref());
+        );
         for campaign in campaigns.iter() {
             if !campaign_draft(app, key, item, campaign, &trip, operator).await? {
                 // No longer pending: canceled meanwhile.

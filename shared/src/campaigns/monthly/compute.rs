@@ -15,7 +15,9 @@ use crate::domain::campaign::counters::{CounterKey, MemoryCounters, PeriodKey, P
 use crate::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use crate::domain::campaign::{Campaign, PaidRole, Stacking};
 use crate::domain::facts::Facts;
+use crate::domain::journey::JourneyStatus;
 use crate::domain::operator::OperatorId;
+use crate::records::journey::{JourneyRecord, Party};
 
 /// A journey of the month that has drafts from the campaign.
 #[derive(Debug)]
@@ -44,6 +46,33 @@ pub enum State {
     Canceled(&'static str),
     /// Cannot be paid this month (not processed yet, facts unreadable).
     NotEligible(&'static str),
+}
+
+impl State {
+    /// A stored journey's state now (`siret`: its operator's, see
+    /// [`crate::campaigns::Sirets`]): op1's reason, not processed yet, facts
+    /// unreadable, else payable with its facts and identity keys.
+    pub fn of(record: &JourneyRecord, siret: Option<String>) -> State {
+        let status = record.status_str();
+        if let Some(reason) = cancel_reason(status) {
+            return State::Canceled(reason);
+        }
+        if status != JourneyStatus::Ok.as_str() {
+            return State::NotEligible("journey_not_processed");
+        }
+        let Some(facts) = record.facts() else {
+            tracing::error!(operator = ?record.operator, journey_id = ?record.journey_id,
+                "stored journey facts do not read");
+            return State::NotEligible("journey_unreadable");
+        };
+        let person = |party: &Party| party.key.as_deref().and_then(PersonKey::from_hex);
+        State::Payable {
+            facts: Box::new(facts),
+            siret,
+            driver: person(&record.driver),
+            passenger: person(&record.passenger),
+        }
+    }
 }
 
 /// Reason of op1 for a journey status, `None` for `ok` and `pending`.
@@ -263,8 +292,7 @@ pub fn prepare(campaign: &Campaign, rivals: &[&Campaign], e: &Entry) -> Prepared
             driver,
             passenger,
         } => {
-            let trip = Trip::from_facts(facts, e.operator, siret.as_deref(), *driver, *passenger)
-                .on_ride(e.operator_journey_id.as_deref());
+            let trip = Trip::from_facts(facts, e.operator, siret.as_deref(), *driver, *passenger);
             if let Some(winner) = rivals.iter().find(|c| pays(c, &trip)) {
                 Decision::LowerPriority {
                     paid_by: winner.id.to_string(),

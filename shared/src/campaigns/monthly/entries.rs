@@ -7,19 +7,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
-use super::compute::{self, Entry, State};
+use super::compute::{Entry, State};
 use super::{all_items, Month};
 use crate::app::App;
-use crate::domain::campaign::counters::PersonKey;
-use crate::domain::campaign::{CampaignId, PaidRole};
-use crate::domain::journey::JourneyStatus;
-use crate::domain::operator::{Operator, OperatorId};
+use crate::campaigns::Sirets;
+use crate::domain::campaign::{Campaign, PaidRole};
+use crate::domain::operator::OperatorId;
 use crate::records::draft::Draft;
-use crate::records::journey::{JourneyRecord, Party};
+use crate::records::journey::JourneyRecord;
 use crate::records::keys;
 use crate::store::{Item, Query, SkRange, StoreError};
 
-/// The month's journeys with drafts from the campaign, with their current state.
+/// The month's journeys with drafts from the campaign, with their current state (`rivals`:
+/// the campaigns op3 weighs against it, whose rules may name SIRETs too).
 ///
 /// The index partition is read in slices of start time (one UTC day each: its sort keys
 /// begin with the start instant), several at once; each slice's journeys are read in
@@ -29,12 +29,14 @@ use crate::store::{Item, Query, SkRange, StoreError};
 /// is in it, in one slice.
 pub(super) async fn read_entries(
     app: &App,
-    id: &CampaignId,
+    campaign: &Campaign,
+    rivals: &[&Campaign],
     month: Month,
     range: SkRange,
 ) -> Result<Vec<Entry>, StoreError> {
-    let sirets: Sirets = Arc::default();
-    let index = keys::incentives_index(id, &month.to_string());
+    let campaigns = std::iter::once(campaign).chain(rivals.iter().copied());
+    let sirets = Arc::new(Sirets::for_campaigns(campaigns));
+    let index = keys::incentives_index(&campaign.id, &month.to_string());
     let slices = match range {
         SkRange::All => start_slices(month),
         shard => vec![shard],
@@ -78,7 +80,7 @@ async fn read_slice(
     app: &App,
     index: String,
     range: SkRange,
-    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+    sirets: &Sirets,
 ) -> Result<Vec<Entry>, StoreError> {
     let drafts = all_items(app, Query::index(index).range(range).limit(500)).await?;
     let mut journeys: BTreeMap<(u64, String), Vec<Draft>> = BTreeMap::new();
@@ -97,8 +99,6 @@ async fn read_slice(
     Ok(entries)
 }
 
-type Sirets = Arc<tokio::sync::Mutex<BTreeMap<u64, Option<String>>>>;
-
 /// Journeys read at once ([`crate::store::Store::get_many`]).
 pub(super) const JOURNEYS_PER_READ: usize = 100;
 
@@ -106,7 +106,7 @@ pub(super) const JOURNEYS_PER_READ: usize = 100;
 async fn read_batch(
     app: &App,
     batch: Vec<((u64, String), Vec<Draft>)>,
-    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+    sirets: &Sirets,
 ) -> Result<Vec<Entry>, StoreError> {
     let keys: Vec<_> = batch
         .iter()
@@ -129,7 +129,7 @@ async fn entry(
     journey_id: String,
     drafts: Vec<Draft>,
     item: Option<Item>,
-    sirets: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
+    sirets: &Sirets,
 ) -> Result<Option<Entry>, StoreError> {
     let Some(first) = drafts.first() else {
         return Ok(None);
@@ -154,31 +154,8 @@ async fn entry(
     let state = match item {
         None => State::Canceled("journey_missing"),
         Some(item) => {
-            let item = JourneyRecord::from_item(&item);
-            let status = item.status_str();
-            if let Some(reason) = compute::cancel_reason(status) {
-                State::Canceled(reason)
-            } else if status != JourneyStatus::Ok.as_str() {
-                State::NotEligible("journey_not_processed")
-            } else {
-                match item.facts() {
-                    None => {
-                        tracing::error!(%operator, journey_id, "stored journey facts do not read");
-                        State::NotEligible("journey_unreadable")
-                    }
-                    Some(facts) => {
-                        let siret = siret(app, operator, sirets).await?;
-                        let person =
-                            |party: &Party| party.key.as_deref().and_then(PersonKey::from_hex);
-                        State::Payable {
-                            facts: Box::new(facts),
-                            siret,
-                            driver: person(&item.driver),
-                            passenger: person(&item.passenger),
-                        }
-                    }
-                }
-            }
+            let record = JourneyRecord::from_item(&item);
+            State::of(&record, sirets.of(app, operator).await?)
         }
     };
     Ok(Some(Entry {
@@ -190,22 +167,4 @@ async fn entry(
         drafts: roles,
         state,
     }))
-}
-
-async fn siret(
-    app: &App,
-    operator: OperatorId,
-    cache: &tokio::sync::Mutex<BTreeMap<u64, Option<String>>>,
-) -> Result<Option<String>, StoreError> {
-    let mut cache = cache.lock().await;
-    if let Some(s) = cache.get(&operator.0) {
-        return Ok(s.clone());
-    }
-    let s = app
-        .store
-        .get(&keys::operator(operator))
-        .await?
-        .and_then(|o| Operator::siret_of(&o));
-    cache.insert(operator.0, s.clone());
-    Ok(s)
 }

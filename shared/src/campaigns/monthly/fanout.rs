@@ -332,8 +332,8 @@ async fn finalize_group(
         }
     };
     let prepared = if group.shards == 0 {
-        let entries = read_entries(app, id, month, SkRange::All).await?;
         let rivals = compute::rivals(campaign, planned);
+        let entries = read_entries(app, campaign, &rivals, month, SkRange::All).await?;
         entries
             .iter()
             .map(|e| compute::prepare(campaign, &rivals, e))

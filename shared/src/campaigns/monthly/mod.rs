@@ -205,9 +205,9 @@ pub async fn run_campaign(
     force: bool,
 ) -> Result<Report, RunError> {
     let previous = finalize::next_version(app, campaign, month, force).await?;
-    let entries = read_entries(app, &campaign.id, month, SkRange::All).await?;
     let all: Vec<&Campaign> = campaigns.iter().map(|c| c.as_ref()).collect();
     let rivals = compute::rivals(campaign, &all);
+    let entries = read_entries(app, campaign, &rivals, month, SkRange::All).await?;
     let prepared = entries
         .iter()
         .map(|e| compute::prepare(campaign, &rivals, e))

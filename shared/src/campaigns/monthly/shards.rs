@@ -88,8 +88,8 @@ pub(super) async fn run_shard(
     let key = keys::monthly_run_unit(run_id, id, &m, Some(n));
     if let Some(fence) = Fence::take(app, &key, RunUnit::DONE).await? {
         let range = shard_range(campaign, month, n, group.shards);
-        let entries = read_entries(app, id, month, range).await?;
         let rivals = compute::rivals(campaign, planned);
+        let entries = read_entries(app, campaign, &rivals, month, range).await?;
         let mut prepared: Vec<Prepared> = entries
             .iter()
             .map(|e| compute::prepare(campaign, &rivals, e))

@@ -14,11 +14,9 @@ use super::Tally;
 use crate::app::App;
 use crate::campaigns::monthly::compute::{self, Decision, Entry, Prepared, State};
 use crate::campaigns::monthly::Month;
-use crate::domain::campaign::counters::PersonKey;
 use crate::domain::campaign::Campaign;
-use crate::domain::journey::JourneyStatus;
 use crate::domain::operator::{Operator, OperatorId};
-use crate::records::journey::{JourneyRecord, Party};
+use crate::records::journey::JourneyRecord;
 use crate::records::keys;
 use crate::store::{Item, Key, Query, SkRange, StoreError};
 
@@ -144,25 +142,7 @@ fn decide(
             continue;
         }
         out.tally.journeys += 1;
-        let status = record.status_str();
-        let state = if let Some(reason) = compute::cancel_reason(status) {
-            State::Canceled(reason)
-        } else if status != JourneyStatus::Ok.as_str() {
-            State::NotEligible("journey_not_processed")
-        } else {
-            match record.facts() {
-                None => State::NotEligible("journey_unreadable"),
-                Some(facts) => {
-                    let person = |p: &Party| p.key.as_deref().and_then(PersonKey::from_hex);
-                    State::Payable {
-                        facts: Box::new(facts),
-                        siret: siret.clone(),
-                        driver: person(&record.driver),
-                        passenger: person(&record.passenger),
-                    }
-                }
-            }
-        };
+        let state = State::of(&record, siret.clone());
         let entry = Entry {
             operator: op,
             journey_id: record.journey_id.clone().unwrap_or_default(),

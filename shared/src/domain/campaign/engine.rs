@@ -72,7 +72,7 @@ impl<'a> Trip<'a> {
     }
 
     /// The same trip from the journey's stored facts (what processing and the monthly run
-    /// use: no document to parse).
+    /// use: no document to parse), on the shared ride the facts name.
     pub fn from_facts(
         facts: &'a Facts,
         operator: OperatorId,
@@ -96,15 +96,8 @@ impl<'a> Trip<'a> {
             passenger_over_18: facts.passenger_over_18,
             driver,
             passenger,
-            ride: None,
+            ride: facts.operator_journey_id.as_deref().map(ride_key),
         }
-    }
-
-    /// The trip as part of the shared ride its `operator_journey_id` names (what a
-    /// seats-per-ride cap counts), see [`ride_key`].
-    pub fn on_ride(mut self, operator_journey_id: Option<&str>) -> Trip<'a> {
-        self.ride = operator_journey_id.map(ride_key);
-        self
     }
 
     /// The identity key of the person in `role`, when the journey identifies them.

@@ -465,6 +465,15 @@ impl Campaign {
         }]
     }
 
+    /// Whether the campaign names an operator by SIRET (then the engine needs the trip's
+    /// operator SIRET).
+    pub fn names_sirets(&self) -> bool {
+        self.operators
+            .iter()
+            .chain(self.operator_windows.iter().map(|w| &w.operator))
+            .any(|o| matches!(o, OperatorRef::Siret(_)))
+    }
+
     /// Closes the campaign early: journeys after `last_day` are no longer eligible.
     pub fn close_on(&mut self, last_day: NaiveDate) {
         self.end = self.end.min(last_day);
