@@ -29,9 +29,10 @@ export REGISTRY_RATE_LIMIT_PER_MIN=1000000000
 op=$(operator_id bench)
 export TOKEN=$(operator_token "$op" bench)
 start_server
-# PERF_OUT: record the server with `perf record -g` (per thread) during the load.
+# PERF_OUT: record the server with `perf record -g` (per thread) during the load;
+# PERF_ARGS replaces `-g`, e.g. "--call-graph dwarf,16384 -F 499" for full stacks.
 if [ -n "${PERF_OUT:-}" ]; then
-    perf record -g -s -o "$PERF_OUT" -p $server > /dev/null 2>&1 &
+    perf record ${PERF_ARGS:--g} -s -o "$PERF_OUT" -p $server > /dev/null 2>&1 &
     recorder=$!
 fi
 wait_for_port 600

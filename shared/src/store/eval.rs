@@ -167,7 +167,19 @@ pub fn plan(
 ) -> StoreResult<Vec<(Key, Option<Item>)>> {
     let mut writes = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
-        match outcome(op, read(op.key())?.as_ref())? {
+        // An unconditional put or delete does not depend on what is there: no read.
+        let blind = matches!(
+            op,
+            WriteOp::Put {
+                condition: None,
+                ..
+            } | WriteOp::Delete {
+                condition: None,
+                ..
+            }
+        );
+        let current = if blind { None } else { read(op.key())? };
+        match outcome(op, current.as_ref())? {
             Outcome::Failed { key, condition } => {
                 return Err(StoreError::TransactionCanceled {
                     index,

@@ -1,5 +1,6 @@
 //! In-memory adapter for unit tests: one map behind a mutex, same semantics as the others.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -108,7 +109,7 @@ impl Store for MemoryStore {
             matching.reverse();
         }
         cursor::page(
-            matching,
+            matching.into_iter().map(Cow::Borrowed),
             query.index,
             query.descending,
             query.cursor.as_ref(),
@@ -126,7 +127,7 @@ impl Store for MemoryStore {
         // The cursor compares order keys, so the items must be in that order.
         matching.sort_by_cached_key(|item| cursor::order_key(Index::Table, item));
         cursor::page(
-            matching,
+            matching.into_iter().map(Cow::Borrowed),
             Index::Table,
             false,
             scan.cursor.as_ref(),
@@ -156,9 +157,10 @@ pub(crate) mod cursor {
         serde_json::from_str(&cursor.0).map_err(|_| StoreError::Invalid("malformed cursor".into()))
     }
 
-    /// Takes the page after `after` from items already in result order.
-    pub fn page(
-        ordered: Vec<&Item>,
+    /// Takes the page after `after` from items already in result order (borrowed from a
+    /// map, or owned as a query read them: those are moved, not copied).
+    pub fn page<'a>(
+        ordered: impl IntoIterator<Item = Cow<'a, Item>>,
         index: Index,
         descending: bool,
         after: Option<&Cursor>,
@@ -167,11 +169,11 @@ pub(crate) mod cursor {
         let after = after.map(decode).transpose()?;
         let mut rest = ordered.into_iter().filter(|item| match &after {
             None => true,
-            Some(pos) if descending => order_key(index, item) < *pos,
-            Some(pos) => order_key(index, item) > *pos,
+            Some(pos) if descending => order_key(index, item.as_ref()) < *pos,
+            Some(pos) => order_key(index, item.as_ref()) > *pos,
         });
         let limit = limit.max(1);
-        let items: Vec<Item> = rest.by_ref().take(limit).cloned().collect();
+        let items: Vec<Item> = rest.by_ref().take(limit).map(Cow::into_owned).collect();
         let next = match (items.last(), rest.next()) {
             (Some(last), Some(_)) => Some(encode(&order_key(index, last))),
             _ => None,

@@ -10,6 +10,7 @@
 //! The embedded queue lives in the same file (`queue` table), so a store write and the
 //! message that must follow it commit together ([`Store::commit`]).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -60,6 +61,8 @@ const GSI2_SK_SQL: &str = "json_extract(attrs, '$.passenger_start.S')";
 /// What the writer thread does for one caller.
 pub(crate) enum Work {
     Write(WriteOp),
+    /// Independent writes ([`Store::write_each`]) as one job: one hand-off, one savepoint.
+    Each(Vec<WriteOp>),
     Commit(Vec<WriteOp>, Vec<Message>),
     Queue(QueueJob),
     /// Raw SQL on the writer connection, for fault-injection tests.
@@ -83,6 +86,10 @@ impl Work {
     fn run(self, conn: &Connection) -> StoreResult<Done> {
         match self {
             Work::Write(op) => write_one(conn, &op).map(Done::Item),
+            Work::Each(ops) => ops
+                .iter()
+                .try_for_each(|op| write_one(conn, op).map(drop))
+                .map(|()| Done::Committed),
             Work::Commit(ops, messages) => {
                 if !ops.is_empty() {
                     transact(conn, &ops)?;
@@ -474,6 +481,10 @@ impl Store for SqliteStore {
         self.submit(Work::Write(op)).await.map(|_| ())
     }
 
+    async fn write_each(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        self.submit(Work::Each(ops)).await.map(drop)
+    }
+
     async fn transact(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
         check_transaction(&ops)?;
         self.submit(Work::Commit(ops, Vec::new())).await.map(|_| ())
@@ -508,11 +519,14 @@ impl Store for SqliteStore {
                     let (s, p, k) = cursor::decode(c)?;
                     let n = params.len();
                     params.extend([s, p, k]);
+                    // The first term lets SQLite seek the index to the cursor; with the
+                    // row value alone it scanned the partition from its start on every
+                    // page (quadratic over a month of journeys).
                     format!(
-                        " AND ({sk_col}, pk, sk) {cmp} (?{}, ?{}, ?{})",
-                        n + 1,
+                        " AND {sk_col} {cmp}= ?{a} AND ({sk_col}, pk, sk) {cmp} (?{a}, ?{}, ?{})",
                         n + 2,
-                        n + 3
+                        n + 3,
+                        a = n + 1,
                     )
                 }
             };
@@ -524,7 +538,7 @@ impl Store for SqliteStore {
             let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
             let refs: Vec<&dyn rusqlite::ToSql> =
                 params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
-            let items: Vec<Item> = rows_to_items(&mut stmt, &refs)?
+            let items = rows_to_items(&mut stmt, &refs)?
                 .into_iter()
                 .filter(|item| match query.index {
                     Index::Table => query.sk.contains(&item.key.sk),
@@ -532,14 +546,8 @@ impl Store for SqliteStore {
                         .index_key(query.index)
                         .is_some_and(|(_, sk)| query.sk.contains(sk)),
                 })
-                .collect();
-            cursor::page(
-                items.iter().collect(),
-                query.index,
-                query.descending,
-                None,
-                query.limit,
-            )
+                .map(Cow::Owned);
+            cursor::page(items, query.index, query.descending, None, query.limit)
         })
         .await
     }
@@ -569,7 +577,7 @@ impl Store for SqliteStore {
             let refs: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p.as_ref()).collect();
             let items = rows_to_items(&mut stmt, &refs)?;
             cursor::page(
-                items.iter().collect(),
+                items.into_iter().map(Cow::Owned),
                 Index::Table,
                 false,
                 None,
