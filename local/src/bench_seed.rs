@@ -14,7 +14,6 @@ use registry_core::clock::rfc3339;
 use registry_core::config::Config;
 use registry_core::domain::facts::Facts;
 use registry_core::domain::journey::{pack_document, JourneyStatus};
-use registry_core::domain::journey_v2::Journey;
 use registry_core::domain::operator::OperatorId;
 use registry_core::records::journey::{facts_attribute, JourneyRecord};
 use registry_core::records::keys;
@@ -172,7 +171,7 @@ impl TripSpec {
     /// Its journey item as acceptance then processing store it (`doc`: its document,
     /// `parsed` that document parsed): status, identity keys, start instants, the document
     /// deflated and its facts (what the monthly run and the simulation read).
-    pub fn record(&self, doc: &str, parsed: Option<&Journey>, status: &str) -> JourneyRecord {
+    pub fn record(&self, doc: &str, facts: Option<&Facts>, status: &str) -> JourneyRecord {
         let (created, processed) = self.created_processed();
         let start = rfc3339(self.start);
         let key = keys::journey(self.operator, &self.journey_id);
@@ -189,7 +188,7 @@ impl TripSpec {
         r.driver.key = Some(person_key(self.driver));
         r.passenger.start = Some(start.clone());
         r.driver.start = Some(start);
-        r.facts = parsed.map(|journey| facts_attribute(&Facts::of(journey)).1);
+        r.facts = facts.map(|f| facts_attribute(f).1);
         r
     }
 }

@@ -16,6 +16,7 @@ use registry_core::campaigns::monthly::Month;
 use registry_core::campaigns::simulate;
 use registry_core::clock::rfc3339;
 use registry_core::config::Config;
+use registry_core::domain::facts::Facts;
 use registry_core::domain::operator::OperatorId;
 use registry_core::records::journey::ListingEntry;
 use registry_core::store::Item;
@@ -78,8 +79,10 @@ fn journey(n: u64, m: u64, per_month: u64) -> Item {
     };
     let doc = trip.document();
     let status = status(&mut rng);
-    let parsed = registry_core::domain::journey_v2::parse(doc.as_bytes()).ok();
-    let mut r = trip.record(&doc, parsed.as_ref(), status);
+    let facts = registry_core::domain::journey_v2::parse(doc.as_bytes())
+        .ok()
+        .map(|journey| Facts::of(&journey));
+    let mut r = trip.record(&doc, facts.as_ref(), status);
     r.listing = Some(ListingEntry::new(operator, &rfc3339(trip.start)));
     r.to_item()
 }

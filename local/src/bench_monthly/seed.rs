@@ -9,6 +9,7 @@ use registry_core::campaigns::drafts;
 use registry_core::domain::campaign::counters::{MemoryCounters, PersonKey};
 use registry_core::domain::campaign::engine::{self, Evaluation, Outcome, Trip};
 use registry_core::domain::campaign::Campaign;
+use registry_core::domain::facts::Facts;
 use registry_core::domain::operator::OperatorId;
 use registry_core::store::Item;
 use serde_json::{json, Value};
@@ -199,11 +200,13 @@ fn journey_items(
 ) -> Vec<Item> {
     let g = generated_journey(n, total, month_start);
     let mut items = Vec::new();
-    let parsed = registry_core::domain::journey_v2::parse(g.doc.as_bytes()).ok();
+    let facts = registry_core::domain::journey_v2::parse(g.doc.as_bytes())
+        .ok()
+        .map(|journey| Facts::of(&journey));
     let mut rev = 0i64;
-    if let Some(journey) = &parsed {
-        let trip = Trip::from_journey(
-            journey,
+    if let Some(facts) = &facts {
+        let trip = Trip::from_facts(
+            facts,
             g.trip.operator,
             None,
             PersonKey::from_hex(&person_key(g.trip.driver)),
@@ -216,7 +219,7 @@ fn journey_items(
             items.extend(drafts);
         }
     }
-    let mut r = g.trip.record(&g.doc, parsed.as_ref(), g.status);
+    let mut r = g.trip.record(&g.doc, facts.as_ref(), g.status);
     r.incentive_rev = Some(rev);
     match g.status {
         "canceled" => r.canceled_at = r.created_at.clone(),

@@ -11,8 +11,8 @@ use super::caps::grant;
 use super::counters::{ride_key, CounterKey, Counters, PersonKey, Tally};
 use super::{Age, Amount, Boost, Campaign, Cap, Mode, PaidRole, Territory, TerritoryRule};
 use crate::domain::facts::Facts;
-use crate::domain::geo::{self, Commune};
-use crate::domain::journey_v2::{Journey, OperatorClass, Place};
+use crate::domain::geo::Commune;
+use crate::domain::journey_v2::{OperatorClass, Place};
 use crate::domain::operator::OperatorId;
 
 /// What the engine needs of a journey (the carpool is the passenger's trip).
@@ -24,7 +24,8 @@ pub struct Trip<'a> {
     pub start: DateTime<Utc>,
     pub origin: &'a Place,
     pub destination: &'a Place,
-    /// The communes of the ends ([`geo::commune_of`]): `None` abroad, at sea or unknown.
+    /// The communes of the ends ([`crate::domain::geo::commune_of`]): `None` abroad, at sea
+    /// or unknown.
     pub origin_commune: Option<Commune>,
     pub destination_commune: Option<Commune>,
     /// Metres.
@@ -38,41 +39,10 @@ pub struct Trip<'a> {
 }
 
 impl<'a> Trip<'a> {
-    /// The passenger's declared distance, else the straight line between the passenger's
-    /// coordinates (a lower bound: never pays more than was driven), else unknown.
-    pub fn from_journey(
-        journey: &'a Journey,
-        operator: OperatorId,
-        operator_siret: Option<&'a str>,
-        driver: Option<PersonKey>,
-        passenger: Option<PersonKey>,
-    ) -> Trip<'a> {
-        let p = &journey.passenger.person;
-        let straight = match (p.start.place.coordinates(), p.end.place.coordinates()) {
-            (Some(a), Some(b)) => Some(crate::domain::anomaly::great_circle_m(a, b).round() as u32),
-            _ => None,
-        };
-        Trip {
-            operator,
-            operator_siret,
-            class: journey.operator_class,
-            start: p.start.datetime,
-            origin: &p.start.place,
-            destination: &p.end.place,
-            // The one place where journeys' communes are resolved for campaigns.
-            origin_commune: geo::commune_of(&p.start.place),
-            destination_commune: geo::commune_of(&p.end.place),
-            distance: p.distance.or(straight),
-            seats: journey.passenger.seats,
-            passenger_over_18: p.identity.over_18,
-            driver,
-            passenger,
-            ride: journey.operator_journey_id.as_deref().map(ride_key),
-        }
-    }
-
-    /// The same trip from the journey's stored facts (what processing and the monthly run
-    /// use: no document to parse), on the shared ride the facts name.
+    /// The trip of a journey's facts (`Facts::of` a parsed journey, or as stored: no
+    /// document to parse), on the shared ride the facts name. Distance: the passenger's
+    /// declared one, else the straight line between the passenger's coordinates (a lower
+    /// bound: never pays more than was driven), else unknown.
     pub fn from_facts(
         facts: &'a Facts,
         operator: OperatorId,

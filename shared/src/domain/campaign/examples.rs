@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::counters::{CounterKey, Holder, MemoryCounters, PeriodKey, PersonKey, Slot, Tally};
 use super::engine::{evaluate, Evaluation, Incentive, Outcome, Reason, Trip};
 use super::{parse, Campaign, PaidRole};
+use crate::domain::facts::Facts;
 use crate::domain::journey::example_document;
 use crate::domain::journey_v2::{self, Journey};
 use crate::domain::operator::OperatorId;
@@ -96,14 +97,8 @@ impl J {
 }
 
 fn run(c: &Campaign, j: &J, op: u64, siret: Option<&str>, counters: &MemoryCounters) -> Evaluation {
-    let journey = j.journey();
-    let trip = Trip::from_journey(
-        &journey,
-        OperatorId(op),
-        siret,
-        Some(DRIVER),
-        Some(PASSENGER),
-    );
+    let facts = Facts::of(&j.journey());
+    let trip = Trip::from_facts(&facts, OperatorId(op), siret, Some(DRIVER), Some(PASSENGER));
     evaluate(c, &trip, counters)
 }
 
@@ -654,8 +649,8 @@ fn driver_150c_per_seat_5_to_80_km_in_a_geojson_area() {
 fn a_journey_without_a_paid_persons_identity_is_not_eligible_for_that_person() {
     let c = load("seat-or-distance");
     let j = J::new("2025-03-14T08:00:00+01:00", 10_000).insee("78646", "78440");
-    let journey = j.journey();
-    let trip = Trip::from_journey(&journey, OperatorId(1), None, None, Some(PASSENGER));
+    let facts = Facts::of(&j.journey());
+    let trip = Trip::from_facts(&facts, OperatorId(1), None, None, Some(PASSENGER));
     let i = incentives(evaluate(&c, &trip, &MemoryCounters::default()));
     assert_eq!(i[0].outcome, Outcome::NotEligible(Reason::IdentityUnknown));
     assert_eq!((i[0].amount, i[1].amount), (0, 200));
