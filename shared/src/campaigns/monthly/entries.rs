@@ -154,7 +154,7 @@ async fn entry(
     let state = match item {
         None => State::Canceled("journey_missing"),
         Some(item) => {
-            let record = JourneyRecord::from_item(&item);
+            let record = JourneyRecord::from_owned(item);
             State::of(&record, sirets.of(app, operator).await?)
         }
     };

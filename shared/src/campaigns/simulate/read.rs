@@ -1,8 +1,8 @@
 //! The stored journeys of one month of a campaign (its time zone), whatever their
 //! campaigns: each operator's journey listing (gsi2, by UTC month of the passenger's
-//! start), read in batches on their own tasks, each journey decided at once with the
-//! monthly run's [`compute::prepare`] (op1, op3, eligibility, amount). Only journeys the
-//! caps must still decide are kept; the others are counted by reason.
+//! start), read a UTC day at a time on several tasks, each journey decided at once with
+//! the monthly run's [`compute::prepare`] (op1, op3, eligibility, amount). Only journeys
+//! the caps must still decide are kept; the others are counted by reason.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,8 +20,8 @@ use crate::records::journey::JourneyRecord;
 use crate::records::keys;
 use crate::store::{Item, Key, Query, SkRange, StoreError};
 
-/// Journeys read at once, and batches in flight.
-const BATCH: usize = 200;
+/// Journeys read at once, and slices in flight.
+const BATCH: usize = 500;
 const IN_FLIGHT: usize = 8;
 
 /// What one month's reading leaves: the journeys the caps decide, and the counts of all.
@@ -54,20 +54,25 @@ pub async fn operators(app: &App) -> Result<Vec<(OperatorId, Option<String>)>, S
 }
 
 /// The listing partitions and ranges holding every journey starting in `month` in any
-/// time zone: the UTC month, the last day of the one before and the first of the next.
-fn listing_ranges(operator: OperatorId, month: Month) -> Vec<(String, SkRange)> {
+/// time zone: the last UTC day of the month before, each UTC day of the month (one slice
+/// each, so that the slices are read on several tasks), and the first day of the next.
+fn listing_slices(operator: OperatorId, month: Month) -> Vec<(String, SkRange)> {
     let first = month.first_day();
     let before = first - chrono::Days::new(1);
     let after = first + Months::new(1);
     let partition = |d: chrono::NaiveDate| {
         keys::journey_listing(operator, &format!("{:04}-{:02}", d.year(), d.month()))
     };
-    vec![
-        (partition(before), SkRange::Gte(before.to_string())),
-        (partition(first), SkRange::All),
-        // Every instant of the next month's first day ("T…" sorts before "U").
-        (partition(after), SkRange::Lte(format!("{after}U"))),
-    ]
+    let mut slices = vec![(partition(before), SkRange::Gte(before.to_string()))];
+    slices.extend(
+        first
+            .iter_days()
+            .take_while(|d| *d <= month.last_day())
+            .map(|d| (partition(first), SkRange::BeginsWith(d.to_string()))),
+    );
+    // Every instant of the next month's first day ("T…" sorts before "U").
+    slices.push((partition(after), SkRange::Lte(format!("{after}U"))));
+    slices
 }
 
 /// Reads and decides the journeys of `month` for `campaign` (`rivals`: op3).
@@ -78,37 +83,31 @@ pub async fn month(
     operators: &[(OperatorId, Option<String>)],
     month: Month,
 ) -> Result<MonthRead, StoreError> {
-    let mut batches: Vec<(OperatorId, Option<String>, Vec<Key>)> = Vec::new();
+    let mut slices = Vec::new();
     for (op, siret) in operators {
-        for (partition, range) in listing_ranges(*op, month) {
-            let mut cursor = None;
-            loop {
-                let page = app
-                    .store
-                    .query(
-                        Query::index2(partition.clone())
-                            .range(range.clone())
-                            .limit(BATCH)
-                            .after(cursor),
-                    )
-                    .await?;
-                let keys: Vec<Key> = page.items.into_iter().map(|i| i.key).collect();
-                if !keys.is_empty() {
-                    batches.push((*op, siret.clone(), keys));
-                }
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
+        for (partition, range) in listing_slices(*op, month) {
+            slices.push((*op, siret.clone(), partition, range));
         }
     }
-    let mut tasks = futures::stream::iter(batches)
-        .map(|(op, siret, keys)| {
+    let mut tasks = futures::stream::iter(slices)
+        .map(|(op, siret, partition, range)| {
             let (app, campaign, rivals) = (app.clone(), campaign.clone(), rivals.clone());
             tokio::spawn(async move {
-                let items = app.store.get_many(&keys).await?;
-                Ok::<_, StoreError>(decide(&campaign, &rivals, op, siret, items, month))
+                let mut out = MonthRead::default();
+                let mut cursor = None;
+                loop {
+                    let query = Query::index2(partition.clone())
+                        .range(range.clone())
+                        .limit(BATCH)
+                        .after(cursor);
+                    let page = app.store.query(query).await?;
+                    let journeys = journeys(&app, page.items).await?;
+                    decide(&campaign, &rivals, op, &siret, &journeys, month, &mut out);
+                    match page.next {
+                        Some(next) => cursor = Some(next),
+                        None => return Ok::<_, StoreError>(out),
+                    }
+                }
             })
         })
         .buffer_unordered(IN_FLIGHT);
@@ -121,19 +120,36 @@ pub async fn month(
     Ok(out)
 }
 
-/// One batch: each journey of the month decided; the payable kept, the rest counted.
+/// The journeys of a page of the listing: as the index gave them, or read by key when it
+/// gave keys only.
+async fn journeys(app: &App, entries: Vec<Item>) -> Result<Vec<JourneyRecord>, StoreError> {
+    let mut journeys = Vec::with_capacity(entries.len());
+    let mut keys: Vec<Key> = Vec::new();
+    for entry in entries {
+        match JourneyRecord::from_listing(entry) {
+            Ok(journey) => journeys.push(journey),
+            Err(key) => keys.push(key),
+        }
+    }
+    if !keys.is_empty() {
+        let items = app.store.get_many(&keys).await?;
+        journeys.extend(items.into_iter().flatten().map(JourneyRecord::from_owned));
+    }
+    Ok(journeys)
+}
+
+/// One page: each journey of the month decided; the payable kept, the rest counted.
 fn decide(
     campaign: &Campaign,
     rivals: &[Arc<Campaign>],
     op: OperatorId,
-    siret: Option<String>,
-    items: Vec<Option<Item>>,
+    siret: &Option<String>,
+    journeys: &[JourneyRecord],
     month: Month,
-) -> MonthRead {
+    out: &mut MonthRead,
+) {
     let rivals: Vec<&Campaign> = rivals.iter().map(|c| c.as_ref()).collect();
-    let mut out = MonthRead::default();
-    for item in items.iter().flatten() {
-        let record = JourneyRecord::from_item(item);
+    for record in journeys {
         let Some(start) = record.passenger.start_at() else {
             continue;
         };
@@ -142,7 +158,7 @@ fn decide(
             continue;
         }
         out.tally.journeys += 1;
-        let state = State::of(&record, siret.clone());
+        let state = State::of(record, siret.clone());
         let entry = Entry {
             operator: op,
             journey_id: record.journey_id.clone().unwrap_or_default(),
@@ -164,7 +180,6 @@ fn decide(
         };
         *out.tally.not_paid.entry(reason).or_default() += 1;
     }
-    out
 }
 
 /// Counts by reason, merged.

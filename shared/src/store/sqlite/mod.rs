@@ -11,6 +11,7 @@
 //! message that must follow it commit together ([`Store::commit`]).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -23,8 +24,8 @@ use tokio::sync::oneshot;
 use super::eval;
 use super::memory::cursor;
 use super::{
-    check_scan, check_transaction, Condition, Index, Item, Key, Outbox, Page, Query, Scan, SkRange,
-    Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
+    check_scan, check_transaction, Attr, Condition, Index, Item, Key, Outbox, Page, Query, Scan,
+    SkRange, Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
 };
 mod queue;
 
@@ -341,9 +342,36 @@ fn read_item(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
 }
 
 fn decode(key: Key, attrs: &str) -> StoreResult<Item> {
-    let attrs = serde_json::from_str(attrs)
+    let Attrs(attrs) = serde_json::from_str(attrs)
         .map_err(|e| StoreError::Unavailable(format!("corrupt item {key:?}: {e}")))?;
     Ok(Item { key, attrs })
+}
+
+/// An item's stored attributes. serde_json wrote them in key order, so they are read into
+/// a list and the map is built at once, not by one search and insert per attribute.
+struct Attrs(BTreeMap<String, Attr>);
+
+impl<'de> serde::Deserialize<'de> for Attrs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = Attrs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of attributes")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Attrs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(32));
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Attrs(pairs.into_iter().collect()))
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
 }
 
 fn write_state(conn: &Connection, key: &Key, state: Option<&Item>) -> StoreResult<()> {
@@ -443,11 +471,17 @@ impl Store for SqliteStore {
     }
 
     /// One trip to a reader connection for all of them (a batch job's thousands of reads
-    /// would otherwise each pay a thread hand-off).
+    /// would otherwise each pay a thread hand-off), in one read transaction: one snapshot,
+    /// and one shared lock and WAL check instead of one per key.
     async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
         let keys = keys.to_vec();
-        self.read(move |conn| keys.iter().map(|k| read_item(conn, k)).collect())
-            .await
+        self.read(move |conn| {
+            let tx = conn.unchecked_transaction().map_err(unavailable)?;
+            let items = keys.iter().map(|k| read_item(&tx, k)).collect();
+            tx.finish().map_err(unavailable)?;
+            items
+        })
+        .await
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
