@@ -50,7 +50,8 @@ impl Query {
             ..Query::partition(pk)
         }
     }
-    /// A query of the second index (`gsi2`, keys only in DynamoDB: read the items after).
+    /// A query of the second index (`gsi2`): keys only in DynamoDB (read the items after),
+    /// whole items in the embedded stores (`JourneyRecord::from_listing` takes either).
     pub fn index2(pk: impl Into<String>) -> Self {
         Query {
             index: Index::Gsi2,
