@@ -237,14 +237,13 @@ impl JourneyRecord {
     pub fn from_owned(item: Item) -> JourneyRecord {
         let mut r = JourneyRecord::empty(item.key);
         let (mut pending_pk, mut pending_sk, mut listing_pk) = (None, None, None);
-        let status = |v: &str| JourneyStatus::parse(v);
         for (name, value) in item.attrs {
             match (name.as_str(), value) {
                 (OPERATOR_ID, Attr::N(n)) => r.operator = u64::try_from(n).ok().map(OperatorId),
                 (JOURNEY_ID, Attr::S(v)) => r.journey_id = Some(v),
                 (OPERATOR_JOURNEY_ID, Attr::S(v)) => r.operator_journey_id = Some(v),
-                (STATUS, Attr::S(v)) => r.status = status(&v),
-                (RECEIPT_STATUS, Attr::S(v)) => r.receipt_status = status(&v),
+                (STATUS, Attr::S(v)) => r.status = JourneyStatus::parse(&v),
+                (RECEIPT_STATUS, Attr::S(v)) => r.receipt_status = JourneyStatus::parse(&v),
                 (CREATED_AT, Attr::S(v)) => r.created_at = Some(v),
                 (UPDATED_AT, Attr::S(v)) => r.updated_at = Some(v),
                 (STORED_DOCUMENT, Attr::S(v)) => r.packed_document = Some(v),

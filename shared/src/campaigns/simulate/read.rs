@@ -64,11 +64,12 @@ fn listing_slices(operator: OperatorId, month: Month) -> Vec<(String, SkRange)> 
         keys::journey_listing(operator, &format!("{:04}-{:02}", d.year(), d.month()))
     };
     let mut slices = vec![(partition(before), SkRange::Gte(before.to_string()))];
+    let this = partition(first);
     slices.extend(
         first
             .iter_days()
             .take_while(|d| *d <= month.last_day())
-            .map(|d| (partition(first), SkRange::BeginsWith(d.to_string()))),
+            .map(|d| (this.clone(), SkRange::BeginsWith(d.to_string()))),
     );
     // Every instant of the next month's first day ("T…" sorts before "U").
     slices.push((partition(after), SkRange::Lte(format!("{after}U"))));

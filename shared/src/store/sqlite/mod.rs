@@ -11,7 +11,6 @@
 //! message that must follow it commit together ([`Store::commit`]).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -24,9 +23,10 @@ use tokio::sync::oneshot;
 use super::eval;
 use super::memory::cursor;
 use super::{
-    check_scan, check_transaction, Attr, Condition, Index, Item, Key, Outbox, Page, Query, Scan,
-    SkRange, Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
+    check_scan, check_transaction, Condition, Index, Item, Key, Outbox, Page, Query, Scan, SkRange,
+    Store, StoreError, StoreResult, Update, WriteOp, GSI1_PK, GSI1_SK,
 };
+mod attrs;
 mod queue;
 
 pub use self::queue::EmbeddedQueue;
@@ -337,41 +337,8 @@ fn read_item(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
         .query_row(params![key.pk, key.sk], |row| row.get::<_, String>(0))
         .optional()
         .map_err(unavailable)?
-        .map(|attrs| decode(key.clone(), &attrs))
+        .map(|attrs| attrs::decode(key.clone(), &attrs))
         .transpose()
-}
-
-fn decode(key: Key, attrs: &str) -> StoreResult<Item> {
-    let Attrs(attrs) = serde_json::from_str(attrs)
-        .map_err(|e| StoreError::Unavailable(format!("corrupt item {key:?}: {e}")))?;
-    Ok(Item { key, attrs })
-}
-
-/// An item's stored attributes. serde_json wrote them in key order, so they are read into
-/// a list and the map is built at once, not by one search and insert per attribute.
-struct Attrs(BTreeMap<String, Attr>);
-
-impl<'de> serde::Deserialize<'de> for Attrs {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Pairs;
-        impl<'de> serde::de::Visitor<'de> for Pairs {
-            type Value = Attrs;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of attributes")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Attrs, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(32));
-                while let Some(pair) = map.next_entry()? {
-                    pairs.push(pair);
-                }
-                Ok(Attrs(pairs.into_iter().collect()))
-            }
-        }
-        d.deserialize_map(Pairs)
-    }
 }
 
 fn write_state(conn: &Connection, key: &Key, state: Option<&Item>) -> StoreResult<()> {
@@ -382,8 +349,7 @@ fn write_state(conn: &Connection, key: &Key, state: Option<&Item>) -> StoreResul
             .map(|_| ())
             .map_err(unavailable),
         Some(item) => {
-            let attrs = serde_json::to_string(&item.attrs)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let attrs = attrs::encode(item)?;
             let (gpk, gsk) = match item.gsi1() {
                 Some((p, s)) => (Some(p), Some(s)),
                 None => (None, None),
@@ -458,7 +424,7 @@ fn rows_to_items(
     let mut items = Vec::new();
     for row in rows {
         let (pk, sk, attrs) = row.map_err(unavailable)?;
-        items.push(decode(Key { pk, sk }, &attrs)?);
+        items.push(attrs::decode(Key { pk, sk }, &attrs)?);
     }
     Ok(items)
 }
